@@ -1,0 +1,93 @@
+# eximwatch — GNU make, hand written.
+#   make            build ./eximwatch
+#   make check      build and run every test (TAP via prove)
+#   make asan       the whole suite under AddressSanitizer + UBSan
+#   make demo       scan a bundled real-Exim log and print the report
+#   make bench      benchmarks (figures against grep / wc -l)
+#   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS     := libpcre2-8 yaml-0.1 sqlite3 zlib
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(DEVELOPER),1)
+WARN     += -Werror
+endif
+CPPFLAGS += -D_GNU_SOURCE -Isrc -Ibuild
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS  = -std=gnu11 $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(SANITIZE)
+LDLIBS     += $(PKG_LIBS) -lm -lpthread
+
+BUILD    := build
+SRCS     := $(sort $(wildcard src/*.c))
+OBJS     := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/embedded.o
+LIBOBJS  := $(filter-out $(BUILD)/eximwatch.o,$(OBJS))
+RULES    := $(sort $(wildcard rules/*.yaml))
+SCHEMA   := $(sort $(wildcard schema/*.sql))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+all: eximwatch
+
+eximwatch: $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/embed: src/tools/embed.c | $(BUILD)
+	$(CC) -O1 -o $@ $<
+
+$(BUILD)/embedded.c: $(BUILD)/embed $(RULES) $(SCHEMA) Makefile
+	{ $(BUILD)/embed embedded_rules $(RULES) && \
+	  $(BUILD)/embed embedded_schema $(SCHEMA) | sed '1,2d'; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/embedded.o: $(BUILD)/embedded.c
+	$(CC) $(CPPFLAGS) -std=gnu11 $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) | $(BUILD)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS)
+
+$(BUILD):
+	@mkdir -p $(BUILD)
+
+unit: $(UNIT_BINS)
+
+test check: eximwatch unit
+	@tests/run.sh
+
+asan:
+	$(MAKE) clean
+	$(MAKE) OPT=-O1 SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" check
+
+demo: eximwatch
+	@tests/demo.sh
+
+bench: eximwatch
+	@bench/run.sh ./eximwatch
+
+install: eximwatch
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/eximwatch/rules \
+	    $(DESTDIR)$(DATADIR)/eximwatch/schema $(DESTDIR)$(SYSCONFDIR)/eximwatch
+	install -m 0755 eximwatch $(DESTDIR)$(SBINDIR)/eximwatch
+	install -m 0644 $(RULES) $(DESTDIR)$(DATADIR)/eximwatch/rules/
+	install -m 0644 $(SCHEMA) $(DESTDIR)$(DATADIR)/eximwatch/schema/
+
+clean:
+	rm -rf $(BUILD) eximwatch
+
+.PHONY: all unit test check asan demo bench install clean
+-include $(OBJS:.o=.d)

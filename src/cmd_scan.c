@@ -1,0 +1,386 @@
+/* cmd_scan: `eximwatch scan FILE...` — count whole log files into the store.
+ *
+ * A file already scanned (same fingerprint of its first bytes) continues
+ * from its stored offset, so scanning twice never counts twice and a grown
+ * file only adds its new lines.  Counts and the file's offset are written in
+ * the same transaction, every FLUSH_ROWS distinct keys or FLUSH_BYTES. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmds.h"
+#include "counter.h"
+#include "diag.h"
+#include "duration.h"
+#include "fingerprint.h"
+#include "input.h"
+#include "linesplit.h"
+#include "log.h"
+#include "paths.h"
+#include "pipeline.h"
+#include "rules.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define FLUSH_ROWS 65536
+#define FLUSH_BYTES (64u << 20)
+#define MAX_LINE (64u << 10)
+
+struct scan {
+	struct store *store;
+	const struct rules *rules;
+	struct counter *counter;
+	struct pipeline *pipe;
+	int quiet, progress;
+	int data_errors;
+};
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void human(uint64_t b, char *buf, size_t len)
+{
+	if (b >= 10ull << 30)
+		snprintf(buf, len, "%" PRIu64 " GB", b >> 30);
+	else if (b >= 10ull << 20)
+		snprintf(buf, len, "%" PRIu64 " MB", b >> 20);
+	else
+		snprintf(buf, len, "%" PRIu64 " KB", b >> 10);
+}
+
+static void show_progress(struct input *in, uint64_t lines, double t0, int last)
+{
+	uint64_t pos = input_disk_pos(in), size = input_disk_size(in);
+	double el = now_mono() - t0, rate = el > 0 ? (double)lines / el : 0;
+	char a[32], b[32], eta[32] = "";
+
+	human(pos, a, sizeof a);
+	human(size, b, sizeof b);
+	if (size && pos && pos < size && el > 0.5)
+		snprintf(eta, sizeof eta, ", %.0fs left",
+		    el * (double)(size - pos) / (double)pos);
+	fprintf(stderr, "\r\033[K%s: %s / %s (%d%%), %.1fM lines/s%s",
+	    input_path(in), a, b, size ? (int)(100.0 * (double)pos / (double)size) : 0,
+	    rate / 1e6, eta);
+	if (last)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/* flush: counts + file position + stats in one transaction */
+static int flush(struct scan *sc, struct store_file *f,
+    struct pipeline_stats *last)
+{
+	const struct pipeline_stats *st = pipeline_stats(sc->pipe);
+	int rc = -1;
+
+	if (store_begin(sc->store) < 0)
+		return -1;
+	if (store_add_counts(sc->store, sc->counter, rules_class_names(sc->rules),
+	    rules_nclasses(sc->rules)) < 0)
+		goto out;
+	if (f && store_file_save(sc->store, f) < 0)
+		goto out;
+	if (store_stat_add(sc->store, "lines", (int64_t)(st->lines - last->lines)) < 0 ||
+	    store_stat_add(sc->store, "events", (int64_t)(st->matched - last->matched)) < 0 ||
+	    store_stat_add(sc->store, "suspicious_unmatched",
+	    (int64_t)(st->suspicious - last->suspicious)) < 0 ||
+	    store_stat_add(sc->store, "oversized", (int64_t)(st->oversized - last->oversized)) < 0)
+		goto out;
+	if (store_commit(sc->store) < 0)
+		goto out;
+	rc = 0;
+	*last = *st;
+	counter_clear(sc->counter);
+out:
+	if (rc < 0) {
+		log_warnx("%s: cannot write to the database: %s", store_path(sc->store),
+		    store_errmsg(sc->store));
+		store_rollback(sc->store);
+	}
+	return rc;
+}
+
+/* scan_file: 0 ok, else an exit code */
+static int scan_file(struct scan *sc, const char *path)
+{
+	struct diag d;
+	struct input *in;
+	struct linesplit *ls;
+	struct store_file f;
+	struct pipeline_stats last, before;
+	struct stat stt;
+	const char *line;
+	char *buf;
+	size_t len, avail, headlen = 0;
+	ssize_t r;
+	uint64_t skip = 0, lineno = 0, first_over = 0, first_bin = 0;
+	int oversized, known, rc = 0, eof = 0, e = 0;
+	double t0 = now_mono(), tlast = t0;
+
+	diag_init(&d);
+	in = input_open(path, &d, &e);
+	if (in == NULL) {
+		diag_print(&d, stderr);
+		diag_release(&d);
+		return EX_NOINPUT;
+	}
+	ls = linesplit_new(MAX_LINE);
+	memset(&f, 0, sizeof f);
+	/* the head: enough bytes for the fingerprint (or the whole file) */
+	while (headlen < FP_MAX) {
+		buf = linesplit_space(ls, &avail);
+		r = input_read(in, buf, avail, &d);
+		if (r < 0) {
+			rc = EX_IOERR;
+			goto out;
+		}
+		if (r == 0) {
+			eof = 1;
+			break;
+		}
+		linesplit_commit(ls, (size_t)r);
+		headlen += (size_t)r;
+	}
+	if (headlen == 0) {
+		if (!sc->quiet)
+			log_info("%s: empty, nothing to count", path);
+		goto out;
+	}
+	buf = linesplit_space(ls, &avail);   /* the head is at buf - headlen */
+	known = store_file_find(sc->store, (const unsigned char *)buf - headlen,
+	    headlen < FP_MAX ? headlen : FP_MAX, &f);
+	if (known < 0) {
+		log_warnx("%s: %s", store_path(sc->store), store_errmsg(sc->store));
+		rc = EX_IOERR;
+		goto out;
+	}
+	if (!known) {
+		memset(&f, 0, sizeof f);
+		f.fp_len = (uint32_t)(headlen < FP_MAX ? headlen : FP_MAX);
+		f.fp_hash = fingerprint((const unsigned char *)buf - headlen, f.fp_len);
+	} else {
+		skip = f.offset;
+		/* a file first seen shorter than FP_MAX gets a longer fingerprint */
+		if (f.fp_len < FP_MAX && headlen > f.fp_len) {
+			f.fp_len = (uint32_t)(headlen < FP_MAX ? headlen : FP_MAX);
+			f.fp_hash = fingerprint((const unsigned char *)buf - headlen, f.fp_len);
+		}
+	}
+	snprintf(f.path, sizeof f.path, "%s", path);
+	if (strcmp(path, "-") != 0 && stat(path, &stt) == 0) {
+		f.dev = (uint64_t)stt.st_dev;
+		f.ino = (uint64_t)stt.st_ino;
+	}
+	before = last = *pipeline_stats(sc->pipe);
+	for (;;) {
+		while (linesplit_next(ls, &line, &len, &oversized)) {
+			lineno++;
+			if (linesplit_consumed(ls) <= skip)
+				continue;
+			if (oversized && !first_over)
+				first_over = lineno;
+			if (memchr(line, '\0', len) && !first_bin)
+				first_bin = lineno;
+			pipeline_line(sc->pipe, line, len, oversized);
+			if (counter_size(sc->counter) >= FLUSH_ROWS ||
+			    counter_bytes(sc->counter) >= FLUSH_BYTES) {
+				f.offset = skip > linesplit_consumed(ls) ? skip :
+				    linesplit_consumed(ls);
+				f.lines = lineno;
+				if (flush(sc, &f, &last) < 0) {
+					rc = EX_IOERR;
+					goto out;
+				}
+			}
+		}
+		if (sc->progress && (lineno & 0xffff) == 0) {
+			double t = now_mono();
+
+			if (t - tlast > 0.25) {
+				show_progress(in, lineno, t0, 0);
+				tlast = t;
+			}
+		}
+		if (eof)
+			break;
+		buf = linesplit_space(ls, &avail);
+		r = input_read(in, buf, avail, &d);
+		if (r < 0) {
+			rc = EX_IOERR;
+			break;
+		}
+		if (r == 0)
+			eof = 1;
+		else
+			linesplit_commit(ls, (size_t)r);
+	}
+	if (linesplit_pending(ls) > 0 && rc == 0) {
+		uint64_t pend = linesplit_pending(ls);
+
+		if (input_is_gzip(in)) {
+			/* a finished (compressed) file cut short: count what is there */
+			if (linesplit_flush_partial(ls, &line, &len, &oversized) &&
+			    linesplit_consumed(ls) > skip)
+				pipeline_line(sc->pipe, line, len, oversized);
+			log_warnx("%s: the last line has no newline (file cut short?); "
+			    "counted as it is", path);
+		} else {
+			log_warnx("%s: the last line (%" PRIu64 " bytes) has no newline yet; "
+			    "not counted now, a later scan counts it when it is complete",
+			    path, pend);
+		}
+		sc->data_errors = 1;
+	}
+	if (first_over) {
+		log_warnx("%s: line %" PRIu64 " (and maybe others) is longer than %u "
+		    "bytes; counted from its first %u bytes", path, first_over,
+		    MAX_LINE, MAX_LINE);
+		sc->data_errors = 1;
+	}
+	if (first_bin) {
+		log_warnx("%s: line %" PRIu64 " (and maybe others) holds NUL bytes: is "
+		    "this an Exim main log?", path, first_bin);
+		sc->data_errors = 1;
+	}
+	f.offset = skip > linesplit_consumed(ls) ? skip : linesplit_consumed(ls);
+	f.lines = lineno;
+	if (flush(sc, &f, &last) < 0 && rc == 0)
+		rc = EX_IOERR;
+	if (sc->progress)
+		show_progress(in, lineno, t0, 1);
+	if (!sc->quiet) {
+		const struct pipeline_stats *st = pipeline_stats(sc->pipe);
+
+		if (skip > 0 && st->lines == before.lines)
+			log_info("%s: already counted (%" PRIu64 " bytes), nothing new", path,
+			    skip);
+		else
+			log_info("%s: %" PRIu64 " lines, %" PRIu64 " events%s", path,
+			    st->lines - before.lines, st->matched - before.matched,
+			    skip ? " (new since the last scan)" : "");
+	}
+out:
+	if (d.n)
+		diag_print(&d, stderr);
+	diag_release(&d);
+	linesplit_free(ls);
+	input_close(in);
+	return rc;
+}
+
+static void scan_usage(FILE *fp)
+{
+	fprintf(fp, "usage: eximwatch scan [--db PATH] [--rules DIR] [--disable ID] "
+	    "[--retention DUR] [-q] FILE...\n"
+	    "  FILE may be plain, .gz, or - for standard input\n");
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "disable", required_argument, NULL, 'x' },
+		{ "retention", required_argument, NULL, 'R' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "progress", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *db = paths_default_db();
+	const char **dirs = xcalloc((size_t)argc + 1, sizeof *dirs);
+	const char **disable = xcalloc((size_t)argc + 1, sizeof *disable);
+	size_t ndirs = 0, ndis = 0;
+	int64_t retention = -1;
+	struct rules_source src;
+	struct rules *rules = NULL;
+	struct scan sc;
+	struct diag d;
+	int c, i, rc = 0, r, force_progress = 0;
+
+	memset(&sc, 0, sizeof sc);
+	diag_init(&d);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:r:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'r': dirs[ndirs++] = optarg; break;
+		case 'x': disable[ndis++] = optarg; break;
+		case 'q': sc.quiet = 1; break;
+		case 'P': force_progress = 1; break;
+		case 'R':
+			if (duration_parse(optarg, &retention) < 0 || retention <= 0) {
+				fprintf(stderr, "eximwatch scan: bad --retention '%s' (e.g. 90d)\n",
+				    optarg);
+				rc = EX_USAGE;
+				goto out;
+			}
+			break;
+		case 'h': scan_usage(stdout); goto out;
+		default: scan_usage(stderr); rc = EX_USAGE; goto out;
+		}
+	}
+	if (optind >= argc) {
+		scan_usage(stderr);
+		rc = EX_USAGE;
+		goto out;
+	}
+	memset(&src, 0, sizeof src);
+	src.dirs = dirs;
+	src.disable = disable;
+	if ((rules = rules_load(&src, &d)) == NULL) {
+		diag_print(&d, stderr);
+		rc = EX_CONFIG;
+		goto out;
+	}
+	if (!rules_jit(rules))
+		log_warnx("PCRE2 JIT is not available here: matching will be slower");
+	if ((sc.store = store_open(db, STORE_CREATE, &d)) == NULL) {
+		diag_print(&d, stderr);
+		rc = EX_IOERR;
+		goto out;
+	}
+	sc.rules = rules;
+	sc.counter = counter_new();
+	sc.pipe = pipeline_new(rules, sc.counter);
+	sc.progress = force_progress || (!sc.quiet && isatty(STDERR_FILENO));
+	for (i = optind; i < argc; i++) {
+		r = scan_file(&sc, argv[i]);
+		if (r != 0 && (rc == 0 || r == EX_IOERR))
+			rc = r;
+	}
+	if (retention > 0) {
+		int64_t n;
+
+		if ((n = store_prune(sc.store, time(NULL) - retention)) < 0) {
+			log_warnx("%s: pruning: %s", db, store_errmsg(sc.store));
+			rc = EX_IOERR;
+		} else if (n > 0 && !sc.quiet) {
+			log_info("pruned %" PRId64 " rows older than the retention", n);
+		}
+	}
+	if (rc == 0 && sc.data_errors)
+		rc = EX_DATAERR;
+out:
+	pipeline_free(sc.pipe);
+	counter_free(sc.counter);
+	store_close(sc.store);
+	rules_free(rules);
+	diag_release(&d);
+	free(dirs);
+	free(disable);
+	return rc;
+}

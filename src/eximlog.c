@@ -1,0 +1,557 @@
+/* eximlog: prefix and field parsing for Exim main-log lines (see eximlog.h)
+ *
+ * Hot path: eximlog_parse() runs on every line and must stay cheap and
+ * allocation-free.  The host/field helpers run only for lines a rule
+ * matched. */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "eximlog.h"
+
+#define D(c) ((unsigned)((c) - '0') <= 9)
+
+/* "YYYY-MM-DD HH:MM:SS" (sep = ' ' or 'T') at p, n bytes available */
+static int is_stamp(const char *p, size_t n, char sep)
+{
+	return n >= 19 && D(p[0]) && D(p[1]) && D(p[2]) && D(p[3]) &&
+	    p[4] == '-' && D(p[5]) && D(p[6]) && p[7] == '-' && D(p[8]) &&
+	    D(p[9]) && p[10] == sep && D(p[11]) && D(p[12]) && p[13] == ':' &&
+	    D(p[14]) && D(p[15]) && p[16] == ':' && D(p[17]) && D(p[18]);
+}
+
+static int num2(const char *p)
+{
+	return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+/* minute_time: Unix time of "YYYY-MM-DD HH:MM" as local time (or with an
+ * explicit UTC offset), cached per minute string */
+static int64_t minute_time(struct eximlog_clock *clk, const char *p, int tz_off)
+{
+	struct tm tm;
+	int64_t t;
+
+	if (memcmp(clk->key, p, 16) == 0 && clk->tz_off == tz_off)
+		return clk->minute;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + num2(p + 2) - 1900;
+	tm.tm_mon = num2(p + 5) - 1;
+	tm.tm_mday = num2(p + 8);
+	tm.tm_hour = num2(p + 11);
+	tm.tm_min = num2(p + 14);
+	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59)
+		return -1;
+	if (tz_off != INT_MIN) {
+		t = (int64_t)timegm(&tm) - tz_off;
+	} else {
+		tm.tm_isdst = -1;
+		t = (int64_t)mktime(&tm);
+	}
+	memcpy(clk->key, p, 16);
+	clk->tz_off = tz_off;
+	clk->minute = t;
+	return t;
+}
+
+static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+/* "Mon DD HH:MM:SS" (BSD syslog), day space-padded or not */
+static int is_bsd_stamp(const char *p, size_t n, int *mon)
+{
+	const char *m;
+
+	if (n < 15 || p[3] != ' ' || p[6] != ' ' || p[9] != ':' || p[12] != ':')
+		return 0;
+	for (m = months; *m; m += 3)
+		if (memcmp(p, m, 3) == 0)
+			break;
+	if (!*m)
+		return 0;
+	if (!(D(p[4]) || p[4] == ' ') || !D(p[5]) || !D(p[7]) || !D(p[8]) ||
+	    !D(p[10]) || !D(p[11]) || !D(p[13]) || !D(p[14]))
+		return 0;
+	*mon = (int)(m - months) / 3;
+	return 1;
+}
+
+static int64_t bsd_time(struct eximlog_clock *clk, const char *p, int mon)
+{
+	char buf[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int year;
+	int64_t t;
+
+	/* no year in the stamp: the current one, or last year when that would
+	 * put the line more than a day in the future (logs read in January) */
+	localtime_r(&now, &tm);
+	year = clk->year_hint ? clk->year_hint : tm.tm_year + 1900;
+	snprintf(buf, sizeof buf, "%04d-%02d-%c%c %c%c:%c%c", year % 10000,
+	    mon + 1, p[4] == ' ' ? '0' : p[4], p[5], p[7], p[8], p[10], p[11]);
+	t = minute_time(clk, buf, INT_MIN);
+	if (t > (int64_t)now + 86400 && !clk->year_hint) {
+		snprintf(buf, sizeof buf, "%04d-%02d-%c%c %c%c:%c%c",
+		    (year - 1) % 10000, mon + 1, p[4] == ' ' ? '0' : p[4], p[5],
+		    p[7], p[8], p[10], p[11]);
+		t = minute_time(clk, buf, INT_MIN);
+	}
+	return t < 0 ? -1 : t + num2(p + 13);
+}
+
+static int is_msgid(const char *p, size_t n)
+{
+	static unsigned char b62[256];
+	static int init;
+	size_t i;
+
+	if (!init) {
+		for (i = 0; i < 256; i++)
+			b62[i] = (i >= '0' && i <= '9') || (i >= 'A' && i <= 'Z') ||
+			    (i >= 'a' && i <= 'z');
+		init = 1;
+	}
+	if (n >= 17 && p[6] == '-' && p[13] == '-' && p[16] == ' ') {
+		for (i = 0; i < 16; i++)
+			if (i != 6 && i != 13 && !b62[(unsigned char)p[i]])
+				return 0;
+		return 16;
+	}
+	if (n >= 24 && p[6] == '-' && p[18] == '-' && p[23] == ' ') {
+		for (i = 0; i < 23; i++)
+			if (i != 6 && i != 18 && !b62[(unsigned char)p[i]])
+				return 0;
+		return 23;
+	}
+	return 0;
+}
+
+/* syslog_tag: at p, "host tag[pid]: " or "host tag: " where tag mentions
+ * exim; returns the length up to the message, 0 if not a syslog wrapper.
+ * With host == 0 the host token is not expected (journal "exim[1]: "). */
+static size_t syslog_tag(const char *p, size_t n, int host, long *pid)
+{
+	size_t i = 0, t;
+
+	if (host) {
+		/* a host name: no '=', '(' or '<' (those are Exim body text) */
+		while (i < n && p[i] != ' ' && p[i] != '=' && p[i] != '(' &&
+		    p[i] != '<' && i < 256)
+			i++;
+		if (i == 0 || i >= n || p[i] != ' ')
+			return 0;
+		i++;
+	}
+	t = i;
+	while (i < n && p[i] != ' ' && p[i] != '[' && p[i] != ':' && i - t < 64)
+		i++;
+	if (i - t < 4 || memmem(p + t, i - t, "exim", 4) == NULL)
+		return 0;
+	if (i < n && p[i] == '[') {
+		long v = 0;
+
+		i++;
+		while (i < n && D(p[i]))
+			v = v * 10 + (p[i++] - '0');
+		if (i >= n || p[i] != ']')
+			return 0;
+		i++;
+		*pid = v;
+	}
+	if (i + 1 >= n || p[i] != ':' || p[i + 1] != ' ')
+		return 0;
+	return i + 2;
+}
+
+/* exim_line: the Exim part "<stamp>[.ms][ +hhmm][ [pid]][ msgid] body" */
+static enum eximlog_kind exim_line(struct eximlog_clock *clk, const char *p,
+    size_t n, struct eximlog_line *out)
+{
+	size_t i = 19;
+	int tz = INT_MIN;
+	int64_t m;
+	size_t k;
+
+	if (i + 4 <= n && p[i] == '.' && D(p[i + 1]) && D(p[i + 2]) && D(p[i + 3])) {
+		out->ms = (p[i + 1] - '0') * 100 + num2(p + i + 2);
+		i += 4;
+		while (i < n && D(p[i]))       /* more digits (syslog precision) */
+			i++;
+	}
+	if (i + 6 <= n && p[i] == ' ' && (p[i + 1] == '+' || p[i + 1] == '-') &&
+	    D(p[i + 2]) && D(p[i + 3]) && D(p[i + 4]) && D(p[i + 5]) &&
+	    (i + 6 == n || p[i + 6] == ' ')) {
+		tz = (num2(p + i + 2) * 60 + num2(p + i + 4)) * 60;
+		if (p[i + 1] == '-')
+			tz = -tz;
+		i += 6;
+	}
+	m = minute_time(clk, p, tz);
+	out->ts = m < 0 ? -1 : m + num2(p + 17);
+	if (i + 3 < n && p[i] == ' ' && p[i + 1] == '[' && D(p[i + 2])) {
+		size_t j = i + 2;
+		long v = 0;
+
+		while (j < n && D(p[j]) && j - i < 12)
+			v = v * 10 + (p[j++] - '0');
+		/* "[pid]" or "[pid/n]" (Exim's process/sub-process form) */
+		if (j < n && p[j] == '/')
+			while (++j < n && D(p[j]))
+				;
+		if (j < n && p[j] == ']') {
+			out->pid = v;
+			i = j + 1;
+		}
+	}
+	if (i >= n || p[i] != ' ')
+		return EXIMLOG_EMPTY;
+	i++;
+	if ((k = (size_t)is_msgid(p + i, n - i)) != 0) {
+		out->msgid = span_make(p + i, k);
+		i += k + 1;
+	}
+	out->body = span_make(p + i, n - i);
+	return n > i ? EXIMLOG_ENTRY : EXIMLOG_EMPTY;
+}
+
+/* syslog_body: what follows "tag[pid]: ": an Exim line, or a bare body
+ * (syslog_timestamp = false), possibly preceded by a [n/m] part marker */
+static enum eximlog_kind syslog_body(struct eximlog_clock *clk, const char *p,
+    size_t n, int64_t stamp, struct eximlog_line *out)
+{
+	size_t i = 0;
+	long pid = out->pid;
+
+	out->flags |= EXIMLOG_F_SYSLOG;
+	if (n > 4 && p[0] == '[' && D(p[1])) {
+		size_t j = 1;
+		int part = 0;
+
+		while (j < n && D(p[j]) && j < 8)
+			part = part * 10 + (p[j++] - '0');
+		if (j + 1 < n && (p[j] == '/' || p[j] == '\\') && D(p[j + 1])) {
+			while (++j < n && D(p[j]))
+				;
+			if (j + 1 < n && p[j] == ']' && p[j + 1] == ' ') {
+				if (part != 1)
+					return EXIMLOG_CONTINUATION;
+				out->flags |= EXIMLOG_F_SPLIT;
+				i = j + 2;
+			}
+		}
+	}
+	if (is_stamp(p + i, n - i, ' '))
+		return exim_line(clk, p + i, n - i, out);
+	/* "[pid] body" as in "exim[8003]: [8003] SMTP ..." */
+	if (n - i > 3 && p[i] == '[' && D(p[i + 1])) {
+		size_t j = i + 1;
+
+		while (j < n && D(p[j]))
+			j++;
+		if (j + 1 < n && p[j] == ']' && p[j + 1] == ' ')
+			i = j + 2;
+	}
+	out->pid = pid;
+	out->ts = stamp;
+	if (n - i > 0 && is_msgid(p + i, n - i)) {
+		size_t k = (size_t)is_msgid(p + i, n - i);
+
+		out->msgid = span_make(p + i, k);
+		i += k + 1;
+	}
+	if (i >= n)
+		return EXIMLOG_EMPTY;
+	out->body = span_make(p + i, n - i);
+	return EXIMLOG_ENTRY;
+}
+
+enum eximlog_kind eximlog_parse(struct eximlog_clock *clk, const char *line,
+    size_t len, struct eximlog_line *out)
+{
+	size_t k;
+	int mon;
+	int64_t stamp;
+
+	out->ts = -1;
+	out->ms = -1;
+	out->pid = -1;
+	out->flags = 0;
+	out->msgid = span_make(NULL, 0);
+	out->body = span_make(NULL, 0);
+	if (len == 0)
+		return EXIMLOG_EMPTY;
+	if (memchr(line, '\0', len) != NULL)
+		out->flags |= EXIMLOG_F_BINARY;
+	if (is_stamp(line, len, ' ')) {
+		/* "YYYY-MM-DD HH:MM:SS host exim[pid]: ..." is syslog with an
+		 * ISO stamp; anything else is Exim's own line */
+		if (len > 20 && line[19] == ' ' && !D(line[20]) && line[20] != '[' &&
+		    (k = syslog_tag(line + 20, len - 20, 1, &out->pid)) != 0) {
+			struct eximlog_line tmp = *out;
+
+			exim_line(clk, line, 19, &tmp);
+			return syslog_body(clk, line + 20 + k, len - 20 - k, tmp.ts, out);
+		}
+		return exim_line(clk, line, len, out);
+	}
+	if (is_bsd_stamp(line, len, &mon)) {
+		if (len > 16 && (k = syslog_tag(line + 16, len - 16, 1, &out->pid)) != 0) {
+			stamp = bsd_time(clk, line, mon);
+			return syslog_body(clk, line + 16 + k, len - 16 - k, stamp, out);
+		}
+		return EXIMLOG_CONTINUATION;
+	}
+	if (is_stamp(line, len, 'T')) {
+		/* RFC 3339 syslog stamp: skip it, then "host tag: " */
+		const char *sp = memchr(line, ' ', len);
+
+		if (sp && (k = syslog_tag(sp + 1, len - (size_t)(sp + 1 - line), 1,
+		    &out->pid)) != 0) {
+			char key[19];
+			int64_t m;
+
+			memcpy(key, line, 19);
+			key[10] = ' ';
+			m = minute_time(clk, key, INT_MIN);
+			stamp = m < 0 ? -1 : m + num2(line + 17);
+			return syslog_body(clk, sp + 1 + k,
+			    len - (size_t)(sp + 1 + k - line), stamp, out);
+		}
+		return EXIMLOG_CONTINUATION;
+	}
+	if (line[0] != ' ' && line[0] != '\t' &&
+	    (k = syslog_tag(line, len, 1, &out->pid)) != 0 &&
+	    is_stamp(line + k, len - k, ' '))
+		return syslog_body(clk, line + k, len - k, -1, out);
+	return EXIMLOG_CONTINUATION;
+}
+
+/* ---- fields (matched lines only) ------------------------------------- */
+
+static int ipv4_valid(const char *s, size_t n)
+{
+	int parts = 0, digits = 0, v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (D(s[i])) {
+			if (digits && v == 0)
+				return 0;     /* no leading zeros */
+			v = v * 10 + (s[i] - '0');
+			if (++digits > 3 || v > 255)
+				return 0;
+		} else if (s[i] == '.' && digits) {
+			parts++;
+			digits = v = 0;
+		} else {
+			return 0;
+		}
+	}
+	return digits && parts == 3;
+}
+
+int eximlog_ip_valid(const char *s, size_t n)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	unsigned char a[16];
+	size_t i;
+
+	if (n == 0 || n > INET6_ADDRSTRLEN)
+		return 0;
+	if (memchr(s, ':', n) == NULL)
+		return ipv4_valid(s, n);
+	for (i = 0; i < n; i++)
+		if (!(D(s[i]) || (s[i] >= 'a' && s[i] <= 'f') ||
+		    (s[i] >= 'A' && s[i] <= 'F') || s[i] == ':' || s[i] == '.'))
+			return 0;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return inet_pton(AF_INET6, buf, a) == 1;
+}
+
+/* skip_quoted: s[i] == '"': index just past the closing quote (backslash
+ * escapes honoured), or n */
+static size_t skip_quoted(const char *s, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return n;
+}
+
+void eximlog_host_parse(const char *s, size_t n, struct eximlog_host *h)
+{
+	size_t i, rdns_end = 0, c, cand = 0, pend, j;
+	const char *ip = NULL;
+	size_t iplen = 0;
+
+	memset(h, 0, sizeof *h);
+	if (n >= 2 && s[0] == 'H' && s[1] == '=') {
+		s += 2;
+		n -= 2;
+	}
+	/* a verified reverse name is a single token before "(" or "[" */
+	if (n > 0 && s[0] != '(' && s[0] != '[') {
+		for (i = 0; i < n && s[i] != ' ' && s[i] != '(' && s[i] != '[' &&
+		    s[i] != '"'; i++)
+			;
+		if (i < n && s[i] == ' ') {
+			rdns_end = i;
+			h->rdns = span_make(s, i);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"') {
+			i = skip_quoted(s, n, i) - 1;
+			continue;
+		}
+		if (s[i] != '[')
+			continue;
+		/* where Exim puts the client address: at the start, after the
+		 * reverse name, or after the ") " that closes the HELO */
+		if (!(i == 0 || (rdns_end && i == rdns_end + 1) ||
+		    (i >= 2 && s[i - 1] == ' ' && s[i - 2] == ')')))
+			continue;
+		for (c = i + 1; c < n && s[c] != ']' && c - i <= INET6_ADDRSTRLEN; c++)
+			;
+		if (c >= n || s[c] != ']' || !eximlog_ip_valid(s + i + 1, c - i - 1))
+			continue;
+		pend = c + 1;
+		if (pend < n && s[pend] == ':' && pend + 1 < n && D(s[pend + 1]))
+			for (pend++; pend < n && D(s[pend]); pend++)
+				;
+		if (pend < n && s[pend] != ' ' && s[pend] != ':' && s[pend] != ',')
+			continue;
+		if (ip != NULL && (iplen != c - i - 1 ||
+		    strncasecmp(ip, s + i + 1, iplen) != 0)) {
+			h->ambiguous = 1;
+			h->ip = h->port = h->helo = span_make(NULL, 0);
+			return;
+		}
+		if (ip == NULL) {
+			ip = s + i + 1;
+			iplen = c - i - 1;
+			cand = i;
+			h->ip = span_make(ip, iplen);
+			if (c + 2 < n && s[c + 1] == ':' && D(s[c + 2])) {
+				for (j = c + 2; j < n && D(s[j]); j++)
+					;
+				h->port = span_make(s + c + 2, j - c - 2);
+			}
+		}
+		i = pend - 1;
+	}
+	if (ip == NULL)
+		return;
+	/* HELO: "(...)" between the reverse name (if any) and the address */
+	j = rdns_end ? rdns_end + 1 : 0;
+	if (cand >= j + 3 && s[j] == '(' && s[cand - 2] == ')')
+		h->helo = span_make(s + j + 1, cand - 2 - j - 1);
+}
+
+struct span eximlog_default_host(struct span body)
+{
+	const char *s = body.p;
+	size_t n = body.len, i;
+
+	if (s == NULL)
+		return span_make(NULL, 0);
+	if (n >= 2 && s[0] == 'H' && s[1] == '=')
+		return span_make(s + 2, n - 2);
+	for (i = 0; i + 3 < n; i++) {
+		if (s[i] == '"') {
+			i = skip_quoted(s, n, i) - 1;
+			continue;
+		}
+		if (s[i] == ' ' && s[i + 1] == 'H' && s[i + 2] == '=')
+			return span_make(s + i + 3, n - i - 3);
+	}
+	return span_make(NULL, 0);
+}
+
+struct span eximlog_tag(struct span body, const char *tag)
+{
+	const char *s = body.p;
+	size_t n = body.len, tl = strlen(tag), i, j;
+
+	if (s == NULL)
+		return span_make(NULL, 0);
+	for (i = 0; i + tl <= n; i++) {
+		if (s[i] == '"') {
+			i = skip_quoted(s, n, i) - 1;
+			continue;
+		}
+		if ((i > 0 && s[i - 1] != ' ' && s[i - 1] != '(') ||
+		    memcmp(s + i, tag, tl) != 0)
+			continue;
+		i += tl;
+		if (tag[tl - 1] == '<') {
+			for (j = i; j < n && s[j] != '>'; j++)
+				;
+			if (j >= n)
+				return span_make(NULL, 0);
+			return span_make(s + i, j - i);
+		}
+		for (j = i; j < n && s[j] != ' '; j++)
+			;
+		return span_make(s + i, j - i);
+	}
+	return span_make(NULL, 0);
+}
+
+struct span eximlog_arrival_rcpt(struct span body)
+{
+	const char *s = body.p, *t, *f;
+	size_t n = body.len, i, j;
+
+	if (s == NULL)
+		return span_make(NULL, 0);
+	i = 0;
+	/* the recipients come after the subject; skip T="..." first */
+	t = memmem(s, n, " T=\"", 4);
+	if (t != NULL)
+		i = skip_quoted(s, n, (size_t)(t - s) + 3);
+	for (;;) {
+		f = memmem(s + i, n - i, " for ", 5);
+		if (f == NULL)
+			return span_make(NULL, 0);
+		i = (size_t)(f - s) + 5;
+		/* the last " for " is the recipient list */
+		if (memmem(s + i, n - i, " for ", 5) == NULL)
+			break;
+	}
+	for (j = i; j < n && s[j] != ' '; j++)
+		;
+	if (j > i && s[i] == '<' && s[j - 1] == '>')
+		return span_make(s + i + 1, j - i - 2);
+	return j > i ? span_make(s + i, j - i) : span_make(NULL, 0);
+}
+
+struct span eximlog_delivery_rcpt(struct span body)
+{
+	const char *s = body.p;
+	size_t n = body.len, i, j, k;
+
+	if (s == NULL || n < 4 || s[2] != ' ')
+		return span_make(NULL, 0);
+	i = 3;
+	for (j = i; j < n && s[j] != ' '; j++)
+		;
+	/* "=> bob <bob@example.test> R=..." shows the original address */
+	if (j + 2 < n && s[j + 1] == '<') {
+		for (k = j + 2; k < n && s[k] != '>' && s[k] != ' '; k++)
+			;
+		if (k < n && s[k] == '>')
+			return span_make(s + j + 2, k - j - 2);
+	}
+	if (j > i && s[i] == '<' && s[j - 1] == '>')
+		return span_make(s + i + 1, j - i - 2);
+	return span_make(s + i, j - i);
+}

@@ -1,0 +1,90 @@
+/* json: JSON text output with escaping safe for hostile input (see json.h) */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "json.h"
+
+/* utf8_len: length of the valid UTF-8 sequence at p (n bytes left), 0 if
+ * invalid (overlong forms, surrogates and code points past U+10FFFF too) */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if (p[0] == 0xe0 && p[1] < 0xa0)
+			return 0;
+		if (p[0] == 0xed && p[1] >= 0xa0)
+			return 0;
+		return 3;
+	}
+	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (p[3] & 0xc0) != 0x80)
+			return 0;
+		if (p[0] == 0xf0 && p[1] < 0x90)
+			return 0;
+		if (p[0] == 0xf4 && p[1] >= 0x90)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+void json_str(struct sbuf *b, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	sbuf_addc(b, '"');
+	while (i < len) {
+		unsigned char c = p[i];
+
+		switch (c) {
+		case '"':  sbuf_add(b, "\\\"", 2); i++; continue;
+		case '\\': sbuf_add(b, "\\\\", 2); i++; continue;
+		case '\n': sbuf_add(b, "\\n", 2); i++; continue;
+		case '\r': sbuf_add(b, "\\r", 2); i++; continue;
+		case '\t': sbuf_add(b, "\\t", 2); i++; continue;
+		case '<':  sbuf_add(b, "\\u003c", 6); i++; continue;
+		case '>':  sbuf_add(b, "\\u003e", 6); i++; continue;
+		case '&':  sbuf_add(b, "\\u0026", 6); i++; continue;
+		default: break;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			sbuf_addf(b, "\\u%04x", c);
+			i++;
+			continue;
+		}
+		k = utf8_len(p + i, len - i);
+		if (k == 0) {
+			sbuf_add(b, "\\ufffd", 6);
+			i++;
+			continue;
+		}
+		sbuf_add(b, p + i, k);
+		i += k;
+	}
+	sbuf_addc(b, '"');
+}
+
+void json_cstr(struct sbuf *b, const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL) {
+		sbuf_adds(b, "null");
+		return;
+	}
+	while (s[n])
+		n++;
+	json_str(b, s, n);
+}
+
+void json_int(struct sbuf *b, int64_t v)
+{
+	sbuf_addf(b, "%" PRId64, v);
+}

@@ -1,0 +1,25 @@
+/* msgtrack: the sender of each message in flight, by message id.
+ *
+ * Delivery, bounce and defer lines ("=>", "**", "==") do not repeat the
+ * sender; the account they belong to is the sender of the "<=" line with the
+ * same message id.  The table has a fixed capacity (memory does not grow with
+ * the log): the oldest entry is dropped when it is full, and "Completed"
+ * removes an entry.  Senders longer than MSGTRACK_SENDER_MAX are not kept. */
+#ifndef EW_MSGTRACK_H
+#define EW_MSGTRACK_H
+#include <stddef.h>
+#include "span.h"
+
+#define MSGTRACK_SENDER_MAX 160
+
+struct msgtrack;
+
+struct msgtrack *msgtrack_new(size_t capacity);
+void msgtrack_free(struct msgtrack *m);
+void msgtrack_put(struct msgtrack *m, struct span msgid, struct span sender);
+/* msgtrack_get: the sender (borrowed, valid until the next put), or absent */
+struct span msgtrack_get(const struct msgtrack *m, struct span msgid);
+void msgtrack_del(struct msgtrack *m, struct span msgid);
+size_t msgtrack_count(const struct msgtrack *m);
+
+#endif

@@ -1,0 +1,149 @@
+/* pipeline: parse → classify → account → count for one line (see pipeline.h) */
+#include <stdlib.h>
+#include <string.h>
+
+#include "counter.h"
+#include "msgtrack.h"
+#include "pipeline.h"
+#include "rules.h"
+#include "store.h"
+#include "xmalloc.h"
+
+struct pipeline {
+	const struct rules *rules;
+	struct rules_scratch *scratch;
+	struct counter *counter;
+	struct msgtrack *msgs;
+	struct eximlog_clock clk;
+	struct pipeline_stats st;
+	pipeline_event_fn *on_event;
+	void *event_arg;
+	pipeline_miss_fn *on_miss;
+	void *miss_arg;
+	int completed_cls;
+};
+
+struct pipeline *pipeline_new(const struct rules *r, struct counter *c)
+{
+	struct pipeline *p = xcalloc(1, sizeof *p);
+
+	p->counter = c;
+	p->msgs = msgtrack_new(16384);
+	pipeline_set_rules(p, r);
+	return p;
+}
+
+void pipeline_set_rules(struct pipeline *p, const struct rules *r)
+{
+	rules_scratch_free(p->scratch);
+	p->rules = r;
+	p->scratch = rules_scratch_new(r);
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (p == NULL)
+		return;
+	rules_scratch_free(p->scratch);
+	msgtrack_free(p->msgs);
+	free(p);
+}
+
+void pipeline_on_event(struct pipeline *p, pipeline_event_fn *fn, void *arg)
+{
+	p->on_event = fn;
+	p->event_arg = arg;
+}
+
+void pipeline_on_miss(struct pipeline *p, pipeline_miss_fn *fn, void *arg)
+{
+	p->on_miss = fn;
+	p->miss_arg = arg;
+}
+
+const struct pipeline_stats *pipeline_stats(const struct pipeline *p)
+{
+	return &p->st;
+}
+
+void pipeline_stats_reset(struct pipeline *p)
+{
+	memset(&p->st, 0, sizeof p->st);
+}
+
+int pipeline_suspicious(const char *b, size_t n)
+{
+	static const char *const words[] = {
+		"rejected", "refused", "authenticator failed", "dropped", "error",
+		NULL
+	};
+	size_t i;
+
+	for (i = 0; words[i]; i++)
+		if (memmem(b, n, words[i], strlen(words[i])) != NULL)
+			return 1;
+	return 0;
+}
+
+int pipeline_line(struct pipeline *p, const char *line, size_t len,
+    int oversized)
+{
+	struct eximlog_line ln;
+	struct event ev;
+	const char *b;
+	size_t n;
+	int cls;
+
+	p->st.lines++;
+	if (oversized)
+		p->st.oversized++;
+	if (eximlog_parse(&p->clk, line, len, &ln) != EXIMLOG_ENTRY) {
+		p->st.continuation += len > 0;
+		return -1;
+	}
+	p->st.entries++;
+	if (ln.flags & EXIMLOG_F_BINARY)
+		p->st.binary++;
+	b = ln.body.p;
+	n = ln.body.len;
+	/* remember who sent each message, for its delivery lines */
+	if (span_ok(ln.msgid) && n > 3 && b[0] == '<' && b[1] == '=' && b[2] == ' ') {
+		size_t e = 3;
+
+		while (e < n && b[e] != ' ')
+			e++;
+		msgtrack_put(p->msgs, ln.msgid, span_make(b + 3, e - 3));
+	}
+	cls = rules_classify(p->rules, p->scratch, &ln, &ev);
+	if (cls < 0) {
+		if (pipeline_suspicious(b, n)) {
+			p->st.suspicious++;
+			if (p->on_miss)
+				p->on_miss(p->miss_arg, line, len);
+		}
+		return -1;
+	}
+	p->st.matched++;
+	if (!span_ok(ev.account) && rules_wants_msg_sender(p->rules, (size_t)cls)) {
+		struct span s = msgtrack_get(p->msgs, ln.msgid);
+
+		ev.f[FIELD_MSG_SENDER] = s;
+		if (span_ok(s) && s.len > 0 && !(s.len == 2 && s.p[0] == '<'))
+			ev.account = s;
+	}
+	if (ev.ambiguous_host)
+		p->st.ambiguous++;
+	if (p->counter) {
+		int64_t bucket = ev.ts >= 0 ? ev.ts - ev.ts % STORE_BUCKET_SECS : 0;
+		struct span ip = ev.f[FIELD_IP], ac = ev.account;
+
+		counter_add(p->counter, bucket, (uint32_t)cls,
+		    ip.p ? ip.p : "", ip.p ? ip.len : 0,
+		    ac.p ? ac.p : "", ac.p ? ac.len : 0, 1);
+	}
+	if (p->on_event)
+		p->on_event(p->event_arg, &ev, &ln, line, len);
+	if (span_ok(ln.msgid) && n >= 9 && memcmp(b, "Completed", 9) == 0)
+		msgtrack_del(p->msgs, ln.msgid);
+	return cls;
+}

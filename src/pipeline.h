@@ -1,0 +1,49 @@
+/* pipeline: one log line through parse → classify → account → counter.
+ *
+ * Used by `scan`, `test` and the daemon, so all three count the same way.
+ * The caller owns the counter's flushing (store) and may watch events
+ * through a callback (test --show, thresholds). */
+#ifndef EW_PIPELINE_H
+#define EW_PIPELINE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "event.h"
+#include "eximlog.h"
+
+struct rules;
+struct counter;
+
+struct pipeline_stats {
+	uint64_t lines;          /* physical lines seen */
+	uint64_t entries;        /* lines with a time stamp and body */
+	uint64_t matched;        /* lines that got a class */
+	uint64_t continuation;   /* lines without a time stamp */
+	uint64_t oversized;      /* lines cut at the size limit */
+	uint64_t binary;         /* lines holding NUL bytes */
+	uint64_t ambiguous;      /* events whose client IP was not trusted */
+	uint64_t suspicious;     /* rejection-looking lines no rule matched */
+};
+
+/* called for each classified event; line/len is the whole physical line */
+typedef void pipeline_event_fn(void *arg, const struct event *ev,
+    const struct eximlog_line *ln, const char *line, size_t len);
+/* called for each unmatched line that looks like a rejection or failure */
+typedef void pipeline_miss_fn(void *arg, const char *line, size_t len);
+
+struct pipeline;
+
+/* pipeline_new: counter may be NULL (nothing counted, e.g. `test`) */
+struct pipeline *pipeline_new(const struct rules *r, struct counter *c);
+void pipeline_free(struct pipeline *p);
+void pipeline_set_rules(struct pipeline *p, const struct rules *r);
+void pipeline_on_event(struct pipeline *p, pipeline_event_fn *fn, void *arg);
+void pipeline_on_miss(struct pipeline *p, pipeline_miss_fn *fn, void *arg);
+/* pipeline_line: process one line (without '\n'); returns the class or -1 */
+int pipeline_line(struct pipeline *p, const char *line, size_t len,
+    int oversized);
+const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
+void pipeline_stats_reset(struct pipeline *p);
+/* pipeline_suspicious: 1 if the body reads like a rejection or failure */
+int pipeline_suspicious(const char *body, size_t len);
+
+#endif

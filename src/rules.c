@@ -1,0 +1,942 @@
+/* rules: YAML rule files → PCRE2 JIT, literal prefilter, classify
+ * (see rules.h and docs/RULES.md) */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <dirent.h>
+#include <errno.h>
+#include <pcre2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embedded.h"
+#include "eximlog.h"
+#include "log.h"
+#include "prefilter.h"
+#include "rules.h"
+#include "xmalloc.h"
+#include "yamldoc.h"
+
+#define MAX_ACCOUNT_FIELDS 6
+#define MAX_CAPS 16
+#define MAX_CANDS 64
+
+struct capmap {
+	uint16_t group;
+	uint8_t field;
+};
+
+struct pattern {
+	pcre2_code *re;
+	int rule;                       /* index in rules->rules (sorted) */
+	char *anchor;                   /* literal checked at the body start */
+	size_t anchor_len;
+	uint64_t need[PREFILTER_WORDS]; /* global literals that must be found */
+	int first_need;                 /* -1: triggered by its anchor */
+	char **local;                   /* other literals, checked by memmem */
+	size_t *local_len;
+	size_t nlocal;
+	struct capmap caps[MAX_CAPS];
+	size_t ncaps;
+};
+
+struct rule {
+	char *id, *severity, *description, *remedy, *origin;
+	int priority;
+	int order;                      /* load order, for stable sorting */
+	int source;                     /* which rule source (dup detection) */
+	int account[MAX_ACCOUNT_FIELDS];
+	size_t naccount;
+	int ip_none;
+	struct pattern *pats;
+	size_t npats;
+};
+
+struct rules {
+	struct rule *rules;
+	size_t n, cap;
+	const char **names;
+	struct pattern **pats;          /* all patterns, in priority order */
+	size_t npats;
+	/* anchored patterns by the first byte of their anchor */
+	uint16_t *by_byte[256];
+	uint16_t nby_byte[256];
+	/* unanchored patterns by their first needed global literal */
+	uint16_t *by_lit[PREFILTER_MAX];
+	uint16_t nby_lit[PREFILTER_MAX];
+	struct prefilter *pf;
+	int jit;
+	uint32_t max_pairs;
+};
+
+struct rules_scratch {
+	pcre2_match_data *md;
+	pcre2_jit_stack *stack;
+};
+
+static const char *const severities[] = {
+	"info", "notice", "warning", "critical", NULL
+};
+
+/* ---- loading ------------------------------------------------------------ */
+
+struct loader {
+	struct rules *r;
+	struct diag *d;
+	const char *file;
+	int source;
+	int order;
+	int errors;
+};
+
+#define ERR(ld, node, ...) do { \
+	diag_add((ld)->d, (ld)->file, (node) ? (node)->line : 0, \
+	    (node) ? (node)->col : 0, __VA_ARGS__); \
+	(ld)->errors++; \
+} while (0)
+
+static void rule_release(struct rule *ru)
+{
+	size_t i, j;
+
+	free(ru->id);
+	free(ru->severity);
+	free(ru->description);
+	free(ru->remedy);
+	free(ru->origin);
+	for (i = 0; i < ru->npats; i++) {
+		struct pattern *p = &ru->pats[i];
+
+		pcre2_code_free(p->re);
+		free(p->anchor);
+		for (j = 0; j < p->nlocal; j++)
+			free(p->local[j]);
+		free(p->local);
+		free(p->local_len);
+	}
+	free(ru->pats);
+	memset(ru, 0, sizeof *ru);
+}
+
+static int valid_id(const char *s)
+{
+	size_t i;
+
+	if (!(s[0] >= 'a' && s[0] <= 'z'))
+		return 0;
+	for (i = 1; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '_'))
+			return 0;
+	return i <= 64;
+}
+
+static const struct ydoc_node *want_scalar(struct loader *ld,
+    const struct ydoc_node *map, const char *key, int required)
+{
+	const struct ydoc_node *v = ydoc_get(map, key);
+
+	if (v == NULL) {
+		if (required)
+			ERR(ld, map, "rule is missing '%s'", key);
+		return NULL;
+	}
+	if (v->type != YDOC_SCALAR) {
+		ERR(ld, v, "'%s' must be a string, not %s", key,
+		    ydoc_type_name(v->type));
+		return NULL;
+	}
+	if (required && v->len == 0) {
+		ERR(ld, v, "'%s' must not be empty", key);
+		return NULL;
+	}
+	return v;
+}
+
+/* regex_prefix_is: does the regex (after '^') begin with literal text `lit`,
+ * written plainly or with metacharacters escaped? */
+static int regex_starts_with(const char *re, const char *lit, size_t len)
+{
+	size_t i = 0, j = 0;
+
+	while (j < len) {
+		if (re[i] == '\0')
+			return 0;
+		if (re[i] == '\\') {
+			unsigned char c = (unsigned char)re[i + 1];
+
+			/* only escaped punctuation stands for itself */
+			if (c == '\0' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9'))
+				return 0;
+			if ((char)c != lit[j])
+				return 0;
+			i += 2;
+			j++;
+			continue;
+		}
+		if (strchr(".[]()*+?{}|^$", re[i]) != NULL)
+			return 0;
+		if (re[i] != lit[j])
+			return 0;
+		/* a quantifier after this char would make it optional */
+		if (j + 1 == len && re[i + 1] && strchr("*?{", re[i + 1]))
+			return 0;
+		if (re[i + 1] && strchr("*?{", re[i + 1]))
+			return 0;
+		i++;
+		j++;
+	}
+	return 1;
+}
+
+static int compile_pattern(struct loader *ld, struct rule *ru,
+    const struct ydoc_node *pm, struct pattern *p)
+{
+	const struct ydoc_node *re = NULL, *lits = NULL, *k;
+	int errcode;
+	PCRE2_SIZE erroff;
+	uint32_t count = 0, esize = 0, ncap = 0, i;
+	PCRE2_SPTR table;
+	size_t j;
+	int bad = 0, err0 = ld->errors;
+
+	memset(p, 0, sizeof *p);
+	p->first_need = -1;
+	if (pm->type != YDOC_MAP) {
+		ERR(ld, pm, "each 'match' item must be a mapping with 'regex' and "
+		    "'literals'");
+		return -1;
+	}
+	for (j = 0; j < pm->n; j++) {
+		k = pm->kids[2 * j];
+		if (k->type == YDOC_SCALAR && strcmp(k->str, "regex") == 0)
+			re = pm->kids[2 * j + 1];
+		else if (k->type == YDOC_SCALAR && strcmp(k->str, "literals") == 0)
+			lits = pm->kids[2 * j + 1];
+		else
+			ERR(ld, k, "unknown key '%s' in a match item (expected regex, "
+			    "literals)", k->type == YDOC_SCALAR ? k->str : "?");
+	}
+	if (re == NULL || re->type != YDOC_SCALAR || re->len == 0) {
+		ERR(ld, re ? re : pm, "match item needs a 'regex' string");
+		return -1;
+	}
+	if (lits == NULL) {
+		ERR(ld, pm, "match item needs 'literals': text the line must contain "
+		    "(used as a prefilter)");
+	} else if (lits->type != YDOC_SEQ || lits->n == 0) {
+		ERR(ld, lits, "'literals' must be a non-empty list of strings");
+		lits = NULL;
+	}
+	p->re = pcre2_compile((PCRE2_SPTR)re->str, re->len, PCRE2_DUPNAMES,
+	    &errcode, &erroff,
+	    NULL);
+	if (p->re == NULL) {
+		PCRE2_UCHAR msg[256];
+		int col = re->col + (int)erroff + (re->quoted == 1 || re->quoted == 2);
+
+		pcre2_get_error_message(errcode, msg, sizeof msg);
+		diag_add(ld->d, ld->file, re->line, re->quoted == 3 ? re->col : col,
+		    "bad regex in rule '%s' at offset %zu of the pattern: %s",
+		    ru->id ? ru->id : "?", (size_t)erroff, (const char *)msg);
+		ld->errors++;
+		return -1;
+	}
+	pcre2_pattern_info(p->re, PCRE2_INFO_CAPTURECOUNT, &ncap);
+	if (ncap + 1 > ld->r->max_pairs)
+		ld->r->max_pairs = ncap + 1;
+	pcre2_pattern_info(p->re, PCRE2_INFO_NAMECOUNT, &count);
+	pcre2_pattern_info(p->re, PCRE2_INFO_NAMEENTRYSIZE, &esize);
+	pcre2_pattern_info(p->re, PCRE2_INFO_NAMETABLE, &table);
+	for (i = 0; i < count; i++) {
+		const unsigned char *e = table + i * esize;
+		uint16_t group = (uint16_t)(e[0] << 8 | e[1]);
+		const char *name = (const char *)e + 2;
+		int f = field_lookup(name, strlen(name));
+
+		if (strncmp(name, "x_", 2) == 0)
+			continue;
+		if (f < 0 || f == FIELD_MSG_SENDER) {
+			ERR(ld, re, "unknown capture name '%s' in rule '%s' (use host, ip, "
+			    "port, helo, rdns, sender, rcpt, auth, set_id, account, or "
+			    "an x_ prefix)", name, ru->id ? ru->id : "?");
+			bad = 1;
+			continue;
+		}
+		if (p->ncaps < MAX_CAPS) {
+			p->caps[p->ncaps].group = group;
+			p->caps[p->ncaps].field = (uint8_t)f;
+			p->ncaps++;
+		}
+	}
+	if (pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE) != 0)
+		ld->r->jit = 0;
+	if (lits != NULL) {
+		for (j = 0; j < lits->n; j++) {
+			const struct ydoc_node *l = lits->kids[j];
+
+			if (l->type != YDOC_SCALAR) {
+				ERR(ld, l, "a literal must be a string");
+				bad = 1;
+				continue;
+			}
+			if (l->len < 3) {
+				ERR(ld, l, "literal '%s' is too short for the prefilter "
+				    "(3 bytes or more)", l->str);
+				bad = 1;
+				continue;
+			}
+			if (p->anchor == NULL && re->str[0] == '^' &&
+			    regex_starts_with(re->str + 1, l->str, l->len)) {
+				p->anchor = xstrndup(l->str, l->len);
+				p->anchor_len = l->len;
+				continue;
+			}
+			p->local = xreallocarray(p->local, p->nlocal + 1, sizeof *p->local);
+			p->local_len = xreallocarray(p->local_len, p->nlocal + 1,
+			    sizeof *p->local_len);
+			p->local[p->nlocal] = xstrndup(l->str, l->len);
+			p->local_len[p->nlocal] = l->len;
+			p->nlocal++;
+		}
+	}
+	return bad || ld->errors != err0 ? -1 : 0;
+}
+
+static int parse_account(struct loader *ld, struct rule *ru,
+    const struct ydoc_node *v)
+{
+	size_t i, n;
+	const struct ydoc_node *it;
+
+	if (v == NULL)
+		return 0;
+	if (v->type == YDOC_SCALAR && v->len == 0)
+		return 0;
+	n = v->type == YDOC_SEQ ? v->n : 1;
+	for (i = 0; i < n; i++) {
+		int f;
+
+		it = v->type == YDOC_SEQ ? v->kids[i] : v;
+		if (it->type != YDOC_SCALAR) {
+			ERR(ld, it, "'account' must be a field name or a list of them");
+			return -1;
+		}
+		f = field_lookup(it->str, it->len);
+		if (f != FIELD_SET_ID && f != FIELD_AUTH && f != FIELD_SENDER &&
+		    f != FIELD_RCPT && f != FIELD_ACCOUNT && f != FIELD_MSG_SENDER) {
+			ERR(ld, it, "unknown account field '%s' (use set_id, auth, "
+			    "sender, rcpt, account, msg_sender)", it->str);
+			return -1;
+		}
+		if (ru->naccount < MAX_ACCOUNT_FIELDS)
+			ru->account[ru->naccount++] = f;
+	}
+	return 0;
+}
+
+static const char *const rule_keys[] = {
+	"id", "severity", "description", "remedy", "priority", "account", "ip",
+	"match", NULL
+};
+
+static struct rule *find_rule(struct rules *r, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->rules[i].id, id) == 0)
+			return &r->rules[i];
+	return NULL;
+}
+
+static void load_rule(struct loader *ld, const struct ydoc_node *m)
+{
+	struct rule ru;
+	const struct ydoc_node *v, *k;
+	struct rule *old;
+	size_t i, j;
+	int err0 = ld->errors;
+
+	memset(&ru, 0, sizeof ru);
+	if (m->type != YDOC_MAP) {
+		ERR(ld, m, "each rule must be a mapping");
+		return;
+	}
+	for (i = 0; i < m->n; i++) {
+		k = m->kids[2 * i];
+		if (k->type != YDOC_SCALAR) {
+			ERR(ld, k, "rule keys must be strings");
+			continue;
+		}
+		for (j = 0; rule_keys[j]; j++)
+			if (strcmp(k->str, rule_keys[j]) == 0)
+				break;
+		if (!rule_keys[j])
+			ERR(ld, k, "unknown key '%s' (expected id, severity, description, "
+			    "remedy, priority, account, ip, match)", k->str);
+	}
+	if ((v = want_scalar(ld, m, "id", 1)) != NULL) {
+		if (!valid_id(v->str))
+			ERR(ld, v, "bad rule id '%s' (lower-case letters, digits and _, "
+			    "starting with a letter)", v->str);
+		ru.id = xstrdup(v->str);
+	}
+	if ((v = want_scalar(ld, m, "severity", 1)) != NULL) {
+		for (j = 0; severities[j]; j++)
+			if (strcmp(v->str, severities[j]) == 0)
+				break;
+		if (!severities[j])
+			ERR(ld, v, "severity must be info, notice, warning or critical, "
+			    "not '%s'", v->str);
+		ru.severity = xstrdup(v->str);
+	}
+	if ((v = want_scalar(ld, m, "description", 1)) != NULL)
+		ru.description = xstrdup(v->str);
+	if ((v = want_scalar(ld, m, "remedy", 1)) != NULL)
+		ru.remedy = xstrdup(v->str);
+	ru.priority = 50;
+	if ((v = want_scalar(ld, m, "priority", 0)) != NULL) {
+		char *end;
+		long p = strtol(v->str, &end, 10);
+
+		if (*end || end == v->str || p < 0 || p > 1000)
+			ERR(ld, v, "priority must be a number from 0 to 1000");
+		ru.priority = (int)p;
+	}
+	if ((v = want_scalar(ld, m, "ip", 0)) != NULL) {
+		if (strcmp(v->str, "none") == 0)
+			ru.ip_none = 1;
+		else if (strcmp(v->str, "client") != 0)
+			ERR(ld, v, "ip must be 'client' or 'none'");
+	}
+	parse_account(ld, &ru, ydoc_get(m, "account"));
+	v = ydoc_get(m, "match");
+	if (v == NULL) {
+		ERR(ld, m, "rule is missing 'match'");
+	} else if (v->type != YDOC_SEQ || v->n == 0) {
+		ERR(ld, v, "'match' must be a non-empty list of {regex, literals}");
+	} else {
+		ru.pats = xcalloc(v->n, sizeof *ru.pats);
+		for (i = 0; i < v->n; i++) {
+			if (compile_pattern(ld, &ru, v->kids[i], &ru.pats[ru.npats]) == 0)
+				ru.npats++;
+			else
+				pcre2_code_free(ru.pats[ru.npats].re),
+				    ru.pats[ru.npats].re = NULL;
+		}
+	}
+	if (ld->errors != err0 || ru.id == NULL) {
+		rule_release(&ru);
+		return;
+	}
+	ru.origin = xasprintf("%s:%d", ld->file, m->line);
+	ru.order = ld->order++;
+	ru.source = ld->source;
+	if ((old = find_rule(ld->r, ru.id)) != NULL) {
+		if (old->source == ld->source) {
+			v = ydoc_get(m, "id");
+			ERR(ld, v, "duplicate rule id '%s' (first defined at %s)", ru.id,
+			    old->origin);
+			rule_release(&ru);
+			return;
+		}
+		/* a later source overrides an earlier one */
+		rule_release(old);
+		*old = ru;
+		return;
+	}
+	if (ld->r->n == ld->r->cap) {
+		ld->r->cap = ld->r->cap ? ld->r->cap * 2 : 32;
+		ld->r->rules = xreallocarray(ld->r->rules, ld->r->cap, sizeof *ld->r->rules);
+	}
+	ld->r->rules[ld->r->n++] = ru;
+}
+
+static void load_doc(struct loader *ld, const struct ydoc_node *doc)
+{
+	const struct ydoc_node *list, *k;
+	size_t i;
+
+	if (doc->type != YDOC_MAP) {
+		ERR(ld, doc, "a rule file is a mapping with a 'rules' list");
+		return;
+	}
+	for (i = 0; i < doc->n; i++) {
+		k = doc->kids[2 * i];
+		if (k->type != YDOC_SCALAR || strcmp(k->str, "rules") != 0)
+			ERR(ld, k, "unknown top-level key '%s' (expected 'rules')",
+			    k->type == YDOC_SCALAR ? k->str : "?");
+	}
+	list = ydoc_get(doc, "rules");
+	if (list == NULL) {
+		if (doc->n > 0)
+			ERR(ld, doc, "no 'rules' list in this file");
+		return;
+	}
+	if (list->type != YDOC_SEQ) {
+		ERR(ld, list, "'rules' must be a list");
+		return;
+	}
+	for (i = 0; i < list->n; i++)
+		load_rule(ld, list->kids[i]);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void load_dir(struct loader *ld, const char *dir)
+{
+	DIR *dp;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, i, l;
+
+	if ((dp = opendir(dir)) == NULL) {
+		diag_add(ld->d, dir, 0, 0, "cannot read rule directory: %s",
+		    strerror(errno));
+		ld->errors++;
+		return;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		l = strlen(de->d_name);
+		if (de->d_name[0] == '.' || l < 6 ||
+		    (strcmp(de->d_name + l - 5, ".yaml") != 0 &&
+		    strcmp(de->d_name + l - 4, ".yml") != 0))
+			continue;
+		names = xreallocarray(names, n + 1, sizeof *names);
+		names[n++] = xasprintf("%s/%s", dir, de->d_name);
+	}
+	closedir(dp);
+	qsort(names, n, sizeof *names, name_cmp);
+	for (i = 0; i < n; i++) {
+		struct ydoc_node *doc = ydoc_load(names[i], ld->d);
+
+		ld->file = names[i];
+		if (doc == NULL)
+			ld->errors++;
+		else
+			load_doc(ld, doc);
+		ydoc_free(doc);
+		free(names[i]);
+	}
+	free(names);
+	ld->file = NULL;
+}
+
+static int rule_cmp(const void *a, const void *b)
+{
+	const struct rule *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void index_add(uint16_t **list, uint16_t *n, uint16_t v)
+{
+	*list = xreallocarray(*list, (size_t)*n + 1, sizeof **list);
+	(*list)[(*n)++] = v;
+}
+
+/* build: sort rules, number patterns in priority order, feed the prefilter
+ * with the literals of unanchored patterns, and index the triggers */
+static int build(struct rules *r, struct diag *d)
+{
+	size_t i, j, k, np = 0;
+
+	qsort(r->rules, r->n, sizeof *r->rules, rule_cmp);
+	r->names = xcalloc(r->n + 1, sizeof *r->names);
+	for (i = 0; i < r->n; i++) {
+		r->names[i] = r->rules[i].id;
+		np += r->rules[i].npats;
+	}
+	r->pats = xcalloc(np ? np : 1, sizeof *r->pats);
+	r->pf = prefilter_new();
+	for (i = 0; i < r->n; i++) {
+		for (j = 0; j < r->rules[i].npats; j++) {
+			struct pattern *p = &r->rules[i].pats[j];
+
+			p->rule = (int)i;
+			r->pats[r->npats++] = p;
+			if (p->anchor != NULL)
+				continue;
+			/* unanchored: its literals go to the one-pass prefilter */
+			for (k = 0; k < p->nlocal; k++) {
+				int id = prefilter_add(r->pf, p->local[k], p->local_len[k]);
+
+				if (id < 0) {
+					diag_add(d, NULL, 0, 0, "too many distinct rule literals "
+					    "(at most %d)", PREFILTER_MAX);
+					return -1;
+				}
+				p->need[id >> 6] |= 1ULL << (id & 63);
+				if (p->first_need < 0)
+					p->first_need = id;
+			}
+			for (k = 0; k < p->nlocal; k++)
+				free(p->local[k]);
+			p->nlocal = 0;
+		}
+	}
+	if (r->npats > UINT16_MAX) {
+		diag_add(d, NULL, 0, 0, "too many rule patterns");
+		return -1;
+	}
+	prefilter_build(r->pf);
+	for (i = 0; i < r->npats; i++) {
+		struct pattern *p = r->pats[i];
+
+		if (p->anchor != NULL) {
+			unsigned char c = (unsigned char)p->anchor[0];
+
+			index_add(&r->by_byte[c], &r->nby_byte[c], (uint16_t)i);
+		} else {
+			index_add(&r->by_lit[p->first_need], &r->nby_lit[p->first_need],
+			    (uint16_t)i);
+		}
+	}
+	return 0;
+}
+
+struct rules *rules_load(const struct rules_source *src, struct diag *d)
+{
+	struct rules *r = xcalloc(1, sizeof *r);
+	struct loader ld;
+	size_t i, j;
+	int source = 0;
+
+	memset(&ld, 0, sizeof ld);
+	ld.r = r;
+	ld.d = d;
+	r->jit = 1;
+	r->max_pairs = 1;
+	if (!src || !src->no_builtin) {
+		for (i = 0; embedded_rules[i].name; i++) {
+			char *name = xasprintf("<builtin>/%s", embedded_rules[i].name);
+			struct ydoc_node *doc;
+
+			ld.file = name;
+			ld.source = source;
+			doc = ydoc_parse(name, embedded_rules[i].data,
+			    embedded_rules[i].len, d);
+			if (doc == NULL)
+				ld.errors++;
+			else
+				load_doc(&ld, doc);
+			ydoc_free(doc);
+			free(name);
+		}
+		source++;
+	}
+	for (i = 0; src && src->dirs && src->dirs[i]; i++) {
+		ld.source = source++;
+		load_dir(&ld, src->dirs[i]);
+	}
+	for (i = 0; src && src->disable && src->disable[i]; i++) {
+		struct rule *ru = find_rule(r, src->disable[i]);
+
+		if (ru == NULL) {
+			diag_add(d, NULL, 0, 0, "cannot disable rule '%s': no such rule id",
+			    src->disable[i]);
+			ld.errors++;
+			continue;
+		}
+		j = (size_t)(ru - r->rules);
+		rule_release(ru);
+		memmove(ru, ru + 1, (r->n - j - 1) * sizeof *ru);
+		r->n--;
+	}
+	if (ld.errors == 0 && r->n == 0) {
+		diag_add(d, NULL, 0, 0, "no rules loaded");
+		ld.errors++;
+	}
+	if (ld.errors || build(r, d) < 0) {
+		rules_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void rules_free(struct rules *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->n; i++)
+		rule_release(&r->rules[i]);
+	free(r->rules);
+	free(r->names);
+	free(r->pats);
+	for (i = 0; i < 256; i++)
+		free(r->by_byte[i]);
+	for (i = 0; i < PREFILTER_MAX; i++)
+		free(r->by_lit[i]);
+	prefilter_free(r->pf);
+	free(r);
+}
+
+int rules_jit(const struct rules *r)
+{
+	return r->jit;
+}
+
+size_t rules_nclasses(const struct rules *r)
+{
+	return r->n;
+}
+
+int rules_find(const struct rules *r, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->rules[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *rules_class_name(const struct rules *r, size_t i)
+{
+	return i < r->n ? r->rules[i].id : NULL;
+}
+
+const char *rules_description(const struct rules *r, size_t i)
+{
+	return i < r->n ? r->rules[i].description : NULL;
+}
+
+const char *rules_remedy(const struct rules *r, size_t i)
+{
+	return i < r->n ? r->rules[i].remedy : NULL;
+}
+
+const char *rules_severity(const struct rules *r, size_t i)
+{
+	return i < r->n ? r->rules[i].severity : NULL;
+}
+
+const char *rules_origin(const struct rules *r, size_t i)
+{
+	return i < r->n ? r->rules[i].origin : NULL;
+}
+
+const char *const *rules_class_names(const struct rules *r)
+{
+	return r->names;
+}
+
+int rules_wants_msg_sender(const struct rules *r, size_t i)
+{
+	size_t k;
+
+	if (i >= r->n)
+		return 0;
+	for (k = 0; k < r->rules[i].naccount; k++)
+		if (r->rules[i].account[k] == FIELD_MSG_SENDER)
+			return 1;
+	return 0;
+}
+
+struct rules_scratch *rules_scratch_new(const struct rules *r)
+{
+	struct rules_scratch *s = xcalloc(1, sizeof *s);
+
+	s->md = pcre2_match_data_create(r->max_pairs, NULL);
+	if (s->md == NULL)
+		fatalx(71, "out of memory");
+	return s;
+}
+
+void rules_scratch_free(struct rules_scratch *s)
+{
+	if (s == NULL)
+		return;
+	pcre2_match_data_free(s->md);
+	free(s);
+}
+
+/* ---- classification (hot path) -------------------------------------------- */
+
+static int need_ok(const uint64_t *need, const uint64_t *found)
+{
+	size_t w;
+
+	for (w = 0; w < PREFILTER_WORDS; w++)
+		if ((need[w] & found[w]) != need[w])
+			return 0;
+	return 1;
+}
+
+static void fill_defaults(const struct rule *ru, const struct eximlog_line *ln,
+    struct event *ev)
+{
+	struct span body = ln->body;
+	size_t k;
+
+	if (!ru->ip_none && !span_ok(ev->f[FIELD_IP])) {
+		struct eximlog_host h;
+
+		if (!span_ok(ev->f[FIELD_HOST]))
+			ev->f[FIELD_HOST] = eximlog_default_host(body);
+		if (span_ok(ev->f[FIELD_HOST])) {
+			eximlog_host_parse(ev->f[FIELD_HOST].p, ev->f[FIELD_HOST].len, &h);
+			ev->f[FIELD_IP] = h.ip;
+			if (!span_ok(ev->f[FIELD_PORT]))
+				ev->f[FIELD_PORT] = h.port;
+			if (!span_ok(ev->f[FIELD_HELO]))
+				ev->f[FIELD_HELO] = h.helo;
+			if (!span_ok(ev->f[FIELD_RDNS]))
+				ev->f[FIELD_RDNS] = h.rdns;
+			ev->ambiguous_host = h.ambiguous;
+		}
+	}
+	for (k = 0; k < ru->naccount; k++) {
+		int f = ru->account[k];
+		struct span v = ev->f[f];
+
+		if (!span_ok(v)) {
+			switch (f) {
+			case FIELD_SENDER:
+				v = eximlog_tag(body, "F=<");
+				if (!span_ok(v) && body.len > 3 && memcmp(body.p, "<= ", 3) == 0) {
+					size_t e = 3;
+
+					while (e < body.len && body.p[e] != ' ')
+						e++;
+					v = span_make(body.p + 3, e - 3);
+				}
+				break;
+			case FIELD_AUTH:
+				v = eximlog_tag(body, "A=");
+				if (span_ok(v)) {
+					const char *c = memchr(v.p, ':', v.len);
+
+					v = c ? span_make(c + 1, v.len - (size_t)(c + 1 - v.p)) :
+					    span_make(NULL, 0);
+				}
+				break;
+			case FIELD_SET_ID:
+				v = eximlog_tag(body, "(set_id=");
+				if (span_ok(v) && v.len && v.p[v.len - 1] == ')')
+					v.len--;
+				break;
+			case FIELD_RCPT:
+				if (body.len > 3 && memcmp(body.p, "<= ", 3) == 0)
+					v = eximlog_arrival_rcpt(body);
+				else if (body.len > 3 && body.p[2] == ' ' &&
+				    strchr("=-*>", body.p[0]) != NULL)
+					v = eximlog_delivery_rcpt(body);
+				else {
+					v = eximlog_tag(body, "RCPT <");
+					if (!span_ok(v)) {
+						/* "rejected RCPT addr: ..." without brackets */
+						const char *q = memmem(body.p, body.len, "RCPT ", 5);
+
+						if (q) {
+							const char *e = q + 5;
+
+							while (e < body.p + body.len && *e != ' ' && *e != ':')
+								e++;
+							v = span_make(q + 5, (size_t)(e - q - 5));
+						}
+					}
+				}
+				break;
+			default:
+				break;
+			}
+			ev->f[f] = v;
+		}
+		if (f == FIELD_MSG_SENDER)
+			continue;   /* resolved by the caller */
+		if (span_ok(v) && v.len > 0 && !(v.len == 2 && v.p[0] == '<' && v.p[1] == '>')) {
+			ev->account = v;
+			return;
+		}
+	}
+}
+
+int rules_classify(const struct rules *r, struct rules_scratch *s,
+    const struct eximlog_line *ln, struct event *ev)
+{
+	uint64_t found[PREFILTER_WORDS];
+	uint16_t cand[MAX_CANDS];
+	size_t nc = 0, i, j, w;
+	const char *b = ln->body.p;
+	size_t blen = ln->body.len;
+	unsigned char c0;
+
+	if (b == NULL || blen == 0)
+		return -1;
+	c0 = (unsigned char)b[0];
+	for (i = 0; i < r->nby_byte[c0] && nc < MAX_CANDS; i++)
+		cand[nc++] = r->by_byte[c0][i];
+	if (prefilter_scan(r->pf, b, blen, found)) {
+		for (w = 0; w < PREFILTER_WORDS; w++) {
+			uint64_t bits = found[w];
+
+			while (bits) {
+				int id = (int)(w * 64) + __builtin_ctzll(bits);
+
+				bits &= bits - 1;
+				for (i = 0; i < r->nby_lit[id] && nc < MAX_CANDS; i++)
+					cand[nc++] = r->by_lit[id][i];
+			}
+		}
+	}
+	if (nc == 0)
+		return -1;
+	/* priority order = pattern index order; few candidates: insertion sort */
+	for (i = 1; i < nc; i++) {
+		uint16_t v = cand[i];
+
+		for (j = i; j > 0 && cand[j - 1] > v; j--)
+			cand[j] = cand[j - 1];
+		cand[j] = v;
+	}
+	for (i = 0; i < nc; i++) {
+		const struct pattern *p;
+		PCRE2_SIZE *ov;
+		int rc;
+
+		if (i > 0 && cand[i] == cand[i - 1])
+			continue;
+		p = r->pats[cand[i]];
+		if (p->anchor != NULL && (blen < p->anchor_len ||
+		    memcmp(b, p->anchor, p->anchor_len) != 0))
+			continue;
+		if (p->anchor == NULL && !need_ok(p->need, found))
+			continue;
+		for (j = 0; j < p->nlocal; j++)
+			if (memmem(b, blen, p->local[j], p->local_len[j]) == NULL)
+				break;
+		if (j < p->nlocal)
+			continue;
+		if (r->jit)
+			rc = pcre2_jit_match(p->re, (PCRE2_SPTR)b, blen, 0, 0, s->md, NULL);
+		else
+			rc = pcre2_match(p->re, (PCRE2_SPTR)b, blen, 0, 0, s->md, NULL);
+		if (rc < 0)
+			continue;
+		memset(ev, 0, sizeof *ev);
+		ev->cls = p->rule;
+		ev->ts = ln->ts;
+		ev->msgid = ln->msgid;
+		ov = pcre2_get_ovector_pointer(s->md);
+		for (j = 0; j < p->ncaps; j++) {
+			uint16_t g = p->caps[j].group;
+
+			if ((int)g < rc && ov[2 * g] != PCRE2_UNSET)
+				ev->f[p->caps[j].field] = span_make(b + ov[2 * g],
+				    ov[2 * g + 1] - ov[2 * g]);
+		}
+		fill_defaults(&r->rules[p->rule], ln, ev);
+		return p->rule;
+	}
+	return -1;
+}

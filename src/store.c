@@ -1,0 +1,707 @@
+/* store: SQLite database of counts, files and stats (see store.h) */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "counter.h"
+#include "embedded.h"
+#include "fingerprint.h"
+#include "log.h"
+#include "sbuf.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define BUSY_TIMEOUT_MS 60000
+#define ROWS_PER_STMT 100
+#define INTERN_MAX 200000
+
+/* a string → id cache for one dimension table (ips or accounts) */
+struct intern {
+	char **keys;
+	uint32_t *lens;
+	int64_t *ids;
+	size_t n, cap;          /* cap: power of two */
+	sqlite3_stmt *sel, *ins;
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int readonly;
+	struct intern ips, accounts;
+	char **class_names;     /* class id cache: names[i] ↔ ids[i] */
+	int64_t *class_ids;
+	size_t nclasses;
+	sqlite3_stmt *upsert_many, *upsert_one;
+};
+
+static uint64_t strhash(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static void intern_clear(struct intern *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->cap; i++)
+		free(in->keys[i]);
+	memset(in->keys, 0, in->cap * sizeof *in->keys);
+	in->n = 0;
+}
+
+static void intern_release(struct intern *in)
+{
+	if (in->keys)
+		intern_clear(in);
+	free(in->keys);
+	free(in->lens);
+	free(in->ids);
+	sqlite3_finalize(in->sel);
+	sqlite3_finalize(in->ins);
+	memset(in, 0, sizeof *in);
+}
+
+static void intern_grow(struct intern *in)
+{
+	struct intern old = *in;
+	size_t i;
+
+	in->cap = old.cap ? old.cap * 2 : 1024;
+	in->keys = xcalloc(in->cap, sizeof *in->keys);
+	in->lens = xcalloc(in->cap, sizeof *in->lens);
+	in->ids = xcalloc(in->cap, sizeof *in->ids);
+	in->n = 0;
+	for (i = 0; i < old.cap; i++) {
+		size_t s;
+
+		if (old.keys[i] == NULL)
+			continue;
+		s = strhash(old.keys[i], old.lens[i]) & (in->cap - 1);
+		while (in->keys[s])
+			s = (s + 1) & (in->cap - 1);
+		in->keys[s] = old.keys[i];
+		in->lens[s] = old.lens[i];
+		in->ids[s] = old.ids[i];
+		in->n++;
+	}
+	free(old.keys);
+	free(old.lens);
+	free(old.ids);
+}
+
+/* intern_id: the id of p[0..n) in the table, inserting it if new; -1 on a
+ * database error.  The empty string is id 0 (present in the schema). */
+static int64_t intern_id(struct store *s, struct intern *in, const char *p,
+    size_t n)
+{
+	size_t slot;
+	int64_t id = -1;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (in->n * 2 >= in->cap) {
+		if (in->n >= INTERN_MAX)
+			intern_clear(in);   /* bounded memory: start over */
+		else
+			intern_grow(in);
+	}
+	slot = strhash(p, n) & (in->cap - 1);
+	while (in->keys[slot]) {
+		if (in->lens[slot] == n && memcmp(in->keys[slot], p, n) == 0)
+			return in->ids[slot];
+		slot = (slot + 1) & (in->cap - 1);
+	}
+	sqlite3_bind_text(in->sel, 1, p, (int)n, SQLITE_STATIC);
+	rc = sqlite3_step(in->sel);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(in->sel, 0);
+	sqlite3_reset(in->sel);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	if (id < 0) {
+		sqlite3_bind_text(in->ins, 1, p, (int)n, SQLITE_STATIC);
+		rc = sqlite3_step(in->ins);
+		sqlite3_reset(in->ins);
+		if (rc != SQLITE_DONE)
+			return -1;
+		id = sqlite3_last_insert_rowid(s->db);
+	}
+	in->keys[slot] = xstrndup(p, n);
+	in->lens[slot] = (uint32_t)n;
+	in->ids[slot] = id;
+	in->n++;
+	return id;
+}
+
+static int exec(struct store *s, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("%s: %s", s->path, err ? err : sqlite3_errmsg(s->db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static int migrate(struct store *s, struct diag *d)
+{
+	sqlite3_stmt *st;
+	int version = 0, i, n;
+	char *err = NULL;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		goto dberr;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	for (n = 0; embedded_schema[n].name; n++)
+		;
+	if (version > n) {
+		diag_add(d, s->path, 0, 0, "database schema version %d is newer than "
+		    "this eximwatch knows (%d): upgrade eximwatch", version, n);
+		return -1;
+	}
+	if (version == n)
+		return 0;
+	if (s->readonly) {
+		diag_add(d, s->path, 0, 0, "database needs an upgrade (schema %d → %d): "
+		    "run 'eximwatch scan' or the daemon once with write access", version, n);
+		return -1;
+	}
+	for (i = version; i < n; i++) {
+		char *sql;
+
+		/* migration files are numbered from 001; file i+1 → version i+1 */
+		sql = xasprintf("BEGIN IMMEDIATE;\n%s\nPRAGMA user_version = %d;\nCOMMIT;",
+		    embedded_schema[i].data, i + 1);
+		if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+			diag_add(d, s->path, 0, 0, "applying schema %s: %s",
+			    embedded_schema[i].name, err ? err : sqlite3_errmsg(s->db));
+			sqlite3_free(err);
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			free(sql);
+			return -1;
+		}
+		free(sql);
+	}
+	return 0;
+dberr:
+	diag_add(d, s->path, 0, 0, "%s", sqlite3_errmsg(s->db));
+	return -1;
+}
+
+static int prepare(struct store *s, sqlite3_stmt **st, const char *sql)
+{
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+	    NULL) != SQLITE_OK) {
+		log_warnx("%s: preparing statement: %s", s->path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+static int mkdir_parent(const char *path)
+{
+	char *dir = xstrdup(path), *sl = strrchr(dir, '/');
+	int rc = 0;
+
+	if (sl != NULL && sl != dir) {
+		*sl = '\0';
+		if (access(dir, F_OK) != 0) {
+			char *p;
+
+			for (p = dir + 1; *p; p++) {
+				if (*p != '/')
+					continue;
+				*p = '\0';
+				if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+					rc = -1;
+				*p = '/';
+			}
+			if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+				rc = -1;
+		}
+	}
+	free(dir);
+	return rc;
+}
+
+struct store *store_open(const char *path, int flags, struct diag *d)
+{
+	struct store *s;
+	int oflags, rc;
+
+	if (flags & STORE_READONLY) {
+		if (access(path, F_OK) != 0) {
+			diag_add(d, path, 0, 0, "no database here: run 'eximwatch scan FILE' "
+			    "or start the daemon first (or give --db)");
+			return NULL;
+		}
+		oflags = SQLITE_OPEN_READONLY;
+	} else {
+		oflags = SQLITE_OPEN_READWRITE;
+		if (flags & STORE_CREATE) {
+			oflags |= SQLITE_OPEN_CREATE;
+			if (mkdir_parent(path) < 0) {
+				diag_add(d, path, 0, 0, "cannot create the database directory: %s",
+				    strerror(errno));
+				return NULL;
+			}
+		} else if (access(path, F_OK) != 0) {
+			diag_add(d, path, 0, 0, "no database here (give --db)");
+			return NULL;
+		}
+	}
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	s->readonly = (flags & STORE_READONLY) != 0;
+	rc = sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		diag_add(d, path, 0, 0, "cannot open database: %s%s",
+		    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc),
+		    rc == SQLITE_CANTOPEN ? " (check the path and permissions)" : "");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(s->db, 1);
+	/* a quick integrity probe: a corrupt or non-database file fails here */
+	rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		diag_add(d, path, 0, 0, "not a usable eximwatch database: %s (move it "
+		    "away or give another --db; nothing was changed)", sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (!s->readonly) {
+		if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK) {
+			diag_add(d, path, 0, 0, "cannot use the database: %s%s",
+			    sqlite3_errmsg(s->db),
+			    sqlite3_errcode(s->db) == SQLITE_READONLY ||
+			    (sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_READONLY ?
+			    " (the file or its directory is read-only)" : "");
+			goto fail;
+		}
+		sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
+		    " PRAGMA cache_size=-16000;", NULL, NULL, NULL);
+	}
+	if (migrate(s, d) < 0)
+		goto fail;
+	if (!s->readonly) {
+		if (prepare(s, &s->ips.sel, "SELECT id FROM ips WHERE addr = ?") < 0 ||
+		    prepare(s, &s->ips.ins, "INSERT INTO ips (addr) VALUES (?)") < 0 ||
+		    prepare(s, &s->accounts.sel, "SELECT id FROM accounts WHERE name = ?") < 0 ||
+		    prepare(s, &s->accounts.ins, "INSERT INTO accounts (name) VALUES (?)") < 0 ||
+		    prepare(s, &s->upsert_one, "INSERT INTO counts (bucket, class_id, "
+		    "ip_id, account_id, n) VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE "
+		    "SET n = n + excluded.n") < 0) {
+			diag_add(d, path, 0, 0, "%s", sqlite3_errmsg(s->db));
+			goto fail;
+		}
+		struct sbuf b;
+		size_t i;
+
+		sbuf_init(&b);
+		sbuf_adds(&b, "INSERT INTO counts (bucket, class_id, ip_id, account_id, "
+		    "n) VALUES ");
+		for (i = 0; i < ROWS_PER_STMT; i++)
+			sbuf_adds(&b, i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)");
+		sbuf_adds(&b, " ON CONFLICT DO UPDATE SET n = n + excluded.n");
+		rc = prepare(s, &s->upsert_many, b.s);
+		sbuf_release(&b);
+		if (rc < 0) {
+			diag_add(d, path, 0, 0, "%s", sqlite3_errmsg(s->db));
+			goto fail;
+		}
+	}
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void store_close(struct store *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	intern_release(&s->ips);
+	intern_release(&s->accounts);
+	sqlite3_finalize(s->upsert_many);
+	sqlite3_finalize(s->upsert_one);
+	for (i = 0; i < s->nclasses; i++)
+		free(s->class_names[i]);
+	free(s->class_names);
+	free(s->class_ids);
+	if (s->db)
+		sqlite3_close_v2(s->db);
+	free(s->path);
+	free(s);
+}
+
+sqlite3 *store_db(struct store *s)
+{
+	return s->db;
+}
+
+const char *store_path(const struct store *s)
+{
+	return s->path;
+}
+
+const char *store_errmsg(struct store *s)
+{
+	return sqlite3_errmsg(s->db);
+}
+
+int store_begin(struct store *s)
+{
+	return exec(s, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *s)
+{
+	return exec(s, "COMMIT");
+}
+
+int store_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	return exec(s, "ROLLBACK");
+}
+
+/* class_id: id of a class name, created on first use */
+static int64_t class_id(struct store *s, const char *name)
+{
+	sqlite3_stmt *st;
+	int64_t id = -1;
+	size_t i;
+
+	for (i = 0; i < s->nclasses; i++)
+		if (strcmp(s->class_names[i], name) == 0)
+			return s->class_ids[i];
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO classes (name) VALUES (?1) "
+	    "ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (id < 0)
+		return -1;
+	s->class_names = xreallocarray(s->class_names, s->nclasses + 1,
+	    sizeof *s->class_names);
+	s->class_ids = xreallocarray(s->class_ids, s->nclasses + 1,
+	    sizeof *s->class_ids);
+	s->class_names[s->nclasses] = xstrdup(name);
+	s->class_ids[s->nclasses++] = id;
+	return id;
+}
+
+struct irow {
+	int64_t bucket, cls, ip, acct, n;
+};
+
+static int irow_cmp(const void *a, const void *b)
+{
+	const struct irow *x = a, *y = b;
+
+	if (x->bucket != y->bucket)
+		return x->bucket < y->bucket ? -1 : 1;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	return x->acct < y->acct ? -1 : x->acct > y->acct;
+}
+
+int store_add_counts(struct store *s, const struct counter *batch,
+    const char *const *class_names, size_t nclasses)
+{
+	const struct counter_row *rows;
+	const char *arena = counter_arena(batch);
+	struct irow *ir;
+	int64_t *cls_ids;
+	size_t n, i, k;
+	int rc = -1;
+
+	rows = counter_rows(batch, &n);
+	if (n == 0)
+		return 0;
+	cls_ids = xcalloc(nclasses ? nclasses : 1, sizeof *cls_ids);
+	for (i = 0; i < nclasses; i++)
+		cls_ids[i] = -2;
+	ir = xmalloc(n * sizeof *ir);
+	for (i = 0; i < n; i++) {
+		const struct counter_row *r = &rows[i];
+
+		if (r->cls >= nclasses)
+			goto out;
+		if (cls_ids[r->cls] == -2)
+			cls_ids[r->cls] = class_id(s, class_names[r->cls]);
+		ir[i].bucket = r->bucket;
+		ir[i].cls = cls_ids[r->cls];
+		ir[i].ip = intern_id(s, &s->ips, arena + r->ip_off, r->ip_len);
+		ir[i].acct = intern_id(s, &s->accounts, arena + r->acct_off, r->acct_len);
+		ir[i].n = (int64_t)r->n;
+		if (ir[i].cls < 0 || ir[i].ip < 0 || ir[i].acct < 0)
+			goto out;
+	}
+	/* sorted keys make the b-tree inserts mostly appends */
+	qsort(ir, n, sizeof *ir, irow_cmp);
+	for (i = 0; i + ROWS_PER_STMT <= n; i += ROWS_PER_STMT) {
+		for (k = 0; k < ROWS_PER_STMT; k++) {
+			int b = (int)k * 5;
+
+			sqlite3_bind_int64(s->upsert_many, b + 1, ir[i + k].bucket);
+			sqlite3_bind_int64(s->upsert_many, b + 2, ir[i + k].cls);
+			sqlite3_bind_int64(s->upsert_many, b + 3, ir[i + k].ip);
+			sqlite3_bind_int64(s->upsert_many, b + 4, ir[i + k].acct);
+			sqlite3_bind_int64(s->upsert_many, b + 5, ir[i + k].n);
+		}
+		if (sqlite3_step(s->upsert_many) != SQLITE_DONE) {
+			sqlite3_reset(s->upsert_many);
+			goto out;
+		}
+		sqlite3_reset(s->upsert_many);
+	}
+	for (; i < n; i++) {
+		sqlite3_bind_int64(s->upsert_one, 1, ir[i].bucket);
+		sqlite3_bind_int64(s->upsert_one, 2, ir[i].cls);
+		sqlite3_bind_int64(s->upsert_one, 3, ir[i].ip);
+		sqlite3_bind_int64(s->upsert_one, 4, ir[i].acct);
+		sqlite3_bind_int64(s->upsert_one, 5, ir[i].n);
+		if (sqlite3_step(s->upsert_one) != SQLITE_DONE) {
+			sqlite3_reset(s->upsert_one);
+			goto out;
+		}
+		sqlite3_reset(s->upsert_one);
+	}
+	rc = 0;
+out:
+	if (rc < 0) {
+		log_warnx("%s: writing counts: %s", s->path, sqlite3_errmsg(s->db));
+		/* ids cached during a failed transaction may be rolled back */
+		intern_clear(&s->ips);
+		intern_clear(&s->accounts);
+		for (i = 0; i < s->nclasses; i++)
+			free(s->class_names[i]);
+		s->nclasses = 0;
+	}
+	free(ir);
+	free(cls_ids);
+	return rc;
+}
+
+uint64_t store_fp_hash(const unsigned char *p, size_t n)
+{
+	return fingerprint(p, n);
+}
+
+static void file_from_row(sqlite3_stmt *st, struct store_file *f)
+{
+	const unsigned char *p;
+
+	memset(f, 0, sizeof *f);
+	f->id = sqlite3_column_int64(st, 0);
+	f->fp_hash = (uint64_t)sqlite3_column_int64(st, 1);
+	f->fp_len = (uint32_t)sqlite3_column_int(st, 2);
+	f->dev = (uint64_t)sqlite3_column_int64(st, 3);
+	f->ino = (uint64_t)sqlite3_column_int64(st, 4);
+	p = sqlite3_column_text(st, 5);
+	snprintf(f->path, sizeof f->path, "%s", p ? (const char *)p : "");
+	f->offset = (uint64_t)sqlite3_column_int64(st, 6);
+	f->lines = (uint64_t)sqlite3_column_int64(st, 7);
+}
+
+#define FILE_COLS "id, fp_hash, fp_len, dev, ino, path, offset, lines"
+
+int store_file_find(struct store *s, const unsigned char *head, size_t head_len,
+    struct store_file *out)
+{
+	sqlite3_stmt *st;
+	int rc, found = 0;
+	uint32_t best = 0;
+
+	/* candidates: every stored fingerprint length that the head covers */
+	if (sqlite3_prepare_v2(s->db, "SELECT " FILE_COLS " FROM files "
+	    "WHERE fp_len <= ?1 ORDER BY fp_len DESC, updated DESC", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)head_len);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint32_t len = (uint32_t)sqlite3_column_int(st, 2);
+		uint64_t h = (uint64_t)sqlite3_column_int64(st, 1);
+
+		if (len == 0 || len < best)
+			continue;
+		if (fingerprint(head, len) == h) {
+			file_from_row(st, out);
+			best = len;
+			found = 1;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	return found;
+}
+
+int store_file_save(struct store *s, struct store_file *f)
+{
+	sqlite3_stmt *st;
+	int rc;
+	int64_t now = (int64_t)time(NULL);
+
+	if (f->id > 0) {
+		rc = sqlite3_prepare_v2(s->db, "UPDATE files SET fp_hash=?1, fp_len=?2, "
+		    "dev=?3, ino=?4, path=?5, offset=?6, lines=?7, updated=?8 "
+		    "WHERE id=?9", -1, &st, NULL);
+	} else {
+		rc = sqlite3_prepare_v2(s->db, "INSERT INTO files (fp_hash, fp_len, dev, "
+		    "ino, path, offset, lines, first_seen, updated) VALUES "
+		    "(?1,?2,?3,?4,?5,?6,?7,?8,?8)", -1, &st, NULL);
+	}
+	if (rc != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)f->fp_hash);
+	sqlite3_bind_int64(st, 2, f->fp_len);
+	sqlite3_bind_int64(st, 3, (int64_t)f->dev);
+	sqlite3_bind_int64(st, 4, (int64_t)f->ino);
+	sqlite3_bind_text(st, 5, f->path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (int64_t)f->offset);
+	sqlite3_bind_int64(st, 7, (int64_t)f->lines);
+	sqlite3_bind_int64(st, 8, now);
+	if (f->id > 0)
+		sqlite3_bind_int64(st, 9, f->id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (f->id <= 0)
+		f->id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int store_file_list(struct store *s, struct store_file **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT " FILE_COLS " FROM files ORDER BY "
+	    "updated, id", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xreallocarray(*out, cap, sizeof **out);
+		}
+		file_from_row(st, &(*out)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_stat_add(struct store *s, const char *name, int64_t delta)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (delta == 0)
+		return 0;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO stats (name, value) VALUES (?1, ?2) "
+	    "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, delta);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_stat_get(struct store *s, const char *name, int64_t *value)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*value = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM stats WHERE name = ?1",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*value = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_meta_get(struct store *s, const char *key, char *buf, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (len)
+		buf[0] = '\0';
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1,
+	    &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t store_prune(struct store *s, time_t before)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM counts WHERE bucket < ?1", -1,
+	    &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)before);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? sqlite3_changes64(s->db) : -1;
+}

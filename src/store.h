@@ -1,0 +1,74 @@
+/* store: the SQLite database (WAL, busy_timeout) holding the counts.
+ *
+ * store_open() creates the file if needed and applies the numbered
+ * migrations embedded from schema/ (PRAGMA user_version records the version).
+ * Writes happen in explicit transactions, batched by the caller: never one
+ * transaction per event.  All SQL binds parameters. */
+#ifndef EW_STORE_H
+#define EW_STORE_H
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+#include "diag.h"
+
+struct sqlite3;
+struct store;
+struct counter;
+
+#define STORE_BUCKET_SECS 60
+
+enum {
+	STORE_READONLY = 1 << 0,   /* report/status: never write, never migrate */
+	STORE_CREATE   = 1 << 1,   /* create the file (and its directory) if missing */
+};
+
+/* store_open: NULL on error with the reason in d (the path and what to do) */
+struct store *store_open(const char *path, int flags, struct diag *d);
+void store_close(struct store *s);
+struct sqlite3 *store_db(struct store *s);
+const char *store_path(const struct store *s);
+/* store_errmsg: the last SQLite error text, for messages */
+const char *store_errmsg(struct store *s);
+
+int store_begin(struct store *s);      /* BEGIN IMMEDIATE; 0 or -1 */
+int store_commit(struct store *s);
+int store_rollback(struct store *s);
+
+/* store_add_counts: add a batch (inside a transaction).  class_names maps the
+ * batch's class indexes to the class ids stored.  0 or -1. */
+int store_add_counts(struct store *s, const struct counter *batch,
+    const char *const *class_names, size_t nclasses);
+
+/* Files (scan and tail checkpoints). */
+struct store_file {
+	int64_t id;          /* 0 = not stored yet */
+	uint64_t fp_hash;
+	uint32_t fp_len;
+	uint64_t dev, ino;
+	uint64_t offset;     /* bytes of content already counted */
+	uint64_t lines;
+	char path[4096];
+};
+/* store_file_find: the stored file whose fingerprint matches the content
+ * whose first bytes are head[0..head_len); 1 found, 0 not found, -1 error */
+int store_file_find(struct store *s, const unsigned char *head, size_t head_len,
+    struct store_file *out);
+/* store_file_save: insert or update (inside a transaction); sets f->id */
+int store_file_save(struct store *s, struct store_file *f);
+int store_file_list(struct store *s, struct store_file **out, size_t *n);
+
+/* store_stat_add: add to a named running total (inside a transaction) */
+int store_stat_add(struct store *s, const char *name, int64_t delta);
+int store_stat_get(struct store *s, const char *name, int64_t *value);
+int store_meta_set(struct store *s, const char *key, const char *value);
+int store_meta_get(struct store *s, const char *key, char *buf, size_t len);
+
+/* store_prune: delete count buckets older than `before`; rows deleted or -1 */
+int64_t store_prune(struct store *s, time_t before);
+
+/* fingerprint of a file head, as stored in files.fp_hash */
+#define STORE_FP_MAX 1024
+uint64_t store_fp_hash(const unsigned char *p, size_t n);
+
+#endif
