@@ -116,7 +116,7 @@ int pipeline_line(struct pipeline *p, const char *line, size_t len,
 	}
 	cls = rules_classify(p->rules, p->scratch, &ln, &ev);
 	if (cls < 0) {
-		if (pipeline_suspicious(b, n)) {
+		if (rules_scratch_suspicious(p->scratch)) {
 			p->st.suspicious++;
 			if (p->on_miss)
 				p->on_miss(p->miss_arg, line, len);

@@ -20,6 +20,7 @@
 #define MAX_ACCOUNT_FIELDS 6
 #define MAX_CAPS 16
 #define MAX_CANDS 64
+#define GATE_MIN 6          /* shorter literals make the prefilter skip less */
 
 struct capmap {
 	uint16_t group;
@@ -29,6 +30,8 @@ struct capmap {
 struct pattern {
 	pcre2_code *re;
 	int rule;                       /* index in rules->rules (sorted) */
+	int anchored;                   /* regex can only match at the start */
+	uint8_t first[32];              /* anchored: bitmap of possible first bytes */
 	char *anchor;                   /* literal checked at the body start */
 	size_t anchor_len;
 	uint64_t need[PREFILTER_WORDS]; /* global literals that must be found */
@@ -67,11 +70,18 @@ struct rules {
 	struct prefilter *pf;
 	int jit;
 	uint32_t max_pairs;
+	uint64_t suspicious[PREFILTER_WORDS];
 };
 
 struct rules_scratch {
 	pcre2_match_data *md;
+	int suspicious;
 	pcre2_jit_stack *stack;
+};
+
+/* an unmatched line holding one of these reads like a rejection or failure */
+static const char *const suspicious_words[] = {
+	"rejected", "refused", "authenticator failed", "dropped", " error in ", " error on ", " error from ", NULL
 };
 
 static const char *const severities[] = {
@@ -190,6 +200,31 @@ static int regex_starts_with(const char *re, const char *lit, size_t len)
 	return 1;
 }
 
+/* first_bytes: for a regex anchored at the body start, the bytes a match can
+ * begin with, from PCRE2's own analysis; such patterns are dispatched by the
+ * body's first byte and need no prefilter pass */
+static void first_bytes(struct pattern *p)
+{
+	uint32_t opts = 0, type = 0, unit = 0;
+	const uint8_t *bitmap = NULL;
+
+	pcre2_pattern_info(p->re, PCRE2_INFO_ALLOPTIONS, &opts);
+	if (!(opts & PCRE2_ANCHORED))
+		return;
+	p->anchored = 1;
+	pcre2_pattern_info(p->re, PCRE2_INFO_FIRSTCODETYPE, &type);
+	if (type == 1) {
+		pcre2_pattern_info(p->re, PCRE2_INFO_FIRSTCODEUNIT, &unit);
+		p->first[(unit & 0xff) >> 3] |= (uint8_t)(1u << (unit & 7));
+		return;
+	}
+	pcre2_pattern_info(p->re, PCRE2_INFO_FIRSTBITMAP, &bitmap);
+	if (bitmap)
+		memcpy(p->first, bitmap, sizeof p->first);
+	else
+		memset(p->first, 0xff, sizeof p->first);   /* could start anywhere */
+}
+
 static int compile_pattern(struct loader *ld, struct rule *ru,
     const struct ydoc_node *pm, struct pattern *p)
 {
@@ -272,6 +307,7 @@ static int compile_pattern(struct loader *ld, struct rule *ru,
 	}
 	if (pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE) != 0)
 		ld->r->jit = 0;
+	first_bytes(p);
 	if (lits != NULL) {
 		for (j = 0; j < lits->n; j++) {
 			const struct ydoc_node *l = lits->kids[j];
@@ -546,7 +582,8 @@ static void index_add(uint16_t **list, uint16_t *n, uint16_t v)
  * with the literals of unanchored patterns, and index the triggers */
 static int build(struct rules *r, struct diag *d)
 {
-	size_t i, j, k, np = 0;
+	size_t i, j, k, g, np = 0;
+	int id;
 
 	qsort(r->rules, r->n, sizeof *r->rules, rule_cmp);
 	r->names = xcalloc(r->n + 1, sizeof *r->names);
@@ -562,25 +599,41 @@ static int build(struct rules *r, struct diag *d)
 
 			p->rule = (int)i;
 			r->pats[r->npats++] = p;
-			if (p->anchor != NULL)
+			/* the longest literal is the gate in the one-pass prefilter
+			 * (long gates let the scan skip further); the others are
+			 * checked with memmem once the gate was found.  An anchored
+			 * pattern with only short literals ("<= ", " A=") is instead
+			 * dispatched by the first byte of the body. */
+			if (p->nlocal == 0)
 				continue;
-			/* unanchored: its literals go to the one-pass prefilter */
-			for (k = 0; k < p->nlocal; k++) {
-				int id = prefilter_add(r->pf, p->local[k], p->local_len[k]);
-
-				if (id < 0) {
-					diag_add(d, NULL, 0, 0, "too many distinct rule literals "
-					    "(at most %d)", PREFILTER_MAX);
-					return -1;
-				}
-				p->need[id >> 6] |= 1ULL << (id & 63);
-				if (p->first_need < 0)
-					p->first_need = id;
+			for (k = 1, g = 0; k < p->nlocal; k++)
+				if (p->local_len[k] > p->local_len[g])
+					g = k;
+			if (p->anchored && p->local_len[g] < GATE_MIN)
+				continue;
+			id = prefilter_add(r->pf, p->local[g], p->local_len[g]);
+			if (id < 0) {
+				diag_add(d, NULL, 0, 0, "too many distinct rule literals "
+				    "(at most %d)", PREFILTER_MAX);
+				return -1;
 			}
-			for (k = 0; k < p->nlocal; k++)
-				free(p->local[k]);
-			p->nlocal = 0;
+			p->need[id >> 6] |= 1ULL << (id & 63);
+			p->first_need = id;
+			free(p->local[g]);
+			p->local[g] = p->local[p->nlocal - 1];
+			p->local_len[g] = p->local_len[p->nlocal - 1];
+			p->nlocal--;
 		}
+	}
+	/* words that make an unmatched line worth showing ("suspicious") */
+	for (k = 0; suspicious_words[k]; k++) {
+		id = prefilter_add(r->pf, suspicious_words[k], strlen(suspicious_words[k]));
+		if (id < 0) {
+			diag_add(d, NULL, 0, 0, "too many distinct rule literals (at most %d)",
+			    PREFILTER_MAX);
+			return -1;
+		}
+		r->suspicious[id >> 6] |= 1ULL << (id & 63);
 	}
 	if (r->npats > UINT16_MAX) {
 		diag_add(d, NULL, 0, 0, "too many rule patterns");
@@ -590,10 +643,12 @@ static int build(struct rules *r, struct diag *d)
 	for (i = 0; i < r->npats; i++) {
 		struct pattern *p = r->pats[i];
 
-		if (p->anchor != NULL) {
-			unsigned char c = (unsigned char)p->anchor[0];
+		if (p->first_need < 0) {
+			unsigned c;
 
-			index_add(&r->by_byte[c], &r->nby_byte[c], (uint16_t)i);
+			for (c = 0; c < 256; c++)
+				if (p->first[c >> 3] & (1u << (c & 7)))
+					index_add(&r->by_byte[c], &r->nby_byte[c], (uint16_t)i);
 		} else {
 			index_add(&r->by_lit[p->first_need], &r->nby_lit[p->first_need],
 			    (uint16_t)i);
@@ -728,6 +783,11 @@ const char *rules_origin(const struct rules *r, size_t i)
 const char *const *rules_class_names(const struct rules *r)
 {
 	return r->names;
+}
+
+int rules_scratch_suspicious(const struct rules_scratch *s)
+{
+	return s->suspicious;
 }
 
 int rules_wants_msg_sender(const struct rules *r, size_t i)
@@ -871,6 +931,7 @@ int rules_classify(const struct rules *r, struct rules_scratch *s,
 	size_t blen = ln->body.len;
 	unsigned char c0;
 
+	s->suspicious = 0;
 	if (b == NULL || blen == 0)
 		return -1;
 	c0 = (unsigned char)b[0];
@@ -878,7 +939,10 @@ int rules_classify(const struct rules *r, struct rules_scratch *s,
 		cand[nc++] = r->by_byte[c0][i];
 	if (prefilter_scan(r->pf, b, blen, found)) {
 		for (w = 0; w < PREFILTER_WORDS; w++) {
-			uint64_t bits = found[w];
+			uint64_t bits = found[w] & ~r->suspicious[w];
+
+			if (found[w] & r->suspicious[w])
+				s->suspicious = 1;
 
 			while (bits) {
 				int id = (int)(w * 64) + __builtin_ctzll(bits);
@@ -910,7 +974,9 @@ int rules_classify(const struct rules *r, struct rules_scratch *s,
 		if (p->anchor != NULL && (blen < p->anchor_len ||
 		    memcmp(b, p->anchor, p->anchor_len) != 0))
 			continue;
-		if (p->anchor == NULL && !need_ok(p->need, found))
+		if (p->first_need >= 0 && !need_ok(p->need, found))
+			continue;
+		if (p->anchored && !(p->first[c0 >> 3] & (1u << (c0 & 7))))
 			continue;
 		for (j = 0; j < p->nlocal; j++)
 			if (memmem(b, blen, p->local[j], p->local_len[j]) == NULL)

@@ -55,6 +55,11 @@ void rules_scratch_free(struct rules_scratch *s);
 int rules_classify(const struct rules *r, struct rules_scratch *s,
     const struct eximlog_line *line, struct event *ev);
 
+/* rules_scratch_suspicious: after rules_classify() returned -1, 1 if the line
+ * holds a word like "rejected", "refused", "authenticator failed", "dropped"
+ * or "error" (a rejection no rule knows: shown by `test`, counted in stats) */
+int rules_scratch_suspicious(const struct rules_scratch *s);
+
 /* rules_wants_msg_sender: 1 if class i takes its account from the sender of
  * the message (msgid table) */
 int rules_wants_msg_sender(const struct rules *r, size_t i);
