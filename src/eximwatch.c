@@ -20,7 +20,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report,
 	  "report [--db PATH] [--since DUR|TIME] [--until TIME] [--by class,ip,account,owner]\n"
 	  "                  [--class ID] [--ip IP] [--account A] [--top N] [--format table|json|csv]\n"
-	  "                  [--userdomains PATH]" },
+	  "                  [--userdomains PATH] [--rules DIR] [--no-color]" },
 	{ "test", cmd_test,
 	  "test [--rules DIR] [--no-builtin] [--show CLASS] [--format text|json] FILE..." },
 	{ "run", cmd_run,

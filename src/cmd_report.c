@@ -1,0 +1,361 @@
+/* cmd_report: `eximwatch report` — what the store counted, for a person
+ * (table) or a program (json, csv).  See report.h for the formats. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmds.h"
+#include "diag.h"
+#include "duration.h"
+#include "log.h"
+#include "owners.h"
+#include "paths.h"
+#include "report.h"
+#include "rules.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define DEFAULT_USERDOMAINS "/etc/userdomains"
+
+static const char usage_line[] =
+    "usage: eximwatch report [--db PATH] [--since TIME] [--until TIME] "
+    "[--by LIST] [--class ID]... [--ip IP] [--account A] [--top N] "
+    "[--format table|json|csv] [--userdomains PATH] [--rules DIR] "
+    "[--no-color]";
+
+static void help(void)
+{
+	printf("%s\n\n"
+	    "Show what eximwatch counted in a time window.\n\n"
+	    "  --db PATH           database (default %s)\n"
+	    "  --since DUR|TIME    window start: 30m, 24h, 7d, 2026-11-22,\n"
+	    "                      \"2026-11-22 08:00\", ISO 8601, @UNIX, all"
+	    " (default 24h)\n"
+	    "  --until TIME        window end, exclusive (default now)\n"
+	    "  --by LIST           group by class,ip,account,owner"
+	    " (comma list)\n"
+	    "  --class ID          only these classes (repeatable, comma"
+	    " list)\n"
+	    "  --ip IP             only this client IP\n"
+	    "  --account A         only this account (login or address)\n"
+	    "  --top N             rows per list (default 10; json/csv: all;"
+	    " 0 = all)\n"
+	    "  --format FMT        table (default), json or csv\n"
+	    "  --userdomains PATH  cPanel owners (default %s if readable)\n"
+	    "  --rules DIR         more rule files, for the descriptions\n"
+	    "  --no-color          no ANSI colour\n"
+	    "  -h, --help          this help\n",
+	    usage_line, paths_default_db(), DEFAULT_USERDOMAINS);
+}
+
+/* usage_error: the problem and the usage line on stderr; EX_USAGE */
+static __attribute__((format(printf, 1, 2)))
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("eximwatch report: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s\n", usage_line);
+	return EX_USAGE;
+}
+
+/* parse_by: "class,ip" -> REPORT_BY_* bits; -1 on an unknown key (copied
+ * into bad) */
+static int parse_by(const char *s, unsigned *by, char *bad, size_t badlen)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} keys[] = {
+		{ "class", REPORT_BY_CLASS }, { "ip", REPORT_BY_IP },
+		{ "account", REPORT_BY_ACCOUNT }, { "owner", REPORT_BY_OWNER },
+	};
+	char *copy = xstrdup(s), *tok, *save = NULL;
+	size_t i;
+	int rc = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok;
+	    tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+			if (strcmp(tok, keys[i].name) == 0)
+				break;
+		if (i == sizeof keys / sizeof keys[0]) {
+			snprintf(bad, badlen, "%s", tok);
+			rc = -1;
+			break;
+		}
+		*by |= keys[i].bit;
+	}
+	if (rc == 0 && *by == 0) {
+		snprintf(bad, badlen, "%s", s);
+		rc = -1;
+	}
+	free(copy);
+	return rc;
+}
+
+/* add_classes: append the comma list s to the NULL-terminated list */
+static void add_classes(char ***list, size_t *n, const char *s)
+{
+	char *copy = xstrdup(s), *tok, *save = NULL;
+
+	for (tok = strtok_r(copy, ",", &save); tok;
+	    tok = strtok_r(NULL, ",", &save)) {
+		*list = xreallocarray(*list, *n + 2, sizeof **list);
+		(*list)[(*n)++] = xstrdup(tok);
+		(*list)[*n] = NULL;
+	}
+	free(copy);
+}
+
+static int want_color(void)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	return isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0') &&
+	    term != NULL && term[0] != '\0' && strcmp(term, "dumb") != 0;
+}
+
+static int term_width(void)
+{
+	struct winsize ws;
+	const char *c;
+	long v;
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) ==
+	    0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if ((c = getenv("COLUMNS")) != NULL && (v = strtol(c, NULL, 10)) >
+	    20 && v < 1000)
+		return (int)v;
+	return 80;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	enum { O_DB = 256, O_SINCE, O_UNTIL, O_BY, O_CLASS, O_IP, O_ACCOUNT,
+	    O_TOP, O_FORMAT, O_USERDOMAINS, O_RULES, O_NO_COLOR };
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, O_DB },
+		{ "since", required_argument, NULL, O_SINCE },
+		{ "until", required_argument, NULL, O_UNTIL },
+		{ "by", required_argument, NULL, O_BY },
+		{ "class", required_argument, NULL, O_CLASS },
+		{ "ip", required_argument, NULL, O_IP },
+		{ "account", required_argument, NULL, O_ACCOUNT },
+		{ "top", required_argument, NULL, O_TOP },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "userdomains", required_argument, NULL, O_USERDOMAINS },
+		{ "rules", required_argument, NULL, O_RULES },
+		{ "no-color", no_argument, NULL, O_NO_COLOR },
+		{ "no-colour", no_argument, NULL, O_NO_COLOR },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL, *since_s = "24h", *until_s = "now";
+	const char *userdomains = NULL, *rules_dir = NULL;
+	const char *rule_dirs[2] = { NULL, NULL };
+	struct report_opts ro;
+	struct rules_source rs;
+	struct store *st = NULL;
+	struct owners *ow = NULL;
+	struct rules *rules = NULL;
+	struct diag d;
+	char **classes = NULL, *end, bad[64];
+	size_t nclasses = 0, i;
+	int c, rc = EX_OK, no_color = 0, top_set = 0;
+	time_t now = time(NULL);
+	long v;
+
+	memset(&ro, 0, sizeof ro);
+	ro.top = 10;
+	ro.format = REPORT_TABLE;
+	diag_init(&d);
+
+	optind = 0;            /* glibc: restart scanning (main used getopt) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_DB:
+			db = optarg;
+			break;
+		case O_SINCE:
+			since_s = optarg;
+			break;
+		case O_UNTIL:
+			until_s = optarg;
+			break;
+		case O_BY:
+			if (parse_by(optarg, &ro.by, bad, sizeof bad) < 0) {
+				rc = usage_error("unknown --by key '%s' "
+				    "(class, ip, account, owner)", bad);
+				goto done;
+			}
+			break;
+		case O_CLASS:
+			add_classes(&classes, &nclasses, optarg);
+			break;
+		case O_IP:
+			ro.ip = optarg;
+			break;
+		case O_ACCOUNT:
+			ro.account = optarg;
+			break;
+		case O_TOP:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 0 ||
+			    v > 1000000) {
+				rc = usage_error("bad --top '%s': want a "
+				    "number, 0 for all", optarg);
+				goto done;
+			}
+			ro.top = (int)v;
+			top_set = 1;
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "table") == 0)
+				ro.format = REPORT_TABLE;
+			else if (strcmp(optarg, "json") == 0)
+				ro.format = REPORT_JSON;
+			else if (strcmp(optarg, "csv") == 0)
+				ro.format = REPORT_CSV;
+			else {
+				rc = usage_error("unknown --format '%s' "
+				    "(table, json, csv)", optarg);
+				goto done;
+			}
+			break;
+		case O_USERDOMAINS:
+			userdomains = optarg;
+			break;
+		case O_RULES:
+			rules_dir = optarg;
+			break;
+		case O_NO_COLOR:
+			no_color = 1;
+			break;
+		case 'h':
+			help();
+			goto done;
+		case ':':
+			rc = usage_error("option '%s' needs a value",
+			    argv[optind - 1]);
+			goto done;
+		default:
+			if (optopt > 0 && optopt < 256)
+				rc = usage_error("unknown option '-%c'",
+				    optopt);
+			else
+				rc = usage_error("unknown option '%s'",
+				    argv[optind - 1]);
+			goto done;
+		}
+	}
+	if (optind < argc) {
+		rc = usage_error("unexpected argument '%s'", argv[optind]);
+		goto done;
+	}
+	if (time_parse(since_s, now, &ro.since) < 0) {
+		rc = usage_error("bad --since '%s': want 24h, 7d, "
+		    "2026-11-22, \"2026-11-22 08:00\", ISO 8601 or all",
+		    since_s);
+		goto done;
+	}
+	if (time_parse(until_s, now, &ro.until) < 0) {
+		rc = usage_error("bad --until '%s': want now, a date or "
+		    "a duration ago", until_s);
+		goto done;
+	}
+	if (ro.since >= ro.until) {
+		rc = usage_error("empty window: --since '%s' is not before "
+		    "--until", since_s);
+		goto done;
+	}
+	/* programs want every row unless they ask for fewer */
+	if (ro.format != REPORT_TABLE && !top_set)
+		ro.top = 0;
+	ro.classes = (const char *const *)classes;
+	ro.color = !no_color && ro.format == REPORT_TABLE && want_color();
+	ro.width = term_width();
+
+	if (db == NULL)
+		db = paths_default_db();
+	if (access(db, F_OK) < 0 && errno == ENOENT) {
+		log_warnx("no database at %s: run 'eximwatch scan FILE' or "
+		    "start the daemon first", db);
+		rc = EX_NOINPUT;
+		goto done;
+	}
+	if ((st = store_open(db, STORE_READONLY, &d)) == NULL) {
+		diag_print(&d, stderr);
+		rc = EX_NOINPUT;
+		goto done;
+	}
+
+	if (userdomains) {
+		if ((ow = owners_load(userdomains, &d)) == NULL) {
+			diag_print(&d, stderr);
+			rc = EX_NOINPUT;
+			goto done;
+		}
+	} else if (access(DEFAULT_USERDOMAINS, R_OK) == 0) {
+		/* the default is best effort: not every host is cPanel */
+		ow = owners_load(DEFAULT_USERDOMAINS, &d);
+		diag_release(&d);
+		diag_init(&d);
+	}
+	if (ow == NULL && (ro.by & REPORT_BY_OWNER))
+		log_warnx("no cPanel userdomains file: every owner is empty "
+		    "(use --userdomains PATH)");
+	ro.owners = ow;
+
+	/* descriptions and remedies are only shown by the default table */
+	if (ro.format == REPORT_TABLE && ro.by == 0) {
+		memset(&rs, 0, sizeof rs);
+		rule_dirs[0] = rules_dir;
+		rs.dirs = rules_dir ? rule_dirs : NULL;
+		if ((rules = rules_load(&rs, &d)) == NULL) {
+			diag_print(&d, stderr);
+			if (rules_dir) {
+				rc = EX_CONFIG;
+				goto done;
+			}
+			log_warnx("rules not loaded: the report shows no "
+			    "descriptions");
+		}
+		ro.rules = rules;
+	}
+
+	if (report_run(st, &ro, stdout) < 0) {
+		rc = EX_IOERR;
+		goto done;
+	}
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_warn("cannot write the report");
+		rc = EX_IOERR;
+	}
+
+done:
+	if (st)
+		store_close(st);
+	if (rules)
+		rules_free(rules);
+	owners_free(ow);
+	diag_release(&d);
+	for (i = 0; i < nclasses; i++)
+		free(classes[i]);
+	free(classes);
+	return rc;
+}
