@@ -66,14 +66,19 @@ $(BUILD):
 
 unit: $(UNIT_BINS)
 
-test check: eximwatch unit
+deps:
+	@tests/deps.sh
+
+test check: deps
+	@$(MAKE) --no-print-directory eximwatch unit
 	@tests/run.sh
 
 asan:
 	$(MAKE) clean
 	$(MAKE) OPT=-O1 SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" check
 
-demo: eximwatch
+demo: deps
+	@$(MAKE) --no-print-directory eximwatch
 	@tests/demo.sh
 
 bench: eximwatch
@@ -89,5 +94,5 @@ install: eximwatch
 clean:
 	rm -rf $(BUILD) eximwatch
 
-.PHONY: all unit test check asan demo bench install clean
+.PHONY: all deps unit test check asan demo bench install clean
 -include $(OBJS:.o=.d)

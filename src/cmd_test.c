@@ -48,15 +48,20 @@ static void put_text(FILE *fp, const char *s, size_t n)
 	}
 }
 
-static void on_event(void *arg, const struct event *ev,
+static void on_event(void *arg, const struct event *cev,
     const struct eximlog_line *ln, const char *line, size_t len)
 {
 	struct tester *t = arg;
+	const struct event *ev;
+	struct event full;
 	int f;
 
-	t->per_class[ev->cls]++;
-	if (!t->show[ev->cls])
+	t->per_class[cev->cls]++;
+	if (!t->show[cev->cls])
 		return;
+	full = *cev;
+	rules_event_fields(t->rules, ln, &full);
+	ev = &full;
 	if (t->json) {
 		struct sbuf b;
 
@@ -100,7 +105,6 @@ static void on_event(void *arg, const struct event *ev,
 	if (ev->ambiguous_host)
 		printf("    %-10s two different client addresses in the host text: "
 		    "no IP recorded\n", "warning");
-	(void)ln;
 }
 
 static void on_miss(void *arg, const char *line, size_t len)

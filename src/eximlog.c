@@ -386,6 +386,30 @@ static size_t skip_quoted(const char *s, size_t n, size_t i)
 	return n;
 }
 
+/* opens_quote: is the '"' at s[i] where Exim starts quoted client text?
+ * After '=' (input="...", DN="...") or after the words Exim writes before a
+ * quoted command ("in", "was", "rejected").  A '"' elsewhere — inside a junk
+ * HELO, say — opens nothing, so it cannot hide the real address. */
+static int opens_quote(const char *s, size_t i)
+{
+	static const char *const words[] = { "in", "was", "rejected", NULL };
+	size_t k, l;
+
+	if (i == 0)
+		return 0;
+	if (s[i - 1] == '=')
+		return 1;
+	if (s[i - 1] != ' ')
+		return 0;
+	for (k = 0; words[k]; k++) {
+		l = strlen(words[k]);
+		if (i >= l + 1 && memcmp(s + i - 1 - l, words[k], l) == 0 &&
+		    (i == l + 1 || s[i - 2 - l] == ' ' || s[i - 2 - l] == '('))
+			return 1;
+	}
+	return 0;
+}
+
 void eximlog_host_parse(const char *s, size_t n, struct eximlog_host *h)
 {
 	size_t i, rdns_end = 0, c, cand = 0, pend, j;
@@ -408,7 +432,7 @@ void eximlog_host_parse(const char *s, size_t n, struct eximlog_host *h)
 		}
 	}
 	for (i = 0; i < n; i++) {
-		if (s[i] == '"') {
+		if (s[i] == '"' && opens_quote(s, i)) {
 			i = skip_quoted(s, n, i) - 1;
 			continue;
 		}

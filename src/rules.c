@@ -832,93 +832,120 @@ static int need_ok(const uint64_t *need, const uint64_t *found)
 	return 1;
 }
 
+/* default_field: what the parser finds for field f when no capture set it */
+static struct span default_field(struct span body, int f)
+{
+	struct span v = span_make(NULL, 0);
+
+	switch (f) {
+	case FIELD_SENDER:
+		v = eximlog_tag(body, "F=<");
+		if (!span_ok(v) && body.len > 3 && memcmp(body.p, "<= ", 3) == 0) {
+			size_t e = 3;
+
+			while (e < body.len && body.p[e] != ' ')
+				e++;
+			/* the bounce sender "<>" is no sender */
+			v = span_make(body.p + 3, e - 3 == 2 && body.p[3] == '<' ? 0 : e - 3);
+		}
+		break;
+	case FIELD_AUTH:
+		v = eximlog_tag(body, "A=");
+		if (span_ok(v)) {
+			const char *c = memchr(v.p, ':', v.len);
+
+			v = c ? span_make(c + 1, v.len - (size_t)(c + 1 - v.p)) :
+			    span_make(NULL, 0);
+		}
+		break;
+	case FIELD_SET_ID:
+		v = eximlog_tag(body, "(set_id=");
+		if (span_ok(v) && v.len && v.p[v.len - 1] == ')')
+			v.len--;
+		break;
+	case FIELD_RCPT:
+		if (body.len > 3 && memcmp(body.p, "<= ", 3) == 0) {
+			v = eximlog_arrival_rcpt(body);
+		} else if (body.len > 3 && body.p[2] == ' ' &&
+		    strchr("=-*>", body.p[0]) != NULL) {
+			v = eximlog_delivery_rcpt(body);
+		} else {
+			const char *q = memmem(body.p, body.len, "RCPT ", 5), *e;
+
+			v = eximlog_tag(body, "RCPT <");
+			if (!span_ok(v) && q != NULL) {
+				/* "rejected RCPT addr: ..." without brackets */
+				for (e = q + 5; e < body.p + body.len && *e != ' ' &&
+				    *e != ':'; e++)
+					;
+				v = span_make(q + 5, (size_t)(e - q - 5));
+			}
+		}
+		break;
+	default:
+		break;
+	}
+	return v;
+}
+
+static void fill_host(const struct rule *ru, struct span body, struct event *ev)
+{
+	struct eximlog_host h;
+
+	if (ru->ip_none || span_ok(ev->f[FIELD_IP]))
+		return;
+	if (!span_ok(ev->f[FIELD_HOST]))
+		ev->f[FIELD_HOST] = eximlog_default_host(body);
+	if (!span_ok(ev->f[FIELD_HOST]))
+		return;
+	eximlog_host_parse(ev->f[FIELD_HOST].p, ev->f[FIELD_HOST].len, &h);
+	ev->f[FIELD_IP] = h.ip;
+	if (!span_ok(ev->f[FIELD_PORT]))
+		ev->f[FIELD_PORT] = h.port;
+	if (!span_ok(ev->f[FIELD_HELO]))
+		ev->f[FIELD_HELO] = h.helo;
+	if (!span_ok(ev->f[FIELD_RDNS]))
+		ev->f[FIELD_RDNS] = h.rdns;
+	ev->ambiguous_host = h.ambiguous;
+}
+
+/* fill_defaults: the client host and the account, the only fields counting
+ * needs (the rest is filled on demand by rules_event_fields) */
 static void fill_defaults(const struct rule *ru, const struct eximlog_line *ln,
     struct event *ev)
 {
-	struct span body = ln->body;
 	size_t k;
 
-	if (!ru->ip_none && !span_ok(ev->f[FIELD_IP])) {
-		struct eximlog_host h;
-
-		if (!span_ok(ev->f[FIELD_HOST]))
-			ev->f[FIELD_HOST] = eximlog_default_host(body);
-		if (span_ok(ev->f[FIELD_HOST])) {
-			eximlog_host_parse(ev->f[FIELD_HOST].p, ev->f[FIELD_HOST].len, &h);
-			ev->f[FIELD_IP] = h.ip;
-			if (!span_ok(ev->f[FIELD_PORT]))
-				ev->f[FIELD_PORT] = h.port;
-			if (!span_ok(ev->f[FIELD_HELO]))
-				ev->f[FIELD_HELO] = h.helo;
-			if (!span_ok(ev->f[FIELD_RDNS]))
-				ev->f[FIELD_RDNS] = h.rdns;
-			ev->ambiguous_host = h.ambiguous;
-		}
-	}
+	fill_host(ru, ln->body, ev);
 	for (k = 0; k < ru->naccount; k++) {
 		int f = ru->account[k];
 		struct span v = ev->f[f];
 
-		if (!span_ok(v)) {
-			switch (f) {
-			case FIELD_SENDER:
-				v = eximlog_tag(body, "F=<");
-				if (!span_ok(v) && body.len > 3 && memcmp(body.p, "<= ", 3) == 0) {
-					size_t e = 3;
-
-					while (e < body.len && body.p[e] != ' ')
-						e++;
-					v = span_make(body.p + 3, e - 3);
-				}
-				break;
-			case FIELD_AUTH:
-				v = eximlog_tag(body, "A=");
-				if (span_ok(v)) {
-					const char *c = memchr(v.p, ':', v.len);
-
-					v = c ? span_make(c + 1, v.len - (size_t)(c + 1 - v.p)) :
-					    span_make(NULL, 0);
-				}
-				break;
-			case FIELD_SET_ID:
-				v = eximlog_tag(body, "(set_id=");
-				if (span_ok(v) && v.len && v.p[v.len - 1] == ')')
-					v.len--;
-				break;
-			case FIELD_RCPT:
-				if (body.len > 3 && memcmp(body.p, "<= ", 3) == 0)
-					v = eximlog_arrival_rcpt(body);
-				else if (body.len > 3 && body.p[2] == ' ' &&
-				    strchr("=-*>", body.p[0]) != NULL)
-					v = eximlog_delivery_rcpt(body);
-				else {
-					v = eximlog_tag(body, "RCPT <");
-					if (!span_ok(v)) {
-						/* "rejected RCPT addr: ..." without brackets */
-						const char *q = memmem(body.p, body.len, "RCPT ", 5);
-
-						if (q) {
-							const char *e = q + 5;
-
-							while (e < body.p + body.len && *e != ' ' && *e != ':')
-								e++;
-							v = span_make(q + 5, (size_t)(e - q - 5));
-						}
-					}
-				}
-				break;
-			default:
-				break;
-			}
-			ev->f[f] = v;
-		}
 		if (f == FIELD_MSG_SENDER)
 			continue;   /* resolved by the caller */
-		if (span_ok(v) && v.len > 0 && !(v.len == 2 && v.p[0] == '<' && v.p[1] == '>')) {
+		if (!span_ok(v))
+			ev->f[f] = v = default_field(ln->body, f);
+		if (span_ok(v) && v.len > 0 &&
+		    !(v.len == 2 && v.p[0] == '<' && v.p[1] == '>')) {
 			ev->account = v;
 			return;
 		}
 	}
+}
+
+void rules_event_fields(const struct rules *r, const struct eximlog_line *ln,
+    struct event *ev)
+{
+	static const int fields[] = { FIELD_SENDER, FIELD_RCPT, FIELD_AUTH,
+	    FIELD_SET_ID };
+	size_t i;
+
+	if (ev->cls < 0 || (size_t)ev->cls >= r->n)
+		return;
+	fill_host(&r->rules[ev->cls], ln->body, ev);
+	for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (!span_ok(ev->f[fields[i]]))
+			ev->f[fields[i]] = default_field(ln->body, fields[i]);
 }
 
 int rules_classify(const struct rules *r, struct rules_scratch *s,

@@ -55,6 +55,12 @@ void rules_scratch_free(struct rules_scratch *s);
 int rules_classify(const struct rules *r, struct rules_scratch *s,
     const struct eximlog_line *line, struct event *ev);
 
+/* rules_event_fields: fill every field the rule did not capture from the
+ * parser (sender, rcpt, auth, set_id, host parts) — for displays and alerts;
+ * counting needs only what rules_classify() fills */
+void rules_event_fields(const struct rules *r, const struct eximlog_line *ln,
+    struct event *ev);
+
 /* rules_scratch_suspicious: after rules_classify() returned -1, 1 if the line
  * holds a word like "rejected", "refused", "authenticator failed", "dropped"
  * or "error" (a rejection no rule knows: shown by `test`, counted in stats) */

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Install the Debian/Ubuntu packages eximwatch needs to build and test, if
+# any is missing.  Uses sudo when not root.  `make demo` and `make check`
+# call this first; it does nothing when everything is there.
+set -e
+PKGS="build-essential pkg-config libpcre2-dev libyaml-dev libsqlite3-dev
+zlib1g-dev libcurl4-openssl-dev libssl-dev sqlite3 python3 perl gzip procps
+iproute2 util-linux openssl exim4-daemon-heavy swaks"
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else
+	echo "deps.sh: missing packages:$missing" >&2
+	echo "deps.sh: run as root: apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "deps.sh: installing:$missing"
+exim_was_running=$(test -e /run/exim4/exim.pid && echo y || echo n)
+$SUDO apt-get update -q >/dev/null
+# policy: the package install must not leave a system MTA running on port 25
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
+if [ "$exim_was_running" = n ] && [ -e /run/exim4/exim.pid ]; then
+	$SUDO /etc/init.d/exim4 stop >/dev/null 2>&1 || true
+fi

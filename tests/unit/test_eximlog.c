@@ -1,0 +1,174 @@
+/* test_eximlog: the line parser — prefixes, syslog wrappers, host text. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "eximlog.h"
+#include "tap.h"
+
+static char padded[1 << 16];
+
+/* parse: copy into a padded buffer (the parser may read 8 bytes past) */
+static enum eximlog_kind parse(const char *s, struct eximlog_line *ln)
+{
+	static struct eximlog_clock clk;
+	size_t n = strlen(s);
+
+	memset(padded, 0, sizeof padded);
+	memcpy(padded, s, n);
+	return eximlog_parse(&clk, padded, n, ln);
+}
+
+static int span_is(struct span s, const char *want)
+{
+	if (want == NULL)
+		return s.p == NULL;
+	return s.p != NULL && s.len == strlen(want) && memcmp(s.p, want, s.len) == 0;
+}
+
+static void body(const char *line, const char *want_body, const char *want_id,
+    long pid, int ms, const char *what)
+{
+	struct eximlog_line ln;
+	enum eximlog_kind k = parse(line, &ln);
+
+	ok(k == EXIMLOG_ENTRY, "%s: entry", what);
+	if (!ok(span_is(ln.body, want_body), "%s: body", what))
+		printf("#   body: '%.*s'\n", (int)ln.body.len, ln.body.p ? ln.body.p : "");
+	ok(span_is(ln.msgid, want_id), "%s: message id", what);
+	is_int(ln.pid, pid, "%s: pid", what);
+	is_int(ln.ms, ms, "%s: ms", what);
+}
+
+static void host(const char *text, const char *ip, const char *port,
+    const char *helo, const char *rdns, int ambiguous)
+{
+	struct eximlog_host h;
+
+	eximlog_host_parse(text, strlen(text), &h);
+	if (!ok(span_is(h.ip, ip) && span_is(h.port, port) &&
+	    span_is(h.helo, helo) && span_is(h.rdns, rdns) &&
+	    h.ambiguous == ambiguous, "host '%s'", text))
+		printf("#   ip '%.*s' port '%.*s' helo '%.*s' rdns '%.*s' amb %d\n",
+	    (int)h.ip.len, h.ip.p ? h.ip.p : "", (int)h.port.len,
+	    h.port.p ? h.port.p : "", (int)h.helo.len, h.helo.p ? h.helo.p : "",
+	    (int)h.rdns.len, h.rdns.p ? h.rdns.p : "", h.ambiguous);
+}
+
+int main(void)
+{
+	struct eximlog_line ln;
+	struct eximlog_clock clk;
+	int64_t t1, t2;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+
+	body("2026-11-22 08:28:57 1xV2wT-000119-0v <= a@b.c H=x [1.2.3.4]",
+	    "<= a@b.c H=x [1.2.3.4]", "1xV2wT-000119-0v", -1, -1, "16-char id");
+	body("2026-11-22 08:28:57.211 [4633] 1x5dJQ-00000002ksM-1pMm Completed",
+	    "Completed", "1x5dJQ-00000002ksM-1pMm", 4633, 211, "23-char id, pid, ms");
+	body("2026-11-22 08:28:57 +0200 [789] H=(x) [1.2.3.4] rejected",
+	    "H=(x) [1.2.3.4] rejected", NULL, 789, -1, "timezone");
+	body("2026-11-22 08:28:57 [12/3] SMTP connection from [1.2.3.4]",
+	    "SMTP connection from [1.2.3.4]", NULL, 12, -1, "pid/n form");
+	body("Nov 22 08:00:01 mail exim[1234]: H=(bob) [192.0.2.21]:40001 F=<a@b> "
+	    "rejected RCPT <c@d>: x", "H=(bob) [192.0.2.21]:40001 F=<a@b> "
+	    "rejected RCPT <c@d>: x", NULL, 1234, -1, "BSD syslog, no Exim stamp");
+	body("Nov  2 08:00:01 mail exim[7]: 2026-11-02 08:00:01 1xV2wT-000119-0v "
+	    "Completed", "Completed", "1xV2wT-000119-0v", 7, -1,
+	    "BSD syslog with Exim stamp");
+	body("2016-04-01 11:08:00 info exim[8003]: [8003] SMTP protocol error in "
+	    "\"AUTH LOGIN\" H=(User) [192.0.2.29]:4816 x",
+	    "SMTP protocol error in \"AUTH LOGIN\" H=(User) [192.0.2.29]:4816 x",
+	    NULL, 8003, -1, "ISO syslog stamp and inner [pid]");
+	body("mail.example.com exim[3751842]: 2021-07-17 23:20:49 plain authenticator "
+	    "failed for ([192.0.2.17]) [192.0.2.27]: 535 x",
+	    "plain authenticator failed for ([192.0.2.17]) [192.0.2.27]: 535 x",
+	    NULL, 3751842, -1, "journal without date");
+	body("2026-11-22T08:00:00.123456+01:00 mx exim[5]: Completed", "Completed",
+	    NULL, 5, -1, "RFC 3339 syslog stamp");
+
+	ok(parse(" Suggested action: use keep_environment.", &ln) ==
+	    EXIMLOG_CONTINUATION, "continuation line");
+	ok(parse("garbage \x01\x02 without a stamp", &ln) == EXIMLOG_CONTINUATION,
+	    "junk line");
+	ok(parse("", &ln) == EXIMLOG_EMPTY, "empty line");
+	ok(parse("2026-11-22 08:28", &ln) != EXIMLOG_ENTRY, "truncated stamp");
+	ok(parse("2026-11-22 08:28:57", &ln) != EXIMLOG_ENTRY, "stamp only");
+	ok(parse("Nov 22 08:00:01 mail exim[1]: [2/3] rest of a long line", &ln) ==
+	    EXIMLOG_CONTINUATION, "syslog split part 2 is a continuation");
+	ok(parse("2026-11-22 08:28:57 Completed\0 with NUL", &ln) == EXIMLOG_ENTRY,
+	    "NUL byte line parses");
+
+	/* time: UTC here, explicit offsets honoured */
+	memset(&clk, 0, sizeof clk);
+	parse("2026-11-22 08:28:57 x", &ln);
+	t1 = ln.ts;
+	is_int(t1, 1795336137, "timestamp");
+	parse("2026-11-22 10:28:57 +0200 x", &ln);
+	t2 = ln.ts;
+	is_int(t2, t1, "timestamp with +0200");
+	parse("2026-11-22 08:29:57 x", &ln);
+	is_int(ln.ts, t1 + 60, "next minute");
+	parse("2026-13-22 08:29:57 x", &ln);
+	is_int(ln.ts, -1, "bad month gives no time");
+
+	/* host text */
+	host("(WIN-BRUTE0) [127.0.0.10]:59717", "127.0.0.10", "59717", "WIN-BRUTE0",
+	    NULL, 0);
+	host("H=cpe-2.dsl.isp.test (alice-desktop) [127.0.0.2]:38027", "127.0.0.2",
+	    "38027", "alice-desktop", "cpe-2.dsl.isp.test", 0);
+	host("mx.tillions.com [182.18.24.93]", "182.18.24.93", NULL, NULL,
+	    "mx.tillions.com", 0);
+	host("([185.143.223.163]) [185.143.223.168]", "185.143.223.168", NULL,
+	    "[185.143.223.163]", NULL, 0);
+	host("ppp.example ([127.0.0.1]) [1.2.3.4]:51451", "1.2.3.4", "51451",
+	    "[127.0.0.1]", "ppp.example", 0);
+	host("[2001:db8::a11:beef:7ac0]:49956", "2001:db8::a11:beef:7ac0", "49956",
+	    NULL, NULL, 0);
+	host("localhost (srv) [::1]:49956", "::1", "49956", "srv", "localhost", 0);
+	host("(x) [203.0.113.66] F=<a> rejected RCPT <b>: relay not permitted ("
+	    "y) [192.0.2.5]:1234", NULL, NULL, NULL, NULL, 1);
+	host("(same) [192.0.2.5]:1 is in an RBL (same) [192.0.2.5]:1", "192.0.2.5",
+	    "1", "same", NULL, 0);
+	host("[211.148.195.192]:25936 I=[1.2.3.4]:25 input=\"GET / H=(x) "
+	    "[6.6.6.6] x\"", "211.148.195.192", "25936", NULL, NULL, 0);
+	host("(he\"lo) [192.0.2.9]:25", "192.0.2.9", "25", "he\"lo", NULL, 0);
+	host("(x) [999.1.1.1]", NULL, NULL, NULL, NULL, 0);
+	host("(x) [1.2.3]", NULL, NULL, NULL, NULL, 0);
+	host("(x) [not:an:ip:zz]", NULL, NULL, NULL, NULL, 0);
+	host("", NULL, NULL, NULL, NULL, 0);
+
+	ok(eximlog_ip_valid("10.0.0.1", 8) && !eximlog_ip_valid("010.0.0.1", 9) &&
+	    eximlog_ip_valid("fd00::10", 8) && !eximlog_ip_valid("1.2.3.4.5", 9),
+	    "ip validation");
+
+	/* tags */
+	{
+		const char *b = "H=(x) [1.2.3.4] F=<a@b.c> A=dovecot_login:u@d rejected "
+		    "RCPT <r@s>: x";
+		struct span body = span_make(b, strlen(b));
+
+		ok(span_is(eximlog_tag(body, "F=<"), "a@b.c"), "F= tag");
+		ok(span_is(eximlog_tag(body, "A="), "dovecot_login:u@d"), "A= tag");
+		ok(span_is(eximlog_tag(body, "RCPT <"), "r@s"), "RCPT tag");
+		ok(!span_ok(eximlog_tag(body, "X=")), "absent tag");
+	}
+	{
+		const char *b = "<= a@b H=x [1.2.3.4] P=esmtpa T=\"re: for you\" for "
+		    "one@x two@y";
+		struct span body = span_make(b, strlen(b));
+
+		ok(span_is(eximlog_arrival_rcpt(body), "one@x"),
+		    "arrival recipient after a subject holding ' for '");
+	}
+	{
+		const char *b = "=> bob <bob@example.test> R=virtual_user T=x";
+		struct span body = span_make(b, strlen(b));
+
+		ok(span_is(eximlog_delivery_rcpt(body), "bob@example.test"),
+		    "delivery shows the original address");
+	}
+	return done_testing();
+}
