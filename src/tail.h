@@ -31,10 +31,17 @@ struct tail;
 /* a complete line (without '\n'); oversized: cut to max_line, rest skipped */
 typedef void tail_line_fn(void *arg, const char *line, size_t len, int oversized);
 
+/* called after a run of lines (at most one read buffer, ~1 MiB) was
+ * delivered and the positions were advanced past them: the one place inside
+ * tail_start()/tail_process() where the caller may flush, i.e. call
+ * tail_positions() and commit, to bound its memory during a long catch-up */
+typedef void tail_chunk_fn(void *arg);
+
 struct tail_opts {
 	const char *path;        /* the live log, e.g. /var/log/exim_mainlog */
 	size_t max_line;         /* default 64 KiB */
 	tail_line_fn *on_line;
+	tail_chunk_fn *on_chunk; /* may be NULL */
 	void *arg;
 };
 
@@ -51,8 +58,15 @@ int tail_process(struct tail *t);
 
 /* tail_positions: the files whose position moved since the last call (with
  * path, fingerprint, dev/ino, offset = end of the last delivered line),
- * valid until the next tail_* call.  The caller saves them with the counts. */
+ * valid until the next tail_* call.  The caller saves them with the counts,
+ * straight into the returned array: an id that store_file_save() writes
+ * there is picked up at the next tail_* call, so later positions of that
+ * file update its row.  Empty files (fp_len 0) are never reported. */
 size_t tail_positions(struct tail *t, struct store_file **files);
+
+/* tail_requeue: the positions last returned could not be committed: report
+ * them again at the next tail_positions() (the caller restored their ids) */
+void tail_requeue(struct tail *t);
 
 /* tail_status: the file followed now and how far behind its end we are */
 struct tail_status {

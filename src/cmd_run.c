@@ -1,0 +1,438 @@
+/* cmd_run: `eximwatch run` — the daemon.
+ *
+ * One event loop (loop.c): the tailer's inotify fd, a signalfd for
+ * TERM/INT/HUP, and a one-shot flush timer armed only when lines arrived, so
+ * an idle daemon sleeps.  A flush commits the counts and the tailer's file
+ * positions in ONE transaction: a crash at any instant (kill -9) neither
+ * loses nor double-counts a line.  SIGHUP builds a new rule set and swaps it
+ * in only if it is valid; a bad reload logs every error and keeps the old. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmds.h"
+#include "config.h"
+#include "counter.h"
+#include "diag.h"
+#include "log.h"
+#include "loop.h"
+#include "paths.h"
+#include "pipeline.h"
+#include "rules.h"
+#include "store.h"
+#include "tail.h"
+#include "xmalloc.h"
+
+#define FLUSH_ROWS 65536        /* flush early when this many keys are buffered */
+#define PRUNE_EVERY 3600        /* seconds between retention prunes */
+
+struct daemon {
+	struct config cfg;
+	const char *config_path;
+	int config_explicit;
+	struct rules *rules;
+	struct store *store;
+	struct counter *counter;
+	struct pipeline *pipe;
+	struct tail *tail;
+	struct loop *loop;
+	int sigfd, timerfd;
+	int timer_armed;
+	int failed;                 /* a commit failed: retry on the next flush */
+	uint64_t pending;           /* lines since the last commit */
+	struct pipeline_stats last;
+	time_t last_prune;
+	int exit_code;
+};
+
+static void flush(struct daemon *dm);
+
+/* sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET */
+static void notify(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa;
+	size_t n;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    (n = strlen(path)) >= sizeof sa.sun_path)
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+	close(fd);
+}
+
+static void arm_flush(struct daemon *dm)
+{
+	if (dm->timer_armed)
+		return;
+	if (loop_timer_arm(dm->timerfd, dm->cfg.flush_ms) == 0)
+		dm->timer_armed = 1;
+}
+
+static void on_line(void *arg, const char *line, size_t len, int oversized)
+{
+	struct daemon *dm = arg;
+
+	pipeline_line(dm->pipe, line, len, oversized);
+	dm->pending++;
+}
+
+/* after a run of lines: positions are consistent with what was delivered,
+ * so this is where a long catch-up flushes to keep memory bounded */
+static void on_chunk(void *arg)
+{
+	struct daemon *dm = arg;
+
+	if (counter_size(dm->counter) >= FLUSH_ROWS)
+		flush(dm);
+	else if (dm->pending)
+		arm_flush(dm);
+}
+
+static void save_meta(struct daemon *dm)
+{
+	struct tail_status st;
+	char buf[64];
+
+	tail_status(dm->tail, &st);
+	snprintf(buf, sizeof buf, "%lld", (long long)time(NULL));
+	store_meta_set(dm->store, "daemon.last_commit", buf);
+	store_meta_set(dm->store, "daemon.following", st.path);
+	snprintf(buf, sizeof buf, "%" PRIu64, st.offset);
+	store_meta_set(dm->store, "daemon.offset", buf);
+	snprintf(buf, sizeof buf, "%" PRIu64, st.size);
+	store_meta_set(dm->store, "daemon.size", buf);
+	store_meta_set(dm->store, "daemon.waiting", st.waiting ? "1" : "0");
+}
+
+static void flush(struct daemon *dm)
+{
+	const struct pipeline_stats *st = pipeline_stats(dm->pipe);
+	struct store_file *files;
+	int64_t *ids = NULL;
+	size_t n, i;
+	int ok = 0;
+
+	n = tail_positions(dm->tail, &files);
+	if (n == 0 && counter_size(dm->counter) == 0 && st->lines == dm->last.lines)
+		return;
+	ids = xcalloc(n ? n : 1, sizeof *ids);
+	for (i = 0; i < n; i++)
+		ids[i] = files[i].id;
+	if (store_begin(dm->store) < 0)
+		goto out;
+	if (store_add_counts(dm->store, dm->counter, rules_class_names(dm->rules),
+	    rules_nclasses(dm->rules)) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (store_file_save(dm->store, &files[i]) < 0)
+			goto out;
+	if (store_stat_add(dm->store, "lines", (int64_t)(st->lines - dm->last.lines)) < 0 ||
+	    store_stat_add(dm->store, "events", (int64_t)(st->matched - dm->last.matched)) < 0 ||
+	    store_stat_add(dm->store, "suspicious_unmatched",
+	    (int64_t)(st->suspicious - dm->last.suspicious)) < 0 ||
+	    store_stat_add(dm->store, "oversized",
+	    (int64_t)(st->oversized - dm->last.oversized)) < 0)
+		goto out;
+	save_meta(dm);
+	if (dm->cfg.retention > 0 && time(NULL) - dm->last_prune >= PRUNE_EVERY) {
+		if (store_prune(dm->store, time(NULL) - dm->cfg.retention) < 0)
+			goto out;
+		dm->last_prune = time(NULL);
+	}
+	if (store_commit(dm->store) < 0)
+		goto out;
+	ok = 1;
+out:
+	if (!ok) {
+		/* keep the counts and redo everything at the next flush; ids
+		 * inserted by the rolled-back transaction do not exist */
+		store_rollback(dm->store);
+		for (i = 0; i < n; i++)
+			files[i].id = ids[i];
+		if (!dm->failed)
+			log_warnx("%s: commit failed (%s); keeping the counts in memory "
+			    "and retrying", store_path(dm->store), store_errmsg(dm->store));
+		dm->failed = 1;
+		tail_requeue(dm->tail);
+		arm_flush(dm);
+	} else {
+		if (dm->failed)
+			log_info("%s: commits work again", store_path(dm->store));
+		dm->failed = 0;
+		dm->last = *st;
+		dm->pending = 0;
+		counter_clear(dm->counter);
+	}
+	free(ids);
+}
+
+static void on_timer(void *arg, int fd, uint32_t events)
+{
+	struct daemon *dm = arg;
+
+	(void)events;
+	loop_timer_ack(fd);
+	dm->timer_armed = 0;
+	flush(dm);
+}
+
+static void on_tail(void *arg, int fd, uint32_t events)
+{
+	struct daemon *dm = arg;
+
+	(void)fd;
+	(void)events;
+	if (tail_process(dm->tail) < 0) {
+		dm->exit_code = EX_NOINPUT;
+		flush(dm);
+		loop_stop(dm->loop);
+		return;
+	}
+	if (dm->pending)
+		arm_flush(dm);
+}
+
+static struct rules *load_rules(const struct config *c, struct diag *d)
+{
+	struct rules_source src;
+
+	memset(&src, 0, sizeof src);
+	src.dirs = (const char *const *)c->rule_dirs;
+	src.disable = (const char *const *)c->disable;
+	return rules_load(&src, d);
+}
+
+static void reload(struct daemon *dm)
+{
+	struct config nc;
+	struct rules *nr;
+	struct diag d;
+	size_t i;
+
+	diag_init(&d);
+	log_info("reloading %s", dm->config_path);
+	if (config_load(&nc, dm->config_path, !dm->config_explicit, &d) < 0) {
+		for (i = 0; i < d.n; i++)
+			log_warnx("%s:%d:%d: %s", d.items[i].file ? d.items[i].file : "",
+			    d.items[i].line, d.items[i].col, d.items[i].msg);
+		log_warnx("reload failed: configuration errors; the old configuration "
+		    "and rules stay in use");
+		config_release(&nc);
+		diag_release(&d);
+		return;
+	}
+	if ((nr = load_rules(&nc, &d)) == NULL) {
+		for (i = 0; i < d.n; i++)
+			log_warnx("%s:%d:%d: %s", d.items[i].file ? d.items[i].file : "",
+			    d.items[i].line, d.items[i].col, d.items[i].msg);
+		log_warnx("reload failed: %zu rule error(s); the old rules stay in use",
+		    d.n);
+		config_release(&nc);
+		diag_release(&d);
+		return;
+	}
+	/* the buffered counts use the old rule set's class numbers */
+	flush(dm);
+	if (dm->failed) {
+		log_warnx("reload postponed: the database is not writable right now");
+		rules_free(nr);
+		config_release(&nc);
+		diag_release(&d);
+		return;
+	}
+	pipeline_set_rules(dm->pipe, nr);
+	rules_free(dm->rules);
+	dm->rules = nr;
+	if (strcmp(nc.log, dm->cfg.log) != 0 || strcmp(nc.db, dm->cfg.db) != 0)
+		log_warnx("reload: a new 'log' or 'db' takes effect at the next restart");
+	dm->cfg.flush_ms = nc.flush_ms;
+	dm->cfg.retention = nc.retention;
+	config_release(&nc);
+	diag_release(&d);
+	log_info("reloaded: %zu rules", rules_nclasses(dm->rules));
+}
+
+static void on_signal(void *arg, int fd, uint32_t events)
+{
+	struct daemon *dm = arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			reload(dm);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("signal %d: flushing and exiting", (int)si.ssi_signo);
+			notify("STOPPING=1");
+			flush(dm);
+			if (dm->failed)
+				dm->exit_code = EX_IOERR;
+			loop_stop(dm->loop);
+			return;
+		default:
+			break;
+		}
+	}
+}
+
+static void run_usage(FILE *fp)
+{
+	fprintf(fp, "usage: eximwatch run [--config FILE] [--log PATH] [--db PATH] "
+	    "[--syslog] [-v]\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "syslog", no_argument, NULL, 'S' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon dm;
+	struct diag d;
+	struct tail_opts to;
+	struct store_file *known = NULL;
+	size_t nknown = 0;
+	const char *log_flag = NULL, *db_flag = NULL;
+	int c, syslog_flag = 0, verbose = 0;
+	sigset_t mask;
+
+	memset(&dm, 0, sizeof dm);
+	dm.sigfd = dm.timerfd = -1;
+	dm.config_path = paths_default_config();
+	diag_init(&d);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:l:d:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': dm.config_path = optarg; dm.config_explicit = 1; break;
+		case 'l': log_flag = optarg; break;
+		case 'd': db_flag = optarg; break;
+		case 'S': syslog_flag = 1; break;
+		case 'v': verbose = 1; break;
+		case 'h': run_usage(stdout); return 0;
+		default: run_usage(stderr); return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		run_usage(stderr);
+		return EX_USAGE;
+	}
+	if (config_load(&dm.cfg, dm.config_path, !dm.config_explicit, &d) < 0) {
+		diag_print(&d, stderr);
+		dm.exit_code = EX_CONFIG;
+		goto out;
+	}
+	if (log_flag)
+		config_set(&dm.cfg.log, log_flag);
+	if (db_flag)
+		config_set(&dm.cfg.db, db_flag);
+	log_init(syslog_flag || dm.cfg.syslog ? LOG_DEST_SYSLOG : LOG_DEST_STDERR,
+	    verbose);
+	if (dm.cfg.path == NULL)
+		log_info("no configuration file at %s: running on built-in defaults",
+		    dm.config_path);
+	if ((dm.rules = load_rules(&dm.cfg, &d)) == NULL) {
+		diag_print(&d, stderr);
+		dm.exit_code = EX_CONFIG;
+		goto out;
+	}
+	if (!rules_jit(dm.rules))
+		log_warnx("PCRE2 JIT is not available here: matching will be slower");
+	if ((dm.store = store_open(dm.cfg.db, STORE_CREATE, &d)) == NULL) {
+		diag_print(&d, stderr);
+		dm.exit_code = EX_IOERR;
+		goto out;
+	}
+	if (store_file_list(dm.store, &known, &nknown) < 0) {
+		log_warnx("%s: %s", dm.cfg.db, store_errmsg(dm.store));
+		dm.exit_code = EX_IOERR;
+		goto out;
+	}
+	dm.counter = counter_new();
+	dm.pipe = pipeline_new(dm.rules, dm.counter);
+	dm.loop = loop_new();
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	dm.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	dm.timerfd = loop_timer_new();
+	if (dm.loop == NULL || dm.sigfd < 0 || dm.timerfd < 0 ||
+	    loop_add(dm.loop, dm.sigfd, EPOLLIN, on_signal, &dm) < 0 ||
+	    loop_add(dm.loop, dm.timerfd, EPOLLIN, on_timer, &dm) < 0) {
+		log_warn("setting up the event loop");
+		dm.exit_code = EX_OSERR;
+		goto out;
+	}
+	memset(&to, 0, sizeof to);
+	to.path = dm.cfg.log;
+	to.max_line = dm.cfg.max_line;
+	to.on_line = on_line;
+	to.on_chunk = on_chunk;
+	to.arg = &dm;
+	dm.tail = tail_new(&to);
+	dm.last_prune = 0;
+	if (tail_start(dm.tail, known, nknown) < 0) {
+		dm.exit_code = EX_NOINPUT;
+		goto out;
+	}
+	if (loop_add(dm.loop, tail_fd(dm.tail), EPOLLIN, on_tail, &dm) < 0) {
+		log_warn("watching the log");
+		dm.exit_code = EX_OSERR;
+		goto out;
+	}
+	flush(&dm);    /* what tail_start caught up with */
+	printf("ready\n");
+	fflush(stdout);
+	log_info("following %s, database %s", dm.cfg.log, dm.cfg.db);
+	notify("READY=1");
+	if (loop_run(dm.loop) < 0)
+		dm.exit_code = EX_OSERR;
+out:
+	if (dm.tail && dm.store && dm.exit_code != EX_CONFIG)
+		flush(&dm);
+	free(known);
+	tail_free(dm.tail);
+	pipeline_free(dm.pipe);
+	counter_free(dm.counter);
+	store_close(dm.store);
+	rules_free(dm.rules);
+	loop_free(dm.loop);
+	if (dm.sigfd >= 0)
+		close(dm.sigfd);
+	if (dm.timerfd >= 0)
+		close(dm.timerfd);
+	config_release(&dm.cfg);
+	diag_release(&d);
+	return dm.exit_code;
+}

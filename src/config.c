@@ -1,0 +1,232 @@
+/* config: eximwatch.yaml (see config.h) */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "duration.h"
+#include "paths.h"
+#include "xmalloc.h"
+#include "yamldoc.h"
+
+#define ERR(d, file, n, ...) \
+	diag_add((d), (file), (n) ? (n)->line : 0, (n) ? (n)->col : 0, __VA_ARGS__)
+
+static void strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+void config_set(char **field, const char *value)
+{
+	free(*field);
+	*field = value ? xstrdup(value) : NULL;
+}
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->log = xstrdup(paths_default_log());
+	c->db = xstrdup("/var/lib/eximwatch/eximwatch.db");
+	c->rule_dirs = xcalloc(1, sizeof *c->rule_dirs);
+	c->disable = xcalloc(1, sizeof *c->disable);
+	c->userdomains = xstrdup("/etc/userdomains");
+	c->retention = 90 * 86400;
+	c->flush_ms = 500;
+	c->max_line = 64 << 10;
+}
+
+void config_release(struct config *c)
+{
+	free(c->path);
+	free(c->log);
+	free(c->db);
+	strv_free(c->rule_dirs);
+	strv_free(c->disable);
+	free(c->userdomains);
+	memset(c, 0, sizeof *c);
+}
+
+static int want_str(struct diag *d, const char *file, const struct ydoc_node *v,
+    const char *key, char **out)
+{
+	if (v->type != YDOC_SCALAR || v->len == 0) {
+		ERR(d, file, v, "'%s' must be a non-empty string", key);
+		return -1;
+	}
+	config_set(out, v->str);
+	return 0;
+}
+
+static int want_strv(struct diag *d, const char *file, const struct ydoc_node *v,
+    const char *key, char ***out)
+{
+	size_t i;
+	char **arr;
+
+	if (v->type == YDOC_SCALAR && v->len == 0) {
+		strv_free(*out);
+		*out = xcalloc(1, sizeof **out);
+		return 0;
+	}
+	if (v->type != YDOC_SEQ) {
+		ERR(d, file, v, "'%s' must be a list", key);
+		return -1;
+	}
+	arr = xcalloc(v->n + 1, sizeof *arr);
+	for (i = 0; i < v->n; i++) {
+		if (v->kids[i]->type != YDOC_SCALAR || v->kids[i]->len == 0) {
+			ERR(d, file, v->kids[i], "items of '%s' must be strings", key);
+			strv_free(arr);
+			return -1;
+		}
+		arr[i] = xstrdup(v->kids[i]->str);
+	}
+	strv_free(*out);
+	*out = arr;
+	return 0;
+}
+
+/* ms_parse: "500ms", "2s", "1m" or a bare number of milliseconds */
+static int ms_parse(const char *s, int64_t *ms)
+{
+	char *end;
+	long long v;
+	int64_t secs;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end != s && strcmp(end, "ms") == 0 && errno == 0 && v > 0) {
+		*ms = v;
+		return 0;
+	}
+	if (end != s && *end == '\0' && errno == 0 && v > 0) {
+		*ms = v;
+		return 0;
+	}
+	if (duration_parse(s, &secs) == 0 && secs > 0) {
+		*ms = secs * 1000;
+		return 0;
+	}
+	return -1;
+}
+
+static int want_bool(struct diag *d, const char *file, const struct ydoc_node *v,
+    const char *key, int *out)
+{
+	if (v->type == YDOC_SCALAR && (strcmp(v->str, "true") == 0 ||
+	    strcmp(v->str, "yes") == 0)) {
+		*out = 1;
+		return 0;
+	}
+	if (v->type == YDOC_SCALAR && (strcmp(v->str, "false") == 0 ||
+	    strcmp(v->str, "no") == 0)) {
+		*out = 0;
+		return 0;
+	}
+	ERR(d, file, v, "'%s' must be true or false", key);
+	return -1;
+}
+
+/* sections handled by later stages (alerts, metrics) are accepted here so
+ * one file holds the whole configuration */
+static const char *const later_keys[] = { "thresholds", "sinks", "metrics",
+	"alerts", NULL };
+
+int config_load(struct config *c, const char *path, int missing_ok,
+    struct diag *d)
+{
+	struct ydoc_node *doc, *k, *v;
+	struct stat st;
+	size_t i, j, n0 = d->n;
+
+	config_defaults(c);
+	if (stat(path, &st) != 0) {
+		if (errno == ENOENT && missing_ok)
+			return 0;
+		diag_add(d, path, 0, 0, "cannot read the configuration: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if ((doc = ydoc_load(path, d)) == NULL)
+		return -1;
+	c->path = xstrdup(path);
+	c->world_readable = (st.st_mode & S_IROTH) != 0;
+	if (doc->type != YDOC_MAP) {
+		ERR(d, path, doc, "the configuration must be a mapping of settings");
+		ydoc_free(doc);
+		return -1;
+	}
+	for (i = 0; i < doc->n; i++) {
+		k = doc->kids[2 * i];
+		v = doc->kids[2 * i + 1];
+		if (k->type != YDOC_SCALAR) {
+			ERR(d, path, k, "setting names must be strings");
+			continue;
+		}
+		if (strcmp(k->str, "log") == 0) {
+			want_str(d, path, v, "log", &c->log);
+		} else if (strcmp(k->str, "db") == 0) {
+			want_str(d, path, v, "db", &c->db);
+		} else if (strcmp(k->str, "userdomains") == 0) {
+			want_str(d, path, v, "userdomains", &c->userdomains);
+		} else if (strcmp(k->str, "retention") == 0) {
+			if (v->type != YDOC_SCALAR ||
+			    (strcmp(v->str, "forever") != 0 &&
+			    (duration_parse(v->str, &c->retention) < 0 || c->retention <= 0)))
+				ERR(d, path, v, "retention must be a duration like 90d, or "
+				    "'forever'");
+			else if (strcmp(v->str, "forever") == 0)
+				c->retention = 0;
+		} else if (strcmp(k->str, "flush_interval") == 0) {
+			if (v->type != YDOC_SCALAR || ms_parse(v->str, &c->flush_ms) < 0 ||
+			    c->flush_ms > 60000)
+				ERR(d, path, v, "flush_interval must be a duration from 1ms "
+				    "to 60s, like 500ms");
+		} else if (strcmp(k->str, "max_line") == 0) {
+			char *end;
+			long long ml = v->type == YDOC_SCALAR ? strtoll(v->str, &end, 10) : 0;
+
+			if (v->type != YDOC_SCALAR || *end || ml < 1024 || ml > (16 << 20))
+				ERR(d, path, v, "max_line must be a number of bytes from "
+				    "1024 to 16777216");
+			else
+				c->max_line = (size_t)ml;
+		} else if (strcmp(k->str, "syslog") == 0) {
+			want_bool(d, path, v, "syslog", &c->syslog);
+		} else if (strcmp(k->str, "rules") == 0) {
+			if (v->type != YDOC_MAP) {
+				ERR(d, path, v, "'rules' must be a mapping with 'dirs' and "
+				    "'disable'");
+				continue;
+			}
+			for (j = 0; j < v->n; j++) {
+				struct ydoc_node *rk = v->kids[2 * j], *rv = v->kids[2 * j + 1];
+
+				if (rk->type == YDOC_SCALAR && strcmp(rk->str, "dirs") == 0)
+					want_strv(d, path, rv, "rules.dirs", &c->rule_dirs);
+				else if (rk->type == YDOC_SCALAR &&
+				    strcmp(rk->str, "disable") == 0)
+					want_strv(d, path, rv, "rules.disable", &c->disable);
+				else
+					ERR(d, path, rk, "unknown setting 'rules.%s' (expected dirs, "
+					    "disable)", rk->type == YDOC_SCALAR ? rk->str : "?");
+			}
+		} else {
+			for (j = 0; later_keys[j]; j++)
+				if (strcmp(k->str, later_keys[j]) == 0)
+					break;
+			if (!later_keys[j])
+				ERR(d, path, k, "unknown setting '%s' (expected log, db, rules, "
+				    "userdomains, retention, flush_interval, max_line, syslog, "
+				    "thresholds, sinks, metrics)", k->str);
+		}
+	}
+	ydoc_free(doc);
+	return d->n > n0 ? -1 : 0;
+}

@@ -1,0 +1,1171 @@
+/* tail: follow the Exim main log through rotations (see tail.h)
+ *
+ * One inotify descriptor watches the log's directory and the file(s) being
+ * read.  The watches only wake us up: every tail_process() drains the
+ * previous generation (if still open), checks the current file for
+ * truncation, reads it to its end and then stats the name to see whether a
+ * new file took its place.  Doing the whole check on every wake-up makes
+ * coalesced events, a queue overflow or a watch on the wrong inode harmless.
+ *
+ * Files in flight are "struct tfile": a plain fd (or a zlib input for .gz
+ * generations), its own linesplit, and the registry record it advances.
+ * At most three exist at once: the current file, the previous generation
+ * (kept open after a rename because an Exim process that opened it before
+ * the rotation may still append a line), and a rotated copy being
+ * finished. */
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "fingerprint.h"
+#include "input.h"
+#include "linesplit.h"
+#include "log.h"
+#include "tail.h"
+#include "xmalloc.h"
+
+#define DIR_MASK  (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | \
+    IN_ATTRIB)
+#define FILE_MASK (IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)
+
+struct tfile {
+	int fd;                  /* plain file; -1 when read through `in` */
+	struct input *in;        /* a gzip generation */
+	int wd;                  /* inotify watch on it, -1 none */
+	struct linesplit *ls;
+	uint64_t base;           /* content offset where ls started */
+	uint64_t rpos;           /* content offset of the next byte to read */
+	int dirty;               /* rec changed since the last tail_positions */
+	int broken;              /* a damaged .gz: its last bytes are no line */
+	struct store_file rec;
+};
+
+/* a file found next to the log: NAME, NAME.N[.gz], NAME-DIGITS[.gz] */
+struct cand {
+	char *path;
+	int live, gz, drop;
+	long long rank;          /* newer generations rank higher */
+	struct stat st;
+	unsigned char head[FP_MAX];
+	size_t head_len;
+	uint64_t hash;           /* fingerprint of the whole head */
+	const struct store_file *known;
+};
+
+struct tail {
+	char *path, *dir, *name;
+	size_t max_line;
+	tail_line_fn *on_line;
+	tail_chunk_fn *on_chunk;
+	void *arg;
+	int ifd, dwd;
+	struct tfile *cur, *old;
+	int denied;              /* new file after a rotation not readable yet */
+	/* final records of files closed since the last tail_positions() */
+	struct store_file *closed;
+	size_t nclosed, capclosed;
+	/* the array tail_positions() returned, and whose record each entry is,
+	 * so ids the caller stored into it (store_file_save) come back to us */
+	struct store_file *out;
+	struct tfile **owner;
+	size_t nout, capout;
+};
+
+struct tail *tail_new(const struct tail_opts *o)
+{
+	struct tail *t = xcalloc(1, sizeof *t);
+	const char *slash = strrchr(o->path, '/');
+
+	t->path = xstrdup(o->path);
+	if (slash == NULL) {
+		t->dir = xstrdup(".");
+		t->name = xstrdup(o->path);
+	} else {
+		t->dir = slash == o->path ? xstrdup("/") :
+		    xstrndup(o->path, (size_t)(slash - o->path));
+		t->name = xstrdup(slash + 1);
+	}
+	t->max_line = o->max_line ? o->max_line : 64 << 10;
+	t->on_line = o->on_line;
+	t->on_chunk = o->on_chunk;
+	t->arg = o->arg;
+	t->ifd = t->dwd = -1;
+	return t;
+}
+
+static void set_path(struct store_file *rec, const char *path)
+{
+	snprintf(rec->path, sizeof rec->path, "%s", path);
+}
+
+/* the caller may have stored ids into the last returned array */
+static void positions_harvest(struct tail *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nout; i++)
+		if (t->owner[i] && t->owner[i]->rec.id == 0 && t->out[i].id)
+			t->owner[i]->rec.id = t->out[i].id;
+	t->nout = 0;
+}
+
+/* f is going away or now stands for other content */
+static void positions_disown(struct tail *t, const struct tfile *f)
+{
+	size_t i;
+
+	for (i = 0; i < t->nout; i++)
+		if (t->owner[i] == f)
+			t->owner[i] = NULL;
+}
+
+static struct tfile *tfile_new(struct tail *t)
+{
+	struct tfile *f = xcalloc(1, sizeof *f);
+
+	f->fd = -1;
+	f->wd = -1;
+	f->ls = linesplit_new(t->max_line);
+	return f;
+}
+
+/* closed_add: a finished file's last record, for the next positions */
+static void closed_add(struct tail *t, const struct store_file *rec)
+{
+	if (rec->fp_len == 0)
+		return;   /* an empty file has no identity to save */
+	if (t->nclosed == t->capclosed) {
+		t->capclosed = t->capclosed ? 2 * t->capclosed : 4;
+		t->closed = xreallocarray(t->closed, t->capclosed,
+		    sizeof *t->closed);
+	}
+	t->closed[t->nclosed++] = *rec;
+}
+
+/* tfile_close: forget f; with `final`, record where it ended so the caller
+ * learns that this generation is done */
+static void tfile_close(struct tail *t, struct tfile *f, int final)
+{
+	if (f == NULL)
+		return;
+	if (final && f->dirty)
+		closed_add(t, &f->rec);
+	/* the current file may share the watch (same inode seen twice) */
+	if (f->wd >= 0 && t->ifd >= 0 && (t->cur == NULL || t->cur == f ||
+	    t->cur->wd != f->wd) && (t->old == NULL || t->old == f ||
+	    t->old->wd != f->wd))
+		inotify_rm_watch(t->ifd, f->wd);
+	positions_disown(t, f);
+	if (f->fd >= 0)
+		close(f->fd);
+	input_close(f->in);
+	linesplit_free(f->ls);
+	free(f);
+}
+
+void tail_free(struct tail *t)
+{
+	if (t == NULL)
+		return;
+	tfile_close(t, t->old, 0);
+	t->old = NULL;
+	tfile_close(t, t->cur, 0);
+	t->cur = NULL;
+	if (t->ifd >= 0)
+		close(t->ifd);
+	free(t->closed);
+	free(t->out);
+	free(t->owner);
+	free(t->path);
+	free(t->dir);
+	free(t->name);
+	free(t);
+}
+
+/* perm_error: say who may read the log, so the admin knows what to fix */
+static void perm_error(const char *path)
+{
+	struct stat st;
+	struct passwd *pw;
+	struct group *gr;
+	char user[64], group[64];
+
+	if (stat(path, &st) == -1) {
+		log_warn("cannot read %s", path);
+		return;
+	}
+	if ((pw = getpwuid(st.st_uid)) != NULL)
+		snprintf(user, sizeof user, "%s", pw->pw_name);
+	else
+		snprintf(user, sizeof user, "%lu", (unsigned long)st.st_uid);
+	if ((gr = getgrgid(st.st_gid)) != NULL)
+		snprintf(group, sizeof group, "%s", gr->gr_name);
+	else
+		snprintf(group, sizeof group, "%lu", (unsigned long)st.st_gid);
+	if (st.st_mode & S_IRGRP)
+		log_warnx("cannot read %s (owner %s:%s, mode %04o): add the "
+		    "eximwatch user to group '%s'", path, user, group,
+		    (unsigned)(st.st_mode & 07777), group);
+	else
+		log_warnx("cannot read %s (owner %s:%s, mode %04o): make it "
+		    "readable by group '%s' (chmod g+r) and add the eximwatch "
+		    "user to that group", path, user, group,
+		    (unsigned)(st.st_mode & 07777), group);
+}
+
+/* deliver every complete line buffered in f */
+static void tfile_deliver(struct tail *t, struct tfile *f)
+{
+	const char *line;
+	size_t len;
+	int over;
+	uint64_t n = 0;
+
+	while (linesplit_next(f->ls, &line, &len, &over)) {
+		t->on_line(t->arg, line, len, over);
+		n++;
+	}
+	if (n) {
+		f->rec.offset = f->base + linesplit_consumed(f->ls);
+		f->rec.lines += n;
+		f->dirty = 1;
+		if (t->on_chunk)
+			t->on_chunk(t->arg);
+	}
+}
+
+/* the end of a finished file that lacks a final newline is still a line */
+static void tfile_flush(struct tail *t, struct tfile *f)
+{
+	const char *line;
+	size_t len;
+	int over;
+
+	if (f->broken || !linesplit_flush_partial(f->ls, &line, &len, &over))
+		return;
+	t->on_line(t->arg, line, len, over);
+	f->rec.offset = f->base + linesplit_consumed(f->ls);
+	f->rec.lines++;
+	f->dirty = 1;
+	if (t->on_chunk)
+		t->on_chunk(t->arg);
+}
+
+/* extend a fingerprint taken over a short head as the file grows, so the
+ * registry always knows the file by as many bytes as it can */
+static void tfile_extend_fp(struct tfile *f)
+{
+	unsigned char buf[FP_MAX];
+	ssize_t n;
+
+	if (f->fd < 0 || f->rec.fp_len >= FP_MAX || f->rpos <= f->rec.fp_len)
+		return;
+	n = pread(f->fd, buf, sizeof buf, 0);
+	if (n <= (ssize_t)f->rec.fp_len)
+		return;
+	/* a rewritten head is the truncation check's business */
+	if (f->rec.fp_len > 0 &&
+	    fingerprint(buf, f->rec.fp_len) != f->rec.fp_hash)
+		return;
+	f->rec.fp_len = (uint32_t)n;
+	f->rec.fp_hash = fingerprint(buf, (size_t)n);
+	f->dirty = 1;
+}
+
+/* head_same: does f still start with the bytes it was fingerprinted on? */
+static int head_same(const struct tfile *f)
+{
+	unsigned char buf[FP_MAX];
+	ssize_t n;
+
+	if (f->rec.fp_len == 0)
+		return 1;
+	n = pread(f->fd, buf, f->rec.fp_len, 0);
+	return n == (ssize_t)f->rec.fp_len &&
+	    fingerprint(buf, (size_t)n) == f->rec.fp_hash;
+}
+
+/* tfile_read: read f to its current end; 0, -1 (fatal, logged), or with
+ * `verify` 1 when the file was truncated and rewritten under us: then the
+ * bytes just read may be new content at an old offset and are not
+ * delivered (the caller starts over from the last delivered line) */
+static int tfile_read(struct tail *t, struct tfile *f, int verify)
+{
+	struct diag d;
+	size_t avail;
+	ssize_t n;
+	char *p;
+
+	diag_init(&d);
+	for (;;) {
+		p = linesplit_space(f->ls, &avail);
+		if (f->in)
+			n = input_read(f->in, p, avail, &d);
+		else
+			n = read(f->fd, p, avail);
+		if (n < 0 && f->in) {
+			/* a damaged old generation: keep what it gave */
+			log_warnx("%s", d.items[0].msg);
+			f->broken = 1;
+			break;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			log_warn("read %s", f->rec.path);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		linesplit_commit(f->ls, (size_t)n);
+		f->rpos += (uint64_t)n;
+		if (verify && !head_same(f)) {
+			diag_release(&d);
+			return 1;
+		}
+		tfile_deliver(t, f);
+	}
+	tfile_extend_fp(f);
+	diag_release(&d);
+	return 0;
+fail:
+	diag_release(&d);
+	return -1;
+}
+
+/* head_read: the first FP_MAX content bytes of path (decompressed for a
+ * .gz); -1 with errno-like *err when it cannot be opened */
+static int head_read(const char *path, unsigned char *head, size_t *len,
+    int *gz, int *err)
+{
+	struct diag d;
+	struct input *in;
+	ssize_t n = 0;
+
+	diag_init(&d);
+	*len = 0;
+	*err = 0;
+	in = input_open(path, &d, err);
+	if (in == NULL)
+		goto fail;
+	*gz = input_is_gzip(in);
+	while (*len < FP_MAX &&
+	    (n = input_read(in, head + *len, FP_MAX - *len, &d)) > 0)
+		*len += (size_t)n;
+	input_close(in);
+	diag_release(&d);
+	return 0;
+fail:
+	diag_release(&d);
+	return -1;
+}
+
+/* sib_match: is `ent` the log itself or one of its rotated generations? */
+static int sib_match(const char *name, const char *ent, int *live,
+    long long *rank)
+{
+	size_t nl = strlen(name);
+	const char *p;
+	long long v = 0;
+	int digits = 0;
+	char sep;
+
+	if (strncmp(ent, name, nl) != 0)
+		return 0;
+	p = ent + nl;
+	*live = *p == '\0';
+	if (*live) {
+		*rank = LLONG_MAX;
+		return 1;
+	}
+	sep = *p++;
+	if (sep != '.' && sep != '-')
+		return 0;
+	for (; *p >= '0' && *p <= '9'; p++, digits++)
+		if (digits < 18)
+			v = v * 10 + (*p - '0');
+	if (digits == 0 || digits > 18)
+		return 0;
+	if (*p != '\0' && strcmp(p, ".gz") != 0)
+		return 0;
+	/* NAME.1 is newer than NAME.2; NAME-20261122 newer than -20261121 */
+	*rank = sep == '.' ? -v : v;
+	return 1;
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->st.st_mtim.tv_sec != y->st.st_mtim.tv_sec)
+		return x->st.st_mtim.tv_sec < y->st.st_mtim.tv_sec ? -1 : 1;
+	if (x->st.st_mtim.tv_nsec != y->st.st_mtim.tv_nsec)
+		return x->st.st_mtim.tv_nsec < y->st.st_mtim.tv_nsec ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+static void cands_free(struct cand *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(c[i].path);
+	free(c);
+}
+
+/* cands_list: the log and its generations with their heads, oldest first.
+ * Unreadable generations are skipped with a warning: the live log is what
+ * must be readable. */
+static struct cand *cands_list(struct tail *t, size_t *np)
+{
+	struct cand *c = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *dir;
+	int live, err;
+	long long rank;
+
+	*np = 0;
+	if ((dir = opendir(t->dir)) == NULL) {
+		log_warn("cannot list %s", t->dir);
+		return NULL;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		struct cand *x;
+
+		if (!sib_match(t->name, de->d_name, &live, &rank))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			c = xreallocarray(c, cap, sizeof *c);
+		}
+		x = &c[n];
+		memset(x, 0, sizeof *x);
+		x->path = xasprintf("%s/%s", t->dir, de->d_name);
+		x->live = live;
+		x->rank = rank;
+		err = 0;
+		if (stat(x->path, &x->st) == -1 || !S_ISREG(x->st.st_mode) ||
+		    head_read(x->path, x->head, &x->head_len, &x->gz,
+		    &err) == -1) {
+			/* the live log's own error comes from live_open() */
+			if (!live && err == EACCES)
+				log_warnx("cannot read %s: permission denied, "
+				    "skipping it", x->path);
+			free(x->path);
+			continue;
+		}
+		x->hash = x->head_len ? fingerprint(x->head, x->head_len) : 0;
+		n++;
+	}
+	closedir(dir);
+	if (n)
+		qsort(c, n, sizeof *c, cand_cmp);
+	*np = n;
+	return c;
+}
+
+/* cand_has: does c's content start with the bytes rec was fingerprinted on */
+static int cand_has(const struct cand *c, const struct store_file *rec)
+{
+	if (rec->fp_len == 0 || rec->fp_len > c->head_len)
+		return 0;
+	if (rec->fp_len == c->head_len)
+		return c->hash == rec->fp_hash;
+	return fingerprint(c->head, rec->fp_len) == rec->fp_hash;
+}
+
+static int same_inode(const struct cand *c, const struct store_file *rec)
+{
+	return (uint64_t)c->st.st_dev == rec->dev &&
+	    (uint64_t)c->st.st_ino == rec->ino;
+}
+
+/* cand_better: for the same content, which copy to read: the live log,
+ * then a plain file (seekable, and a .gz of it may be half written),
+ * then the newer name */
+static int cand_better(const struct cand *a, const struct cand *b)
+{
+	if (a->live != b->live)
+		return a->live;
+	if (a->gz != b->gz)
+		return !a->gz;
+	return a->rank > b->rank;
+}
+
+/* cands_dedup: NAME.1 and NAME.1.gz side by side (compression under way)
+ * are one generation; reading both would count it twice */
+static void cands_dedup(struct cand *c, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n && !c[i].drop; j++) {
+			if (c[j].drop || c[i].head_len == 0 ||
+			    c[i].head_len != c[j].head_len ||
+			    c[i].hash != c[j].hash)
+				continue;
+			if (cand_better(&c[i], &c[j]))
+				c[j].drop = 1;
+			else
+				c[i].drop = 1;
+		}
+}
+
+/* cands_match: pair candidates with registry records by fingerprint; the
+ * inode only breaks ties (inode numbers are reused) */
+static void cands_match(struct cand *c, size_t n,
+    const struct store_file *known, size_t nknown)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++) {
+		if (c[i].drop)
+			continue;
+		for (k = 0; k < nknown; k++) {
+			const struct store_file *best = c[i].known;
+
+			if (!cand_has(&c[i], &known[k]))
+				continue;
+			if (best == NULL ||
+			    (same_inode(&c[i], &known[k]) &&
+			    !same_inode(&c[i], best)) ||
+			    (same_inode(&c[i], &known[k]) ==
+			    same_inode(&c[i], best) &&
+			    known[k].offset > best->offset))
+				c[i].known = &known[k];
+		}
+	}
+	/* one record, one file */
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n && c[i].known; j++) {
+			if (c[j].known != c[i].known)
+				continue;
+			if (same_inode(&c[j], c[j].known) ||
+			    (!same_inode(&c[i], c[i].known) &&
+			    cand_better(&c[j], &c[i]))) {
+				c[i].drop = 1;
+				c[i].known = NULL;
+			} else {
+				c[j].drop = 1;
+				c[j].known = NULL;
+			}
+		}
+}
+
+/* rec_init: the record for content with head c, from the registry entry
+ * when there is one (its id, offset and line count carry over) */
+static void rec_init(struct tfile *f, const struct cand *c)
+{
+	if (c->known)
+		f->rec = *c->known;
+	else
+		memset(&f->rec, 0, sizeof f->rec);
+	if (f->rec.fp_len < c->head_len) {
+		f->rec.fp_len = (uint32_t)c->head_len;
+		f->rec.fp_hash = c->hash;
+		f->dirty = 1;
+	}
+	if (strcmp(f->rec.path, c->path) != 0 ||
+	    f->rec.dev != (uint64_t)c->st.st_dev ||
+	    f->rec.ino != (uint64_t)c->st.st_ino)
+		f->dirty = 1;
+	set_path(&f->rec, c->path);
+	f->rec.dev = (uint64_t)c->st.st_dev;
+	f->rec.ino = (uint64_t)c->st.st_ino;
+}
+
+/* gz_isize: the uncompressed size mod 2^32 from the gzip trailer */
+static int gz_isize(const char *path, uint32_t *isize)
+{
+	unsigned char b[4];
+	struct stat st;
+	int fd, r = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && st.st_size >= 18 &&
+	    pread(fd, b, 4, st.st_size - 4) == 4) {
+		*isize = (uint32_t)b[0] | (uint32_t)b[1] << 8 |
+		    (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+		r = 0;
+	}
+	close(fd);
+	return r;
+}
+
+/* cand_open: open generation c to read from content offset `off`; NULL when
+ * it cannot be opened or is no longer the file listed */
+static struct tfile *cand_open(struct tail *t, const struct cand *c,
+    uint64_t off)
+{
+	struct tfile *f;
+	struct diag d;
+	struct stat st;
+	uint64_t left = off;
+	size_t avail;
+	ssize_t n;
+	char *p;
+
+	diag_init(&d);
+	f = tfile_new(t);
+	rec_init(f, c);
+	if (c->gz) {
+		if ((f->in = input_open(c->path, &d, NULL)) == NULL) {
+			log_warnx("%s", d.items[0].msg);
+			goto fail;
+		}
+		/* gzip cannot seek: decompress and drop what was counted */
+		while (left > 0) {
+			p = linesplit_space(f->ls, &avail);
+			if (avail > left)
+				avail = (size_t)left;
+			if ((n = input_read(f->in, p, avail, &d)) <= 0)
+				break;
+			left -= (uint64_t)n;
+		}
+		if (left > 0) {
+			log_debug("%s: shorter than its recorded offset",
+			    c->path);
+			goto fail;
+		}
+	} else {
+		if ((f->fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0) {
+			if (errno == EACCES)
+				perm_error(c->path);
+			else
+				log_warn("open %s", c->path);
+			goto fail;
+		}
+		if (fstat(f->fd, &st) == -1 || st.st_dev != c->st.st_dev ||
+		    st.st_ino != c->st.st_ino) {
+			log_warnx("%s was replaced while starting, skipping it",
+			    c->path);
+			goto fail;
+		}
+		if (lseek(f->fd, (off_t)off, SEEK_SET) == -1) {
+			log_warn("seek %s", c->path);
+			goto fail;
+		}
+	}
+	f->base = f->rpos = off;
+	f->rec.offset = off;
+	diag_release(&d);
+	return f;
+fail:
+	diag_release(&d);
+	tfile_close(t, f, 0);
+	return NULL;
+}
+
+/* cand_done: has the registry already counted all of c? */
+static int cand_done(const struct cand *c, uint64_t off)
+{
+	uint32_t isize;
+
+	if (!c->gz)
+		return off >= (uint64_t)c->st.st_size;
+	/* a .gz is done when its trailer says so; decompressing every old
+	 * generation at each start would cost minutes on a busy server */
+	return gz_isize(c->path, &isize) == 0 && isize == (uint32_t)off &&
+	    off > 0;
+}
+
+/* finish: read generation c from `off` to its end.  With `keep` the file
+ * stays open (it may still receive a line) and is returned. */
+static int finish(struct tail *t, const struct cand *c, uint64_t off,
+    int keep, struct tfile **kept)
+{
+	struct tfile *f;
+
+	if ((f = cand_open(t, c, off)) == NULL)
+		return 0;
+	if (tfile_read(t, f, 0) == -1) {
+		tfile_close(t, f, 1);
+		return -1;
+	}
+	if (keep) {
+		*kept = f;
+		return 0;
+	}
+	tfile_flush(t, f);
+	tfile_close(t, f, 1);
+	return 0;
+}
+
+/* live_open: start following the file now under the log's name, from
+ * `known`'s offset if it is that file, else from its start.
+ * 1 opened, 0 missing, -1 fatal, -2 permission denied (not yet logged) */
+static int live_open(struct tail *t, const struct store_file *known)
+{
+	struct tfile *f;
+	struct cand c;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(t->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == EACCES)
+			return -2;
+		log_warn("open %s", t->path);
+		return -1;
+	}
+	memset(&c, 0, sizeof c);
+	if (fstat(fd, &c.st) == -1 || !S_ISREG(c.st.st_mode) ||
+	    (n = pread(fd, c.head, sizeof c.head, 0)) < 0) {
+		if (S_ISREG(c.st.st_mode))
+			log_warn("read %s", t->path);
+		else
+			log_warnx("%s is not a regular file", t->path);
+		close(fd);
+		return -1;
+	}
+	c.path = t->path;
+	c.live = 1;
+	c.head_len = (size_t)n;
+	c.hash = n ? fingerprint(c.head, (size_t)n) : 0;
+	if (known && cand_has(&c, known) &&
+	    known->offset <= (uint64_t)c.st.st_size)
+		c.known = known;
+	f = tfile_new(t);
+	f->fd = fd;
+	rec_init(f, &c);
+	if (c.known) {
+		f->base = f->rpos = c.known->offset;
+		if (lseek(fd, (off_t)f->base, SEEK_SET) == -1) {
+			log_warn("seek %s", t->path);
+			tfile_close(t, f, 0);
+			return -1;
+		}
+	} else {
+		f->dirty = 1;
+	}
+	/* the watch is taken after the open: if the name moved in between,
+	 * the next check_path() sees the new inode and switches (a watch
+	 * shared by two files only wakes us up once too often) */
+	f->wd = inotify_add_watch(t->ifd, t->path, FILE_MASK);
+	if (f->wd < 0 && errno != ENOENT)
+		log_warn("inotify watch on %s", t->path);
+	t->cur = f;
+	return 1;
+}
+
+/* copy_finish: the live file was truncated in place (copytruncate).  What
+ * was not read yet is in the copy, a sibling with the same head and another
+ * inode (NAME.1, or NAME.1.gz once compressed): finish it from our offset. */
+static int copy_finish(struct tail *t, struct tfile *f)
+{
+	struct cand *c;
+	size_t n, i, best = SIZE_MAX;
+	int r = 0;
+
+	c = cands_list(t, &n);
+	for (i = 0; i < n; i++) {
+		if (c[i].live || !cand_has(&c[i], &f->rec) ||
+		    same_inode(&c[i], &f->rec))
+			continue;
+		if (best == SIZE_MAX || cand_better(&c[i], &c[best]))
+			best = i;
+	}
+	if (best == SIZE_MAX) {
+		log_warnx("%s was truncated and no rotated copy of it was "
+		    "found: lines written after offset %llu may be lost",
+		    t->path, (unsigned long long)f->rec.offset);
+	} else {
+		struct cand *b = &c[best];
+		struct store_file rec = f->rec;
+
+		log_info("%s was truncated, finishing its copy %s", t->path,
+		    b->path);
+		/* the copy carries on as the record of that content */
+		b->known = &rec;
+		r = finish(t, b, rec.offset, 0, NULL);
+	}
+	cands_free(c, n);
+	return r;
+}
+
+/* cur_restart: the current file was truncated in place (copytruncate):
+ * finish the copy, then read the file's new content from its start */
+static int cur_restart(struct tail *t, struct tfile *f, const struct stat *st)
+{
+	unsigned char buf[FP_MAX];
+	char path[sizeof f->rec.path];
+	ssize_t n;
+
+	if (copy_finish(t, f) == -1)
+		return -1;
+	/* new content: a new registry record */
+	positions_disown(t, f);
+	n = pread(f->fd, buf, sizeof buf, 0);
+	if (n < 0 || lseek(f->fd, 0, SEEK_SET) == -1) {
+		log_warn("read %s", f->rec.path);
+		return -1;
+	}
+	memcpy(path, f->rec.path, sizeof path);
+	memset(&f->rec, 0, sizeof f->rec);
+	memcpy(f->rec.path, path, sizeof path);
+	f->rec.dev = (uint64_t)st->st_dev;
+	f->rec.ino = (uint64_t)st->st_ino;
+	f->rec.fp_len = (uint32_t)n;
+	f->rec.fp_hash = n ? fingerprint(buf, (size_t)n) : 0;
+	f->base = f->rpos = 0;
+	f->dirty = 1;
+	linesplit_reset(f->ls);
+	return 0;
+}
+
+/* cur_read: read the current file to its end.  Truncation in place shows
+ * as a size below what we read, or a head that no longer has our
+ * fingerprint (the file may have grown past the old offset again before
+ * we looked); it is checked before reading and after every read. */
+static int cur_read(struct tail *t)
+{
+	struct tfile *f = t->cur;
+	struct stat st;
+	int r;
+
+	for (;;) {
+		if (fstat(f->fd, &st) == -1) {
+			log_warn("stat %s", f->rec.path);
+			return -1;
+		}
+		if (((uint64_t)st.st_size < f->rpos || !head_same(f)) &&
+		    cur_restart(t, f, &st) == -1)
+			return -1;
+		if ((r = tfile_read(t, f, 1)) != 1)
+			return r;
+	}
+}
+
+/* old_rename: learn the name the previous generation was rotated to, so
+ * the registry points at it (identity stays the fingerprint) */
+static void old_rename(struct tail *t, struct tfile *f)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	long long rank;
+	int live;
+	char *p;
+
+	if ((dir = opendir(t->dir)) == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		if (!sib_match(t->name, de->d_name, &live, &rank) || live)
+			continue;
+		p = xasprintf("%s/%s", t->dir, de->d_name);
+		if (stat(p, &st) == 0 && (uint64_t)st.st_dev == f->rec.dev &&
+		    (uint64_t)st.st_ino == f->rec.ino) {
+			set_path(&f->rec, p);
+			f->dirty = 1;
+			free(p);
+			break;
+		}
+		free(p);
+	}
+	closedir(dir);
+}
+
+/* old_reap: a previous generation that was deleted gets no more lines;
+ * holding it open would keep a deleted log's disk space in use */
+static void old_reap(struct tail *t)
+{
+	struct stat st;
+
+	if (t->old == NULL || t->old->fd < 0 ||
+	    (fstat(t->old->fd, &st) == 0 && st.st_nlink > 0))
+		return;
+	tfile_flush(t, t->old);
+	tfile_close(t, t->old, 1);
+	t->old = NULL;
+}
+
+/* check_path: has a new file taken the log's name?  Then finish the current
+ * one (kept open as the previous generation) and switch. */
+static int check_path(struct tail *t)
+{
+	struct tfile *prev = t->cur;
+	struct stat st;
+	int r;
+
+	if (stat(t->path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;   /* renamed or deleted: keep reading it */
+		log_warn("stat %s", t->path);
+		return -1;
+	}
+	if (prev && (uint64_t)st.st_dev == prev->rec.dev &&
+	    (uint64_t)st.st_ino == prev->rec.ino)
+		return 0;
+	/* read the old file to its very end before the new one */
+	if (prev && cur_read(t) == -1)
+		return -1;
+	t->cur = NULL;
+	r = live_open(t, NULL);
+	if (r == -2) {
+		t->cur = prev;
+		/* Not fatal here: logrotate creates the file 0600 root:root
+		 * and chowns/chmods it a moment later, and we are woken by
+		 * the creation.  Each change of its mode wakes us again
+		 * (IN_ATTRIB on the directory); say once what is wrong and
+		 * keep reading the old file meanwhile. */
+		if (!t->denied)
+			perm_error(t->path);
+		t->denied = 1;
+		return 0;
+	}
+	if (r <= 0) {
+		t->cur = prev;
+		return r;
+	}
+	if (t->denied)
+		log_info("%s is readable now", t->path);
+	t->denied = 0;
+	if (prev) {
+		if (t->old) {
+			tfile_flush(t, t->old);
+			tfile_close(t, t->old, 1);
+		}
+		t->old = prev;
+		old_rename(t, prev);
+		old_reap(t);
+		log_info("%s: new file, following it", t->path);
+	} else {
+		log_info("%s appeared, following it", t->path);
+	}
+	return cur_read(t);
+}
+
+/* events_drain: empty the inotify queue; what happened is re-checked from
+ * the files themselves (which also covers IN_Q_OVERFLOW) */
+static int events_drain(struct tail *t)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct
+	    inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n;
+	char *p;
+
+	for (;;) {
+		n = read(t->ifd, buf, sizeof buf);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			log_warn("read inotify");
+			return -1;
+		}
+		if (n == 0)
+			return 0;
+		for (p = buf; p < buf + n; p += sizeof *ev + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if (ev->mask & IN_Q_OVERFLOW)
+				log_debug("inotify queue overflow, rechecking");
+			if (ev->mask & IN_IGNORED) {
+				if (t->cur && t->cur->wd == ev->wd)
+					t->cur->wd = -1;
+				if (t->old && t->old->wd == ev->wd)
+					t->old->wd = -1;
+			}
+		}
+	}
+}
+
+/* catchup_want: should tail_start() read generation i, and from where */
+static int catchup_want(const struct cand *c, size_t i, size_t newest,
+    int live_known, uint64_t *off)
+{
+	if (c[i].drop || c[i].live)
+		return 0;
+	if (c[i].known) {
+		*off = c[i].known->offset;
+		return !cand_done(&c[i], *off);
+	}
+	/* unknown: only when newer than the newest known generation (older
+	 * history, and everything before a first start, is `eximwatch scan`'s
+	 * job; a known live log is newer than every sibling) */
+	*off = 0;
+	return !live_known && newest != SIZE_MAX && i > newest;
+}
+
+int tail_start(struct tail *t, const struct store_file *known, size_t n)
+{
+	struct tfile *kept = NULL;
+	struct cand *c = NULL;
+	size_t nc = 0, i, newest = SIZE_MAX, last = SIZE_MAX;
+	const struct store_file *live_known = NULL;
+	int live_seen = 0, r;
+	uint64_t off;
+
+	if ((t->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
+		log_warn("inotify_init1");
+		goto fail;
+	}
+	/* watch first: nothing created while we look around is missed */
+	if ((t->dwd = inotify_add_watch(t->ifd, t->dir, DIR_MASK)) < 0) {
+		if (errno == EACCES)
+			perm_error(t->dir);
+		else
+			log_warn("cannot watch directory %s", t->dir);
+		goto fail;
+	}
+	c = cands_list(t, &nc);
+	cands_dedup(c, nc);
+	cands_match(c, nc, known, n);
+	for (i = 0; i < nc; i++) {
+		if (c[i].drop)
+			continue;
+		if (c[i].live) {
+			live_seen = 1;
+			live_known = c[i].known;
+		} else if (c[i].known) {
+			newest = i;
+		}
+	}
+	for (i = 0; i < nc; i++)
+		if (catchup_want(c, i, newest, live_known != NULL, &off))
+			last = i;
+	/* catch up, oldest first */
+	for (i = 0; i < nc; i++) {
+		if (!catchup_want(c, i, newest, live_known != NULL, &off)) {
+			struct tfile f;
+
+			/* nothing to read; the record may still learn a new
+			 * name or a longer head */
+			if (c[i].drop || !c[i].known || c[i].live)
+				continue;
+			memset(&f, 0, sizeof f);
+			rec_init(&f, &c[i]);
+			if (f.dirty)
+				closed_add(t, &f.rec);
+			continue;
+		}
+		/* the last generation stays open if the log itself is gone:
+		 * it was rotated just now and may still get a line */
+		if (finish(t, &c[i], off, i == last && !c[i].gz && !live_seen,
+		    &kept) == -1)
+			goto fail;
+	}
+	t->old = kept;
+	if (t->old)
+		t->old->wd = inotify_add_watch(t->ifd, t->old->rec.path,
+		    FILE_MASK);
+	r = live_open(t, live_known);
+	if (r == -2) {
+		perm_error(t->path);
+		goto fail;
+	}
+	if (r == -1)
+		goto fail;
+	if (r == 0) {
+		log_info("%s does not exist yet, waiting for it", t->path);
+	} else if (cur_read(t) == -1) {
+		goto fail;
+	}
+	cands_free(c, nc);
+	return 0;
+fail:
+	cands_free(c, nc);
+	return -1;
+}
+
+int tail_fd(const struct tail *t)
+{
+	return t->ifd;
+}
+
+int tail_process(struct tail *t)
+{
+	positions_harvest(t);
+	if (events_drain(t) == -1)
+		return -1;
+	if (t->old && tfile_read(t, t->old, 0) == -1)
+		return -1;
+	old_reap(t);
+	if (t->cur) {
+		if (cur_read(t) == -1)
+			return -1;
+	}
+	return check_path(t);
+}
+
+static void out_add(struct tail *t, const struct store_file *rec,
+    struct tfile *owner)
+{
+	if (t->nout == t->capout) {
+		t->capout = t->capout ? 2 * t->capout : 8;
+		t->out = xreallocarray(t->out, t->capout, sizeof *t->out);
+		t->owner = xreallocarray(t->owner, t->capout,
+		    sizeof *t->owner);
+	}
+	t->out[t->nout] = *rec;
+	t->owner[t->nout++] = owner;
+}
+
+void tail_requeue(struct tail *t)
+{
+	size_t i, n = t->nout;
+
+	positions_harvest(t);
+	for (i = 0; i < n; i++) {
+		if (t->owner[i])
+			t->owner[i]->dirty = 1;
+		else
+			closed_add(t, &t->out[i]);
+	}
+}
+
+size_t tail_positions(struct tail *t, struct store_file **files)
+{
+	struct tfile *open[2] = { t->old, t->cur };
+	size_t i;
+
+	positions_harvest(t);
+	for (i = 0; i < t->nclosed; i++)
+		out_add(t, &t->closed[i], NULL);
+	t->nclosed = 0;
+	for (i = 0; i < 2; i++) {
+		struct tfile *f = open[i];
+
+		/* an empty file has no identity yet: nothing to save */
+		if (f == NULL || !f->dirty || f->rec.fp_len == 0)
+			continue;
+		out_add(t, &f->rec, f);
+		f->dirty = 0;
+	}
+	*files = t->out;
+	return t->nout;
+}
+
+void tail_status(const struct tail *t, struct tail_status *st)
+{
+	struct stat sb;
+
+	memset(st, 0, sizeof *st);
+	snprintf(st->path, sizeof st->path, "%s",
+	    t->cur ? t->cur->rec.path : t->path);
+	st->waiting = t->cur == NULL;
+	if (t->cur == NULL)
+		return;
+	st->offset = t->cur->rec.offset;
+	if (fstat(t->cur->fd, &sb) == 0)
+		st->size = (uint64_t)sb.st_size;
+}
