@@ -16,7 +16,7 @@ DESTDIR    ?=
 
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS     := libpcre2-8 yaml-0.1 sqlite3 zlib
+PKGS     := libpcre2-8 yaml-0.1 sqlite3 zlib libcurl libcrypto
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes \
