@@ -22,6 +22,7 @@ struct loop {
 	int epfd;
 	int stop;
 	struct watch *watches;
+	struct watch *dead;     /* deleted during a dispatch batch: freed after it */
 };
 
 struct loop *loop_new(void)
@@ -43,6 +44,10 @@ void loop_free(struct loop *l)
 	if (l == NULL)
 		return;
 	for (w = l->watches; w; w = n) {
+		n = w->next;
+		free(w);
+	}
+	for (w = l->dead; w; w = n) {
 		n = w->next;
 		free(w);
 	}
@@ -109,10 +114,10 @@ int loop_del(struct loop *l, int fd)
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 	*prev = w->next;
 	/* an event for w may still be in the batch being dispatched: keep the
-	 * memory valid until the batch ends by disabling instead of freeing */
+	 * memory valid until the batch ends, disabled */
 	w->fn = NULL;
-	w->next = NULL;
-	free(w);
+	w->next = l->dead;
+	l->dead = w;
 	return 0;
 }
 
@@ -131,13 +136,17 @@ int loop_run(struct loop *l)
 			return -1;
 		}
 		for (i = 0; i < n && !l->stop; i++) {
-			struct watch *w = evs[i].data.ptr, *x;
+			struct watch *w = evs[i].data.ptr;
 
-			/* skip watches deleted by an earlier callback of this batch */
-			for (x = l->watches; x && x != w; x = x->next)
-				;
-			if (x && w->fn)
+			/* fn is NULL when an earlier callback of this batch deleted w */
+			if (w->fn)
 				w->fn(w->arg, w->fd, evs[i].events);
+		}
+		while (l->dead) {
+			struct watch *d = l->dead;
+
+			l->dead = d->next;
+			free(d);
 		}
 	}
 	return 0;
