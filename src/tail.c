@@ -70,6 +70,16 @@ struct tail {
 	tail_chunk_fn *on_chunk;
 	void *arg;
 	int ifd, dwd;
+	/* while the log's directory is missing (a harness or an admin removed
+	 * it), a watch on the nearest existing ancestor waits for it */
+	int awd;
+	char *adir;
+	/* a watch on the directory's parent tells when the directory itself is
+	 * removed or replaced (its own IN_DELETE_SELF never comes while a file
+	 * in it is open); dir_dev/dir_ino identify the directory watched */
+	int pwd;
+	uint64_t dir_dev, dir_ino;
+	int dir_event;
 	struct tfile *cur, *old;
 	int denied;              /* new file after a rotation not readable yet */
 	/* final records of files closed since the last tail_positions() */
@@ -100,7 +110,7 @@ struct tail *tail_new(const struct tail_opts *o)
 	t->on_line = o->on_line;
 	t->on_chunk = o->on_chunk;
 	t->arg = o->arg;
-	t->ifd = t->dwd = -1;
+	t->ifd = t->dwd = t->awd = t->pwd = -1;
 	return t;
 }
 
@@ -189,6 +199,7 @@ void tail_free(struct tail *t)
 	free(t->owner);
 	free(t->path);
 	free(t->dir);
+	free(t->adir);
 	free(t->name);
 	free(t);
 }
@@ -953,6 +964,158 @@ static int check_path(struct tail *t)
 	return cur_read(t);
 }
 
+static int dir_watch_again(struct tail *t);
+static void dir_watched(struct tail *t);
+
+/* dir_watch: watch the log's directory, or, while it does not exist, its
+ * nearest existing ancestor (for the creation of the next path component).
+ * 1 when the directory itself is watched, 0 when waiting, -1 on error. */
+static int dir_watch(struct tail *t)
+{
+	char *a, *sl;
+
+	if (t->dwd >= 0)
+		return 1;
+	t->dwd = inotify_add_watch(t->ifd, t->dir, DIR_MASK);
+	if (t->dwd >= 0) {
+		if (t->awd >= 0) {
+			inotify_rm_watch(t->ifd, t->awd);
+			t->awd = -1;
+			log_info("%s exists again, watching it", t->dir);
+		}
+		dir_watched(t);
+		return 1;
+	}
+	if (errno != ENOENT && errno != ENOTDIR) {
+		if (errno == EACCES)
+			perm_error(t->dir);
+		else
+			log_warn("cannot watch directory %s", t->dir);
+		return -1;
+	}
+	a = xstrdup(t->dir);
+	for (;;) {
+		sl = strrchr(a, '/');
+		if (sl == NULL || sl == a) {
+			a[1] = '\0';
+			if (a[0] != '/')
+				strcpy(a, ".");
+		} else {
+			*sl = '\0';
+		}
+		if (t->awd >= 0 && t->adir && strcmp(t->adir, a) == 0) {
+			free(a);
+			return 0;   /* already waiting there */
+		}
+		if (t->awd >= 0)
+			inotify_rm_watch(t->ifd, t->awd);
+		t->awd = inotify_add_watch(t->ifd, a, IN_CREATE | IN_MOVED_TO |
+		    IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+		if (t->awd >= 0 || (errno != ENOENT && errno != ENOTDIR) ||
+		    strcmp(a, "/") == 0 || strcmp(a, ".") == 0)
+			break;
+	}
+	if (t->awd < 0) {
+		log_warn("cannot watch %s for %s to appear", a, t->dir);
+		free(a);
+		return -1;
+	}
+	if (t->adir == NULL || strcmp(t->adir, a) != 0)
+		log_info("%s does not exist, waiting for it (watching %s)", t->dir, a);
+	free(t->adir);
+	t->adir = a;
+	/* created meanwhile? (a whole path can appear between the calls) */
+	return dir_watch_again(t);
+}
+
+/* dir_watch_again: one more try on the directory itself after an ancestor
+ * watch was placed, so a directory created just before is not missed */
+static int dir_watch_again(struct tail *t)
+{
+	t->dwd = inotify_add_watch(t->ifd, t->dir, DIR_MASK);
+	if (t->dwd < 0)
+		return 0;
+	inotify_rm_watch(t->ifd, t->awd);
+	t->awd = -1;
+	log_info("%s exists again, watching it", t->dir);
+	dir_watched(t);
+	return 1;
+}
+
+/* dir_watched: remember which directory is watched, and watch its parent
+ * for its removal or replacement */
+static void dir_watched(struct tail *t)
+{
+	struct stat st;
+	char *parent, *sl;
+
+	if (stat(t->dir, &st) == 0) {
+		t->dir_dev = (uint64_t)st.st_dev;
+		t->dir_ino = (uint64_t)st.st_ino;
+	}
+	if (t->pwd >= 0)
+		return;
+	parent = xstrdup(t->dir);
+	sl = strrchr(parent, '/');
+	if (sl == NULL)
+		strcpy(parent, "..");
+	else if (sl == parent)
+		parent[1] = '\0';
+	else
+		*sl = '\0';
+	if (strcmp(parent, t->dir) != 0)
+		t->pwd = inotify_add_watch(t->ifd, parent, IN_DELETE | IN_MOVED_FROM |
+		    IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+	free(parent);
+}
+
+/* dir_gone: is the watched directory removed or replaced? */
+static int dir_gone(struct tail *t)
+{
+	struct stat st;
+
+	if (stat(t->dir, &st) != 0)
+		return 1;
+	return (uint64_t)st.st_dev != t->dir_dev || (uint64_t)st.st_ino != t->dir_ino;
+}
+
+/* dir_lost: the directory was removed: read what the open files still
+ * hold, then close them so they stop pinning the old directories (whose
+ * own deletion events would otherwise never come), and wait for it again */
+static int dir_lost(struct tail *t)
+{
+	log_info("%s was removed or replaced; finishing the files read from it",
+	    t->dir);
+	if (t->old) {
+		if (tfile_read(t, t->old, 0) == -1)
+			return -1;
+		tfile_close(t, t->old, 1);
+		t->old = NULL;
+	}
+	if (t->cur) {
+		if (cur_read(t) == -1)
+			return -1;
+		tfile_close(t, t->cur, 1);
+		t->cur = NULL;
+	}
+	if (t->dwd >= 0) {
+		inotify_rm_watch(t->ifd, t->dwd);
+		t->dwd = -1;
+	}
+	if (t->pwd >= 0) {
+		inotify_rm_watch(t->ifd, t->pwd);
+		t->pwd = -1;
+	}
+	return dir_watch(t) < 0 ? -1 : 0;
+}
+
+static const char *base_of(const char *dir)
+{
+	const char *sl = strrchr(dir, '/');
+
+	return sl ? sl + 1 : dir;
+}
+
 /* events_drain: empty the inotify queue; what happened is re-checked from
  * the files themselves (which also covers IN_Q_OVERFLOW) */
 static int events_drain(struct tail *t)
@@ -984,7 +1147,18 @@ static int events_drain(struct tail *t)
 					t->cur->wd = -1;
 				if (t->old && t->old->wd == ev->wd)
 					t->old->wd = -1;
+				/* the directory itself is gone */
+				if (ev->wd == t->dwd)
+					t->dwd = -1;
+				if (ev->wd == t->awd)
+					t->awd = -1;
+				if (ev->wd == t->pwd)
+					t->pwd = -1;
+				t->dir_event = 1;
 			}
+			if (ev->wd == t->awd || (ev->wd == t->pwd && ev->len &&
+			    strcmp(ev->name, base_of(t->dir)) == 0))
+				t->dir_event = 1;
 		}
 	}
 }
@@ -1020,13 +1194,8 @@ int tail_start(struct tail *t, const struct store_file *known, size_t n)
 		goto fail;
 	}
 	/* watch first: nothing created while we look around is missed */
-	if ((t->dwd = inotify_add_watch(t->ifd, t->dir, DIR_MASK)) < 0) {
-		if (errno == EACCES)
-			perm_error(t->dir);
-		else
-			log_warn("cannot watch directory %s", t->dir);
+	if (dir_watch(t) < 0)
 		goto fail;
-	}
 	c = cands_list(t, &nc);
 	cands_dedup(c, nc);
 	cands_match(c, nc, known, n);
@@ -1097,6 +1266,15 @@ int tail_process(struct tail *t)
 	positions_harvest(t);
 	if (events_drain(t) == -1)
 		return -1;
+	if (t->dir_event || t->dwd < 0) {
+		t->dir_event = 0;
+		if (t->dwd >= 0 && dir_gone(t)) {
+			if (dir_lost(t) == -1)
+				return -1;
+		} else if (t->dwd < 0 && dir_watch(t) < 0) {
+			return -1;
+		}
+	}
 	if (t->old && tfile_read(t, t->old, 0) == -1)
 		return -1;
 	old_reap(t);
