@@ -4,6 +4,7 @@
 #   make asan       the whole suite under AddressSanitizer + UBSan
 #   make demo       scan a bundled real-Exim log and print the report
 #   make bench      benchmarks (figures against grep / wc -l)
+#   make fuzz       libFuzzer on the line path, rule and config loaders (clang)
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
 
 PREFIX     ?= /usr/local
@@ -84,6 +85,28 @@ demo: deps
 bench: eximwatch
 	@bench/run.sh ./eximwatch
 
+# libFuzzer targets (clang), in their own object directory
+FUZZ_CC    ?= clang
+FUZZ_DIR   := $(BUILD)/fuzz
+FUZZ_SAN   := -fsanitize=address,undefined
+FUZZ_OBJS  := $(patsubst src/%.c,$(FUZZ_DIR)/%.o,$(filter-out src/eximwatch.c,$(SRCS))) \
+              $(FUZZ_DIR)/embedded.o
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_DIR)/%.o: src/%.c
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+
+$(FUZZ_DIR)/embedded.o: $(BUILD)/embedded.c
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -g -O1 -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+	@tests/fuzz/run.sh
+
 install: eximwatch
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/eximwatch/rules \
 	    $(DESTDIR)$(DATADIR)/eximwatch/schema $(DESTDIR)$(SYSCONFDIR)/eximwatch
@@ -94,5 +117,8 @@ install: eximwatch
 clean:
 	rm -rf $(BUILD) eximwatch
 
-.PHONY: all deps unit test check asan demo bench install clean
+# keep the fuzz objects between runs
+.SECONDARY: $(FUZZ_OBJS)
+
+.PHONY: all deps unit test check asan demo bench fuzz install clean
 -include $(OBJS:.o=.d)

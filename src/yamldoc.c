@@ -27,7 +27,7 @@ void ydoc_free(struct ydoc_node *n)
 
 	if (n == NULL)
 		return;
-	k = n->type == YDOC_MAP ? n->n * 2 : n->n;
+	k = n->nkids;
 	for (i = 0; i < k; i++)
 		ydoc_free(n->kids[i]);
 	free(n->kids);
@@ -63,6 +63,7 @@ static int attach(struct builder *b, struct ydoc_node *kid)
 		p->kids = xreallocarray(p->kids, b->cap[i], sizeof *p->kids);
 	}
 	p->kids[b->count[i]++] = kid;
+	p->nkids = b->count[i];
 	p->n = p->type == YDOC_MAP ? b->count[i] / 2 : b->count[i];
 	return 0;
 }

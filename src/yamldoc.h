@@ -20,6 +20,8 @@ struct ydoc_node {
 	/* SEQ: kids[i]; MAP: kids[2*i] key, kids[2*i+1] value */
 	struct ydoc_node **kids;
 	size_t n;                 /* number of items (SEQ) or pairs (MAP) */
+	size_t nkids;             /* kids stored (a MAP cut short by an error
+	                           * can hold a key without its value) */
 };
 
 /* ydoc_parse: parse buf[0..len) named `file`; NULL on error (in d).  An empty
