@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "alertconf.h"
 #include "cmds.h"
 #include "config.h"
 #include "diag.h"
@@ -23,6 +24,7 @@ int cmd_check_config(int argc, char **argv)
 	struct config cfg;
 	struct rules_source src;
 	struct rules *r = NULL;
+	struct alertconf ac;
 	struct diag d;
 	int c, explicit = 0, rc = 0;
 
@@ -39,13 +41,18 @@ int cmd_check_config(int argc, char **argv)
 		}
 	}
 	diag_init(&d);
+	memset(&ac, 0, sizeof ac);
 	if (config_load(&cfg, path, !explicit, &d) < 0) {
 		rc = EX_CONFIG;
 	} else {
+		if (alertconf_load(&ac, cfg.path, &d) < 0)
+			rc = EX_CONFIG;
 		memset(&src, 0, sizeof src);
 		src.dirs = (const char *const *)cfg.rule_dirs;
 		src.disable = (const char *const *)cfg.disable;
 		if ((r = rules_load(&src, &d)) == NULL)
+			rc = EX_CONFIG;
+		else if (alertconf_check_classes(&ac, r, &d) < 0)
 			rc = EX_CONFIG;
 	}
 	if (rc) {
@@ -53,12 +60,14 @@ int cmd_check_config(int argc, char **argv)
 	} else {
 		if (cfg.path == NULL)
 			printf("no configuration file at %s: built-in defaults\n", path);
-		if (cfg.path && cfg.world_readable)
+		if (cfg.path && cfg.world_readable && ac.inline_secrets)
 			printf("warning: %s is readable by everyone; keep secrets "
 			    "(webhook URLs, keys) out of it or chmod 640 it\n", cfg.path);
-		printf("configuration OK: %zu rules, log %s, database %s\n",
-		    rules_nclasses(r), cfg.log, cfg.db);
+		printf("configuration OK: %zu rules, %zu thresholds, %zu sinks, log %s, "
+		    "database %s\n", rules_nclasses(r), ac.nth, ac.nsinks, cfg.log,
+		    cfg.db);
 	}
+	alertconf_release(&ac);
 	rules_free(r);
 	config_release(&cfg);
 	diag_release(&d);

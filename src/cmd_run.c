@@ -21,15 +21,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert.h"
+#include "alertconf.h"
 #include "cmds.h"
 #include "config.h"
 #include "counter.h"
 #include "diag.h"
 #include "log.h"
 #include "loop.h"
+#include "owners.h"
 #include "paths.h"
 #include "pipeline.h"
 #include "rules.h"
+#include "sender.h"
 #include "store.h"
 #include "tail.h"
 #include "xmalloc.h"
@@ -54,9 +58,75 @@ struct daemon {
 	struct pipeline_stats last;
 	time_t last_prune;
 	int exit_code;
+	struct alertconf ac;        /* alerts: thresholds and sinks */
+	struct owners *owners;
+	struct alert_engine *alerts;
+	struct sender *sender;
+	int alert_tfd;
 };
 
 static void flush(struct daemon *dm);
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* the alert timer: batches due, resolves and repeats need a commit even
+ * when no line arrives */
+static void arm_alerts(struct daemon *dm)
+{
+	int64_t ms = alert_next_ms(dm->alerts, now_ms());
+
+	loop_timer_arm(dm->alert_tfd, ms < 0 ? 0 : ms);
+}
+
+static void on_alert_timer(void *arg, int fd, uint32_t events)
+{
+	(void)events;
+	loop_timer_ack(fd);
+	flush(arg);
+}
+
+static void on_event(void *arg, const struct event *ev,
+    const struct eximlog_line *ln, const char *line, size_t len)
+{
+	struct daemon *dm = arg;
+
+	(void)line;
+	(void)len;
+	alert_event(dm->alerts, ev, ln, time(NULL));
+}
+
+static void on_outbox(void *arg, int64_t id, const char *sink,
+    const char *body, size_t len, int64_t created)
+{
+	struct daemon *dm = arg;
+
+	sender_add(dm->sender, id, sink, body, len, created);
+}
+
+/* load_alerts: the alert sections of the configuration, checked against
+ * the rule set; 0 or -1 with every error in d */
+static int load_alerts(struct alertconf *ac, const struct config *c,
+    const struct rules *r, struct diag *d)
+{
+	int bad = alertconf_load(ac, c->path, d) < 0;
+
+	/* report unknown classes along with the other errors */
+	if (r && alertconf_check_classes(ac, r, d) < 0)
+		bad = 1;
+	if (bad)
+		return -1;
+	if (ac->inline_secrets && c->world_readable)
+		log_warnx("%s is readable by everyone and holds secrets (webhook "
+		    "URLs or keys): chmod 640 it, or use url_file/secret_file/_env",
+		    c->path);
+	return 0;
+}
 
 /* sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET */
 static void notify(const char *msg)
@@ -133,9 +203,13 @@ static void flush(struct daemon *dm)
 	size_t n, i;
 	int ok = 0;
 
+	alert_evaluate(dm->alerts, now_ms());
 	n = tail_positions(dm->tail, &files);
-	if (n == 0 && counter_size(dm->counter) == 0 && st->lines == dm->last.lines)
+	if (n == 0 && counter_size(dm->counter) == 0 &&
+	    st->lines == dm->last.lines && !alert_dirty(dm->alerts)) {
+		arm_alerts(dm);
 		return;
+	}
 	ids = xcalloc(n ? n : 1, sizeof *ids);
 	for (i = 0; i < n; i++)
 		ids[i] = files[i].id;
@@ -154,6 +228,8 @@ static void flush(struct daemon *dm)
 	    store_stat_add(dm->store, "oversized",
 	    (int64_t)(st->oversized - dm->last.oversized)) < 0)
 		goto out;
+	if (alert_write(dm->alerts, dm->store, time(NULL)) < 0)
+		goto out;
 	save_meta(dm);
 	if (dm->cfg.retention > 0 && time(NULL) - dm->last_prune >= PRUNE_EVERY) {
 		if (store_prune(dm->store, time(NULL) - dm->cfg.retention) < 0)
@@ -164,6 +240,8 @@ static void flush(struct daemon *dm)
 		goto out;
 	ok = 1;
 out:
+	alert_written(dm->alerts, ok);    /* ok: the sender gets the new rows */
+	arm_alerts(dm);
 	if (!ok) {
 		/* keep the counts and redo everything at the next flush; ids
 		 * inserted by the rolled-back transaction do not exist */
@@ -227,8 +305,10 @@ static void reload(struct daemon *dm)
 {
 	struct config nc;
 	struct rules *nr;
-	struct diag d;
-	size_t i;
+	struct alertconf nac;
+	struct owners *no;
+	struct diag d, od;
+	size_t i, n0;
 
 	diag_init(&d);
 	log_info("reloading %s", dm->config_path);
@@ -252,15 +332,44 @@ static void reload(struct daemon *dm)
 		diag_release(&d);
 		return;
 	}
-	/* the buffered counts use the old rule set's class numbers */
-	flush(dm);
-	if (dm->failed) {
-		log_warnx("reload postponed: the database is not writable right now");
+	n0 = d.n;
+	if (load_alerts(&nac, &nc, nr, &d) < 0) {
+		for (i = n0; i < d.n; i++)
+			log_warnx("%s:%d:%d: %s", d.items[i].file ? d.items[i].file : "",
+			    d.items[i].line, d.items[i].col, d.items[i].msg);
+		log_warnx("reload failed: alert configuration errors; the old "
+		    "configuration stays in use");
+		alertconf_release(&nac);
 		rules_free(nr);
 		config_release(&nc);
 		diag_release(&d);
 		return;
 	}
+	/* the buffered counts use the old rule set's class numbers */
+	flush(dm);
+	if (dm->failed) {
+		log_warnx("reload postponed: the database is not writable right now");
+		alertconf_release(&nac);
+		rules_free(nr);
+		config_release(&nc);
+		diag_release(&d);
+		return;
+	}
+	diag_init(&od);
+	if ((no = owners_load(nc.userdomains, &od)) == NULL)
+		no = owners_new_empty();
+	diag_release(&od);
+	/* the engine keeps the state of thresholds whose shape is unchanged;
+	 * it and the sender point into the alertconf's arrays, which move
+	 * with the struct into dm->ac */
+	alert_set_rules(dm->alerts, nr);
+	alert_reconfigure(dm->alerts, &nac, no);
+	owners_free(dm->owners);
+	dm->owners = no;
+	alertconf_release(&dm->ac);
+	dm->ac = nac;
+	alert_reconfigure(dm->alerts, &dm->ac, dm->owners);
+	sender_set_conf(dm->sender, &dm->ac);
 	pipeline_set_rules(dm->pipe, nr);
 	rules_free(dm->rules);
 	dm->rules = nr;
@@ -268,9 +377,11 @@ static void reload(struct daemon *dm)
 		log_warnx("reload: a new 'log' or 'db' takes effect at the next restart");
 	dm->cfg.flush_ms = nc.flush_ms;
 	dm->cfg.retention = nc.retention;
+	config_set(&dm->cfg.userdomains, nc.userdomains);
 	config_release(&nc);
 	diag_release(&d);
-	log_info("reloaded: %zu rules", rules_nclasses(dm->rules));
+	log_info("reloaded: %zu rules, %zu thresholds, %zu sinks",
+	    rules_nclasses(dm->rules), dm->ac.nth, dm->ac.nsinks);
 }
 
 static void on_signal(void *arg, int fd, uint32_t events)
@@ -326,7 +437,7 @@ int cmd_run(int argc, char **argv)
 	sigset_t mask;
 
 	memset(&dm, 0, sizeof dm);
-	dm.sigfd = dm.timerfd = -1;
+	dm.sigfd = dm.timerfd = dm.alert_tfd = -1;
 	dm.config_path = paths_default_config();
 	diag_init(&d);
 	optind = 1;
@@ -364,6 +475,11 @@ int cmd_run(int argc, char **argv)
 		dm.exit_code = EX_CONFIG;
 		goto out;
 	}
+	if (load_alerts(&dm.ac, &dm.cfg, dm.rules, &d) < 0) {
+		diag_print(&d, stderr);
+		dm.exit_code = EX_CONFIG;
+		goto out;
+	}
 	if (!rules_jit(dm.rules))
 		log_warnx("PCRE2 JIT is not available here: matching will be slower");
 	if ((dm.store = store_open(dm.cfg.db, STORE_CREATE, &d)) == NULL) {
@@ -379,6 +495,29 @@ int cmd_run(int argc, char **argv)
 	dm.counter = counter_new();
 	dm.pipe = pipeline_new(dm.rules, dm.counter);
 	dm.loop = loop_new();
+	if ((dm.owners = owners_load(dm.cfg.userdomains, &d)) == NULL) {
+		size_t i;
+
+		for (i = 0; i < dm.ac.nth; i++)
+			if (dm.ac.th[i].by == BY_OWNER) {
+				log_warnx("%s: cannot read it: threshold '%s' (by owner) "
+				    "sees no owners", dm.cfg.userdomains, dm.ac.th[i].id);
+				break;
+			}
+		diag_release(&d);
+		diag_init(&d);
+		dm.owners = owners_new_empty();
+	}
+	dm.alerts = alert_new(&dm.ac, dm.rules, dm.owners);
+	if (dm.loop == NULL || alert_load(dm.alerts, dm.store, time(NULL)) < 0 ||
+	    (dm.sender = sender_new(dm.loop, dm.store, &dm.ac)) == NULL ||
+	    sender_load(dm.sender) < 0) {
+		log_warnx("setting up alerts failed");
+		dm.exit_code = dm.loop ? EX_IOERR : EX_OSERR;
+		goto out;
+	}
+	alert_on_outbox(dm.alerts, on_outbox, &dm);
+	pipeline_on_event(dm.pipe, on_event, &dm);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -387,7 +526,10 @@ int cmd_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	dm.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	dm.timerfd = loop_timer_new();
+	dm.alert_tfd = loop_timer_new();
 	if (dm.loop == NULL || dm.sigfd < 0 || dm.timerfd < 0 ||
+	    dm.alert_tfd < 0 ||
+	    loop_add(dm.loop, dm.alert_tfd, EPOLLIN, on_alert_timer, &dm) < 0 ||
 	    loop_add(dm.loop, dm.sigfd, EPOLLIN, on_signal, &dm) < 0 ||
 	    loop_add(dm.loop, dm.timerfd, EPOLLIN, on_timer, &dm) < 0) {
 		log_warn("setting up the event loop");
@@ -415,13 +557,19 @@ int cmd_run(int argc, char **argv)
 	printf("ready\n");
 	fflush(stdout);
 	log_info("following %s, database %s", dm.cfg.log, dm.cfg.db);
+	if (dm.ac.nth)
+		log_info("alerts: %zu threshold(s), %zu sink(s)", dm.ac.nth,
+		    dm.ac.nsinks);
 	notify("READY=1");
 	if (loop_run(dm.loop) < 0)
 		dm.exit_code = EX_OSERR;
 out:
-	if (dm.tail && dm.store && dm.exit_code != EX_CONFIG)
+	if (dm.tail && dm.store && dm.alerts && dm.exit_code != EX_CONFIG)
 		flush(&dm);
 	free(known);
+	sender_free(dm.sender);     /* in-flight requests stay pending: resent */
+	alert_free(dm.alerts);
+	owners_free(dm.owners);
 	tail_free(dm.tail);
 	pipeline_free(dm.pipe);
 	counter_free(dm.counter);
@@ -432,6 +580,9 @@ out:
 		close(dm.sigfd);
 	if (dm.timerfd >= 0)
 		close(dm.timerfd);
+	if (dm.alert_tfd >= 0)
+		close(dm.alert_tfd);
+	alertconf_release(&dm.ac);
 	config_release(&dm.cfg);
 	diag_release(&d);
 	return dm.exit_code;

@@ -25,6 +25,10 @@ static const struct command commands[] = {
 	  "run [--config FILE] [--log PATH] [--db PATH] [--syslog] [-v]" },
 	{ "status", cmd_status, "status [--db PATH] [--format table|json]" },
 	{ "check-config", cmd_check_config, "check-config [--config FILE]" },
+	{ "alerts", cmd_alerts,
+	  "alerts [--db PATH] [--state firing|resolved|all] [--since DUR|TIME]\n"
+	  "                  [--format table|json]\n"
+	  "  eximwatch alerts test SINK [--config FILE]" },
 	{ NULL, NULL, NULL }
 };
 

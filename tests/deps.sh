@@ -5,7 +5,10 @@
 set -e
 PKGS="build-essential pkg-config libpcre2-dev libyaml-dev libsqlite3-dev
 zlib1g-dev libcurl4-openssl-dev libssl-dev sqlite3 python3 perl gzip procps
-iproute2 util-linux openssl exim4-daemon-heavy swaks"
+iproute2 util-linux openssl exim4-daemon-heavy swaks
+debhelper dpkg-dev fakeroot mandoc man-db systemd systemd-container adduser passwd
+rpm rpmlint
+prometheus prometheus-node-exporter prometheus-alertmanager curl"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -19,9 +22,23 @@ if [ "$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=su
 fi
 echo "deps.sh: installing:$missing"
 exim_was_running=$(test -e /run/exim4/exim.pid && echo y || echo n)
+prom_was_running=$(pgrep -x prometheus >/dev/null && echo y || echo n)
+nodeexp_was_running=$(pgrep -f '^/usr/bin/prometheus-node-exporter' >/dev/null && echo y || echo n)
+am_was_running=$(pgrep -f '^/usr/bin/prometheus-alertmanager' >/dev/null && echo y || echo n)
 $SUDO apt-get update -q >/dev/null
 # policy: the package install must not leave a system MTA running on port 25
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
 if [ "$exim_was_running" = n ] && [ -e /run/exim4/exim.pid ]; then
 	$SUDO /etc/init.d/exim4 stop >/dev/null 2>&1 || true
+fi
+# the same for Prometheus and node_exporter (the tests start their own on
+# random loopback ports)
+if [ "$prom_was_running" = n ] && pgrep -x prometheus >/dev/null; then
+	$SUDO /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+fi
+if [ "$nodeexp_was_running" = n ] && pgrep -f '^/usr/bin/prometheus-node-exporter' >/dev/null; then
+	$SUDO /etc/init.d/prometheus-node-exporter stop >/dev/null 2>&1 || true
+fi
+if [ "$am_was_running" = n ] && pgrep -f '^/usr/bin/prometheus-alertmanager' >/dev/null; then
+	$SUDO /etc/init.d/prometheus-alertmanager stop >/dev/null 2>&1 || true
 fi

@@ -1,0 +1,921 @@
+/* alert: thresholds → alerts → notifications → outbox (see alert.h) */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "alert.h"
+#include "log.h"
+#include "owners.h"
+#include "rules.h"
+#include "sbuf.h"
+#include "sink.h"
+#include "smap.h"
+#include "store.h"
+#include "threshold.h"
+#include "xmalloc.h"
+
+#define SAMPLE_MAX 240
+#define PRUNE_EVERY 60
+#define AM_CHUNK 500         /* alerts per Alertmanager request */
+
+enum { A_CANDIDATE, A_FIRING, A_RESOLVED };
+enum { P_NONE, P_FIRE, P_RESOLVE };
+
+struct alert {
+	int64_t id;              /* 0 = not in the store yet */
+	int id_new;              /* inserted by the transaction being written */
+	char *grp;
+	int state, pending;
+	int64_t started_at, resolved_at, last_notified, below_since;
+	int64_t value, peak;
+	int64_t sample_ts;
+	char *sample;
+	int dirty;
+	int refs;                /* notifications not yet committed */
+	struct alert *next;      /* graveyard */
+};
+
+struct thr {
+	const struct threshold_conf *tc;
+	struct threshold *w;
+	struct smap alerts;      /* group → struct alert (candidate, firing) */
+	struct alert *grave;     /* out of the map, waiting to be written */
+	unsigned char *cls;      /* class index → watched */
+	size_t ncls;
+	char *classes;           /* "a, b" */
+	const char *remedy;
+	int64_t batch_due;       /* unix ms; 0 = nothing batched */
+	int64_t last_sent;       /* unix ms */
+};
+
+struct outitem {
+	int64_t id;
+	char *sink, *threshold, *kind;
+	struct sbuf body;
+	struct alert **alerts;
+	size_t nalerts;
+	int64_t created;
+};
+
+struct alert_engine {
+	const struct alertconf *ac;
+	const struct rules *rules;
+	const struct owners *owners;
+	struct thr *th;
+	size_t nth;
+	struct outitem *out;
+	size_t nout;
+	alert_outbox_cb *cb;
+	void *cbarg;
+	int unsaved;             /* windows have entries not in the store */
+	int64_t last_prune;
+};
+
+static void alert_free1(struct alert *a)
+{
+	free(a->grp);
+	free(a->sample);
+	free(a);
+}
+
+static void thr_release(struct thr *t)
+{
+	struct alert *a, *n;
+	size_t i;
+
+	threshold_free(t->w);
+	for (i = 0; i < t->alerts.cap; i++)
+		if (t->alerts.keys[i])
+			alert_free1(t->alerts.vals[i]);
+	smap_release(&t->alerts);
+	for (a = t->grave; a; a = n) {
+		n = a->next;
+		alert_free1(a);
+	}
+	free(t->cls);
+	free(t->classes);
+	memset(t, 0, sizeof *t);
+}
+
+static void thr_rules(struct thr *t, const struct rules *r)
+{
+	size_t j;
+	int ix;
+
+	free(t->cls);
+	t->ncls = rules_nclasses(r);
+	t->cls = xcalloc(t->ncls + 1, 1);
+	t->remedy = t->tc->remedy;
+	for (j = 0; j < t->tc->nclasses; j++) {
+		if ((ix = rules_find(r, t->tc->classes[j])) < 0)
+			continue;
+		t->cls[ix] = 1;
+		if (t->remedy == NULL)
+			t->remedy = rules_remedy(r, (size_t)ix);
+	}
+}
+
+static void thr_init(struct thr *t, const struct threshold_conf *tc,
+    const struct alertconf *ac, const struct rules *r)
+{
+	struct sbuf b;
+	size_t j;
+
+	memset(t, 0, sizeof *t);
+	t->tc = tc;
+	t->w = threshold_new(tc->window, tc->distinct != BY_GLOBAL, ac->max_groups);
+	smap_init(&t->alerts);
+	sbuf_init(&b);
+	for (j = 0; j < tc->nclasses; j++)
+		sbuf_addf(&b, "%s%s", j ? ", " : "", tc->classes[j]);
+	t->classes = sbuf_detach(&b);
+	sbuf_release(&b);
+	thr_rules(t, r);
+}
+
+struct alert_engine *alert_new(const struct alertconf *ac,
+    const struct rules *r, const struct owners *o)
+{
+	struct alert_engine *e = xcalloc(1, sizeof *e);
+	size_t i;
+
+	e->ac = ac;
+	e->rules = r;
+	e->owners = o;
+	e->nth = ac->nth;
+	e->th = xcalloc(e->nth ? e->nth : 1, sizeof *e->th);
+	for (i = 0; i < e->nth; i++)
+		thr_init(&e->th[i], &ac->th[i], ac, r);
+	return e;
+}
+
+static void out_free(struct outitem *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nalerts; i++)
+		o->alerts[i]->refs--;
+	free(o->alerts);
+	free(o->sink);
+	free(o->threshold);
+	free(o->kind);
+	sbuf_release(&o->body);
+}
+
+void alert_free(struct alert_engine *e)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->nout; i++)
+		out_free(&e->out[i]);
+	free(e->out);
+	for (i = 0; i < e->nth; i++)
+		thr_release(&e->th[i]);
+	free(e->th);
+	free(e);
+}
+
+void alert_on_outbox(struct alert_engine *e, alert_outbox_cb *fn, void *arg)
+{
+	e->cb = fn;
+	e->cbarg = arg;
+}
+
+void alert_set_rules(struct alert_engine *e, const struct rules *r)
+{
+	size_t i;
+
+	e->rules = r;
+	for (i = 0; i < e->nth; i++)
+		thr_rules(&e->th[i], r);
+}
+
+size_t alert_nthresholds(const struct alert_engine *e)
+{
+	return e->nth;
+}
+
+static int same_shape(const struct threshold_conf *a,
+    const struct threshold_conf *b)
+{
+	size_t i;
+
+	if (strcmp(a->id, b->id) != 0 || a->by != b->by ||
+	    a->distinct != b->distinct || a->window != b->window ||
+	    a->nclasses != b->nclasses)
+		return 0;
+	for (i = 0; i < a->nclasses; i++)
+		if (strcmp(a->classes[i], b->classes[i]) != 0)
+			return 0;
+	return 1;
+}
+
+void alert_reconfigure(struct alert_engine *e, const struct alertconf *ac,
+    const struct owners *o)
+{
+	struct thr *nt = xcalloc(ac->nth ? ac->nth : 1, sizeof *nt);
+	size_t i, j;
+
+	for (i = 0; i < ac->nth; i++) {
+		for (j = 0; j < e->nth; j++)
+			if (e->th[j].tc && same_shape(e->th[j].tc, &ac->th[i]))
+				break;
+		if (j < e->nth && e->nout == 0) {
+			/* keep the windows and alerts; take the new settings */
+			nt[i] = e->th[j];
+			nt[i].tc = &ac->th[i];
+			thr_rules(&nt[i], e->rules);
+			memset(&e->th[j], 0, sizeof e->th[j]);
+		} else {
+			thr_init(&nt[i], &ac->th[i], ac, e->rules);
+		}
+	}
+	for (i = 0; i < e->nout; i++)
+		out_free(&e->out[i]);
+	e->nout = 0;
+	for (j = 0; j < e->nth; j++)
+		if (e->th[j].tc)
+			thr_release(&e->th[j]);
+	free(e->th);
+	e->th = nt;
+	e->nth = ac->nth;
+	e->ac = ac;
+	e->owners = o;
+}
+
+/* ---- events ---- */
+
+static struct span group_of(const struct alert_engine *e, enum alert_by by,
+    const struct event *ev)
+{
+	struct span s = span_make(NULL, 0);
+	const char *ow;
+
+	switch (by) {
+	case BY_GLOBAL:
+		return span_make("", 0);
+	case BY_IP:
+		s = ev->f[FIELD_IP];
+		break;
+	case BY_ACCOUNT:
+		s = ev->account;
+		break;
+	case BY_OWNER:
+		if (!span_ok(ev->account) || ev->account.len == 0 || e->owners == NULL)
+			return span_make(NULL, 0);
+		ow = owners_lookup(e->owners, ev->account.p, ev->account.len);
+		return ow ? span_make(ow, strlen(ow)) : span_make(NULL, 0);
+	}
+	if (!span_ok(s) || s.len == 0)
+		return span_make(NULL, 0);
+	return s;
+}
+
+static struct alert *alert_get(struct thr *t, const char *grp, size_t len)
+{
+	struct alert *a = smap_get(&t->alerts, grp, len);
+
+	if (a && a->state == A_RESOLVED) {
+		/* a new crossing after a resolve is a new alert */
+		smap_del(&t->alerts, grp, len);
+		a->next = t->grave;
+		t->grave = a;
+		a = NULL;
+	}
+	if (a == NULL) {
+		a = xcalloc(1, sizeof *a);
+		a->grp = xstrndup(grp, len);
+		a->state = A_CANDIDATE;
+		smap_put(&t->alerts, grp, len, a);
+	}
+	return a;
+}
+
+void alert_event(struct alert_engine *e, const struct event *ev,
+    const struct eximlog_line *ln, int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < e->nth; i++) {
+		struct thr *t = &e->th[i];
+		struct span g, v = span_make("", 0);
+		struct alert *a;
+
+		if (ev->cls < 0 || (size_t)ev->cls >= t->ncls || !t->cls[ev->cls])
+			continue;
+		if (!span_ok(g = group_of(e, t->tc->by, ev)))
+			continue;
+		if (t->tc->distinct != BY_GLOBAL &&
+		    !span_ok(v = group_of(e, t->tc->distinct, ev)))
+			continue;
+		if (threshold_add(t->w, g.p, g.len, v.p, v.len, ev->ts, 1, now, 0) < 0)
+			continue;
+		e->unsaved = 1;
+		if (threshold_value(t->w, g.p, g.len) < t->tc->count)
+			continue;
+		a = alert_get(t, g.p, g.len);
+		if (a->sample == NULL || a->sample_ts != ev->ts) {
+			free(a->sample);
+			a->sample = xstrndup(ln->body.p, ln->body.len > SAMPLE_MAX ?
+			    SAMPLE_MAX : ln->body.len);
+			a->sample_ts = ev->ts;
+		}
+	}
+}
+
+/* ---- lifecycle ---- */
+
+static int by_value(const void *x, const void *y)
+{
+	const struct alert *a = *(struct alert *const *)x;
+	const struct alert *b = *(struct alert *const *)y;
+
+	if (a->value != b->value)
+		return a->value > b->value ? -1 : 1;
+	return strcmp(a->grp, b->grp);
+}
+
+/* enqueue: one outbox row for sink sc about items [from, to) of notice n */
+static void enqueue(struct alert_engine *e, struct thr *t,
+    const struct sink_conf *sc, const struct notice *n, struct alert **fire,
+    size_t nf, struct alert **res, size_t nr, size_t from, size_t to)
+{
+	struct notice part = *n;
+	struct outitem o;
+	size_t i;
+
+	(void)nr;
+	part.items = n->items + from;
+	part.nfiring = from < nf ? (to < nf ? to : nf) - from : 0;
+	part.nresolved = (to - from) - part.nfiring;
+	memset(&o, 0, sizeof o);
+	sbuf_init(&o.body);
+	if (sink_render(sc, &part, &o.body) < 0) {
+		sbuf_release(&o.body);
+		return;
+	}
+	o.sink = xstrdup(sc->name);
+	o.threshold = xstrdup(t->tc->id);
+	o.kind = xstrdup(part.nfiring ? "firing" : "resolved");
+	o.created = n->now;
+	o.nalerts = to - from;
+	o.alerts = xcalloc(o.nalerts, sizeof *o.alerts);
+	for (i = from; i < to; i++) {
+		o.alerts[i - from] = i < nf ? fire[i] : res[i - nf];
+		o.alerts[i - from]->refs++;
+	}
+	e->out = xreallocarray(e->out, e->nout + 1, sizeof *e->out);
+	e->out[e->nout++] = o;
+}
+
+static void emit(struct alert_engine *e, struct thr *t, int64_t now_ms)
+{
+	struct alert **fire = NULL, **res = NULL, *a;
+	size_t nf = 0, nr = 0, i, k, still = 0;
+	struct notice n;
+
+	for (i = 0; i < t->alerts.cap; i++) {
+		if (!t->alerts.keys[i])
+			continue;
+		a = t->alerts.vals[i];
+		if (a->state == A_FIRING)
+			still++;
+		if (a->pending == P_FIRE && a->state == A_FIRING) {
+			fire = xreallocarray(fire, nf + 1, sizeof *fire);
+			fire[nf++] = a;
+		} else if (a->pending == P_RESOLVE) {
+			res = xreallocarray(res, nr + 1, sizeof *res);
+			res[nr++] = a;
+		}
+	}
+	if (nf + nr == 0)
+		goto out;
+	if (nf > 1)
+		qsort(fire, nf, sizeof *fire, by_value);
+	if (nr > 1)
+		qsort(res, nr, sizeof *res, by_value);
+	memset(&n, 0, sizeof n);
+	n.tc = t->tc;
+	n.host = e->ac->host;
+	n.classes = t->classes;
+	n.remedy = t->remedy;
+	n.now = now_ms / 1000;
+	n.top = e->ac->top;
+	n.nfiring = nf;
+	n.nresolved = nr;
+	n.still_firing = still > 0;
+	n.items = xcalloc(nf + nr, sizeof *n.items);
+	for (i = 0; i < nf + nr; i++) {
+		a = i < nf ? fire[i] : res[i - nf];
+		n.items[i].grp = a->grp;
+		n.items[i].value = a->value;
+		n.items[i].peak = a->peak;
+		n.items[i].alert_id = a->id;
+		n.items[i].started_at = a->started_at;
+		n.items[i].resolved_at = a->resolved_at;
+		n.items[i].sample = a->sample ? a->sample : "";
+		n.items[i].resolved = i >= nf;
+	}
+	for (k = 0; k < t->tc->nsinks; k++) {
+		const struct sink_conf *sc = alertconf_sink(e->ac, t->tc->sinks[k]);
+		size_t from, chunk = nf + nr;
+
+		if (sc == NULL)
+			continue;
+		/* Alertmanager takes one alert per group: a huge batch goes in
+		 * several requests; the others summarise it in one message */
+		if (sc->type == SINK_ALERTMANAGER && chunk > AM_CHUNK)
+			chunk = AM_CHUNK;
+		for (from = 0; from < nf + nr; from += chunk)
+			enqueue(e, t, sc, &n, fire, nf, res, nr, from,
+			    from + chunk < nf + nr ? from + chunk : nf + nr);
+	}
+	free(n.items);
+	for (i = 0; i < nf + nr; i++) {
+		a = i < nf ? fire[i] : res[i - nf];
+		a->pending = P_NONE;
+		a->last_notified = n.now;
+		a->dirty = 1;
+		if (a->state == A_RESOLVED) {
+			smap_del(&t->alerts, a->grp, strlen(a->grp));
+			a->next = t->grave;
+			t->grave = a;
+		}
+	}
+	log_info("alert %s: %zu firing, %zu resolved, notified %zu sink(s)",
+	    t->tc->id, nf, nr, t->tc->nsinks);
+out:
+	free(fire);
+	free(res);
+	t->last_sent = now_ms;
+	t->batch_due = 0;
+}
+
+void alert_evaluate(struct alert_engine *e, int64_t now_ms)
+{
+	int64_t now = now_ms / 1000;
+	size_t i, j, ndrop;
+	char **drop = NULL;
+
+	for (i = 0; i < e->nth; i++) {
+		struct thr *t = &e->th[i];
+		const struct threshold_conf *tc = t->tc;
+		int any = 0;
+
+		threshold_expire(t->w, now);
+		ndrop = 0;
+		for (j = 0; j < t->alerts.cap; j++) {
+			struct alert *a = t->alerts.vals[j];
+			int64_t v;
+
+			if (!t->alerts.keys[j])
+				continue;
+			v = threshold_value(t->w, a->grp, strlen(a->grp));
+			switch (a->state) {
+			case A_CANDIDATE:
+				if (v < tc->count) {
+					drop = xreallocarray(drop, ndrop + 1, sizeof *drop);
+					drop[ndrop++] = a->grp;
+					break;
+				}
+				a->state = A_FIRING;
+				a->started_at = now;
+				a->value = a->peak = v;
+				a->pending = P_FIRE;
+				a->dirty = 1;
+				break;
+			case A_FIRING:
+				a->value = v;
+				if (v > a->peak)
+					a->peak = v;
+				if (v >= tc->count) {
+					if (a->below_since) {
+						a->below_since = 0;
+						a->dirty = 1;
+					}
+					if (a->pending == P_NONE && a->last_notified &&
+					    now - a->last_notified >= tc->repeat)
+						a->pending = P_FIRE;
+				} else {
+					if (!a->below_since) {
+						a->below_since = now;
+						a->dirty = 1;
+					}
+					if (now - a->below_since >= tc->resolve_after) {
+						a->state = A_RESOLVED;
+						a->resolved_at = now;
+						a->pending = P_RESOLVE;
+						a->dirty = 1;
+					}
+				}
+				break;
+			default:
+				break;
+			}
+			if (a->pending)
+				any = 1;
+		}
+		for (j = 0; j < ndrop; j++)
+			alert_free1(smap_del(&t->alerts, drop[j], strlen(drop[j])));
+		if (any && t->batch_due == 0) {
+			int64_t due = now_ms + tc->first_wait_ms;
+
+			if (t->last_sent && t->last_sent + tc->group_wait_ms > due)
+				due = t->last_sent + tc->group_wait_ms;
+			t->batch_due = due;
+		}
+		if (t->batch_due && now_ms >= t->batch_due)
+			emit(e, t, now_ms);
+	}
+	free(drop);
+}
+
+int64_t alert_next_ms(const struct alert_engine *e, int64_t now_ms)
+{
+	int64_t next = -1, d;
+	size_t i;
+
+	for (i = 0; i < e->nth; i++) {
+		const struct thr *t = &e->th[i];
+
+		if (t->batch_due) {
+			d = t->batch_due - now_ms;
+			if (d < 1)
+				d = 1;
+			if (next < 0 || d < next)
+				next = d;
+		}
+		/* alerts change with time alone (windows slide, resolve_after,
+		 * repeat); groups under the threshold need no timer: they cross
+		 * on an event, and expire at the next commit */
+		if (t->alerts.n && (next < 0 || next > 1000))
+			next = 1000;
+	}
+	return next;
+}
+
+size_t alert_firing(const struct alert_engine *e)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < e->nth; i++)
+		for (j = 0; j < e->th[i].alerts.cap; j++)
+			if (e->th[i].alerts.keys[j] &&
+			    ((struct alert *)e->th[i].alerts.vals[j])->state == A_FIRING)
+				n++;
+	return n;
+}
+
+int alert_dirty(const struct alert_engine *e)
+{
+	size_t i, j;
+
+	if (e->unsaved || e->nout)
+		return 1;
+	for (i = 0; i < e->nth; i++) {
+		if (e->th[i].grave)
+			return 1;
+		for (j = 0; j < e->th[i].alerts.cap; j++)
+			if (e->th[i].alerts.keys[j] &&
+			    ((struct alert *)e->th[i].alerts.vals[j])->dirty)
+				return 1;
+	}
+	return 0;
+}
+
+/* ---- store ---- */
+
+struct wctx {
+	sqlite3_stmt *st;
+	const char *th;
+};
+
+static int save_delta(void *arg, const char *grp, const char *val, int64_t ts,
+    int64_t n)
+{
+	struct wctx *w = arg;
+	int rc;
+
+	sqlite3_bind_text(w->st, 1, w->th, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->st, 2, grp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->st, 3, val, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(w->st, 4, ts);
+	sqlite3_bind_int64(w->st, 5, n);
+	rc = sqlite3_step(w->st);
+	sqlite3_reset(w->st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static const char *state_name(int s)
+{
+	return s == A_RESOLVED ? "resolved" : "firing";
+}
+
+static int save_alert(sqlite3 *db, sqlite3_stmt *ins, sqlite3_stmt *upd,
+    const struct thr *t, struct alert *a)
+{
+	sqlite3_stmt *st = a->id ? upd : ins;
+	int rc;
+
+	if (!a->dirty || a->state == A_CANDIDATE)
+		return 0;
+	sqlite3_bind_text(st, 1, t->tc->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->grp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, alert_by_name(t->tc->by), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, t->tc->severity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, state_name(a->state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, a->started_at);
+	if (a->state == A_RESOLVED)
+		sqlite3_bind_int64(st, 7, a->resolved_at);
+	else
+		sqlite3_bind_null(st, 7);
+	sqlite3_bind_int64(st, 8, a->last_notified);
+	sqlite3_bind_int64(st, 9, a->below_since);
+	sqlite3_bind_int64(st, 10, a->value);
+	sqlite3_bind_int64(st, 11, a->peak);
+	sqlite3_bind_text(st, 12, a->sample ? a->sample : "", -1, SQLITE_STATIC);
+	if (a->id)
+		sqlite3_bind_int64(st, 13, a->id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (!a->id) {
+		a->id = sqlite3_last_insert_rowid(db);
+		a->id_new = 1;
+	}
+	return 0;
+}
+
+int alert_write(struct alert_engine *e, struct store *s, int64_t now)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *win = NULL, *ins = NULL, *upd = NULL, *box = NULL,
+	    *link = NULL, *prune = NULL;
+	struct wctx w;
+	struct alert *a;
+	size_t i, j;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO alert_window (threshold, grp, val, "
+	    "ts, n) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + "
+	    "excluded.n", -1, &win, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO alerts (threshold, grp, grp_kind, "
+	    "severity, state, started_at, resolved_at, last_notified, below_since, "
+	    "value, peak, sample) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
+	    &ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "UPDATE alerts SET threshold = ?, grp = ?, "
+	    "grp_kind = ?, severity = ?, state = ?, started_at = ?, resolved_at = ?, "
+	    "last_notified = ?, below_since = ?, value = ?, peak = ?, sample = ? "
+	    "WHERE id = ?", -1, &upd, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO outbox (sink, threshold, kind, body, "
+	    "created) VALUES (?, ?, ?, ?, ?)", -1, &box, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO outbox_alerts (outbox_id, "
+	    "alert_id) VALUES (?, ?)", -1, &link, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "DELETE FROM alert_window WHERE threshold = ? "
+	    "AND ts <= ?", -1, &prune, NULL) != SQLITE_OK)
+		goto out;
+	w.st = win;
+	for (i = 0; i < e->nth; i++) {
+		struct thr *t = &e->th[i];
+
+		w.th = t->tc->id;
+		if (e->unsaved && threshold_unsaved(t->w, save_delta, &w) < 0)
+			goto out;
+		for (j = 0; j < t->alerts.cap; j++)
+			if (t->alerts.keys[j] &&
+			    save_alert(db, ins, upd, t, t->alerts.vals[j]) < 0)
+				goto out;
+		for (a = t->grave; a; a = a->next)
+			if (save_alert(db, ins, upd, t, a) < 0)
+				goto out;
+		if (now - e->last_prune >= PRUNE_EVERY) {
+			sqlite3_bind_text(prune, 1, t->tc->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(prune, 2, now - t->tc->window);
+			if (sqlite3_step(prune) != SQLITE_DONE)
+				goto out;
+			sqlite3_reset(prune);
+		}
+	}
+	for (i = 0; i < e->nout; i++) {
+		struct outitem *o = &e->out[i];
+
+		sqlite3_bind_text(box, 1, o->sink, -1, SQLITE_STATIC);
+		sqlite3_bind_text(box, 2, o->threshold, -1, SQLITE_STATIC);
+		sqlite3_bind_text(box, 3, o->kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(box, 4, o->body.s, (int)o->body.len, SQLITE_STATIC);
+		sqlite3_bind_int64(box, 5, o->created);
+		if (sqlite3_step(box) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(box);
+		o->id = sqlite3_last_insert_rowid(db);
+		for (j = 0; j < o->nalerts; j++) {
+			if (o->alerts[j]->id == 0)
+				continue;
+			sqlite3_bind_int64(link, 1, o->id);
+			sqlite3_bind_int64(link, 2, o->alerts[j]->id);
+			if (sqlite3_step(link) != SQLITE_DONE)
+				goto out;
+			sqlite3_reset(link);
+		}
+	}
+	if (now - e->last_prune >= PRUNE_EVERY)
+		e->last_prune = now;
+	ret = 0;
+out:
+	if (ret < 0)
+		log_warnx("%s: writing alerts: %s", store_path(s), sqlite3_errmsg(db));
+	sqlite3_finalize(win);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(upd);
+	sqlite3_finalize(box);
+	sqlite3_finalize(link);
+	sqlite3_finalize(prune);
+	return ret;
+}
+
+static void written_alert(struct alert *a, int ok)
+{
+	if (ok) {
+		a->dirty = 0;
+		a->id_new = 0;
+	} else if (a->id_new) {
+		a->id = 0;
+		a->id_new = 0;
+	}
+}
+
+void alert_written(struct alert_engine *e, int ok)
+{
+	struct alert *a, **pp;
+	size_t i, j;
+
+	for (i = 0; i < e->nth; i++) {
+		struct thr *t = &e->th[i];
+
+		if (ok)
+			threshold_mark_saved(t->w);
+		for (j = 0; j < t->alerts.cap; j++)
+			if (t->alerts.keys[j])
+				written_alert(t->alerts.vals[j], ok);
+		for (a = t->grave; a; a = a->next)
+			written_alert(a, ok);
+	}
+	if (!ok) {
+		for (i = 0; i < e->nout; i++)
+			e->out[i].id = 0;
+		return;
+	}
+	e->unsaved = 0;
+	for (i = 0; i < e->nout; i++) {
+		struct outitem *o = &e->out[i];
+
+		if (e->cb)
+			e->cb(e->cbarg, o->id, o->sink, o->body.s, o->body.len, o->created);
+		out_free(o);
+	}
+	e->nout = 0;
+	for (i = 0; i < e->nth; i++) {
+		for (pp = &e->th[i].grave; (a = *pp) != NULL;) {
+			if (!a->dirty && a->refs == 0) {
+				*pp = a->next;
+				alert_free1(a);
+			} else {
+				pp = &a->next;
+			}
+		}
+	}
+}
+
+static struct thr *thr_find(struct alert_engine *e, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < e->nth; i++)
+		if (strcmp(e->th[i].tc->id, id) == 0)
+			return &e->th[i];
+	return NULL;
+}
+
+struct cand {
+	struct thr *t;
+};
+
+static void candidate(void *arg, const char *grp, int64_t value)
+{
+	struct thr *t = ((struct cand *)arg)->t;
+
+	if (value >= t->tc->count && smap_get(&t->alerts, grp, strlen(grp)) == NULL)
+		alert_get(t, grp, strlen(grp));
+}
+
+int alert_load(struct alert_engine *e, struct store *s, int64_t now)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *st = NULL;
+	struct thr *t;
+	struct cand c;
+	size_t i, nw = 0, na = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT threshold, grp, val, ts, n FROM "
+	    "alert_window ORDER BY ts", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *g = (const char *)sqlite3_column_text(st, 1);
+		const char *v = (const char *)sqlite3_column_text(st, 2);
+
+		if ((t = thr_find(e, (const char *)sqlite3_column_text(st, 0))) == NULL)
+			continue;
+		if (threshold_add(t->w, g, strlen(g), v, strlen(v),
+		    sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), now, 1) == 0)
+			nw++;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto fail;
+	if (sqlite3_prepare_v2(db, "SELECT id, threshold, grp, started_at, "
+	    "last_notified, below_since, value, peak, sample FROM alerts WHERE "
+	    "state = 'firing'", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *g = (const char *)sqlite3_column_text(st, 2);
+		struct alert *a;
+
+		if ((t = thr_find(e, (const char *)sqlite3_column_text(st, 1))) == NULL)
+			continue;   /* no longer configured: stays as it was */
+		a = alert_get(t, g, strlen(g));
+		a->id = sqlite3_column_int64(st, 0);
+		a->state = A_FIRING;
+		a->started_at = sqlite3_column_int64(st, 3);
+		a->last_notified = sqlite3_column_int64(st, 4);
+		a->below_since = sqlite3_column_int64(st, 5);
+		a->value = sqlite3_column_int64(st, 6);
+		a->peak = sqlite3_column_int64(st, 7);
+		free(a->sample);
+		a->sample = xstrdup((const char *)sqlite3_column_text(st, 8));
+		if (a->last_notified * 1000 > t->last_sent)
+			t->last_sent = a->last_notified * 1000;
+		na++;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto fail;
+	for (i = 0; i < e->nth; i++) {
+		c.t = &e->th[i];
+		threshold_each(e->th[i].w, candidate, &c);
+	}
+	if (na || nw)
+		log_info("alerts: %zu firing and %zu window entries from before",
+		    na, nw);
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	log_warnx("%s: loading alert state: %s", store_path(s), sqlite3_errmsg(db));
+	return -1;
+}
+
+int alert_test_body(const struct alertconf *ac, const struct sink_conf *sc,
+    struct sbuf *out)
+{
+	struct threshold_conf tc;
+	struct notice n;
+	struct notice_item it;
+	char *cls[1] = { "test" };
+	char *sinks[1];
+
+	memset(&tc, 0, sizeof tc);
+	tc.id = "eximwatch_test";
+	tc.classes = cls;
+	tc.nclasses = 1;
+	tc.by = BY_GLOBAL;
+	tc.count = 1;
+	tc.window = 60;
+	tc.repeat = 3600;
+	tc.resolve_after = 60;
+	tc.severity = "info";
+	sinks[0] = sc->name;
+	tc.sinks = sinks;
+	tc.nsinks = 1;
+	memset(&it, 0, sizeof it);
+	it.grp = "";
+	it.value = it.peak = 1;
+	it.started_at = time(NULL);
+	it.sample = "";
+	memset(&n, 0, sizeof n);
+	n.tc = &tc;
+	n.host = ac->host;
+	n.classes = "test";
+	n.remedy = "nothing to do: this is a test notification";
+	n.now = time(NULL);
+	n.items = &it;
+	n.nfiring = 1;
+	n.top = ac->top;
+	n.test = 1;
+	return sink_render(sc, &n, out);
+}

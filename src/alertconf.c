@@ -1,0 +1,662 @@
+/* alertconf: thresholds, sinks and alert settings (see alertconf.h) */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+
+#include "alertconf.h"
+#include "duration.h"
+#include "rules.h"
+#include "xmalloc.h"
+#include "yamldoc.h"
+
+#define ERR(d, file, n, ...) \
+	diag_add((d), (file), (n) ? (n)->line : 0, (n) ? (n)->col : 0, __VA_ARGS__)
+
+static const char *const severities[] = { "critical", "error", "warning",
+	"notice", "info", NULL };
+
+const char *alert_by_name(enum alert_by b)
+{
+	switch (b) {
+	case BY_IP: return "ip";
+	case BY_ACCOUNT: return "account";
+	case BY_OWNER: return "owner";
+	default: return "global";
+	}
+}
+
+const char *sink_type_name(enum sink_type t)
+{
+	switch (t) {
+	case SINK_SLACK: return "slack";
+	case SINK_PAGERDUTY: return "pagerduty";
+	case SINK_ALERTMANAGER: return "alertmanager";
+	default: return "webhook";
+	}
+}
+
+int alertconf_ms(const char *s, int64_t *ms)
+{
+	char *end;
+	long long v;
+	int64_t secs;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end != s && errno == 0 && v >= 0 && (strcmp(end, "ms") == 0 ||
+	    *end == '\0')) {
+		*ms = v;
+		return 0;
+	}
+	if (duration_parse(s, &secs) == 0 && secs >= 0) {
+		*ms = secs * 1000;
+		return 0;
+	}
+	return -1;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void alertconf_release(struct alertconf *ac)
+{
+	size_t i;
+
+	for (i = 0; i < ac->nth; i++) {
+		struct threshold_conf *t = &ac->th[i];
+
+		free(t->id);
+		strv_free(t->classes, t->nclasses);
+		free(t->class_line);
+		free(t->class_col);
+		free(t->severity);
+		free(t->remedy);
+		strv_free(t->sinks, t->nsinks);
+	}
+	free(ac->th);
+	for (i = 0; i < ac->nsinks; i++) {
+		struct sink_conf *s = &ac->sinks[i];
+
+		free(s->name);
+		free(s->url);
+		if (s->secret)
+			OPENSSL_cleanse(s->secret, strlen(s->secret));
+		free(s->secret);
+		if (s->key)
+			OPENSSL_cleanse(s->key, s->keylen);
+		free(s->key);
+		free(s->proxy);
+	}
+	free(ac->sinks);
+	free(ac->path);
+	free(ac->host);
+	memset(ac, 0, sizeof *ac);
+}
+
+const struct sink_conf *alertconf_sink(const struct alertconf *ac,
+    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ac->nsinks; i++)
+		if (strcmp(ac->sinks[i].name, name) == 0)
+			return &ac->sinks[i];
+	return NULL;
+}
+
+static int is_scalar(const struct ydoc_node *v)
+{
+	return v->type == YDOC_SCALAR && v->len > 0;
+}
+
+static int want_secs(struct diag *d, const char *file, const struct ydoc_node *v,
+    const char *key, int64_t *out)
+{
+	if (!is_scalar(v) || duration_parse(v->str, out) < 0 || *out <= 0) {
+		ERR(d, file, v, "'%s' must be a duration like 30s, 10m or 1h", key);
+		return -1;
+	}
+	return 0;
+}
+
+static int want_ms(struct diag *d, const char *file, const struct ydoc_node *v,
+    const char *key, int64_t *out)
+{
+	if (!is_scalar(v) || alertconf_ms(v->str, out) < 0) {
+		ERR(d, file, v, "'%s' must be a duration like 500ms, 30s or 1m", key);
+		return -1;
+	}
+	return 0;
+}
+
+static int want_count(struct diag *d, const char *file, const struct ydoc_node *v,
+    const char *key, int64_t *out)
+{
+	char *end;
+	long long n;
+
+	if (!is_scalar(v) || (n = strtoll(v->str, &end, 10), *end) || n < 1 ||
+	    n > 1000000000) {
+		ERR(d, file, v, "'%s' must be a whole number from 1", key);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+static int want_list(struct diag *d, const char *file, const struct ydoc_node *v,
+    const char *key, char ***out, size_t *n, int **lines, int **cols)
+{
+	size_t i;
+
+	if (is_scalar(v)) {   /* one item without brackets */
+		*out = xcalloc(1, sizeof **out);
+		(*out)[0] = xstrdup(v->str);
+		*n = 1;
+		if (lines) {
+			*lines = xcalloc(1, sizeof **lines);
+			*cols = xcalloc(1, sizeof **cols);
+			(*lines)[0] = v->line;
+			(*cols)[0] = v->col;
+		}
+		return 0;
+	}
+	if (v->type != YDOC_SEQ || v->n == 0) {
+		ERR(d, file, v, "'%s' must be a non-empty list", key);
+		return -1;
+	}
+	*out = xcalloc(v->n, sizeof **out);
+	if (lines) {
+		*lines = xcalloc(v->n, sizeof **lines);
+		*cols = xcalloc(v->n, sizeof **cols);
+	}
+	for (i = 0; i < v->n; i++) {
+		const struct ydoc_node *k = v->kids[i];
+
+		if (!is_scalar(k)) {
+			ERR(d, file, k, "items of '%s' must be strings", key);
+			continue;
+		}
+		(*out)[(*n)++] = xstrdup(k->str);
+		if (lines) {
+			(*lines)[*n - 1] = k->line;
+			(*cols)[*n - 1] = k->col;
+		}
+	}
+	return 0;
+}
+
+static int parse_by(const struct ydoc_node *v, enum alert_by *out, int allow_owner)
+{
+	if (!is_scalar(v))
+		return -1;
+	if (strcmp(v->str, "ip") == 0)
+		*out = BY_IP;
+	else if (strcmp(v->str, "account") == 0)
+		*out = BY_ACCOUNT;
+	else if (allow_owner && strcmp(v->str, "owner") == 0)
+		*out = BY_OWNER;
+	else if (allow_owner && strcmp(v->str, "global") == 0)
+		*out = BY_GLOBAL;
+	else
+		return -1;
+	return 0;
+}
+
+static void parse_threshold(struct alertconf *ac, const char *file,
+    const struct ydoc_node *m, struct diag *d)
+{
+	struct threshold_conf t;
+	size_t i, j, n0 = d->n;
+	int have_count = 0, have_resolve = 0;
+
+	memset(&t, 0, sizeof t);
+	t.line = m->line;
+	t.col = m->col;
+	t.repeat = 3600;
+	t.group_wait_ms = 30000;
+	t.first_wait_ms = 500;
+	if (m->type != YDOC_MAP) {
+		ERR(d, file, m, "a threshold must be a mapping (id, classes, window, "
+		    "count...)");
+		return;
+	}
+	for (i = 0; i < m->n; i++) {
+		const struct ydoc_node *k = m->kids[2 * i], *v = m->kids[2 * i + 1];
+		const char *key = k->type == YDOC_SCALAR ? k->str : "?";
+
+		if (strcmp(key, "id") == 0) {
+			if (!is_scalar(v) || strspn(v->str, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != v->len)
+				ERR(d, file, v, "a threshold id must be letters, digits, "
+				    "'_', '-' or '.'");
+			else
+				t.id = xstrdup(v->str);
+		} else if (strcmp(key, "classes") == 0) {
+			want_list(d, file, v, "classes", &t.classes, &t.nclasses,
+			    &t.class_line, &t.class_col);
+		} else if (strcmp(key, "by") == 0) {
+			if (parse_by(v, &t.by, 1) < 0)
+				ERR(d, file, v, "'by' must be ip, account, owner or global");
+		} else if (strcmp(key, "window") == 0) {
+			want_secs(d, file, v, "window", &t.window);
+		} else if (strcmp(key, "count") == 0) {
+			if (want_count(d, file, v, "count", &t.count) == 0)
+				have_count++;
+		} else if (strcmp(key, "distinct") == 0) {
+			have_count++;
+			if (v->type != YDOC_MAP) {
+				ERR(d, file, v, "'distinct' must be a mapping {field: ip|account, "
+				    "count: N}");
+				continue;
+			}
+			for (j = 0; j < v->n; j++) {
+				const struct ydoc_node *dk = v->kids[2 * j], *dv = v->kids[2 * j + 1];
+
+				if (dk->type == YDOC_SCALAR && strcmp(dk->str, "field") == 0) {
+					if (parse_by(dv, &t.distinct, 0) < 0)
+						ERR(d, file, dv, "'distinct.field' must be ip or account");
+				} else if (dk->type == YDOC_SCALAR &&
+				    strcmp(dk->str, "count") == 0) {
+					want_count(d, file, dv, "distinct.count", &t.count);
+				} else {
+					ERR(d, file, dk, "unknown key 'distinct.%s' (expected field, "
+					    "count)", dk->type == YDOC_SCALAR ? dk->str : "?");
+				}
+			}
+			if (t.distinct == BY_GLOBAL)
+				ERR(d, file, v, "'distinct' needs a field: ip or account");
+			if (t.count == 0)
+				ERR(d, file, v, "'distinct' needs a count");
+		} else if (strcmp(key, "severity") == 0) {
+			for (j = 0; severities[j]; j++)
+				if (is_scalar(v) && strcmp(v->str, severities[j]) == 0)
+					break;
+			if (!severities[j])
+				ERR(d, file, v, "severity must be critical, error, warning, "
+				    "notice or info");
+			else
+				t.severity = xstrdup(v->str);
+		} else if (strcmp(key, "sinks") == 0) {
+			want_list(d, file, v, "sinks", &t.sinks, &t.nsinks, NULL, NULL);
+		} else if (strcmp(key, "repeat") == 0) {
+			want_secs(d, file, v, "repeat", &t.repeat);
+		} else if (strcmp(key, "resolve_after") == 0) {
+			if (want_secs(d, file, v, "resolve_after", &t.resolve_after) == 0)
+				have_resolve = 1;
+		} else if (strcmp(key, "group_wait") == 0) {
+			want_ms(d, file, v, "group_wait", &t.group_wait_ms);
+		} else if (strcmp(key, "first_wait") == 0) {
+			want_ms(d, file, v, "first_wait", &t.first_wait_ms);
+		} else if (strcmp(key, "remedy") == 0) {
+			if (!is_scalar(v))
+				ERR(d, file, v, "'remedy' must be a string");
+			else
+				t.remedy = xstrdup(v->str);
+		} else {
+			ERR(d, file, k, "unknown threshold key '%s' (expected id, classes, "
+			    "by, window, count, distinct, severity, sinks, repeat, "
+			    "resolve_after, group_wait, first_wait, remedy)", key);
+		}
+	}
+	if (t.id == NULL && d->n == n0)
+		ERR(d, file, m, "a threshold needs an 'id'");
+	if (t.nclasses == 0 && d->n == n0)
+		ERR(d, file, m, "threshold '%s' needs 'classes'", t.id ? t.id : "?");
+	if (t.window == 0 && d->n == n0)
+		ERR(d, file, m, "threshold '%s' needs a 'window'", t.id ? t.id : "?");
+	if (have_count > 1 || (have_count == 0 && d->n == n0))
+		ERR(d, file, m, "threshold '%s' needs exactly one of 'count' and "
+		    "'distinct'", t.id ? t.id : "?");
+	if (t.distinct != BY_GLOBAL && t.distinct == t.by)
+		ERR(d, file, m, "threshold '%s': counting distinct %s values per %s "
+		    "is always 1", t.id ? t.id : "?", alert_by_name(t.by),
+		    alert_by_name(t.by));
+	if (!have_resolve)
+		t.resolve_after = t.window;
+	if (t.severity == NULL)
+		t.severity = xstrdup("warning");
+	for (i = 0; i < ac->nth && t.id; i++)
+		if (strcmp(ac->th[i].id, t.id) == 0)
+			ERR(d, file, m, "duplicate threshold id '%s' (first at line %d)",
+			    t.id, ac->th[i].line);
+	if (d->n > n0) {
+		struct alertconf tmp;
+
+		memset(&tmp, 0, sizeof tmp);
+		tmp.th = xcalloc(1, sizeof t);
+		tmp.th[0] = t;
+		tmp.nth = 1;
+		alertconf_release(&tmp);
+		return;
+	}
+	ac->th = xreallocarray(ac->th, ac->nth + 1, sizeof *ac->th);
+	ac->th[ac->nth++] = t;
+}
+
+/* read_secret: the value of key, key_file or key_env in m; 1 found (*out),
+ * 0 absent, -1 error (in d) */
+static int read_secret(struct alertconf *ac, const char *file,
+    const struct ydoc_node *m, const char *key, char **out, struct diag *d)
+{
+	char name[64];
+	const struct ydoc_node *v;
+	int found = 0;
+
+	if ((v = ydoc_get(m, key)) != NULL) {
+		found++;
+		if (!is_scalar(v)) {
+			ERR(d, file, v, "'%s' must be a string", key);
+			return -1;
+		}
+		*out = xstrdup(v->str);
+		ac->inline_secrets = 1;
+	}
+	snprintf(name, sizeof name, "%s_file", key);
+	if ((v = ydoc_get(m, name)) != NULL) {
+		FILE *fp;
+		char buf[4096];
+		size_t n;
+
+		found++;
+		if (!is_scalar(v) || (fp = fopen(v->str, "re")) == NULL) {
+			ERR(d, file, v, "'%s': cannot read %s: %s", name,
+			    is_scalar(v) ? v->str : "?", strerror(errno));
+			return -1;
+		}
+		n = fread(buf, 1, sizeof buf - 1, fp);
+		fclose(fp);
+		buf[n] = '\0';
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+		    buf[n - 1] == ' '))
+			buf[--n] = '\0';
+		if (n == 0) {
+			ERR(d, file, v, "'%s': %s is empty", name, v->str);
+			return -1;
+		}
+		free(*out);
+		*out = xstrdup(buf);
+		OPENSSL_cleanse(buf, sizeof buf);
+	}
+	snprintf(name, sizeof name, "%s_env", key);
+	if ((v = ydoc_get(m, name)) != NULL) {
+		const char *e;
+
+		found++;
+		if (!is_scalar(v) || (e = getenv(v->str)) == NULL || *e == '\0') {
+			ERR(d, file, v, "'%s': the environment variable %s is not set",
+			    name, is_scalar(v) ? v->str : "?");
+			return -1;
+		}
+		free(*out);
+		*out = xstrdup(e);
+	}
+	if (found > 1) {
+		ERR(d, file, m, "give only one of '%s', '%s_file' and '%s_env'", key,
+		    key, key);
+		return -1;
+	}
+	return found;
+}
+
+/* webhook_key: Standard Webhooks secrets are "whsec_" + base64; anything
+ * else is used as raw bytes */
+static int webhook_key(struct sink_conf *s)
+{
+	size_t n, pad = 0;
+	const char *b;
+	int k;
+
+	if (strncmp(s->secret, "whsec_", 6) != 0) {
+		s->keylen = strlen(s->secret);
+		s->key = (unsigned char *)xstrdup(s->secret);
+		return 0;
+	}
+	b = s->secret + 6;
+	n = strlen(b);
+	if (n == 0 || n % 4 != 0)
+		return -1;
+	s->key = xmalloc(n);
+	if ((k = EVP_DecodeBlock(s->key, (const unsigned char *)b, (int)n)) < 0)
+		return -1;
+	if (b[n - 1] == '=')
+		pad++;
+	if (b[n - 2] == '=')
+		pad++;
+	s->keylen = (size_t)k - pad;
+	return 0;
+}
+
+static const char *const sink_keys[] = { "type", "url", "url_file", "url_env",
+	"routing_key", "routing_key_file", "routing_key_env", "secret",
+	"secret_file", "secret_env", "proxy", "timeout", "connect_timeout",
+	"retry_initial", "retry_max", "give_up_after", "min_interval", NULL };
+
+static void parse_sink(struct alertconf *ac, const char *file,
+    const struct ydoc_node *k, const struct ydoc_node *m, struct diag *d)
+{
+	struct sink_conf s;
+	const struct ydoc_node *v;
+	size_t i, j, n0 = d->n;
+	int r;
+
+	int had = ac->inline_secrets;
+
+	memset(&s, 0, sizeof s);
+	s.line = k->line;
+	s.col = k->col;
+	s.timeout_ms = 10000;
+	s.connect_timeout_ms = 5000;
+	s.retry_initial_ms = 1000;
+	s.retry_max_ms = 300000;
+	s.give_up_ms = 86400000;
+	if (!is_scalar(k) || strspn(k->str, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != k->len) {
+		ERR(d, file, k, "a sink name must be letters, digits, '_', '-' or '.'");
+		return;
+	}
+	if (m->type != YDOC_MAP) {
+		ERR(d, file, m, "sink '%s' must be a mapping (type, url...)", k->str);
+		return;
+	}
+	s.name = xstrdup(k->str);
+	for (i = 0; i < m->n; i++) {
+		const struct ydoc_node *kk = m->kids[2 * i];
+
+		for (j = 0; sink_keys[j]; j++)
+			if (kk->type == YDOC_SCALAR && strcmp(kk->str, sink_keys[j]) == 0)
+				break;
+		if (!sink_keys[j])
+			ERR(d, file, kk, "unknown key '%s' in sink '%s' (expected type, url, "
+			    "routing_key, secret (each also as _file or _env), proxy, "
+			    "timeout, connect_timeout, retry_initial, retry_max, "
+			    "give_up_after, min_interval)",
+			    kk->type == YDOC_SCALAR ? kk->str : "?", s.name);
+	}
+	v = ydoc_get(m, "type");
+	if (v == NULL || !is_scalar(v)) {
+		ERR(d, file, v ? v : m, "sink '%s' needs a type: slack, pagerduty, "
+		    "alertmanager or webhook", s.name);
+		goto done;
+	}
+	if (strcmp(v->str, "slack") == 0)
+		s.type = SINK_SLACK;
+	else if (strcmp(v->str, "pagerduty") == 0)
+		s.type = SINK_PAGERDUTY;
+	else if (strcmp(v->str, "alertmanager") == 0)
+		s.type = SINK_ALERTMANAGER;
+	else if (strcmp(v->str, "webhook") == 0)
+		s.type = SINK_WEBHOOK;
+	else {
+		ERR(d, file, v, "unknown sink type '%s' (expected slack, pagerduty, "
+		    "alertmanager, webhook)", v->str);
+		goto done;
+	}
+	if (s.type == SINK_SLACK)
+		s.min_interval_ms = 1000;
+	r = read_secret(ac, file, m, "url", &s.url, d);
+	if (r == 0 && s.type == SINK_PAGERDUTY)
+		s.url = xstrdup("https://events.pagerduty.com");
+	else if (r == 0)
+		ERR(d, file, m, "sink '%s' needs a url (or url_file, url_env)", s.name);
+	if (r > 0 && (s.type == SINK_ALERTMANAGER || s.type == SINK_PAGERDUTY))
+		ac->inline_secrets = had;   /* these urls hold no secret */
+	if (s.url && strncmp(s.url, "http://", 7) != 0 &&
+	    strncmp(s.url, "https://", 8) != 0)
+		ERR(d, file, ydoc_get(m, "url") ? ydoc_get(m, "url") : m,
+		    "sink '%s': the url must start with https:// or http://", s.name);
+	if (s.type == SINK_PAGERDUTY) {
+		if (read_secret(ac, file, m, "routing_key", &s.secret, d) == 0)
+			ERR(d, file, m, "sink '%s' needs a routing_key (or "
+			    "routing_key_file, routing_key_env)", s.name);
+	} else if (ydoc_get(m, "routing_key") || ydoc_get(m, "routing_key_file") ||
+	    ydoc_get(m, "routing_key_env")) {
+		ERR(d, file, m, "sink '%s': routing_key is for pagerduty sinks", s.name);
+	}
+	if (s.type == SINK_WEBHOOK) {
+		if (read_secret(ac, file, m, "secret", &s.secret, d) > 0 &&
+		    webhook_key(&s) < 0)
+			ERR(d, file, m, "sink '%s': a whsec_ secret must be base64", s.name);
+	} else if (ydoc_get(m, "secret") || ydoc_get(m, "secret_file") ||
+	    ydoc_get(m, "secret_env")) {
+		ERR(d, file, m, "sink '%s': secret is for webhook sinks", s.name);
+	}
+	if ((v = ydoc_get(m, "proxy")) != NULL) {
+		if (v->type != YDOC_SCALAR)
+			ERR(d, file, v, "'proxy' must be a URL like http://proxy:3128");
+		else
+			s.proxy = xstrdup(v->str);
+	}
+	if ((v = ydoc_get(m, "timeout")) != NULL)
+		want_ms(d, file, v, "timeout", &s.timeout_ms);
+	if ((v = ydoc_get(m, "connect_timeout")) != NULL)
+		want_ms(d, file, v, "connect_timeout", &s.connect_timeout_ms);
+	if ((v = ydoc_get(m, "retry_initial")) != NULL)
+		want_ms(d, file, v, "retry_initial", &s.retry_initial_ms);
+	if ((v = ydoc_get(m, "retry_max")) != NULL)
+		want_ms(d, file, v, "retry_max", &s.retry_max_ms);
+	if ((v = ydoc_get(m, "give_up_after")) != NULL)
+		want_ms(d, file, v, "give_up_after", &s.give_up_ms);
+	if ((v = ydoc_get(m, "min_interval")) != NULL)
+		want_ms(d, file, v, "min_interval", &s.min_interval_ms);
+	if (s.timeout_ms < 100 || s.connect_timeout_ms < 100)
+		ERR(d, file, m, "sink '%s': timeouts must be at least 100ms", s.name);
+	if (s.retry_initial_ms < 10 || s.retry_max_ms < s.retry_initial_ms)
+		ERR(d, file, m, "sink '%s': retry_initial must be at least 10ms and "
+		    "retry_max at least retry_initial", s.name);
+done:
+	if (alertconf_sink(ac, s.name))
+		ERR(d, file, k, "duplicate sink name '%s'", s.name);
+	ac->sinks = xreallocarray(ac->sinks, ac->nsinks + 1, sizeof *ac->sinks);
+	ac->sinks[ac->nsinks++] = s;
+	(void)n0;
+}
+
+static void parse_settings(struct alertconf *ac, const char *file,
+    const struct ydoc_node *m, struct diag *d)
+{
+	size_t i;
+	int64_t n;
+
+	if (m->type != YDOC_MAP) {
+		ERR(d, file, m, "'alerts' must be a mapping (host, top, max_groups)");
+		return;
+	}
+	for (i = 0; i < m->n; i++) {
+		const struct ydoc_node *k = m->kids[2 * i], *v = m->kids[2 * i + 1];
+		const char *key = k->type == YDOC_SCALAR ? k->str : "?";
+
+		if (strcmp(key, "host") == 0) {
+			if (!is_scalar(v))
+				ERR(d, file, v, "'alerts.host' must be a host name");
+			else {
+				free(ac->host);
+				ac->host = xstrdup(v->str);
+			}
+		} else if (strcmp(key, "top") == 0) {
+			if (want_count(d, file, v, "alerts.top", &n) == 0)
+				ac->top = (size_t)n;
+		} else if (strcmp(key, "max_groups") == 0) {
+			if (want_count(d, file, v, "alerts.max_groups", &n) == 0)
+				ac->max_groups = (size_t)n;
+		} else {
+			ERR(d, file, k, "unknown setting 'alerts.%s' (expected host, top, "
+			    "max_groups)", key);
+		}
+	}
+}
+
+int alertconf_load(struct alertconf *ac, const char *path, struct diag *d)
+{
+	struct ydoc_node *doc, *v;
+	char host[256];
+	size_t i, j, n0 = d->n;
+
+	memset(ac, 0, sizeof *ac);
+	ac->top = 10;
+	ac->max_groups = 10000;
+	if (gethostname(host, sizeof host) != 0)
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+	ac->host = xstrdup(host);
+	if (path == NULL)
+		return 0;
+	if ((doc = ydoc_load(path, d)) == NULL)
+		return -1;
+	ac->path = xstrdup(path);
+	if (doc->type != YDOC_MAP) {
+		ydoc_free(doc);
+		return 0;   /* config.c reports it */
+	}
+	if ((v = ydoc_get(doc, "alerts")) != NULL)
+		parse_settings(ac, path, v, d);
+	if ((v = ydoc_get(doc, "sinks")) != NULL) {
+		if (v->type == YDOC_MAP) {
+			for (i = 0; i < v->n; i++)
+				parse_sink(ac, path, v->kids[2 * i], v->kids[2 * i + 1], d);
+		} else if (!(v->type == YDOC_SCALAR && v->len == 0)) {
+			ERR(d, path, v, "'sinks' must be a mapping of sink names to "
+			    "settings");
+		}
+	}
+	if ((v = ydoc_get(doc, "thresholds")) != NULL) {
+		if (v->type == YDOC_SEQ) {
+			for (i = 0; i < v->n; i++)
+				parse_threshold(ac, path, v->kids[i], d);
+		} else if (!(v->type == YDOC_SCALAR && v->len == 0)) {
+			ERR(d, path, v, "'thresholds' must be a list");
+		}
+	}
+	/* every sink a threshold names must exist */
+	for (i = 0; i < ac->nth; i++)
+		for (j = 0; j < ac->th[i].nsinks; j++)
+			if (alertconf_sink(ac, ac->th[i].sinks[j]) == NULL)
+				diag_add(d, path, ac->th[i].line, ac->th[i].col,
+				    "threshold '%s' names an unknown sink '%s'",
+				    ac->th[i].id, ac->th[i].sinks[j]);
+	ydoc_free(doc);
+	return d->n > n0 ? -1 : 0;
+}
+
+int alertconf_check_classes(const struct alertconf *ac, const struct rules *r,
+    struct diag *d)
+{
+	size_t i, j, n0 = d->n;
+
+	for (i = 0; i < ac->nth; i++)
+		for (j = 0; j < ac->th[i].nclasses; j++)
+			if (rules_find(r, ac->th[i].classes[j]) < 0)
+				diag_add(d, ac->path, ac->th[i].class_line[j],
+				    ac->th[i].class_col[j], "threshold '%s': unknown class "
+				    "'%s'", ac->th[i].id, ac->th[i].classes[j]);
+	return d->n > n0 ? -1 : 0;
+}

@@ -1,0 +1,609 @@
+/* sender: outbox delivery with libcurl multi on the epoll loop (sender.h) */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include <sqlite3.h>
+
+#include "alertconf.h"
+#include "cmds.h"
+#include "log.h"
+#include "loop.h"
+#include "sender.h"
+#include "sink.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define RESP_MAX 512
+#define RETRY_AFTER_MAX (3600 * 1000)
+
+struct job {
+	int64_t id;
+	char *sink;
+	char *body;
+	size_t len;
+	int64_t created;         /* unix seconds */
+	int attempts;
+	int64_t next_at;         /* unix ms */
+	struct job *next;
+};
+
+struct queue {               /* one per sink name */
+	char *sink;
+	struct job *head, *tail;
+	struct job *inflight;    /* == head while a request runs */
+	CURL *easy;
+	struct sink_request rq;
+	char errbuf[CURL_ERROR_SIZE];
+	char resp[RESP_MAX + 1];
+	size_t resp_len;
+	char retry_after[64];
+	int64_t next_allowed;    /* unix ms: min_interval */
+	struct queue *next;
+};
+
+struct sender {
+	struct loop *loop;
+	struct store *store;
+	const struct alertconf *ac;
+	CURLM *multi;
+	int curl_tfd, retry_tfd;
+	struct queue *queues;
+	size_t pending;
+	int in_check;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t backoff_delay(int64_t initial, int64_t max, int attempt, double r)
+{
+	int64_t cap = initial, floor = initial < 100 ? initial : 100, d;
+	int i;
+
+	for (i = 0; i < attempt && cap < max; i++)
+		cap *= 2;
+	if (cap > max)
+		cap = max;
+	d = (int64_t)(r * (double)(cap + 1));
+	if (d > cap)
+		d = cap;
+	return d < floor ? floor : d;
+}
+
+int64_t retry_after_ms(const char *v, int64_t now)
+{
+	char *end;
+	long long s;
+	time_t t;
+
+	while (isspace((unsigned char)*v))
+		v++;
+	if (isdigit((unsigned char)*v)) {
+		s = strtoll(v, &end, 10);
+		while (isspace((unsigned char)*end))
+			end++;
+		if (*end)
+			return -1;
+		return s * 1000;
+	}
+	if ((t = curl_getdate(v, NULL)) < 0)
+		return -1;
+	return (int64_t)t * 1000 > now ? (int64_t)t * 1000 - now : 0;
+}
+
+static double rnd(void)
+{
+	uint32_t x;
+
+	if (getrandom(&x, sizeof x, 0) != sizeof x)
+		x = (uint32_t)rand();
+	return x / 4294967296.0;
+}
+
+static void job_free(struct job *j)
+{
+	free(j->sink);
+	free(j->body);
+	free(j);
+}
+
+static struct queue *queue_get(struct sender *sd, const char *sink)
+{
+	struct queue *q;
+
+	for (q = sd->queues; q; q = q->next)
+		if (strcmp(q->sink, sink) == 0)
+			return q;
+	q = xcalloc(1, sizeof *q);
+	q->sink = xstrdup(sink);
+	q->next = sd->queues;
+	sd->queues = q;
+	return q;
+}
+
+/* ---- outbox updates (autocommit: notifications are rare) ---- */
+
+static void record(struct sender *sd, const struct job *j, const char *status,
+    long http, const char *err)
+{
+	sqlite3 *db = store_db(sd->store);
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, "UPDATE outbox SET status = ?, attempts = ?, "
+	    "next_at = ?, http_status = ?, last_error = ?, done_at = CASE WHEN ? "
+	    "= 'pending' THEN NULL ELSE ? END WHERE id = ?", -1, &st, NULL)
+	    != SQLITE_OK) {
+		log_warnx("%s: %s", store_path(sd->store), sqlite3_errmsg(db));
+		return;
+	}
+	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, j->attempts);
+	sqlite3_bind_int64(st, 3, j->next_at);
+	sqlite3_bind_int64(st, 4, http);
+	sqlite3_bind_text(st, 5, err ? err : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
+	sqlite3_bind_int64(st, 8, j->id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		log_warnx("%s: recording notification %" PRId64 ": %s",
+		    store_path(sd->store), j->id, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+}
+
+/* ---- scheduling ---- */
+
+static void start(struct sender *sd, struct queue *q);
+
+static void schedule(struct sender *sd)
+{
+	struct queue *q;
+	int64_t now = now_ms(), wake = -1, at;
+
+	for (q = sd->queues; q; q = q->next) {
+		if (q->inflight || q->head == NULL)
+			continue;
+		at = q->head->next_at > q->next_allowed ? q->head->next_at :
+		    q->next_allowed;
+		if (at <= now) {
+			start(sd, q);
+			continue;
+		}
+		if (wake < 0 || at < wake)
+			wake = at;
+	}
+	loop_timer_arm(sd->retry_tfd, wake < 0 ? 0 : (wake - now > 0 ? wake - now : 1));
+}
+
+static void finish(struct sender *sd, struct queue *q)
+{
+	struct job *j = q->head;
+
+	q->head = j->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	sd->pending--;
+	job_free(j);
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct queue *q = arg;
+	size_t len = size * n, room = RESP_MAX - q->resp_len;
+
+	if (room > len)
+		room = len;
+	memcpy(q->resp + q->resp_len, p, room);
+	q->resp_len += room;
+	q->resp[q->resp_len] = '\0';
+	return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct queue *q = arg;
+	size_t len = size * n, k;
+
+	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
+		k = len - 12 < sizeof q->retry_after - 1 ? len - 12 :
+		    sizeof q->retry_after - 1;
+		memcpy(q->retry_after, p + 12, k);
+		q->retry_after[k] = '\0';
+		while (k > 0 && isspace((unsigned char)q->retry_after[k - 1]))
+			q->retry_after[--k] = '\0';
+	}
+	return len;
+}
+
+/* printable: keep a response or error text safe for logs and the table */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			*s = ' ';
+}
+
+/* easy_setup: the options every request gets (timeouts, TLS, proxy) */
+static CURL *easy_setup(const struct sink_conf *sc, struct sink_request *rq,
+    char *errbuf)
+{
+	CURL *e = curl_easy_init();
+	char ua[64];
+
+	if (e == NULL)
+		fatalx(71, "out of memory");
+	snprintf(ua, sizeof ua, "eximwatch/%s", eximwatch_version);
+	curl_easy_setopt(e, CURLOPT_URL, rq->url);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->body.s);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body.len);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, rq->headers);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, ua);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)sc->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)sc->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+#endif
+	/* a sink's proxy is used for everything ("" = none at all); without
+	 * one, libcurl's environment (https_proxy...) applies, except for the
+	 * loopback */
+	if (sc->proxy) {
+		curl_easy_setopt(e, CURLOPT_PROXY, sc->proxy);
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+	} else {
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
+	}
+	errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	return e;
+}
+
+static void start(struct sender *sd, struct queue *q)
+{
+	const struct sink_conf *sc = sd->ac ? alertconf_sink(sd->ac, q->sink) : NULL;
+	struct job *j = q->head;
+
+	if (sc == NULL) {
+		j->attempts++;
+		log_warnx("notification %" PRId64 ": sink '%s' is no longer configured; "
+		    "dropped", j->id, q->sink);
+		record(sd, j, "failed", 0, "the sink is no longer in the configuration");
+		finish(sd, q);
+		return;
+	}
+	sink_request(sc, j->id, j->body, j->len, time(NULL), &q->rq);
+	q->easy = easy_setup(sc, &q->rq, q->errbuf);
+	q->resp_len = 0;
+	q->resp[0] = '\0';
+	q->retry_after[0] = '\0';
+	curl_easy_setopt(q->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(q->easy, CURLOPT_WRITEDATA, q);
+	curl_easy_setopt(q->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(q->easy, CURLOPT_HEADERDATA, q);
+	curl_easy_setopt(q->easy, CURLOPT_PRIVATE, q);
+	q->inflight = j;
+	q->next_allowed = now_ms() + sc->min_interval_ms;
+	j->attempts++;
+	curl_multi_add_handle(sd->multi, q->easy);
+}
+
+long sender_send_once(const struct sink_conf *sc, int64_t id, const char *body,
+    size_t len, char *err, size_t errlen)
+{
+	struct sink_request rq;
+	struct queue q;
+	char errbuf[CURL_ERROR_SIZE];
+	CURLcode rc;
+	CURL *e;
+	long http = 0;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	memset(&q, 0, sizeof q);
+	sink_request(sc, id, body, len, time(NULL), &rq);
+	e = easy_setup(sc, &rq, errbuf);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &q);
+	rc = curl_easy_perform(e);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &http);
+	printable(q.resp);
+	if (rc != CURLE_OK)
+		snprintf(err, errlen, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	else
+		snprintf(err, errlen, "%s", q.resp);
+	printable(err);
+	curl_easy_cleanup(e);
+	sink_request_release(&rq);
+	return rc == CURLE_OK ? http : -1;
+}
+
+static void done(struct sender *sd, struct queue *q, CURLcode rc)
+{
+	const struct sink_conf *sc = sd->ac ? alertconf_sink(sd->ac, q->sink) : NULL;
+	struct job *j = q->inflight;
+	long http = 0;
+	char err[700];
+	int64_t delay, now = now_ms(), ra;
+
+	curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &http);
+	curl_multi_remove_handle(sd->multi, q->easy);
+	curl_easy_cleanup(q->easy);
+	q->easy = NULL;
+	sink_request_release(&q->rq);
+	q->inflight = NULL;
+	printable(q->resp);
+	if (rc == CURLE_OK && http >= 200 && http < 300) {
+		record(sd, j, "delivered", http, "");
+		log_debug("notification %" PRId64 " delivered to sink '%s' (HTTP %ld)",
+		    j->id, q->sink, http);
+		finish(sd, q);
+		return;
+	}
+	if (rc != CURLE_OK)
+		snprintf(err, sizeof err, "%s", q->errbuf[0] ? q->errbuf :
+		    curl_easy_strerror(rc));
+	else
+		snprintf(err, sizeof err, "HTTP %ld%s%.400s", http,
+		    q->resp_len ? ": " : "", q->resp);
+	printable(err);
+	if (rc == CURLE_OK && http >= 400 && http < 500 && http != 408 &&
+	    http != 429) {
+		log_warnx("notification %" PRId64 " to sink '%s' refused: %s; not "
+		    "retried", j->id, q->sink, err);
+		record(sd, j, "failed", http, err);
+		finish(sd, q);
+		return;
+	}
+	delay = backoff_delay(sc ? sc->retry_initial_ms : 1000,
+	    sc ? sc->retry_max_ms : 300000, j->attempts - 1, rnd());
+	if ((http == 429 || http == 503) && q->retry_after[0] &&
+	    (ra = retry_after_ms(q->retry_after, now)) >= 0)
+		delay = ra > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : ra;
+	if (sc && now + delay - j->created * 1000 > sc->give_up_ms) {
+		char why[800];
+
+		snprintf(why, sizeof why, "gave up after %d attempts: %s",
+		    j->attempts, err);
+		log_warnx("notification %" PRId64 " to sink '%s': %s", j->id, q->sink,
+		    why);
+		record(sd, j, "failed", http, why);
+		finish(sd, q);
+		return;
+	}
+	j->next_at = now + delay;
+	if (j->attempts == 1 || log_verbose())
+		log_warnx("notification %" PRId64 " to sink '%s' failed (%s); retrying "
+		    "in %" PRId64 " ms", j->id, q->sink, err, delay);
+	record(sd, j, "pending", http, err);
+}
+
+static void check(struct sender *sd)
+{
+	CURLMsg *m;
+	int left;
+	struct queue *q;
+
+	while ((m = curl_multi_info_read(sd->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
+		done(sd, q, m->data.result);
+	}
+	schedule(sd);
+}
+
+static void on_sock(void *arg, int fd, uint32_t events)
+{
+	struct sender *sd = arg;
+	int running, flags = 0;
+
+	if (events & EPOLLIN)
+		flags |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (events & (EPOLLERR | EPOLLHUP))
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(sd->multi, fd, flags, &running);
+	check(sd);
+}
+
+static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp,
+    void *socketp)
+{
+	struct sender *sd = userp;
+	uint32_t ev = 0;
+
+	(void)e;
+	if (what == CURL_POLL_REMOVE) {
+		loop_del(sd->loop, s);
+		curl_multi_assign(sd->multi, s, NULL);
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		ev |= EPOLLIN;
+	if (what & CURL_POLL_OUT)
+		ev |= EPOLLOUT;
+	if (socketp == NULL) {
+		if (loop_add(sd->loop, s, ev, on_sock, sd) < 0)
+			log_warn("watching a socket of the sender");
+		curl_multi_assign(sd->multi, s, sd);
+	} else {
+		loop_mod(sd->loop, s, ev);
+	}
+	return 0;
+}
+
+static int timer_cb(CURLM *m, long ms, void *userp)
+{
+	struct sender *sd = userp;
+
+	(void)m;
+	/* 0 means "now", but arming a timerfd with 0 disarms it */
+	loop_timer_arm(sd->curl_tfd, ms < 0 ? 0 : ms == 0 ? 1 : ms);
+	return 0;
+}
+
+static void on_curl_timer(void *arg, int fd, uint32_t events)
+{
+	struct sender *sd = arg;
+	int running;
+
+	(void)events;
+	loop_timer_ack(fd);
+	curl_multi_socket_action(sd->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check(sd);
+}
+
+static void on_retry_timer(void *arg, int fd, uint32_t events)
+{
+	struct sender *sd = arg;
+
+	(void)events;
+	loop_timer_ack(fd);
+	schedule(sd);
+}
+
+struct sender *sender_new(struct loop *l, struct store *s,
+    const struct alertconf *ac)
+{
+	struct sender *sd = xcalloc(1, sizeof *sd);
+
+	sd->loop = l;
+	sd->store = s;
+	sd->ac = ac;
+	sd->curl_tfd = sd->retry_tfd = -1;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (sd->multi = curl_multi_init()) == NULL)
+		goto fail;
+	sd->curl_tfd = loop_timer_new();
+	sd->retry_tfd = loop_timer_new();
+	if (sd->curl_tfd < 0 || sd->retry_tfd < 0 ||
+	    loop_add(l, sd->curl_tfd, EPOLLIN, on_curl_timer, sd) < 0 ||
+	    loop_add(l, sd->retry_tfd, EPOLLIN, on_retry_timer, sd) < 0)
+		goto fail;
+	curl_multi_setopt(sd->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(sd->multi, CURLMOPT_SOCKETDATA, sd);
+	curl_multi_setopt(sd->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(sd->multi, CURLMOPT_TIMERDATA, sd);
+	return sd;
+fail:
+	sender_free(sd);
+	return NULL;
+}
+
+void sender_free(struct sender *sd)
+{
+	struct queue *q, *qn;
+	struct job *j, *jn;
+
+	if (sd == NULL)
+		return;
+	for (q = sd->queues; q; q = qn) {
+		qn = q->next;
+		if (q->easy) {
+			curl_multi_remove_handle(sd->multi, q->easy);
+			curl_easy_cleanup(q->easy);
+			sink_request_release(&q->rq);
+		}
+		for (j = q->head; j; j = jn) {
+			jn = j->next;
+			job_free(j);
+		}
+		free(q->sink);
+		free(q);
+	}
+	if (sd->multi)
+		curl_multi_cleanup(sd->multi);
+	if (sd->curl_tfd >= 0) {
+		loop_del(sd->loop, sd->curl_tfd);
+		close(sd->curl_tfd);
+	}
+	if (sd->retry_tfd >= 0) {
+		loop_del(sd->loop, sd->retry_tfd);
+		close(sd->retry_tfd);
+	}
+	free(sd);
+}
+
+void sender_set_conf(struct sender *sd, const struct alertconf *ac)
+{
+	sd->ac = ac;
+	schedule(sd);
+}
+
+static void enqueue(struct sender *sd, int64_t id, const char *sink,
+    const char *body, size_t len, int64_t created, int attempts, int64_t next_at)
+{
+	struct queue *q = queue_get(sd, sink);
+	struct job *j = xcalloc(1, sizeof *j);
+
+	j->id = id;
+	j->sink = xstrdup(sink);
+	j->body = xmalloc(len + 1);
+	memcpy(j->body, body, len);
+	j->body[len] = '\0';
+	j->len = len;
+	j->created = created;
+	j->attempts = attempts;
+	j->next_at = next_at;
+	if (q->tail)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+	sd->pending++;
+}
+
+void sender_add(struct sender *sd, int64_t id, const char *sink,
+    const char *body, size_t len, int64_t created)
+{
+	enqueue(sd, id, sink, body, len, created, 0, 0);
+	schedule(sd);
+}
+
+int sender_load(struct sender *sd)
+{
+	sqlite3 *db = store_db(sd->store);
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT id, sink, body, created, attempts, "
+	    "next_at FROM outbox WHERE status = 'pending' ORDER BY id", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		enqueue(sd, sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+		    sqlite3_column_int64(st, 3), sqlite3_column_int(st, 4),
+		    sqlite3_column_int64(st, 5));
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (n)
+		log_info("%d notification(s) pending from before: resending", n);
+	schedule(sd);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+size_t sender_pending(const struct sender *sd)
+{
+	return sd->pending;
+}

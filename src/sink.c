@@ -1,0 +1,182 @@
+/* sink: notices → bodies and requests, common helpers (see sink.h) */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "duration.h"
+#include "json.h"
+#include "sink.h"
+#include "xmalloc.h"
+
+int sink_render(const struct sink_conf *s, const struct notice *n,
+    struct sbuf *out)
+{
+	switch (s->type) {
+	case SINK_SLACK: return sink_slack_render(s, n, out);
+	case SINK_PAGERDUTY: return sink_pagerduty_render(s, n, out);
+	case SINK_ALERTMANAGER: return sink_alertmanager_render(s, n, out);
+	default: return sink_webhook_render(s, n, out);
+	}
+}
+
+void sink_request(const struct sink_conf *s, int64_t id, const char *body,
+    size_t len, time_t now, struct sink_request *rq)
+{
+	char idbuf[32], h[64];
+	struct sbuf sig;
+	size_t n;
+
+	memset(rq, 0, sizeof *rq);
+	sbuf_init(&rq->body);
+	rq->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	rq->headers = curl_slist_append(rq->headers, "Expect:");
+	n = strlen(s->url);
+	while (n > 0 && s->url[n - 1] == '/')
+		n--;
+	switch (s->type) {
+	case SINK_PAGERDUTY:
+		/* the routing key is a secret: never stored, added here */
+		rq->url = xasprintf("%.*s/v2/enqueue", (int)n, s->url);
+		sbuf_adds(&rq->body, "{\"routing_key\":");
+		json_cstr(&rq->body, s->secret);
+		sbuf_addc(&rq->body, ',');
+		sbuf_add(&rq->body, body, len);
+		break;
+	case SINK_ALERTMANAGER:
+		rq->url = xasprintf("%.*s/api/v2/alerts", (int)n, s->url);
+		sbuf_add(&rq->body, body, len);
+		break;
+	default:
+		rq->url = xstrdup(s->url);
+		sbuf_add(&rq->body, body, len);
+		break;
+	}
+	if (s->type == SINK_WEBHOOK) {
+		snprintf(idbuf, sizeof idbuf, "msg_%" PRId64, id);
+		snprintf(h, sizeof h, "webhook-id: %s", idbuf);
+		rq->headers = curl_slist_append(rq->headers, h);
+		snprintf(h, sizeof h, "webhook-timestamp: %lld", (long long)now);
+		rq->headers = curl_slist_append(rq->headers, h);
+		if (s->key) {
+			sbuf_init(&sig);
+			sbuf_adds(&sig, "webhook-signature: ");
+			webhook_sign(s->key, s->keylen, idbuf, now, rq->body.s,
+			    rq->body.len, &sig);
+			rq->headers = curl_slist_append(rq->headers, sig.s);
+			sbuf_release(&sig);
+		}
+	}
+}
+
+void sink_request_release(struct sink_request *rq)
+{
+	free(rq->url);
+	curl_slist_free_all(rq->headers);
+	if (rq->body.s)
+		memset(rq->body.s, 0, rq->body.len);
+	sbuf_release(&rq->body);
+	memset(rq, 0, sizeof *rq);
+}
+
+void webhook_sign(const unsigned char *key, size_t keylen, const char *id,
+    int64_t ts, const char *body, size_t len, struct sbuf *out)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+	struct sbuf msg;
+
+	sbuf_init(&msg);
+	sbuf_addf(&msg, "%s.%" PRId64 ".", id, ts);
+	sbuf_add(&msg, body, len);
+	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg.s, msg.len,
+	    mac, &maclen);
+	EVP_EncodeBlock((unsigned char *)b64, mac, (int)maclen);
+	sbuf_adds(out, "v1,");
+	sbuf_adds(out, b64);
+	sbuf_release(&msg);
+}
+
+static size_t utf8_back(const char *s, size_t n)
+{
+	/* do not end inside a multi-byte sequence */
+	size_t k = n;
+
+	while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+		k--;
+	return k;
+}
+
+void text_cut(struct sbuf *b, const char *s, size_t len, size_t max)
+{
+	size_t k;
+
+	if (len <= max) {
+		sbuf_add(b, s, len);
+		return;
+	}
+	k = utf8_back(s, max > 3 ? max - 3 : 0);
+	sbuf_add(b, s, k);
+	sbuf_adds(b, "\xe2\x80\xa6");
+}
+
+void mrkdwn_escape(struct sbuf *b, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '&': sbuf_adds(b, "&amp;"); break;
+		case '<': sbuf_adds(b, "&lt;"); break;
+		case '>': sbuf_adds(b, "&gt;"); break;
+		default: sbuf_addc(b, s[i]); break;
+		}
+	}
+}
+
+void iso_time(int64_t t, char *buf, size_t len)
+{
+	time_iso((time_t)t, buf, len);
+}
+
+void notice_rule(const struct notice *n, struct sbuf *out)
+{
+	const struct threshold_conf *tc = n->tc;
+	char w[32];
+
+	duration_format(tc->window, w, sizeof w);
+	if (tc->distinct != BY_GLOBAL)
+		sbuf_addf(out, ">= %" PRId64 " distinct %s", tc->count,
+		    tc->distinct == BY_IP ? "IPs" : "accounts");
+	else
+		sbuf_addf(out, ">= %" PRId64 " events", tc->count);
+	sbuf_addf(out, " of %s", n->classes);
+	if (tc->by != BY_GLOBAL)
+		sbuf_addf(out, " per %s", alert_by_name(tc->by));
+	sbuf_addf(out, " in %s", w);
+}
+
+void notice_title(const struct notice *n, struct sbuf *out)
+{
+	const char *by = alert_by_name(n->tc->by);
+
+	if (n->test) {
+		sbuf_addf(out, "TEST %s on %s: a test notification from eximwatch",
+		    n->tc->id, n->host);
+		return;
+	}
+	sbuf_addf(out, "%s %s on %s", n->nfiring ? "FIRING" : "RESOLVED",
+	    n->tc->id, n->host);
+	if (n->tc->by == BY_GLOBAL)
+		return;
+	if (n->nfiring)
+		sbuf_addf(out, ": %zu %s%s", n->nfiring, by,
+		    n->nresolved ? "" : "");
+	if (n->nresolved)
+		sbuf_addf(out, "%s%zu %s resolved", n->nfiring ? ", " : ": ",
+		    n->nresolved, by);
+}

@@ -1,0 +1,84 @@
+/* sink: what the alert engine sends — one notification ("notice") about one
+ * threshold, rendered per sink type into the body stored in the outbox, and
+ * turned into an HTTP request when it is sent.
+ *
+ * Bodies are rendered once, when the notification is written to the outbox
+ * (so retries and restarts send the same bytes); secrets are not part of the
+ * stored body: the URL, a PagerDuty routing key and a webhook signature are
+ * added by sink_request() at send time, from the running configuration.
+ * Every piece of log text is treated as hostile: escaped for JSON (json.h)
+ * and, for Slack, for mrkdwn; and shortened. */
+#ifndef EW_SINK_H
+#define EW_SINK_H
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "alertconf.h"
+#include "sbuf.h"
+
+struct curl_slist;
+
+/* one group in a notice */
+struct notice_item {
+	const char *grp;          /* "" for a global threshold */
+	int64_t value, peak;
+	int64_t alert_id;
+	int64_t started_at, resolved_at;
+	const char *sample;       /* a log line body of this group (hostile), or "" */
+	int resolved;
+};
+
+struct notice {
+	const struct threshold_conf *tc;
+	const char *host;
+	const char *classes;      /* "auth_failed, relay_denied" */
+	const char *remedy;       /* may be NULL */
+	int64_t now;
+	struct notice_item *items;  /* firing first, by value, then resolved */
+	size_t nfiring, nresolved;
+	size_t top;               /* groups listed in full */
+	int still_firing;         /* groups of the threshold firing after this */
+	int test;                 /* `eximwatch alerts test` */
+};
+
+/* sink_render: the body to store for sink s; 0, or -1 when this sink has
+ * nothing to say about n (a PagerDuty resolve while other groups fire) */
+int sink_render(const struct sink_conf *s, const struct notice *n,
+    struct sbuf *out);
+
+struct sink_request {
+	char *url;                    /* owned */
+	struct curl_slist *headers;   /* owned */
+	struct sbuf body;
+};
+
+/* sink_request: the request for outbox row id with stored body */
+void sink_request(const struct sink_conf *s, int64_t id, const char *body,
+    size_t len, time_t now, struct sink_request *rq);
+void sink_request_release(struct sink_request *rq);
+
+/* per type (sink_*.c) */
+int sink_slack_render(const struct sink_conf *s, const struct notice *n,
+    struct sbuf *out);
+int sink_pagerduty_render(const struct sink_conf *s, const struct notice *n,
+    struct sbuf *out);
+int sink_alertmanager_render(const struct sink_conf *s, const struct notice *n,
+    struct sbuf *out);
+int sink_webhook_render(const struct sink_conf *s, const struct notice *n,
+    struct sbuf *out);
+
+/* helpers */
+/* text_cut: at most max bytes of s, cut at a UTF-8 boundary, "…" if cut */
+void text_cut(struct sbuf *b, const char *s, size_t len, size_t max);
+/* mrkdwn_escape: &, <, > as Slack entities (log text into mrkdwn) */
+void mrkdwn_escape(struct sbuf *b, const char *s, size_t len);
+/* webhook_sign: "v1,<base64 HMAC-SHA256 of id.ts.body>" into out */
+void webhook_sign(const unsigned char *key, size_t keylen, const char *id,
+    int64_t ts, const char *body, size_t len, struct sbuf *out);
+/* notice_title: "FIRING brute_force_ip on mail1: 3 ip" (plain, unescaped) */
+void notice_title(const struct notice *n, struct sbuf *out);
+/* notice_rule: "≥ 20 auth_failed per ip in 10m" (plain) */
+void notice_rule(const struct notice *n, struct sbuf *out);
+void iso_time(int64_t t, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,94 @@
+/* sink_webhook: a generic JSON webhook, signed per Standard Webhooks
+ * (webhook-id / webhook-timestamp / webhook-signature, added at send time by
+ * sink_request).  Body:
+ *   {"type": "alert.firing"|"alert.resolved"|"alert.test", "timestamp": ISO,
+ *    "data": {host, threshold, severity, classes, by, window, count,
+ *             distinct, firing_total, resolved_total, firing: [...],
+ *             resolved: [...], remedy}}  (at most 1000 groups per list) */
+#include <string.h>
+
+#include "json.h"
+#include "sink.h"
+
+/* groups listed per list; the totals say how many there are */
+#define WEBHOOK_MAX_GROUPS 1000
+
+static void items(struct sbuf *b, const struct notice *n, size_t from,
+    size_t count)
+{
+	size_t i;
+	char ts[32];
+
+	sbuf_addc(b, '[');
+	for (i = 0; i < count && i < WEBHOOK_MAX_GROUPS; i++) {
+		const struct notice_item *it = &n->items[from + i];
+
+		if (i)
+			sbuf_addc(b, ',');
+		sbuf_adds(b, "{\"group\":");
+		json_cstr(b, it->grp);
+		sbuf_adds(b, ",\"value\":");
+		json_int(b, it->value);
+		sbuf_adds(b, ",\"peak\":");
+		json_int(b, it->peak);
+		sbuf_adds(b, ",\"alert_id\":");
+		json_int(b, it->alert_id);
+		iso_time(it->started_at, ts, sizeof ts);
+		sbuf_adds(b, ",\"started_at\":");
+		json_cstr(b, ts);
+		if (it->resolved) {
+			iso_time(it->resolved_at, ts, sizeof ts);
+			sbuf_adds(b, ",\"resolved_at\":");
+			json_cstr(b, ts);
+		}
+		sbuf_adds(b, ",\"sample\":");
+		json_cstr(b, it->sample ? it->sample : "");
+		sbuf_addc(b, '}');
+	}
+	sbuf_addc(b, ']');
+}
+
+int sink_webhook_render(const struct sink_conf *s, const struct notice *n,
+    struct sbuf *b)
+{
+	char ts[32];
+
+	(void)s;
+	iso_time(n->now, ts, sizeof ts);
+	sbuf_adds(b, "{\"type\":");
+	json_cstr(b, n->test ? "alert.test" : n->nfiring ? "alert.firing" :
+	    "alert.resolved");
+	sbuf_adds(b, ",\"timestamp\":");
+	json_cstr(b, ts);
+	sbuf_adds(b, ",\"data\":{\"host\":");
+	json_cstr(b, n->host);
+	sbuf_adds(b, ",\"threshold\":");
+	json_cstr(b, n->tc->id);
+	sbuf_adds(b, ",\"severity\":");
+	json_cstr(b, n->tc->severity);
+	sbuf_adds(b, ",\"classes\":");
+	json_cstr(b, n->classes);
+	sbuf_adds(b, ",\"by\":");
+	json_cstr(b, alert_by_name(n->tc->by));
+	sbuf_adds(b, ",\"window_seconds\":");
+	json_int(b, n->tc->window);
+	sbuf_adds(b, ",\"count\":");
+	json_int(b, n->tc->count);
+	sbuf_adds(b, ",\"distinct\":");
+	if (n->tc->distinct != BY_GLOBAL)
+		json_cstr(b, alert_by_name(n->tc->distinct));
+	else
+		sbuf_adds(b, "null");
+	sbuf_adds(b, ",\"firing_total\":");
+	json_int(b, (int64_t)n->nfiring);
+	sbuf_adds(b, ",\"resolved_total\":");
+	json_int(b, (int64_t)n->nresolved);
+	sbuf_adds(b, ",\"firing\":");
+	items(b, n, 0, n->nfiring);
+	sbuf_adds(b, ",\"resolved\":");
+	items(b, n, n->nfiring, n->nresolved);
+	sbuf_adds(b, ",\"remedy\":");
+	json_cstr(b, n->remedy);
+	sbuf_adds(b, "}}");
+	return 0;
+}
