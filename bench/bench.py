@@ -304,12 +304,23 @@ def table(headers, rows, align):
     return "\n".join([line(headers), sep] + [line(r) for r in rows])
 
 
+def binary_label(binary, env):
+    """"PATH (version, sha1 ...)"; PATH is $EXIMWATCH_BENCH_SOURCE when
+    run.sh benchmarks a private copy of it (so a rebuild during the run
+    cannot mix two binaries)"""
+    shown = os.environ.get("EXIMWATCH_BENCH_SOURCE") or binary
+    shown = os.path.abspath(shown)
+    if shown.startswith(ROOT + os.sep):
+        shown = os.path.relpath(shown, ROOT)
+    with open(binary, "rb") as f:
+        dig = hashlib.sha1(f.read()).hexdigest()[:12]
+    return "%s (%s, sha1 %s)" % (shown, binary_version(binary, env), dig)
+
+
 def report(results, binary, env, a):
     now = datetime.datetime.now(datetime.timezone.utc)
     print("eximwatch benchmark, %s" % now.strftime("%Y-%m-%d %H:%M UTC"))
-    print("binary: %s (%s)" % (os.path.relpath(binary, ROOT)
-                               if binary.startswith(ROOT + os.sep) else binary,
-                               binary_version(binary, env)))
+    print("binary: %s" % binary_label(binary, env))
     print("host:   %s, %d CPU, %s %s, Python %s" % (
         cpu_model(), os.cpu_count() or 0, platform.system(),
         platform.release(), platform.python_version()))

@@ -1,13 +1,18 @@
 #!/bin/sh
-# eximwatch benchmark: throughput of `eximwatch scan` against wc -l and grep.
+# eximwatch benchmarks: throughput of `eximwatch scan` against wc -l and grep
+# (bench.py), then the daemon `eximwatch run` (daemon.py: append-to-committed
+# latency, catch-up throughput, idle wake-ups, peak RSS).
 #
-#   bench/run.sh [EXIMWATCH_BINARY] [bench.py options]
+#   bench/run.sh [EXIMWATCH_BINARY] [--scan-only | --daemon-only] [options]
 #
 # The binary is, in order: the first argument, $EXIMWATCH, ./eximwatch at the
 # repository root.  Test logs are generated once by bench/genlog.py into
-# bench/data/ (gitignored; ~330 MB + ~55 MB) and reused.  Prints a table for
-# the README; always exits 0 whatever the figures (PASS/MISS are printed),
-# non-zero only if the benchmark cannot run.
+# bench/data/ (gitignored; ~330 MB + ~55 MB) and reused.  Options go to both
+# scripts (--runs N, --tmpdir DIR, --data DIR, --lines N, --seed S,
+# --rej-lines N); the daemon's own options (--rate, --seconds, --poll-ms,
+# --flush) only with --daemon-only.  Prints tables for the README; always
+# exits 0 whatever the figures (PASS/MISS are printed), non-zero only if a
+# benchmark cannot run.
 set -eu
 
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
@@ -20,6 +25,21 @@ else
 	bin=${EXIMWATCH:-$root/eximwatch}
 fi
 
+scan=1
+daemon=1
+for arg do
+	shift
+	case $arg in
+	--daemon-only) scan=0 ;;
+	--scan-only) daemon=0 ;;
+	*) set -- "$@" "$arg" ;;
+	esac
+done
+if [ "$scan" = 0 ] && [ "$daemon" = 0 ]; then
+	echo "bench: --scan-only and --daemon-only exclude each other" >&2
+	exit 64
+fi
+
 command -v python3 >/dev/null 2>&1 || {
 	echo "bench: python3 is required" >&2
 	exit 2
@@ -30,4 +50,22 @@ if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then
 	exit 2
 fi
 
-exec python3 "$here/bench.py" --eximwatch "$bin" "$@"
+# Benchmark a private copy: a rebuild of $bin during the run (make in
+# another shell) would otherwise mix two binaries in one table.
+snap=$(mktemp -d "${TMPDIR:-/tmp}/eximwatch-bench-bin.XXXXXX")
+trap 'rm -rf "$snap"' EXIT
+trap 'exit 130' INT TERM
+cp "$bin" "$snap/eximwatch"
+EXIMWATCH_BENCH_SOURCE=$bin
+export EXIMWATCH_BENCH_SOURCE
+
+if [ "$scan" = 1 ]; then
+	python3 "$here/bench.py" --eximwatch "$snap/eximwatch" "$@"
+fi
+if [ "$daemon" = 1 ]; then
+	if [ "$scan" = 1 ]; then
+		echo
+	fi
+	python3 "$here/daemon.py" --eximwatch "$snap/eximwatch" "$@"
+fi
+exit 0

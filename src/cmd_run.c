@@ -38,7 +38,10 @@
 #include "tail.h"
 #include "xmalloc.h"
 
-#define FLUSH_ROWS 65536        /* flush early when this many keys are buffered */
+/* flush early, mid catch-up, when this many keys or bytes are buffered
+ * (bounds the daemon's memory; the same limits as scan) */
+#define FLUSH_ROWS 16384
+#define FLUSH_BYTES (4u << 20)
 #define PRUNE_EVERY 3600        /* seconds between retention prunes */
 
 struct daemon {
@@ -173,7 +176,8 @@ static void on_chunk(void *arg)
 {
 	struct daemon *dm = arg;
 
-	if (counter_size(dm->counter) >= FLUSH_ROWS)
+	if (counter_size(dm->counter) >= FLUSH_ROWS ||
+	    counter_bytes(dm->counter) >= FLUSH_BYTES)
 		flush(dm);
 	else if (dm->pending)
 		arm_flush(dm);
