@@ -85,6 +85,16 @@ demo: deps
 bench: eximwatch
 	@bench/run.sh ./eximwatch
 
+# install: the binary, the shipped rules and schema, the man pages, the
+# systemd unit and sysusers.d file, the example configuration (always, as
+# eximwatch.yaml.example) and the default one (packaging/eximwatch.yaml:
+# every key commented out, so a fresh install starts on the defaults; only
+# when there is none: an existing eximwatch.yaml is never touched).
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+EWDATA      := $(DESTDIR)$(DATADIR)/eximwatch
+EWCONF      := $(DESTDIR)$(SYSCONFDIR)/eximwatch
+
 # libFuzzer targets (clang), in their own object directory
 FUZZ_CC    ?= clang
 FUZZ_DIR   := $(BUILD)/fuzz
@@ -108,11 +118,35 @@ fuzz: $(FUZZ_BINS)
 	@tests/fuzz/run.sh
 
 install: eximwatch
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/eximwatch/rules \
-	    $(DESTDIR)$(DATADIR)/eximwatch/schema $(DESTDIR)$(SYSCONFDIR)/eximwatch
+	install -d $(DESTDIR)$(SBINDIR) $(EWDATA)/rules $(EWDATA)/schema \
+	    $(EWDATA)/cpanel $(EWCONF) $(EWCONF)/rules.d \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 eximwatch $(DESTDIR)$(SBINDIR)/eximwatch
-	install -m 0644 $(RULES) $(DESTDIR)$(DATADIR)/eximwatch/rules/
-	install -m 0644 $(SCHEMA) $(DESTDIR)$(DATADIR)/eximwatch/schema/
+	install -m 0644 $(RULES) $(EWDATA)/rules/
+	install -m 0644 $(SCHEMA) $(EWDATA)/schema/
+	install -m 0755 packaging/log-groups.sh $(EWDATA)/log-groups
+	install -m 0644 packaging/cpanel/eximwatch.chkserv $(EWDATA)/cpanel/chkserv.d-eximwatch
+	install -m 0644 docs/eximwatch.8 $(DESTDIR)$(MANDIR)/man8/eximwatch.8
+	install -m 0644 docs/eximwatch.yaml.5 $(DESTDIR)$(MANDIR)/man5/eximwatch.yaml.5
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/eximwatch.service > $(BUILD)/eximwatch.service
+	install -m 0644 $(BUILD)/eximwatch.service $(DESTDIR)$(UNITDIR)/eximwatch.service
+	install -m 0644 packaging/eximwatch.sysusers $(DESTDIR)$(SYSUSERSDIR)/eximwatch.conf
+	install -m 0644 packaging/eximwatch.yaml.example $(EWCONF)/eximwatch.yaml.example
+	@if [ -e $(EWCONF)/eximwatch.yaml ]; then \
+	    echo "keeping the existing $(EWCONF)/eximwatch.yaml"; \
+	else \
+	    echo "install -m 0644 packaging/eximwatch.yaml $(EWCONF)/eximwatch.yaml"; \
+	    install -m 0644 packaging/eximwatch.yaml $(EWCONF)/eximwatch.yaml; \
+	fi
+
+# uninstall: what install put in place, except the configuration and the
+# database (/var/lib/eximwatch)
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/eximwatch $(DESTDIR)$(UNITDIR)/eximwatch.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/eximwatch.conf $(DESTDIR)$(MANDIR)/man8/eximwatch.8 \
+	    $(DESTDIR)$(MANDIR)/man5/eximwatch.yaml.5
+	rm -rf $(EWDATA)
 
 clean:
 	rm -rf $(BUILD) eximwatch
@@ -120,5 +154,5 @@ clean:
 # keep the fuzz objects between runs
 .SECONDARY: $(FUZZ_OBJS)
 
-.PHONY: all deps unit test check asan demo bench fuzz install clean
+.PHONY: all deps unit test check asan demo bench install uninstall clean
 -include $(OBJS:.o=.d)

@@ -10,6 +10,7 @@
 #include "cmds.h"
 #include "config.h"
 #include "diag.h"
+#include "metrics.h"
 #include "paths.h"
 #include "rules.h"
 
@@ -25,6 +26,7 @@ int cmd_check_config(int argc, char **argv)
 	struct rules_source src;
 	struct rules *r = NULL;
 	struct alertconf ac;
+	struct metrics_conf mc;
 	struct diag d;
 	int c, explicit = 0, rc = 0;
 
@@ -42,10 +44,13 @@ int cmd_check_config(int argc, char **argv)
 	}
 	diag_init(&d);
 	memset(&ac, 0, sizeof ac);
+	memset(&mc, 0, sizeof mc);
 	if (config_load(&cfg, path, !explicit, &d) < 0) {
 		rc = EX_CONFIG;
 	} else {
 		if (alertconf_load(&ac, cfg.path, &d) < 0)
+			rc = EX_CONFIG;
+		if (metrics_conf_load(&mc, cfg.path, &d) < 0)
 			rc = EX_CONFIG;
 		memset(&src, 0, sizeof src);
 		src.dirs = (const char *const *)cfg.rule_dirs;
@@ -68,6 +73,7 @@ int cmd_check_config(int argc, char **argv)
 		    cfg.db);
 	}
 	alertconf_release(&ac);
+	metrics_conf_release(&mc);
 	rules_free(r);
 	config_release(&cfg);
 	diag_release(&d);

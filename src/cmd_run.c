@@ -29,6 +29,7 @@
 #include "diag.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "owners.h"
 #include "paths.h"
 #include "pipeline.h"
@@ -66,6 +67,10 @@ struct daemon {
 	struct alert_engine *alerts;
 	struct sender *sender;
 	int alert_tfd;
+	struct metrics *metrics;    /* NULL: no metrics.textfile_dir */
+	struct metrics_conf mc;
+	int metrics_failed;         /* the last write failed (logged once) */
+	time_t last_commit;
 };
 
 static void flush(struct daemon *dm);
@@ -199,6 +204,37 @@ static void save_meta(struct daemon *dm)
 	store_meta_set(dm->store, "daemon.waiting", st.waiting ? "1" : "0");
 }
 
+/* write_metrics: the Prometheus textfile, after a commit (and at start) */
+static void write_metrics(struct daemon *dm)
+{
+	const struct pipeline_stats *st = pipeline_stats(dm->pipe);
+	struct metrics_snapshot snap;
+	struct tail_status ts;
+
+	if (dm->metrics == NULL)
+		return;
+	if (metrics_load_alerts(dm->metrics, dm->store) < 0 && !dm->metrics_failed)
+		log_warnx("metrics: reading the alert tables: %s",
+		    store_errmsg(dm->store));
+	metrics_snapshot(dm->metrics, &snap);
+	tail_status(dm->tail, &ts);
+	snap.lines_read = st->lines;
+	snap.suspicious_unmatched = st->suspicious;
+	snap.oversized = st->oversized;
+	snap.bytes_behind = ts.size > ts.offset ? ts.size - ts.offset : 0;
+	snap.last_commit = dm->last_commit;
+	if (metrics_write(dm->mc.textfile_dir, &snap) < 0) {
+		if (!dm->metrics_failed)
+			log_warn("%s/%s: cannot write the metrics (retrying after "
+			    "each commit)", dm->mc.textfile_dir, METRICS_FILE);
+		dm->metrics_failed = 1;
+	} else if (dm->metrics_failed) {
+		log_info("%s/%s: metrics written again", dm->mc.textfile_dir,
+		    METRICS_FILE);
+		dm->metrics_failed = 0;
+	}
+}
+
 static void flush(struct daemon *dm)
 {
 	const struct pipeline_stats *st = pipeline_stats(dm->pipe);
@@ -264,6 +300,12 @@ out:
 		dm->failed = 0;
 		dm->last = *st;
 		dm->pending = 0;
+		dm->last_commit = time(NULL);
+		if (dm->metrics) {
+			metrics_add_batch(dm->metrics, dm->counter,
+			    rules_class_names(dm->rules), rules_nclasses(dm->rules));
+			write_metrics(dm);
+		}
 		counter_clear(dm->counter);
 	}
 	free(ids);
@@ -375,6 +417,9 @@ static void reload(struct daemon *dm)
 	alert_reconfigure(dm->alerts, &dm->ac, dm->owners);
 	sender_set_conf(dm->sender, &dm->ac);
 	pipeline_set_rules(dm->pipe, nr);
+	if (dm->metrics)
+		metrics_set_classes(dm->metrics, rules_class_names(nr),
+		    rules_nclasses(nr));
 	rules_free(dm->rules);
 	dm->rules = nr;
 	if (strcmp(nc.log, dm->cfg.log) != 0 || strcmp(nc.db, dm->cfg.db) != 0)
@@ -484,6 +529,16 @@ int cmd_run(int argc, char **argv)
 		dm.exit_code = EX_CONFIG;
 		goto out;
 	}
+	if (metrics_conf_load(&dm.mc, dm.cfg.path, &d) < 0) {
+		diag_print(&d, stderr);
+		dm.exit_code = EX_CONFIG;
+		goto out;
+	}
+	if (dm.mc.textfile_dir) {
+		dm.metrics = metrics_new();
+		metrics_set_classes(dm.metrics, rules_class_names(dm.rules),
+		    rules_nclasses(dm.rules));
+	}
 	if (!rules_jit(dm.rules))
 		log_warnx("PCRE2 JIT is not available here: matching will be slower");
 	if ((dm.store = store_open(dm.cfg.db, STORE_CREATE, &d)) == NULL) {
@@ -558,6 +613,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	flush(&dm);    /* what tail_start caught up with */
+	write_metrics(&dm);
 	printf("ready\n");
 	fflush(stdout);
 	log_info("following %s, database %s", dm.cfg.log, dm.cfg.db);
@@ -576,6 +632,8 @@ out:
 	owners_free(dm.owners);
 	tail_free(dm.tail);
 	pipeline_free(dm.pipe);
+	metrics_free(dm.metrics);
+	metrics_conf_release(&dm.mc);
 	counter_free(dm.counter);
 	store_close(dm.store);
 	rules_free(dm.rules);
