@@ -3,7 +3,8 @@
  * A file already scanned (same fingerprint of its first bytes) continues
  * from its stored offset, so scanning twice never counts twice and a grown
  * file only adds its new lines.  Counts and the file's offset are written in
- * the same transaction, every FLUSH_ROWS distinct keys or FLUSH_BYTES. */
+ * the same transaction, every FLUSH_ROWS distinct keys or FLUSH_BYTES, by the
+ * writer thread while the next batch is being counted. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -27,16 +28,21 @@
 #include "pipeline.h"
 #include "rules.h"
 #include "store.h"
+#include "writer.h"
 #include "xmalloc.h"
 
-#define FLUSH_ROWS 65536
-#define FLUSH_BYTES (64u << 20)
+/* Batch size: a smaller counter is a smaller random-access working set for
+ * counting, a larger one costs the writer fewer commits; two batches (one
+ * counting, one committing) of this size keep the peak RSS well under 32 MB */
+#define FLUSH_ROWS 16384
+#define FLUSH_BYTES (4u << 20)
 #define MAX_LINE (64u << 10)
 
 struct scan {
 	struct store *store;
 	const struct rules *rules;
-	struct counter *counter;
+	struct counter *counter;   /* the batch being filled */
+	struct writer *writer;
 	struct pipeline *pipe;
 	int quiet, progress;
 	int data_errors;
@@ -79,38 +85,24 @@ static void show_progress(struct input *in, uint64_t lines, double t0, int last)
 	fflush(stderr);
 }
 
-/* flush: counts + file position + stats in one transaction */
-static int flush(struct scan *sc, struct store_file *f,
+/* flush: hand the batch, the file position and the stats to the writer,
+ * which commits them in one transaction; -1 if an earlier commit failed
+ * (the writer logged it) */
+static int flush(struct scan *sc, const struct store_file *f,
     struct pipeline_stats *last)
 {
 	const struct pipeline_stats *st = pipeline_stats(sc->pipe);
-	int rc = -1;
+	struct writer_stats d;
 
-	if (store_begin(sc->store) < 0)
+	d.lines = (int64_t)(st->lines - last->lines);
+	d.events = (int64_t)(st->matched - last->matched);
+	d.suspicious_unmatched = (int64_t)(st->suspicious - last->suspicious);
+	d.oversized = (int64_t)(st->oversized - last->oversized);
+	if (writer_submit(sc->writer, &sc->counter, f, f ? 1 : 0, &d) < 0)
 		return -1;
-	if (store_add_counts(sc->store, sc->counter, rules_class_names(sc->rules),
-	    rules_nclasses(sc->rules)) < 0)
-		goto out;
-	if (f && store_file_save(sc->store, f) < 0)
-		goto out;
-	if (store_stat_add(sc->store, "lines", (int64_t)(st->lines - last->lines)) < 0 ||
-	    store_stat_add(sc->store, "events", (int64_t)(st->matched - last->matched)) < 0 ||
-	    store_stat_add(sc->store, "suspicious_unmatched",
-	    (int64_t)(st->suspicious - last->suspicious)) < 0 ||
-	    store_stat_add(sc->store, "oversized", (int64_t)(st->oversized - last->oversized)) < 0)
-		goto out;
-	if (store_commit(sc->store) < 0)
-		goto out;
-	rc = 0;
+	pipeline_set_counter(sc->pipe, sc->counter);
 	*last = *st;
-	counter_clear(sc->counter);
-out:
-	if (rc < 0) {
-		log_warnx("%s: cannot write to the database: %s", store_path(sc->store),
-		    store_errmsg(sc->store));
-		store_rollback(sc->store);
-	}
-	return rc;
+	return 0;
 }
 
 /* scan_file: 0 ok, else an exit code */
@@ -128,9 +120,16 @@ static int scan_file(struct scan *sc, const char *path)
 	ssize_t r;
 	uint64_t skip = 0, lineno = 0, first_over = 0, first_bin = 0;
 	int oversized, known, rc = 0, eof = 0, e = 0;
+	int nul_seen = 0;    /* a NUL was read: only then look for it per line */
 	double t0 = now_mono(), tlast = t0;
 
 	diag_init(&d);
+	/* the store is ours again once every earlier batch is committed */
+	if (writer_sync(sc->writer) < 0) {
+		log_warnx("%s: not counted: the database cannot be written", path);
+		diag_release(&d);
+		return EX_IOERR;
+	}
 	in = input_open(path, &d, &e);
 	if (in == NULL) {
 		diag_print(&d, stderr);
@@ -151,6 +150,8 @@ static int scan_file(struct scan *sc, const char *path)
 			eof = 1;
 			break;
 		}
+		if (!nul_seen && memchr(buf, '\0', (size_t)r))
+			nul_seen = 1;
 		linesplit_commit(ls, (size_t)r);
 		headlen += (size_t)r;
 	}
@@ -192,11 +193,13 @@ static int scan_file(struct scan *sc, const char *path)
 				continue;
 			if (oversized && !first_over)
 				first_over = lineno;
-			if (memchr(line, '\0', len) && !first_bin)
+			if (nul_seen && !first_bin && memchr(line, '\0', len))
 				first_bin = lineno;
 			pipeline_line(sc->pipe, line, len, oversized);
-			if (counter_size(sc->counter) >= FLUSH_ROWS ||
-			    counter_bytes(sc->counter) >= FLUSH_BYTES) {
+			/* not after every line: see counter.h */
+			if ((lineno & 31) == 0 &&
+			    (counter_size(sc->counter) >= FLUSH_ROWS ||
+			    counter_bytes(sc->counter) >= FLUSH_BYTES)) {
 				f.offset = skip > linesplit_consumed(ls) ? skip :
 				    linesplit_consumed(ls);
 				f.lines = lineno;
@@ -224,8 +227,11 @@ static int scan_file(struct scan *sc, const char *path)
 		}
 		if (r == 0)
 			eof = 1;
-		else
+		else {
+			if (!nul_seen && memchr(buf, '\0', (size_t)r))
+				nul_seen = 1;
 			linesplit_commit(ls, (size_t)r);
+		}
 	}
 	if (linesplit_pending(ls) > 0 && rc == 0) {
 		uint64_t pend = linesplit_pending(ls);
@@ -257,7 +263,7 @@ static int scan_file(struct scan *sc, const char *path)
 	}
 	f.offset = skip > linesplit_consumed(ls) ? skip : linesplit_consumed(ls);
 	f.lines = lineno;
-	if (flush(sc, &f, &last) < 0 && rc == 0)
+	if ((flush(sc, &f, &last) < 0 || writer_sync(sc->writer) < 0) && rc == 0)
 		rc = EX_IOERR;
 	if (sc->progress)
 		show_progress(in, lineno, t0, 1);
@@ -356,13 +362,17 @@ int cmd_scan(int argc, char **argv)
 	sc.rules = rules;
 	sc.counter = counter_new();
 	sc.pipe = pipeline_new(rules, sc.counter);
+	sc.writer = writer_new(sc.store, rules_class_names(rules),
+	    rules_nclasses(rules));
 	sc.progress = force_progress || (!sc.quiet && isatty(STDERR_FILENO));
 	for (i = optind; i < argc; i++) {
 		r = scan_file(&sc, argv[i]);
 		if (r != 0 && (rc == 0 || r == EX_IOERR))
 			rc = r;
 	}
-	if (retention > 0) {
+	if (writer_sync(sc.writer) < 0) {
+		rc = EX_IOERR;
+	} else if (retention > 0) {
 		int64_t n;
 
 		if ((n = store_prune(sc.store, time(NULL) - retention)) < 0) {
@@ -375,6 +385,7 @@ int cmd_scan(int argc, char **argv)
 	if (rc == 0 && sc.data_errors)
 		rc = EX_DATAERR;
 out:
+	writer_free(sc.writer);
 	pipeline_free(sc.pipe);
 	counter_free(sc.counter);
 	store_close(sc.store);

@@ -105,16 +105,12 @@ static int64_t bsd_time(struct eximlog_clock *clk, const char *p, int mon)
 
 static int is_msgid(const char *p, size_t n)
 {
-	static unsigned char b62[256];
-	static int init;
+	/* constant (the lazily filled table was a data race with threads) */
+	static const unsigned char b62[256] = {
+		['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
+	};
 	size_t i;
 
-	if (!init) {
-		for (i = 0; i < 256; i++)
-			b62[i] = (i >= '0' && i <= '9') || (i >= 'A' && i <= 'Z') ||
-			    (i >= 'a' && i <= 'z');
-		init = 1;
-	}
 	if (n >= 17 && p[6] == '-' && p[13] == '-' && p[16] == ' ') {
 		for (i = 0; i < 16; i++)
 			if (i != 6 && i != 13 && !b62[(unsigned char)p[i]])
@@ -127,6 +123,18 @@ static int is_msgid(const char *p, size_t n)
 				return 0;
 		return 23;
 	}
+	return 0;
+}
+
+/* has_exim: "exim" in p[0..n) (a syslog tag: a few bytes, memmem costs more
+ * to set up than this loop takes) */
+static int has_exim(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i++)
+		if (p[i] == 'e' && p[i + 1] == 'x' && p[i + 2] == 'i' && p[i + 3] == 'm')
+			return 1;
 	return 0;
 }
 
@@ -149,7 +157,7 @@ static size_t syslog_tag(const char *p, size_t n, int host, long *pid)
 	t = i;
 	while (i < n && p[i] != ' ' && p[i] != '[' && p[i] != ':' && i - t < 64)
 		i++;
-	if (i - t < 4 || memmem(p + t, i - t, "exim", 4) == NULL)
+	if (i - t < 4 || !has_exim(p + t, i - t))
 		return 0;
 	if (i < n && p[i] == '[') {
 		long v = 0;
@@ -410,9 +418,30 @@ static int opens_quote(const char *s, size_t i)
 	return 0;
 }
 
+/* next_special: the first index >= i of a '"' or '[' in s[0..n), or n.
+ * *nq and *nb cache the next of each (SIZE_MAX: not looked for yet), so
+ * that a host text costs two memchr() calls plus one per special byte,
+ * not a loop over every byte of the rest of the line. */
+static size_t next_special(const char *s, size_t i, size_t n, size_t *nq,
+    size_t *nb)
+{
+	const char *x;
+
+	if (*nq == SIZE_MAX || *nq < i) {
+		x = memchr(s + i, '"', n - i);
+		*nq = x ? (size_t)(x - s) : n;
+	}
+	if (*nb == SIZE_MAX || *nb < i) {
+		x = memchr(s + i, '[', n - i);
+		*nb = x ? (size_t)(x - s) : n;
+	}
+	return *nq < *nb ? *nq : *nb;
+}
+
 void eximlog_host_parse(const char *s, size_t n, struct eximlog_host *h)
 {
 	size_t i, rdns_end = 0, c, cand = 0, pend, j;
+	size_t nq = SIZE_MAX, nb = SIZE_MAX;
 	const char *ip = NULL;
 	size_t iplen = 0;
 
@@ -432,6 +461,9 @@ void eximlog_host_parse(const char *s, size_t n, struct eximlog_host *h)
 		}
 	}
 	for (i = 0; i < n; i++) {
+		/* only '"' and '[' matter: jump to the next one */
+		if ((i = next_special(s, i, n, &nq, &nb)) >= n)
+			break;
 		if (s[i] == '"' && opens_quote(s, i)) {
 			i = skip_quoted(s, n, i) - 1;
 			continue;

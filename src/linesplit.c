@@ -5,7 +5,7 @@
 #include "linesplit.h"
 #include "xmalloc.h"
 
-#define LS_READ   (1u << 20)   /* preferred read size */
+#define LS_READ   (256u << 10) /* preferred read size */
 #define LS_MINAV  (64u << 10)  /* at least this much space per read */
 #define LS_PAD    16           /* readable bytes after every line */
 
@@ -60,8 +60,9 @@ char *linesplit_space(struct linesplit *ls, size_t *avail)
 		ls->scan -= ls->start;
 		ls->end = n;
 		ls->start = 0;
-		/* keep the padding initialised for word-at-a-time readers */
-		memset(ls->buf + ls->end, 0, ls->cap + LS_PAD - ls->end);
+		/* the padding after the data, for word-at-a-time readers (the
+		 * rest of the buffer is initialised since its calloc) */
+		memset(ls->buf + ls->end, 0, LS_PAD);
 	}
 	*avail = ls->cap - ls->end;
 	return ls->buf + ls->end;

@@ -40,6 +40,11 @@ void pipeline_set_rules(struct pipeline *p, const struct rules *r)
 	p->scratch = rules_scratch_new(r);
 }
 
+void pipeline_set_counter(struct pipeline *p, struct counter *c)
+{
+	p->counter = c;
+}
+
 void pipeline_free(struct pipeline *p)
 {
 	if (p == NULL)

@@ -36,6 +36,8 @@ struct pipeline;
 struct pipeline *pipeline_new(const struct rules *r, struct counter *c);
 void pipeline_free(struct pipeline *p);
 void pipeline_set_rules(struct pipeline *p, const struct rules *r);
+/* pipeline_set_counter: count into c from now on (double-buffered batches) */
+void pipeline_set_counter(struct pipeline *p, struct counter *c);
 void pipeline_on_event(struct pipeline *p, pipeline_event_fn *fn, void *arg);
 void pipeline_on_miss(struct pipeline *p, pipeline_miss_fn *fn, void *arg);
 /* pipeline_line: process one line (without '\n'); returns the class or -1 */

@@ -5,8 +5,20 @@
 #include "prefilter.h"
 #include "xmalloc.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_TEDDY 1
+#else
+#define HAVE_TEDDY 0
+#endif
+
 #define TBITS 15
 #define TSIZE (1u << TBITS)
+
+#define NBUCKETS 8
+#define FP_LEN 4
+/* more literals than this make Teddy's buckets too loose: Wu-Manber then */
+#define TEDDY_MAX 96
 
 struct lit {
 	char *s;
@@ -17,10 +29,43 @@ struct prefilter {
 	struct lit lits[PREFILTER_MAX];
 	size_t n;
 	size_t m;                 /* shortest literal */
+	/* Wu-Manber */
 	uint8_t shift[TSIZE];     /* by hash of the 3 bytes ending the window */
 	/* literals whose m-prefix ends with a given block hash: chained */
 	int16_t head[TSIZE];
 	int16_t next[PREFILTER_MAX];
+	/* Teddy: lo/hi nibble → bucket bits, per fingerprint byte; 16 bytes
+	 * repeated in both 128-bit lanes */
+	uint8_t lo[FP_LEN][32];
+	uint8_t hi[FP_LEN][32];
+	uint8_t fp_off[PREFILTER_MAX];        /* fingerprint offset in the literal */
+	uint16_t bucket[NBUCKETS][PREFILTER_MAX];
+	uint16_t nbucket[NBUCKETS];
+	int want_simd;
+	int teddy;                /* built for, and using, the Teddy scan */
+};
+
+/* Rough byte frequencies (per 10,000) in Exim main-log bodies, from a real
+ * cPanel log; only their order matters (choosing rare fingerprints and
+ * grouping literals into buckets), never the result of a scan. */
+static const uint16_t byte_freq[256] = {
+	['\t'] = 1,
+	[' '] = 761, ['"'] = 44, ['#'] = 3, ['%'] = 1, ['\''] = 6, ['('] = 54,
+	[')'] = 54, ['*'] = 1, [','] = 1, ['-'] = 134, ['.'] = 493, ['/'] = 35,
+	['0'] = 364, ['1'] = 378, ['2'] = 278, ['3'] = 174, ['4'] = 171,
+	['5'] = 241, ['6'] = 168, ['7'] = 148, ['8'] = 151, ['9'] = 123,
+	[':'] = 153, ['<'] = 24, ['='] = 244, ['>'] = 27, ['?'] = 1,
+	['@'] = 69, ['A'] = 57, ['B'] = 11, ['C'] = 84, ['D'] = 37, ['E'] = 35,
+	['F'] = 19, ['G'] = 25, ['H'] = 52, ['I'] = 62, ['J'] = 10, ['K'] = 24,
+	['L'] = 37, ['M'] = 55, ['N'] = 23, ['O'] = 17, ['P'] = 66, ['Q'] = 17,
+	['R'] = 36, ['S'] = 105, ['T'] = 114, ['U'] = 62, ['V'] = 24, ['W'] = 10,
+	['X'] = 25, ['Y'] = 13, ['Z'] = 16, ['['] = 111, ['\\'] = 1, [']'] = 111,
+	['_'] = 90, ['a'] = 246, ['b'] = 84, ['c'] = 271, ['d'] = 198,
+	['e'] = 394, ['f'] = 97, ['g'] = 85, ['h'] = 75, ['i'] = 306, ['j'] = 23,
+	['k'] = 50, ['l'] = 212, ['m'] = 255, ['n'] = 256, ['o'] = 416,
+	['p'] = 125, ['q'] = 17, ['r'] = 284, ['s'] = 246, ['t'] = 314,
+	['u'] = 146, ['v'] = 55, ['w'] = 37, ['x'] = 91, ['y'] = 62, ['z'] = 10,
+	['{'] = 1, ['|'] = 2, ['}'] = 1,
 };
 
 static inline uint32_t block_hash(const unsigned char *p)
@@ -32,7 +77,10 @@ static inline uint32_t block_hash(const unsigned char *p)
 
 struct prefilter *prefilter_new(void)
 {
-	return xcalloc(1, sizeof(struct prefilter));
+	struct prefilter *pf = xcalloc(1, sizeof(struct prefilter));
+
+	pf->want_simd = 1;
+	return pf;
 }
 
 void prefilter_free(struct prefilter *pf)
@@ -67,6 +115,157 @@ size_t prefilter_count(const struct prefilter *pf)
 	return pf->n;
 }
 
+static double freq(unsigned char c)
+{
+	return (double)byte_freq[c] + 0.5;
+}
+
+/* nibble_prob: share of bytes (by frequency, f[hi][lo]) whose low nibble is
+ * in lo and high nibble in hi (bit sets) */
+static double nibble_prob(const double f[16][16], uint16_t lo, uint16_t hi)
+{
+	double p = 0;
+	unsigned h, l;
+
+	for (h = 0; h < 16; h++)
+		if (hi >> h & 1)
+			for (l = 0; l < 16; l++)
+				if (lo >> l & 1)
+					p += f[h][l];
+	return p;
+}
+
+/* word_penalty: the byte model ignores that lowercase letters come in
+ * words ("auth", "verif"): such fingerprints hit far more often than it
+ * says */
+static double word_penalty(const unsigned char *fp, size_t len)
+{
+	size_t k;
+
+	for (k = 0; k < len; k++)
+		if (fp[k] < 'a' || fp[k] > 'z')
+			return 1;
+	return 16;
+}
+
+/* teddy_build: fingerprints and buckets.  Literals are taken most frequent
+ * first (by their rarest window); each gets the fingerprint window and
+ * bucket that make the estimated false-hit rate grow least. */
+static void teddy_build(struct prefilter *pf)
+{
+	uint16_t blo[NBUCKETS][FP_LEN], bhi[NBUCKETS][FP_LEN];
+	double f[16][16], tot = 0, fpp[PREFILTER_MAX];
+	uint16_t order[PREFILTER_MAX];
+	size_t i, j, k, b;
+	unsigned c;
+
+	memset(blo, 0, sizeof blo);
+	memset(bhi, 0, sizeof bhi);
+	memset(pf->nbucket, 0, sizeof pf->nbucket);
+	memset(pf->lo, 0, sizeof pf->lo);
+	memset(pf->hi, 0, sizeof pf->hi);
+	for (c = 0; c < 256; c++)
+		tot += freq((unsigned char)c);
+	for (c = 0; c < 256; c++)
+		f[c >> 4][c & 15] = freq((unsigned char)c) / tot;
+	for (i = 0; i < pf->n; i++) {
+		const unsigned char *s = (const unsigned char *)pf->lits[i].s;
+		double best = 0, p;
+		size_t o;
+
+		for (o = 0; o == 0 || o + FP_LEN <= pf->lits[i].len; o++) {
+			for (p = 1, k = 0; k < FP_LEN && o + k < pf->lits[i].len; k++)
+				p *= freq(s[o + k]);
+			if (o == 0 || p < best)
+				best = p;
+		}
+		fpp[i] = best;
+		order[i] = (uint16_t)i;
+	}
+	/* most frequent first (insertion sort: few literals) */
+	for (i = 1; i < pf->n; i++) {
+		uint16_t v = order[i];
+
+		for (j = i; j > 0 && fpp[order[j - 1]] < fpp[v]; j--)
+			order[j] = order[j - 1];
+		order[j] = v;
+	}
+	for (i = 0; i < pf->n; i++) {
+		size_t l = order[i], len = pf->lits[l].len, o, bb = 0, bo = 0;
+		const unsigned char *s = (const unsigned char *)pf->lits[l].s;
+		uint16_t flo[FP_LEN], fhi[FP_LEN];
+		double bestinc = -1, before[NBUCKETS];
+
+		for (b = 0; b < NBUCKETS; b++)
+			for (before[b] = 1, k = 0; k < FP_LEN; k++)
+				before[b] *= nibble_prob(f, blo[b][k], bhi[b][k]);
+		/* the offset is stored in a byte; a literal shorter than FP_LEN
+		 * is its whole fingerprint, the rest matches anything */
+		for (o = 0; (o == 0 || o + FP_LEN <= len) && o < 256; o++) {
+			double pen = word_penalty(s + o, len - o < FP_LEN ? len - o : FP_LEN);
+
+			for (b = 0; b < NBUCKETS; b++) {
+				double after = 1, inc;
+
+				for (k = 0; k < FP_LEN; k++) {
+					uint16_t lo1 = o + k < len ? (uint16_t)(1u << (s[o + k] & 15)) : 0xffff;
+					uint16_t hi1 = o + k < len ? (uint16_t)(1u << (s[o + k] >> 4)) : 0xffff;
+
+					after *= nibble_prob(f, blo[b][k] | lo1, bhi[b][k] | hi1);
+				}
+				inc = (after - before[b]) * pen;
+				if (bestinc < 0 || inc < bestinc) {
+					bestinc = inc;
+					bb = b;
+					bo = o;
+				}
+			}
+		}
+		pf->fp_off[l] = (uint8_t)bo;
+		for (k = 0; k < FP_LEN; k++) {
+			flo[k] = bo + k < len ? (uint16_t)(1u << (s[bo + k] & 15)) : 0xffff;
+			fhi[k] = bo + k < len ? (uint16_t)(1u << (s[bo + k] >> 4)) : 0xffff;
+			blo[bb][k] |= flo[k];
+			bhi[bb][k] |= fhi[k];
+		}
+		pf->bucket[bb][pf->nbucket[bb]++] = (uint16_t)l;
+	}
+	for (b = 0; b < NBUCKETS; b++)
+		for (k = 0; k < FP_LEN; k++)
+			for (j = 0; j < 16; j++) {
+				if (blo[b][k] >> j & 1)
+					pf->lo[k][j] = pf->lo[k][j + 16] |= (uint8_t)(1u << b);
+				if (bhi[b][k] >> j & 1)
+					pf->hi[k][j] = pf->hi[k][j + 16] |= (uint8_t)(1u << b);
+			}
+}
+
+static int cpu_has_avx2(void)
+{
+#if HAVE_TEDDY
+	return __builtin_cpu_supports("avx2");
+#else
+	return 0;
+#endif
+}
+
+static void choose(struct prefilter *pf)
+{
+	pf->teddy = pf->want_simd && pf->n > 0 && pf->n <= TEDDY_MAX &&
+	    cpu_has_avx2();
+}
+
+void prefilter_set_simd(struct prefilter *pf, int on)
+{
+	pf->want_simd = on;
+	choose(pf);
+}
+
+int prefilter_simd(const struct prefilter *pf)
+{
+	return pf->teddy;
+}
+
 void prefilter_build(struct prefilter *pf)
 {
 	size_t i, q, m = 255;
@@ -93,18 +292,16 @@ void prefilter_build(struct prefilter *pf)
 		pf->next[i] = pf->head[h];
 		pf->head[h] = (int16_t)i;
 	}
+	teddy_build(pf);
+	choose(pf);
 }
 
-int prefilter_scan(const struct prefilter *pf, const char *s, size_t n,
-    uint64_t found[PREFILTER_WORDS])
+static int scan_wu_manber(const struct prefilter *pf, const unsigned char *p,
+    size_t n, uint64_t found[PREFILTER_WORDS])
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t m = pf->m, pos;
 	int any = 0;
 
-	memset(found, 0, PREFILTER_WORDS * sizeof *found);
-	if (pf->n == 0 || n < m)
-		return 0;
 	pos = m - 1;
 	while (pos < n) {
 		uint32_t h = block_hash(p + pos - 2);
@@ -128,4 +325,197 @@ int prefilter_scan(const struct prefilter *pf, const char *s, size_t n,
 		pos++;
 	}
 	return any;
+}
+
+#if HAVE_TEDDY
+/* confirm: the literals of the buckets in `bits` whose fingerprint may start
+ * at pos */
+static int confirm(const struct prefilter *pf, const unsigned char *p,
+    size_t n, size_t pos, unsigned bits, uint64_t found[PREFILTER_WORDS])
+{
+	int any = 0;
+
+	while (bits) {
+		unsigned b = (unsigned)__builtin_ctz(bits);
+		size_t j;
+
+		bits &= bits - 1;
+		for (j = 0; j < pf->nbucket[b]; j++) {
+			unsigned k = pf->bucket[b][j];
+			const struct lit *l = &pf->lits[k];
+			size_t o = pf->fp_off[k];
+
+			if (pos < o || pos - o + l->len > n)
+				continue;
+			if (p[pos] != (unsigned char)l->s[o] ||
+			    memcmp(p + pos - o, l->s, l->len) != 0)
+				continue;
+			found[k >> 6] |= 1ULL << (k & 63);
+			any = 1;
+		}
+	}
+	return any;
+}
+
+#if FP_LEN != 4
+#error "teddy_block() looks at 4 bytes"
+#endif
+
+/* nibble lookup of the 4 bytes at q + k, for 32 positions: bit b of byte i
+ * set if bucket b's fingerprint may start at q + i (unrolled, so that the
+ * tables stay in registers) */
+#define TEDDY_STEP(r, q, k, lo, hi, m0f) do { \
+	__m256i v_ = _mm256_loadu_si256((const __m256i *)((q) + (k))); \
+	r = _mm256_and_si256(r, _mm256_and_si256( \
+	    _mm256_shuffle_epi8(lo, _mm256_and_si256(v_, m0f)), \
+	    _mm256_shuffle_epi8(hi, \
+	    _mm256_and_si256(_mm256_srli_epi16(v_, 4), m0f)))); \
+} while (0)
+
+#define TEDDY_BLOCK(r, q) do { \
+	r = _mm256_set1_epi8(-1); \
+	TEDDY_STEP(r, q, 0, t0, t1, m0f); \
+	TEDDY_STEP(r, q, 1, t2, t3, m0f); \
+	TEDDY_STEP(r, q, 2, t4, t5, m0f); \
+	TEDDY_STEP(r, q, 3, t6, t7, m0f); \
+} while (0)
+
+/* scan_teddy: each position of p[0..n) is looked at by one block of 32.
+ * A block reads 35 bytes (its 32 positions and 3 more) and never past n:
+ * the last block is moved back to end at n, or for a line shorter than 35
+ * bytes runs on a zero-padded copy.  A moved-back block ends its positions
+ * at n - 4, so a literal shorter than 4 bytes ending the line is checked
+ * apart. */
+__attribute__((target("avx2")))
+static int scan_teddy(const struct prefilter *pf, const unsigned char *p,
+    size_t n, uint64_t found[PREFILTER_WORDS])
+{
+	const __m256i m0f = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+	const __m256i t0 = _mm256_loadu_si256((const __m256i *)pf->lo[0]);
+	const __m256i t1 = _mm256_loadu_si256((const __m256i *)pf->hi[0]);
+	const __m256i t2 = _mm256_loadu_si256((const __m256i *)pf->lo[1]);
+	const __m256i t3 = _mm256_loadu_si256((const __m256i *)pf->hi[1]);
+	const __m256i t4 = _mm256_loadu_si256((const __m256i *)pf->lo[2]);
+	const __m256i t5 = _mm256_loadu_si256((const __m256i *)pf->hi[2]);
+	const __m256i t6 = _mm256_loadu_si256((const __m256i *)pf->lo[3]);
+	const __m256i t7 = _mm256_loadu_si256((const __m256i *)pf->hi[3]);
+	unsigned char tail[64] __attribute__((aligned(32)));
+	uint8_t hit[32] __attribute__((aligned(32)));
+	size_t i = 0, base;
+	int any = 0;
+
+	for (;;) {
+		const unsigned char *q;
+		__m256i r;
+		uint32_t mask, skip = 0;
+		int last = 0;
+
+		if (i + 32 + FP_LEN - 1 <= n) {
+			q = p + i;
+			base = i;
+		} else if (n >= 32 + FP_LEN - 1) {
+			/* positions base .. i-1 were done by the previous block */
+			base = n - (32 + FP_LEN - 1);
+			if (i - base >= 32)
+				break;
+			q = p + base;
+			skip = (uint32_t)(i - base);
+			last = 1;
+		} else {
+			memset(tail, 0, sizeof tail);
+			memcpy(tail, p, n);
+			q = tail;
+			base = 0;
+			last = 1;
+		}
+		TEDDY_BLOCK(r, q);
+		mask = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(r, zero));
+		if (skip)
+			mask &= ~0u << skip;   /* skip < 32 */
+		if (mask) {
+			_mm256_store_si256((__m256i *)hit, r);
+			do {
+				unsigned at = (unsigned)__builtin_ctz(mask);
+
+				mask &= mask - 1;
+				any |= confirm(pf, p, n, base + at, hit[at], found);
+			} while (mask);
+		}
+		if (last)
+			break;
+		i += 32;
+	}
+	if (n >= 32 + FP_LEN - 1 && pf->m < FP_LEN) {
+		size_t j;
+
+		for (j = 0; j < pf->n; j++) {
+			const struct lit *l = &pf->lits[j];
+
+			if (l->len < FP_LEN &&
+			    memcmp(p + n - l->len, l->s, l->len) == 0) {
+				found[j >> 6] |= 1ULL << (j & 63);
+				any = 1;
+			}
+		}
+	}
+	return any;
+}
+#endif
+
+#if HAVE_TEDDY
+/* find_avx2: candidates where both the needle's first and last bytes are in
+ * place, 32 at a time (as in W. Mula's "SIMD-friendly substring search") */
+__attribute__((target("avx2")))
+static const char *find_avx2(const char *h, size_t hn, const char *nd,
+    size_t nn)
+{
+	const __m256i first = _mm256_set1_epi8(nd[0]);
+	const __m256i last = _mm256_set1_epi8(nd[nn - 1]);
+	size_t i = 0;
+
+	for (; i + nn - 1 + 32 <= hn; i += 32) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(h + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(h + i + nn - 1));
+		uint32_t mask = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(
+		    _mm256_cmpeq_epi8(a, first), _mm256_cmpeq_epi8(b, last)));
+
+		while (mask) {
+			unsigned at = (unsigned)__builtin_ctz(mask);
+
+			mask &= mask - 1;
+			if (memcmp(h + i + at + 1, nd + 1, nn - 2) == 0)
+				return h + i + at;
+		}
+	}
+	for (; i + nn <= hn; i++)
+		if (h[i] == nd[0] && h[i + nn - 1] == nd[nn - 1] &&
+		    memcmp(h + i + 1, nd + 1, nn - 2) == 0)
+			return h + i;
+	return NULL;
+}
+#endif
+
+const char *prefilter_find(const char *h, size_t hn, const char *needle,
+    size_t nn)
+{
+#if HAVE_TEDDY
+	if (nn >= 2 && nn <= hn && cpu_has_avx2())
+		return find_avx2(h, hn, needle, nn);
+#endif
+	return memmem(h, hn, needle, nn);
+}
+
+int prefilter_scan(const struct prefilter *pf, const char *s, size_t n,
+    uint64_t found[PREFILTER_WORDS])
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	memset(found, 0, PREFILTER_WORDS * sizeof *found);
+	if (pf->n == 0 || n < pf->m)
+		return 0;
+#if HAVE_TEDDY
+	if (pf->teddy)
+		return scan_teddy(pf, p, n, found);
+#endif
+	return scan_wu_manber(pf, p, n, found);
 }

@@ -297,7 +297,7 @@ struct store *store_open(const char *path, int flags, struct diag *d)
 			goto fail;
 		}
 		sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
-		    " PRAGMA cache_size=-16000;", NULL, NULL, NULL);
+		    " PRAGMA cache_size=-4000;", NULL, NULL, NULL);
 	}
 	if (migrate(s, d) < 0)
 		goto fail;
@@ -419,17 +419,45 @@ struct irow {
 	int64_t bucket, cls, ip, acct, n;
 };
 
-static int irow_cmp(const void *a, const void *b)
+static inline int irow_lt(const struct irow *x, const struct irow *y)
 {
-	const struct irow *x = a, *y = b;
-
 	if (x->bucket != y->bucket)
-		return x->bucket < y->bucket ? -1 : 1;
+		return x->bucket < y->bucket;
 	if (x->cls != y->cls)
-		return x->cls < y->cls ? -1 : 1;
+		return x->cls < y->cls;
 	if (x->ip != y->ip)
-		return x->ip < y->ip ? -1 : 1;
-	return x->acct < y->acct ? -1 : x->acct > y->acct;
+		return x->ip < y->ip;
+	return x->acct < y->acct;
+}
+
+/* irow_sort: a stable merge sort of a[0..n) with tmp[0..n/2] as scratch; the
+ * compare is inlined (qsort's callback was a tenth of the writer's time) and
+ * the rows come mostly in order (a log is mostly in time order), so sorted
+ * halves are only checked, not merged */
+static void irow_sort(struct irow *a, struct irow *tmp, size_t n)
+{
+	size_t i, j, k, h;
+
+	if (n <= 16) {
+		for (i = 1; i < n; i++) {
+			struct irow v = a[i];
+
+			for (j = i; j > 0 && irow_lt(&v, &a[j - 1]); j--)
+				a[j] = a[j - 1];
+			a[j] = v;
+		}
+		return;
+	}
+	h = n / 2;
+	irow_sort(a, tmp, h);
+	irow_sort(a + h, tmp, n - h);
+	if (!irow_lt(&a[h], &a[h - 1]))
+		return;
+	memcpy(tmp, a, h * sizeof *a);
+	for (i = 0, j = h, k = 0; i < h && j < n; k++)
+		a[k] = irow_lt(&a[j], &tmp[i]) ? a[j++] : tmp[i++];
+	while (i < h)
+		a[k++] = tmp[i++];
 }
 
 int store_add_counts(struct store *s, const struct counter *batch,
@@ -437,7 +465,7 @@ int store_add_counts(struct store *s, const struct counter *batch,
 {
 	const struct counter_row *rows;
 	const char *arena = counter_arena(batch);
-	struct irow *ir;
+	struct irow *ir, *tmp;
 	int64_t *cls_ids;
 	size_t n, i, k;
 	int rc = -1;
@@ -465,7 +493,9 @@ int store_add_counts(struct store *s, const struct counter *batch,
 			goto out;
 	}
 	/* sorted keys make the b-tree inserts mostly appends */
-	qsort(ir, n, sizeof *ir, irow_cmp);
+	tmp = xmalloc((n / 2 + 1) * sizeof *tmp);
+	irow_sort(ir, tmp, n);
+	free(tmp);
 	for (i = 0; i + ROWS_PER_STMT <= n; i += ROWS_PER_STMT) {
 		for (k = 0; k < ROWS_PER_STMT; k++) {
 			int b = (int)k * 5;

@@ -1,0 +1,67 @@
+/* writer: a thread that commits counter batches to the store, so that
+ * SQLite work overlaps with parsing (scan and the daemon use two cores).
+ *
+ * Double buffering: the caller fills one counter while the writer commits
+ * the previous one.  writer_submit() takes the filled batch over and gives
+ * back an empty counter; it blocks while the previous batch is still being
+ * committed, so at most two batches exist and memory stays bounded.  (The
+ * batch is copied into the writer's own counter and the caller's is
+ * emptied: the pointer given back may be the same one.)
+ *
+ * Each batch is committed in ONE transaction together with the file
+ * positions and the stats deltas given with it: a checkpoint is never
+ * committed without the counts it covers, nor the counts without it.
+ *
+ * Between writer_new() and writer_free() the store's connection belongs to
+ * the writer thread: the caller may use the store only after writer_sync()
+ * returned, and until its next writer_submit().
+ *
+ * The first failed commit is logged once ("cannot write to the database"),
+ * rolled back, and makes the writer refuse every later batch: submit and
+ * sync then return -1. */
+#ifndef EW_WRITER_H
+#define EW_WRITER_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct store_file;
+struct counter;
+struct writer;
+
+/* deltas added to the store's running totals (stats table), by name */
+struct writer_stats {
+	int64_t lines;                  /* "lines" */
+	int64_t events;                 /* "events" */
+	int64_t suspicious_unmatched;   /* "suspicious_unmatched" */
+	int64_t oversized;              /* "oversized" */
+};
+
+/* writer_new: starts the thread.  s, class_names (nclasses names, the
+ * batches' class indexes) are borrowed and must outlive the writer. */
+struct writer *writer_new(struct store *s, const char *const *class_names,
+    size_t nclasses);
+
+/* writer_submit: hand *batch (filled by the caller) to the writer and put an
+ * empty counter in its place.  files[0..nfiles) are copied and saved with
+ * store_file_save() in the batch's transaction; a file with id 0 is inserted
+ * once, and later batches that give the same file (same fingerprint, path,
+ * dev and ino) with id 0 again update that row.  delta may be NULL.  Blocks
+ * while the previous batch is being committed.  0, or -1 if an earlier
+ * commit failed (then nothing is taken: *batch is still the caller's). */
+int writer_submit(struct writer *w, struct counter **batch,
+    const struct store_file *files, size_t nfiles,
+    const struct writer_stats *delta);
+
+/* writer_sync: wait until everything submitted is committed; 0, or -1 if
+ * any commit failed */
+int writer_sync(struct writer *w);
+
+/* writer_file_id: after writer_sync(), the id stored for a file submitted
+ * with id 0 (matched as in writer_submit), or 0 if none */
+int64_t writer_file_id(struct writer *w, const struct store_file *f);
+
+/* writer_free: sync, stop and join the thread.  NULL is accepted. */
+void writer_free(struct writer *w);
+
+#endif
