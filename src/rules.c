@@ -105,25 +105,30 @@ struct loader {
 	(ld)->errors++; \
 } while (0)
 
+static void pattern_release(struct pattern *p)
+{
+	size_t j;
+
+	pcre2_code_free(p->re);
+	free(p->anchor);
+	for (j = 0; j < p->nlocal; j++)
+		free(p->local[j]);
+	free(p->local);
+	free(p->local_len);
+	memset(p, 0, sizeof *p);
+}
+
 static void rule_release(struct rule *ru)
 {
-	size_t i, j;
+	size_t i;
 
 	free(ru->id);
 	free(ru->severity);
 	free(ru->description);
 	free(ru->remedy);
 	free(ru->origin);
-	for (i = 0; i < ru->npats; i++) {
-		struct pattern *p = &ru->pats[i];
-
-		pcre2_code_free(p->re);
-		free(p->anchor);
-		for (j = 0; j < p->nlocal; j++)
-			free(p->local[j]);
-		free(p->local);
-		free(p->local_len);
-	}
+	for (i = 0; i < ru->npats; i++)
+		pattern_release(&ru->pats[i]);
 	free(ru->pats);
 	memset(ru, 0, sizeof *ru);
 }
@@ -459,8 +464,7 @@ static void load_rule(struct loader *ld, const struct ydoc_node *m)
 			if (compile_pattern(ld, &ru, v->kids[i], &ru.pats[ru.npats]) == 0)
 				ru.npats++;
 			else
-				pcre2_code_free(ru.pats[ru.npats].re),
-				    ru.pats[ru.npats].re = NULL;
+				pattern_release(&ru.pats[ru.npats]);
 		}
 	}
 	if (ld->errors != err0 || ru.id == NULL) {

@@ -379,8 +379,21 @@ int store_commit(struct store *s)
 	return exec(s, "COMMIT");
 }
 
+/* forget_ids: ids interned in a rolled-back transaction no longer exist */
+static void forget_ids(struct store *s)
+{
+	size_t i;
+
+	intern_clear(&s->ips);
+	intern_clear(&s->accounts);
+	for (i = 0; i < s->nclasses; i++)
+		free(s->class_names[i]);
+	s->nclasses = 0;
+}
+
 int store_rollback(struct store *s)
 {
+	forget_ids(s);
 	if (sqlite3_get_autocommit(s->db))
 		return 0;
 	return exec(s, "ROLLBACK");
@@ -527,13 +540,8 @@ int store_add_counts(struct store *s, const struct counter *batch,
 	rc = 0;
 out:
 	if (rc < 0) {
+		/* the caller rolls back, which forgets the ids cached since */
 		log_warnx("%s: writing counts: %s", s->path, sqlite3_errmsg(s->db));
-		/* ids cached during a failed transaction may be rolled back */
-		intern_clear(&s->ips);
-		intern_clear(&s->accounts);
-		for (i = 0; i < s->nclasses; i++)
-			free(s->class_names[i]);
-		s->nclasses = 0;
 	}
 	free(ir);
 	free(cls_ids);
