@@ -28,6 +28,7 @@
 #include "pipeline.h"
 #include "rules.h"
 #include "store.h"
+#include "utf8.h"
 #include "writer.h"
 #include "xmalloc.h"
 
@@ -121,6 +122,8 @@ static int scan_file(struct scan *sc, const char *path)
 	uint64_t skip = 0, lineno = 0, first_over = 0, first_bin = 0;
 	int oversized, known, rc = 0, eof = 0, e = 0;
 	int nul_seen = 0;    /* a NUL was read: only then look for it per line */
+	int high_seen = 0;   /* a byte >= 0x80 was read: only then check UTF-8 */
+	uint64_t first_badutf8 = 0;
 	double t0 = now_mono(), tlast = t0;
 
 	diag_init(&d);
@@ -152,6 +155,8 @@ static int scan_file(struct scan *sc, const char *path)
 		}
 		if (!nul_seen && memchr(buf, '\0', (size_t)r))
 			nul_seen = 1;
+		if (!high_seen && !utf8_ascii(buf, (size_t)r))
+			high_seen = 1;
 		linesplit_commit(ls, (size_t)r);
 		headlen += (size_t)r;
 	}
@@ -195,6 +200,9 @@ static int scan_file(struct scan *sc, const char *path)
 				first_over = lineno;
 			if (nul_seen && !first_bin && memchr(line, '\0', len))
 				first_bin = lineno;
+			if (high_seen && !first_badutf8 && !utf8_ascii(line, len) &&
+			    !utf8_valid(line, len))
+				first_badutf8 = lineno;
 			pipeline_line(sc->pipe, line, len, oversized);
 			/* not after every line: see counter.h */
 			if ((lineno & 31) == 0 &&
@@ -230,6 +238,8 @@ static int scan_file(struct scan *sc, const char *path)
 		else {
 			if (!nul_seen && memchr(buf, '\0', (size_t)r))
 				nul_seen = 1;
+			if (!high_seen && !utf8_ascii(buf, (size_t)r))
+				high_seen = 1;
 			linesplit_commit(ls, (size_t)r);
 		}
 	}
@@ -254,6 +264,12 @@ static int scan_file(struct scan *sc, const char *path)
 		log_warnx("%s: line %" PRIu64 " (and maybe others) is longer than %u "
 		    "bytes; counted from its first %u bytes", path, first_over,
 		    MAX_LINE, MAX_LINE);
+		sc->data_errors = 1;
+	}
+	if (first_badutf8) {
+		/* counted as they are; JSON output shows such bytes as U+FFFD */
+		log_warnx("%s: line %" PRIu64 " (and maybe others) holds bytes that are "
+		    "not UTF-8; counted as they are", path, first_badutf8);
 		sc->data_errors = 1;
 	}
 	if (first_bin) {

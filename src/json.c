@@ -3,36 +3,7 @@
 #include <stdio.h>
 
 #include "json.h"
-
-/* utf8_len: length of the valid UTF-8 sequence at p (n bytes left), 0 if
- * invalid (overlong forms, surrogates and code points past U+10FFFF too) */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if (p[0] == 0xe0 && p[1] < 0xa0)
-			return 0;
-		if (p[0] == 0xed && p[1] >= 0xa0)
-			return 0;
-		return 3;
-	}
-	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-		    (p[3] & 0xc0) != 0x80)
-			return 0;
-		if (p[0] == 0xf0 && p[1] < 0x90)
-			return 0;
-		if (p[0] == 0xf4 && p[1] >= 0x90)
-			return 0;
-		return 4;
-	}
-	return 0;
-}
+#include "utf8.h"
 
 void json_str(struct sbuf *b, const char *s, size_t len)
 {
@@ -59,7 +30,7 @@ void json_str(struct sbuf *b, const char *s, size_t len)
 			i++;
 			continue;
 		}
-		k = utf8_len(p + i, len - i);
+		k = utf8_seqlen(p + i, len - i);
 		if (k == 0) {
 			sbuf_add(b, "\\ufffd", 6);
 			i++;
