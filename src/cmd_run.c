@@ -285,12 +285,12 @@ out:
 	if (!ok) {
 		/* keep the counts and redo everything at the next flush; ids
 		 * inserted by the rolled-back transaction do not exist */
-		store_rollback(dm->store);
-		for (i = 0; i < n; i++)
-			files[i].id = ids[i];
 		if (!dm->failed)
 			log_warnx("%s: commit failed (%s); keeping the counts in memory "
 			    "and retrying", store_path(dm->store), store_errmsg(dm->store));
+		store_rollback(dm->store);
+		for (i = 0; i < n; i++)
+			files[i].id = ids[i];
 		dm->failed = 1;
 		tail_requeue(dm->tail);
 		arm_flush(dm);
