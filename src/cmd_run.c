@@ -58,6 +58,8 @@ struct daemon {
 	int sigfd, timerfd;
 	int timer_armed;
 	int failed;                 /* a commit failed: retry on the next flush */
+	int meta_dirty;             /* status (followed file, waiting) changed */
+	int waiting;                /* the log was missing at the last look */
 	uint64_t pending;           /* lines since the last commit */
 	struct pipeline_stats last;
 	time_t last_prune;
@@ -245,7 +247,7 @@ static void flush(struct daemon *dm)
 
 	alert_evaluate(dm->alerts, now_ms());
 	n = tail_positions(dm->tail, &files);
-	if (n == 0 && counter_size(dm->counter) == 0 &&
+	if (n == 0 && counter_size(dm->counter) == 0 && !dm->meta_dirty &&
 	    st->lines == dm->last.lines && !alert_dirty(dm->alerts)) {
 		arm_alerts(dm);
 		return;
@@ -298,6 +300,7 @@ out:
 		if (dm->failed)
 			log_info("%s: commits work again", store_path(dm->store));
 		dm->failed = 0;
+		dm->meta_dirty = 0;
 		dm->last = *st;
 		dm->pending = 0;
 		dm->last_commit = time(NULL);
@@ -309,6 +312,19 @@ out:
 		counter_clear(dm->counter);
 	}
 	free(ids);
+}
+
+/* note_waiting: `status` shows whether the log is missing, so a change of
+ * that is worth a commit of its own */
+static void note_waiting(struct daemon *dm)
+{
+	struct tail_status ts;
+
+	tail_status(dm->tail, &ts);
+	if (ts.waiting != dm->waiting) {
+		dm->waiting = ts.waiting;
+		dm->meta_dirty = 1;
+	}
 }
 
 static void on_timer(void *arg, int fd, uint32_t events)
@@ -333,7 +349,8 @@ static void on_tail(void *arg, int fd, uint32_t events)
 		loop_stop(dm->loop);
 		return;
 	}
-	if (dm->pending)
+	note_waiting(dm);
+	if (dm->pending || dm->meta_dirty)
 		arm_flush(dm);
 }
 
@@ -612,6 +629,8 @@ int cmd_run(int argc, char **argv)
 		dm.exit_code = EX_OSERR;
 		goto out;
 	}
+	dm.meta_dirty = 1;    /* status: what is followed, even with no data */
+	note_waiting(&dm);
 	flush(&dm);    /* what tail_start caught up with */
 	write_metrics(&dm);
 	printf("ready\n");

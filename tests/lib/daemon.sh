@@ -122,7 +122,7 @@ ewlines() { # START COUNT [TRUTH [options]]
 	python3 "$EWLOG" lines --start "$start" --count "$count" --truth "$truth" "$@"
 }
 
-# status_json DB KEY: one field of `eximwatch status --format json`
+# status_field DB KEY: one field of `eximwatch status --format json`
 status_field() {
 	"$EW" status --db "$1" --format json 2>/dev/null |
 		python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("null" if v is None else v)' "$2"
