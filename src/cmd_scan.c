@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -38,6 +40,12 @@
 #define FLUSH_ROWS 16384
 #define FLUSH_BYTES (4u << 20)
 #define MAX_LINE (64u << 10)
+/* plain files are mapped a window at a time (no copy through read(); the
+ * window is unmapped when done, so the file's pages never add up in the
+ * RSS).  A window must hold a whole line of MAX_LINE bytes plus LINE_PAD,
+ * whatever page it starts on. */
+#define MAP_WIN (2u << 20)
+#define LINE_PAD 16   /* readable bytes after a line (see linesplit.h) */
 
 struct scan {
 	struct store *store;
@@ -67,9 +75,9 @@ static void human(uint64_t b, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64 " KB", b >> 10);
 }
 
-static void show_progress(struct input *in, uint64_t lines, double t0, int last)
+static void show_progress(const char *path, uint64_t pos, uint64_t size,
+    uint64_t lines, double t0, int last)
 {
-	uint64_t pos = input_disk_pos(in), size = input_disk_size(in);
 	double el = now_mono() - t0, rate = el > 0 ? (double)lines / el : 0;
 	char a[32], b[32], eta[32] = "";
 
@@ -79,7 +87,7 @@ static void show_progress(struct input *in, uint64_t lines, double t0, int last)
 		snprintf(eta, sizeof eta, ", %.0fs left",
 		    el * (double)(size - pos) / (double)pos);
 	fprintf(stderr, "\r\033[K%s: %s / %s (%d%%), %.1fM lines/s%s",
-	    input_path(in), a, b, size ? (int)(100.0 * (double)pos / (double)size) : 0,
+	    path, a, b, size ? (int)(100.0 * (double)pos / (double)size) : 0,
 	    rate / 1e6, eta);
 	if (last)
 		fputc('\n', stderr);
@@ -106,27 +114,303 @@ static int flush(struct scan *sc, const struct store_file *f,
 	return 0;
 }
 
+/* the state of one file's scan */
+struct fscan {
+	struct store_file f;
+	struct pipeline_stats last;
+	uint64_t skip;            /* bytes counted by an earlier scan */
+	uint64_t lineno, first_over, first_bin, first_badutf8;
+	int nul_seen;             /* a NUL was read: only then look for it per line */
+	int high_seen;            /* a byte >= 0x80 was read: only then check UTF-8 */
+};
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* nul_high_avx2: bit 0 if b[0..n) holds a NUL byte, bit 1 if a byte >= 0x80
+ * (one pass for both, 64 bytes at a time) */
+__attribute__((target("avx2")))
+static int nul_high_avx2(const char *b, size_t n)
+{
+	__m256i hi = _mm256_setzero_si256(), z = _mm256_setzero_si256();
+	const __m256i zero = _mm256_setzero_si256();
+	size_t i = 0;
+	int r = 0;
+
+	for (; i + 64 <= n; i += 64) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(b + i));
+		__m256i c = _mm256_loadu_si256((const __m256i *)(b + i + 32));
+
+		hi = _mm256_or_si256(hi, _mm256_or_si256(a, c));
+		z = _mm256_or_si256(z, _mm256_or_si256(_mm256_cmpeq_epi8(a, zero),
+		    _mm256_cmpeq_epi8(c, zero)));
+	}
+	if (_mm256_movemask_epi8(z))
+		r |= 1;
+	if (_mm256_movemask_epi8(hi))
+		r |= 2;
+	for (; i < n; i++) {
+		if (b[i] == '\0')
+			r |= 1;
+		if ((unsigned char)b[i] >= 0x80)
+			r |= 2;
+	}
+	return r;
+}
+#define HAVE_NUL_HIGH_AVX2 1
+#endif
+
+/* look_bytes: note NUL bytes and bytes >= 0x80 in a chunk of input */
+static void look_bytes(struct fscan *fs, const char *b, size_t n)
+{
+	if (fs->nul_seen && fs->high_seen)
+		return;
+#ifdef HAVE_NUL_HIGH_AVX2
+	if (__builtin_cpu_supports("avx2")) {
+		int r = nul_high_avx2(b, n);
+
+		fs->nul_seen |= r & 1;
+		fs->high_seen |= r >> 1;
+		return;
+	}
+#endif
+	if (!fs->nul_seen && memchr(b, '\0', n))
+		fs->nul_seen = 1;
+	if (!fs->high_seen && !utf8_ascii(b, n))
+		fs->high_seen = 1;
+}
+
+/* count_line: one line, ending at byte `consumed` of the file; 0, or -1 if a
+ * flush failed */
+static inline int count_line(struct scan *sc, struct fscan *fs,
+    const char *line, size_t len, int oversized, uint64_t consumed)
+{
+	fs->lineno++;
+	if (consumed <= fs->skip)
+		return 0;
+	if (oversized && !fs->first_over)
+		fs->first_over = fs->lineno;
+	if (fs->nul_seen && !fs->first_bin && memchr(line, '\0', len))
+		fs->first_bin = fs->lineno;
+	if (fs->high_seen && !fs->first_badutf8 && !utf8_ascii(line, len) &&
+	    !utf8_valid(line, len))
+		fs->first_badutf8 = fs->lineno;
+	pipeline_line(sc->pipe, line, len, oversized);
+	/* not after every line: see counter.h */
+	if ((fs->lineno & 31) == 0 &&
+	    (counter_size(sc->counter) >= FLUSH_ROWS ||
+	    counter_bytes(sc->counter) >= FLUSH_BYTES)) {
+		fs->f.offset = fs->skip > consumed ? fs->skip : consumed;
+		fs->f.lines = fs->lineno;
+		return flush(sc, &fs->f, &fs->last);
+	}
+	return 0;
+}
+
+/* a window of a plain file mapped into memory */
+struct mview {
+	int fd;
+	uint64_t size;        /* where the scan ends: the size when opened */
+	char *map;            /* the file's bytes [off, end), or NULL */
+	uint64_t off, end;
+	uint64_t looked;      /* bytes [0, looked) went through look_bytes() */
+	size_t page;
+	char *bounce;         /* a line copied out: MAX_LINE + LINE_PAD bytes */
+};
+
+/* A mapped file cut short under us (copytruncate while it is scanned):
+ * reading its pages past the new end raises SIGBUS.  Say so and stop rather
+ * than die with "Bus error": the batches committed so far are whole (counts
+ * and offset in one transaction), a new scan goes on from there. */
+static const char *volatile bus_lo, *volatile bus_hi;   /* the window */
+static const char *volatile bus_path;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	static const char m1[] = "eximwatch: ";
+	static const char m2[] = ": the file was cut short while being read "
+	    "(rotated by copytruncate?); the lines of the current batch are not "
+	    "counted: scan it again\n";
+	const char *a = si->si_addr, *path = bus_path;
+	ssize_t r;
+
+	(void)uc;
+	if (bus_lo != NULL && a >= bus_lo && a < bus_hi && path != NULL) {
+		r = write(STDERR_FILENO, m1, sizeof m1 - 1);
+		r = write(STDERR_FILENO, path, strlen(path));
+		r = write(STDERR_FILENO, m2, sizeof m2 - 1);
+		(void)r;
+		_exit(EX_IOERR);
+	}
+	signal(sig, SIG_DFL);   /* not ours: the default action, on return */
+}
+
+static void mview_unmap(struct mview *v)
+{
+	bus_lo = bus_hi = NULL;
+	if (v->map != NULL)
+		munmap(v->map, (size_t)(v->end - v->off));
+	v->map = NULL;
+	v->off = v->end = 0;
+}
+
+/* mview_map: map the window holding byte `at` (< v->size); 0 (v->map NULL
+ * if the file was cut short before `at` meanwhile), -1 on error */
+static int mview_map(struct mview *v, struct fscan *fs, uint64_t at,
+    const char *path, struct diag *d)
+{
+	uint64_t off = at - at % v->page;
+	struct stat st;
+	size_t len;
+	void *m;
+
+	mview_unmap(v);
+	/* a file truncated under us (copytruncate): end where it ends now,
+	 * rather than touch pages that are no longer there */
+	if (fstat(v->fd, &st) == 0 && (uint64_t)st.st_size < v->size)
+		v->size = (uint64_t)st.st_size;
+	if (at >= v->size)
+		return 0;
+	len = v->size - off > MAP_WIN ? MAP_WIN : (size_t)(v->size - off);
+	m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, v->fd,
+	    (off_t)off);
+	if (m == MAP_FAILED) {
+		diag_add(d, NULL, 0, 0, "%s: cannot map: %s", path, strerror(errno));
+		return -1;
+	}
+	v->map = m;
+	v->off = off;
+	v->end = off + len;
+	bus_lo = v->map;
+	bus_hi = v->map + len;
+	if (v->end > v->looked) {
+		uint64_t from = v->looked > off ? v->looked : off;
+
+		look_bytes(fs, v->map + (from - off), (size_t)(v->end - from));
+		v->looked = v->end;
+	}
+	return 0;
+}
+
+/* scan_mapped: the lines of a plain file through a mapped window, with the
+ * same results as the read() path: lines cut at MAX_LINE (the rest up to the
+ * newline skipped), a last line without newline left pending.  Each line is
+ * followed by LINE_PAD readable bytes: in the window, or in a copy at the
+ * file's end.  Returns 0, EX_IOERR if the file cannot be mapped (the offset
+ * of what was counted is set, as after a read error), or -1 if a flush
+ * failed; *pend gets the bytes of a pending last line. */
+static int scan_mapped(struct scan *sc, struct fscan *fs, struct mview *v,
+    const char *path, struct diag *d, uint64_t *pend)
+{
+	uint64_t pos = 0, q;
+	double t0 = now_mono(), tlast = t0;
+	int rc = 0;
+
+	*pend = 0;
+	while (pos < v->size) {
+		const char *p, *nl, *line;
+		size_t avail, lim, len;
+		int over = 0;
+
+		if (v->map == NULL || pos < v->off || pos >= v->end) {
+			if (mview_map(v, fs, pos, path, d) < 0) {
+				rc = EX_IOERR;
+				break;
+			}
+			if (v->map == NULL)
+				break;
+		}
+		p = v->map + (pos - v->off);
+		avail = (size_t)(v->end - pos);
+		lim = avail < MAX_LINE + 1 ? avail : MAX_LINE + 1;
+		nl = memchr(p, '\n', lim);
+		if (nl != NULL) {
+			len = (size_t)(nl - p);
+			line = p;
+			if ((uint64_t)(nl - v->map) + LINE_PAD > v->end - v->off) {
+				if (v->end < v->size) {
+					/* near the window's end: a window from here */
+					mview_unmap(v);
+					continue;
+				}
+				/* the end of the file: a padded copy */
+				memcpy(v->bounce, p, len);
+				memset(v->bounce + len, 0, LINE_PAD);
+				line = v->bounce;
+			}
+			pos += len + 1;
+		} else if (lim == avail) {
+			if (v->end < v->size) {
+				mview_unmap(v);
+				continue;
+			}
+			*pend = v->size - pos;   /* no newline yet */
+			break;
+		} else {
+			/* longer than MAX_LINE: its head, once its newline is there */
+			memcpy(v->bounce, p, MAX_LINE);
+			memset(v->bounce + MAX_LINE, 0, LINE_PAD);
+			nl = NULL;
+			for (q = pos + MAX_LINE + 1; q < v->size; q = v->end) {
+				if (q >= v->end) {
+					if (mview_map(v, fs, q, path, d) < 0) {
+						rc = EX_IOERR;
+						break;
+					}
+					if (v->map == NULL)
+						break;
+				}
+				nl = memchr(v->map + (q - v->off), '\n', (size_t)(v->end - q));
+				if (nl != NULL)
+					break;
+			}
+			if (rc != 0)
+				break;
+			if (nl == NULL) {
+				*pend = v->size - pos;
+				break;
+			}
+			pos = v->off + (uint64_t)(nl - v->map) + 1;
+			line = v->bounce;
+			len = MAX_LINE;
+			over = 1;
+		}
+		if (count_line(sc, fs, line, len, over, pos) < 0)
+			return -1;
+		if (sc->progress && (fs->lineno & 0xffff) == 0) {
+			double t = now_mono();
+
+			if (t - tlast > 0.25) {
+				show_progress(path, pos, v->size, fs->lineno, t0, 0);
+				tlast = t;
+			}
+		}
+	}
+	fs->f.offset = fs->skip > pos ? fs->skip : pos;
+	return rc;
+}
+
 /* scan_file: 0 ok, else an exit code */
 static int scan_file(struct scan *sc, const char *path)
 {
 	struct diag d;
 	struct input *in;
-	struct linesplit *ls;
-	struct store_file f;
-	struct pipeline_stats last, before;
+	struct linesplit *ls = NULL;
+	struct fscan fs;
+	struct mview mv;
+	struct sigaction sa, oldbus;
+	struct pipeline_stats before;
 	struct stat stt;
-	const char *line;
+	const char *line, *head;
 	char *buf;
 	size_t len, avail, headlen = 0;
 	ssize_t r;
-	uint64_t skip = 0, lineno = 0, first_over = 0, first_bin = 0;
-	int oversized, known, rc = 0, eof = 0, e = 0;
-	int nul_seen = 0;    /* a NUL was read: only then look for it per line */
-	int high_seen = 0;   /* a byte >= 0x80 was read: only then check UTF-8 */
-	uint64_t first_badutf8 = 0;
+	uint64_t pend = 0;
+	int oversized, known, rc = 0, eof = 0, e = 0, mapped = 0;
 	double t0 = now_mono(), tlast = t0;
 
 	diag_init(&d);
+	memset(&fs, 0, sizeof fs);
+	memset(&mv, 0, sizeof mv);
 	/* the store is ours again once every earlier batch is committed */
 	if (writer_sync(sc->writer) < 0) {
 		log_warnx("%s: not counted: the database cannot be written", path);
@@ -139,89 +423,100 @@ static int scan_file(struct scan *sc, const char *path)
 		diag_release(&d);
 		return EX_NOINPUT;
 	}
-	ls = linesplit_new(MAX_LINE);
-	memset(&f, 0, sizeof f);
-	/* the head: enough bytes for the fingerprint (or the whole file) */
-	while (headlen < FP_MAX) {
-		buf = linesplit_space(ls, &avail);
-		r = input_read(in, buf, avail, &d);
-		if (r < 0) {
+	/* a plain file (not standard input, not gzip) is mapped */
+	if (strcmp(path, "-") != 0 && !input_is_gzip(in) &&
+	    fstat(input_fd(in), &stt) == 0 && S_ISREG(stt.st_mode) &&
+	    stt.st_size > 0) {
+		mapped = 1;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = on_sigbus;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		bus_path = path;
+		sigaction(SIGBUS, &sa, &oldbus);
+		mv.fd = input_fd(in);
+		mv.size = (uint64_t)stt.st_size;
+		mv.page = (size_t)sysconf(_SC_PAGESIZE);
+		mv.bounce = xmalloc(MAX_LINE + LINE_PAD);
+		if (mview_map(&mv, &fs, 0, path, &d) < 0) {
 			rc = EX_IOERR;
 			goto out;
 		}
-		if (r == 0) {
-			eof = 1;
-			break;
+		head = mv.map;
+		headlen = mv.map ? (size_t)(mv.end < FP_MAX ? mv.end : FP_MAX) : 0;
+	} else {
+		ls = linesplit_new(MAX_LINE);
+		/* the head: enough bytes for the fingerprint (or the whole file) */
+		while (headlen < FP_MAX) {
+			buf = linesplit_space(ls, &avail);
+			r = input_read(in, buf, avail, &d);
+			if (r < 0) {
+				rc = EX_IOERR;
+				goto out;
+			}
+			if (r == 0) {
+				eof = 1;
+				break;
+			}
+			look_bytes(&fs, buf, (size_t)r);
+			linesplit_commit(ls, (size_t)r);
+			headlen += (size_t)r;
 		}
-		if (!nul_seen && memchr(buf, '\0', (size_t)r))
-			nul_seen = 1;
-		if (!high_seen && !utf8_ascii(buf, (size_t)r))
-			high_seen = 1;
-		linesplit_commit(ls, (size_t)r);
-		headlen += (size_t)r;
+		buf = linesplit_space(ls, &avail);   /* the head is at buf - headlen */
+		head = buf - headlen;
 	}
 	if (headlen == 0) {
 		if (!sc->quiet)
 			log_info("%s: empty, nothing to count", path);
 		goto out;
 	}
-	buf = linesplit_space(ls, &avail);   /* the head is at buf - headlen */
-	known = store_file_find(sc->store, (const unsigned char *)buf - headlen,
-	    headlen < FP_MAX ? headlen : FP_MAX, &f);
+	known = store_file_find(sc->store, (const unsigned char *)head,
+	    headlen < FP_MAX ? headlen : FP_MAX, &fs.f);
 	if (known < 0) {
 		log_warnx("%s: %s", store_path(sc->store), store_errmsg(sc->store));
 		rc = EX_IOERR;
 		goto out;
 	}
 	if (!known) {
-		memset(&f, 0, sizeof f);
-		f.fp_len = (uint32_t)(headlen < FP_MAX ? headlen : FP_MAX);
-		f.fp_hash = fingerprint((const unsigned char *)buf - headlen, f.fp_len);
+		memset(&fs.f, 0, sizeof fs.f);
+		fs.f.fp_len = (uint32_t)(headlen < FP_MAX ? headlen : FP_MAX);
+		fs.f.fp_hash = fingerprint((const unsigned char *)head, fs.f.fp_len);
 	} else {
-		skip = f.offset;
+		fs.skip = fs.f.offset;
 		/* a file first seen shorter than FP_MAX gets a longer fingerprint */
-		if (f.fp_len < FP_MAX && headlen > f.fp_len) {
-			f.fp_len = (uint32_t)(headlen < FP_MAX ? headlen : FP_MAX);
-			f.fp_hash = fingerprint((const unsigned char *)buf - headlen, f.fp_len);
+		if (fs.f.fp_len < FP_MAX && headlen > fs.f.fp_len) {
+			fs.f.fp_len = (uint32_t)(headlen < FP_MAX ? headlen : FP_MAX);
+			fs.f.fp_hash = fingerprint((const unsigned char *)head, fs.f.fp_len);
 		}
 	}
-	snprintf(f.path, sizeof f.path, "%s", path);
+	snprintf(fs.f.path, sizeof fs.f.path, "%s", path);
 	if (strcmp(path, "-") != 0 && stat(path, &stt) == 0) {
-		f.dev = (uint64_t)stt.st_dev;
-		f.ino = (uint64_t)stt.st_ino;
+		fs.f.dev = (uint64_t)stt.st_dev;
+		fs.f.ino = (uint64_t)stt.st_ino;
 	}
-	before = last = *pipeline_stats(sc->pipe);
+	before = fs.last = *pipeline_stats(sc->pipe);
+	if (mapped) {
+		rc = scan_mapped(sc, &fs, &mv, path, &d, &pend);
+		if (rc < 0) {
+			rc = EX_IOERR;
+			goto out;
+		}
+		goto done;
+	}
 	for (;;) {
 		while (linesplit_next(ls, &line, &len, &oversized)) {
-			lineno++;
-			if (linesplit_consumed(ls) <= skip)
-				continue;
-			if (oversized && !first_over)
-				first_over = lineno;
-			if (nul_seen && !first_bin && memchr(line, '\0', len))
-				first_bin = lineno;
-			if (high_seen && !first_badutf8 && !utf8_ascii(line, len) &&
-			    !utf8_valid(line, len))
-				first_badutf8 = lineno;
-			pipeline_line(sc->pipe, line, len, oversized);
-			/* not after every line: see counter.h */
-			if ((lineno & 31) == 0 &&
-			    (counter_size(sc->counter) >= FLUSH_ROWS ||
-			    counter_bytes(sc->counter) >= FLUSH_BYTES)) {
-				f.offset = skip > linesplit_consumed(ls) ? skip :
-				    linesplit_consumed(ls);
-				f.lines = lineno;
-				if (flush(sc, &f, &last) < 0) {
-					rc = EX_IOERR;
-					goto out;
-				}
+			if (count_line(sc, &fs, line, len, oversized,
+			    linesplit_consumed(ls)) < 0) {
+				rc = EX_IOERR;
+				goto out;
 			}
 		}
-		if (sc->progress && (lineno & 0xffff) == 0) {
+		if (sc->progress && (fs.lineno & 0xffff) == 0) {
 			double t = now_mono();
 
 			if (t - tlast > 0.25) {
-				show_progress(in, lineno, t0, 0);
+				show_progress(path, input_disk_pos(in), input_disk_size(in),
+				    fs.lineno, t0, 0);
 				tlast = t;
 			}
 		}
@@ -236,21 +531,22 @@ static int scan_file(struct scan *sc, const char *path)
 		if (r == 0)
 			eof = 1;
 		else {
-			if (!nul_seen && memchr(buf, '\0', (size_t)r))
-				nul_seen = 1;
-			if (!high_seen && !utf8_ascii(buf, (size_t)r))
-				high_seen = 1;
+			look_bytes(&fs, buf, (size_t)r);
 			linesplit_commit(ls, (size_t)r);
 		}
 	}
-	if (linesplit_pending(ls) > 0 && rc == 0) {
-		uint64_t pend = linesplit_pending(ls);
-
-		if (input_is_gzip(in)) {
-			/* a finished (compressed) file cut short: count what is there */
-			if (linesplit_flush_partial(ls, &line, &len, &oversized) &&
-			    linesplit_consumed(ls) > skip)
-				pipeline_line(sc->pipe, line, len, oversized);
+	pend = linesplit_pending(ls);
+	if (pend > 0 && rc == 0 && input_is_gzip(in)) {
+		/* a finished (compressed) file cut short: count what is there */
+		if (linesplit_flush_partial(ls, &line, &len, &oversized) &&
+		    linesplit_consumed(ls) > fs.skip)
+			pipeline_line(sc->pipe, line, len, oversized);
+	}
+	fs.f.offset = fs.skip > linesplit_consumed(ls) ? fs.skip :
+	    linesplit_consumed(ls);
+done:
+	if (pend > 0 && rc == 0) {
+		if (!mapped && input_is_gzip(in)) {
 			log_warnx("%s: the last line has no newline (file cut short?); "
 			    "counted as it is", path);
 		} else {
@@ -260,45 +556,52 @@ static int scan_file(struct scan *sc, const char *path)
 		}
 		sc->data_errors = 1;
 	}
-	if (first_over) {
+	if (fs.first_over) {
 		log_warnx("%s: line %" PRIu64 " (and maybe others) is longer than %u "
-		    "bytes; counted from its first %u bytes", path, first_over,
+		    "bytes; counted from its first %u bytes", path, fs.first_over,
 		    MAX_LINE, MAX_LINE);
 		sc->data_errors = 1;
 	}
-	if (first_badutf8) {
+	if (fs.first_badutf8) {
 		/* counted as they are; JSON output shows such bytes as U+FFFD */
 		log_warnx("%s: line %" PRIu64 " (and maybe others) holds bytes that are "
-		    "not UTF-8; counted as they are", path, first_badutf8);
+		    "not UTF-8; counted as they are", path, fs.first_badutf8);
 		sc->data_errors = 1;
 	}
-	if (first_bin) {
+	if (fs.first_bin) {
 		log_warnx("%s: line %" PRIu64 " (and maybe others) holds NUL bytes: is "
-		    "this an Exim main log?", path, first_bin);
+		    "this an Exim main log?", path, fs.first_bin);
 		sc->data_errors = 1;
 	}
-	f.offset = skip > linesplit_consumed(ls) ? skip : linesplit_consumed(ls);
-	f.lines = lineno;
-	if ((flush(sc, &f, &last) < 0 || writer_sync(sc->writer) < 0) && rc == 0)
+	fs.f.lines = fs.lineno;
+	if ((flush(sc, &fs.f, &fs.last) < 0 || writer_sync(sc->writer) < 0) &&
+	    rc == 0)
 		rc = EX_IOERR;
 	if (sc->progress)
-		show_progress(in, lineno, t0, 1);
+		show_progress(path, mapped ? mv.size : input_disk_pos(in),
+		    mapped ? mv.size : input_disk_size(in), fs.lineno, t0, 1);
 	if (!sc->quiet) {
 		const struct pipeline_stats *st = pipeline_stats(sc->pipe);
 
-		if (skip > 0 && st->lines == before.lines)
+		if (fs.skip > 0 && st->lines == before.lines)
 			log_info("%s: already counted (%" PRIu64 " bytes), nothing new", path,
-			    skip);
+			    fs.skip);
 		else
 			log_info("%s: %" PRIu64 " lines, %" PRIu64 " events%s", path,
 			    st->lines - before.lines, st->matched - before.matched,
-			    skip ? " (new since the last scan)" : "");
+			    fs.skip ? " (new since the last scan)" : "");
 	}
 out:
 	if (d.n)
 		diag_print(&d, stderr);
 	diag_release(&d);
 	linesplit_free(ls);
+	mview_unmap(&mv);
+	if (mapped) {
+		sigaction(SIGBUS, &oldbus, NULL);
+		bus_path = NULL;
+	}
+	free(mv.bounce);
 	input_close(in);
 	return rc;
 }

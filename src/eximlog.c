@@ -14,6 +14,51 @@
 
 #define D(c) ((unsigned)((c) - '0') <= 9)
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static inline uint64_t load64(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* digit_bytes: 0x80 in each byte of v that is an ASCII digit (v must have
+ * no byte >= 0x80: then the additions carry into no other byte) */
+static inline uint64_t digit_bytes(uint64_t v)
+{
+	return (v + (0x80 - '0') * ONES) & ~(v + (0x80 - '9' - 1) * ONES) & HIGHS;
+}
+
+/* "YYYY-MM-DD HH:MM:SS" (sep = ' ' or 'T') at p, n bytes available: three
+ * overlapping 8-byte words (0-7, 8-15, 11-18), digits where digits go and
+ * the separators in place */
+static int is_stamp(const char *p, size_t n, char sep)
+{
+	/* byte i of a word is bits 8i..8i+7 (little endian) */
+	static const uint64_t dig0 = 0x0080800080808080ULL;   /* YYYY-MM- */
+	static const uint64_t dig1 = 0x8080008080008080ULL;   /* DD HH:MM */
+	static const uint64_t dig2 = 0x8080008080008080ULL;   /* HH:MM:SS (11-18) */
+	uint64_t a, b, c;
+
+	if (n < 19)
+		return 0;
+	a = load64(p);
+	b = load64(p + 8);
+	c = load64(p + 11);
+	if ((a | b | c) & HIGHS)
+		return 0;
+	if (p[4] != '-' || p[7] != '-' || p[10] != sep || p[13] != ':' ||
+	    p[16] != ':')
+		return 0;
+	return (digit_bytes(a) & dig0) == dig0 && (digit_bytes(b) & dig1) == dig1 &&
+	    (digit_bytes(c) & dig2) == dig2;
+}
+
+#else
 /* "YYYY-MM-DD HH:MM:SS" (sep = ' ' or 'T') at p, n bytes available */
 static int is_stamp(const char *p, size_t n, char sep)
 {
@@ -22,6 +67,8 @@ static int is_stamp(const char *p, size_t n, char sep)
 	    D(p[9]) && p[10] == sep && D(p[11]) && D(p[12]) && p[13] == ':' &&
 	    D(p[14]) && D(p[15]) && p[16] == ':' && D(p[17]) && D(p[18]);
 }
+
+#endif
 
 static int num2(const char *p)
 {
@@ -103,6 +150,52 @@ static int64_t bsd_time(struct eximlog_clock *clk, const char *p, int mon)
 	return t < 0 ? -1 : t + num2(p + 13);
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* alnum_bytes: 0x80 in each byte of v that is an ASCII letter or digit (no
+ * byte of v >= 0x80) */
+static inline uint64_t alnum_bytes(uint64_t v)
+{
+	uint64_t d = digit_bytes(v);
+	uint64_t l = v | 0x2020202020202020ULL;   /* letters folded to lower case */
+	uint64_t a = (l + (0x80 - 'a') * ONES) & ~(l + (0x80 - 'z' - 1) * ONES);
+
+	return (d | a) & HIGHS;
+}
+
+static int is_msgid(const char *p, size_t n)
+{
+	/* base 62 but for the dashes: words 0-7 and 8-15 (16-character id,
+	 * dashes at 6 and 13) or 0-7, 8-15, 15-22 (23 characters, dashes at 6
+	 * and 18) */
+	uint64_t a, b, c;
+
+	if (n >= 17 && p[6] == '-' && p[13] == '-' && p[16] == ' ') {
+		a = load64(p);
+		b = load64(p + 8);
+		if ((a | b) & HIGHS)
+			return 0;
+		/* byte i of a word is its bits 8i..8i+7 (little endian) */
+		if ((alnum_bytes(a) & 0x8000808080808080ULL) == 0x8000808080808080ULL &&
+		    (alnum_bytes(b) & 0x8080008080808080ULL) == 0x8080008080808080ULL)
+			return 16;
+		return 0;
+	}
+	if (n >= 24 && p[6] == '-' && p[18] == '-' && p[23] == ' ') {
+		a = load64(p);
+		b = load64(p + 8);
+		c = load64(p + 15);
+		if ((a | b | c) & HIGHS)
+			return 0;
+		if ((alnum_bytes(a) & 0x8000808080808080ULL) == 0x8000808080808080ULL &&
+		    alnum_bytes(b) == HIGHS &&
+		    (alnum_bytes(c) & 0x8080808000808080ULL) == 0x8080808000808080ULL)
+			return 23;
+		return 0;
+	}
+	return 0;
+}
+
+#else
 static int is_msgid(const char *p, size_t n)
 {
 	/* constant (the lazily filled table was a data race with threads) */
@@ -125,6 +218,8 @@ static int is_msgid(const char *p, size_t n)
 	}
 	return 0;
 }
+
+#endif
 
 /* has_exim: "exim" in p[0..n) (a syslog tag: a few bytes, memmem costs more
  * to set up than this loop takes) */
@@ -292,8 +387,8 @@ enum eximlog_kind eximlog_parse(struct eximlog_clock *clk, const char *line,
 	out->body = span_make(NULL, 0);
 	if (len == 0)
 		return EXIMLOG_EMPTY;
-	if (memchr(line, '\0', len) != NULL)
-		out->flags |= EXIMLOG_F_BINARY;
+	/* no per-line NUL search here: scan looks for NUL bytes per read and
+	 * only then per line (EXIMLOG_F_BINARY is not set by the parser) */
 	if (is_stamp(line, len, ' ')) {
 		/* "YYYY-MM-DD HH:MM:SS host exim[pid]: ..." is syslog with an
 		 * ISO stamp; anything else is Exim's own line */

@@ -22,18 +22,45 @@ struct entry {
 struct msgtrack {
 	struct entry *ring;
 	size_t cap, next, count;
-	uint32_t *idx;          /* 0 empty, else ring index + 1 */
-	size_t nidx;            /* power of two, >= 2 * cap */
+	/* the index: ref 0 empty, else ring index + 1; hash is the id's hid(),
+	 * so that probes skip other ids and deletions find home slots without
+	 * touching the ring */
+	struct slot { uint32_t ref, hash; } *idx;
+	size_t nidx;            /* power of two, >= 2 * cap, <= 2^32 */
+	/* the id last hashed by msgtrack_prefetch (its hash, reused) */
+	char pre_id[ID_MAX];
+	size_t pre_len;         /* 0: none */
+	uint32_t pre_h;
 };
 
-static uint64_t hid(const char *p, size_t n)
+static inline uint64_t load64(const char *p)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* hid: 32-bit hash of an id (16 or 23 bytes in practice): 8-byte loads, the
+ * last one overlapping, each multiplied in (ids are base-62 text, so the
+ * words differ in their low bits too) */
+static uint32_t hid(const char *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
+	if (n >= 8) {
+		for (i = 0; i + 8 <= n; i += 8)
+			h = (h ^ load64(p + i)) * 0xff51afd7ed558ccdULL;
+		if (i < n)
+			h = (h ^ load64(p + n - 8)) * 0xc4ceb9fe1a85ec53ULL;
+	} else {
+		for (i = 0; i < n; i++)
+			h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+	}
+	h ^= h >> 32;
+	h *= 0xff51afd7ed558ccdULL;
+	return (uint32_t)(h >> 32);
 }
 
 struct msgtrack *msgtrack_new(size_t capacity)
@@ -58,17 +85,41 @@ void msgtrack_free(struct msgtrack *m)
 	free(m);
 }
 
-static size_t find_slot(const struct msgtrack *m, const char *id, size_t n,
-    int *hit)
+/* id_hash: hid(), or the one msgtrack_prefetch just computed */
+static inline uint32_t id_hash(const struct msgtrack *m, const char *p,
+    size_t n)
 {
-	size_t mask = m->nidx - 1, s = hid(id, n) & mask;
+	if (n != 0 && n == m->pre_len && (n < 16 ?
+	    memcmp(p, m->pre_id, n) == 0 :
+	    ((load64(p) ^ load64(m->pre_id)) | (load64(p + 8) ^ load64(m->pre_id + 8)) |
+	    (load64(p + n - 8) ^ load64(m->pre_id + n - 8))) == 0))
+		return m->pre_h;
+	return hid(p, n);
+}
 
-	while (m->idx[s]) {
-		const struct entry *e = &m->ring[m->idx[s] - 1];
+void msgtrack_prefetch(struct msgtrack *m, struct span msgid)
+{
+	if (!span_ok(msgid) || msgid.len == 0 || msgid.len >= ID_MAX)
+		return;
+	memcpy(m->pre_id, msgid.p, msgid.len);
+	m->pre_len = msgid.len;
+	m->pre_h = hid(msgid.p, msgid.len);
+	__builtin_prefetch(&m->idx[m->pre_h & (m->nidx - 1)]);
+}
 
-		if (e->idlen == n && memcmp(e->id, id, n) == 0) {
-			*hit = 1;
-			return s;
+static size_t find_slot(const struct msgtrack *m, const char *id, size_t n,
+    uint32_t h, int *hit)
+{
+	size_t mask = m->nidx - 1, s = h & mask;
+
+	while (m->idx[s].ref) {
+		if (m->idx[s].hash == h) {
+			const struct entry *e = &m->ring[m->idx[s].ref - 1];
+
+			if (e->idlen == n && memcmp(e->id, id, n) == 0) {
+				*hit = 1;
+				return s;
+			}
 		}
 		s = (s + 1) & mask;
 	}
@@ -80,16 +131,16 @@ static void unindex(struct msgtrack *m, size_t s)
 {
 	size_t mask = m->nidx - 1, j = s, k;
 
-	m->idx[s] = 0;
+	m->idx[s].ref = 0;
 	for (;;) {
 		j = (j + 1) & mask;
-		if (!m->idx[j])
+		if (!m->idx[j].ref)
 			return;
-		k = hid(m->ring[m->idx[j] - 1].id, m->ring[m->idx[j] - 1].idlen) & mask;
+		k = m->idx[j].hash & mask;
 		/* move j back to s if its home k is not in (s, j] cyclically */
 		if ((j > s && (k <= s || k > j)) || (j < s && (k <= s && k > j))) {
 			m->idx[s] = m->idx[j];
-			m->idx[j] = 0;
+			m->idx[j].ref = 0;
 			s = j;
 		}
 	}
@@ -102,10 +153,10 @@ void msgtrack_del(struct msgtrack *m, struct span msgid)
 
 	if (!span_ok(msgid) || msgid.len >= ID_MAX)
 		return;
-	s = find_slot(m, msgid.p, msgid.len, &hit);
+	s = find_slot(m, msgid.p, msgid.len, id_hash(m, msgid.p, msgid.len), &hit);
 	if (!hit)
 		return;
-	m->ring[m->idx[s] - 1].used = 0;
+	m->ring[m->idx[s].ref - 1].used = 0;
 	unindex(m, s);
 	m->count--;
 }
@@ -114,26 +165,29 @@ void msgtrack_put(struct msgtrack *m, struct span msgid, struct span sender)
 {
 	struct entry *e;
 	size_t s;
+	uint32_t h;
 	int hit;
 
 	if (!span_ok(msgid) || msgid.len >= ID_MAX || !span_ok(sender) ||
 	    sender.len > MSGTRACK_SENDER_MAX)
 		return;
-	s = find_slot(m, msgid.p, msgid.len, &hit);
+	h = id_hash(m, msgid.p, msgid.len);
+	s = find_slot(m, msgid.p, msgid.len, h, &hit);
 	if (hit) {
-		e = &m->ring[m->idx[s] - 1];
+		e = &m->ring[m->idx[s].ref - 1];
 	} else {
 		e = &m->ring[m->next];
 		if (e->used) {
 			struct span old = span_make(e->id, e->idlen);
 
 			msgtrack_del(m, old);
-			s = find_slot(m, msgid.p, msgid.len, &hit);
+			s = find_slot(m, msgid.p, msgid.len, h, &hit);
 		}
 		memcpy(e->id, msgid.p, msgid.len);
 		e->idlen = (uint8_t)msgid.len;
 		e->used = 1;
-		m->idx[s] = (uint32_t)m->next + 1;
+		m->idx[s].ref = (uint32_t)m->next + 1;
+		m->idx[s].hash = h;
 		m->next = (m->next + 1) % m->cap;
 		m->count++;
 	}
@@ -149,10 +203,10 @@ struct span msgtrack_get(const struct msgtrack *m, struct span msgid)
 
 	if (!span_ok(msgid) || msgid.len >= ID_MAX)
 		return span_make(NULL, 0);
-	s = find_slot(m, msgid.p, msgid.len, &hit);
+	s = find_slot(m, msgid.p, msgid.len, id_hash(m, msgid.p, msgid.len), &hit);
 	if (!hit)
 		return span_make(NULL, 0);
-	e = &m->ring[m->idx[s] - 1];
+	e = &m->ring[m->idx[s].ref - 1];
 	return span_make(e->sender, e->slen);
 }
 

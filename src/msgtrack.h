@@ -20,6 +20,10 @@ void msgtrack_put(struct msgtrack *m, struct span msgid, struct span sender);
 /* msgtrack_get: the sender (borrowed, valid until the next put), or absent */
 struct span msgtrack_get(const struct msgtrack *m, struct span msgid);
 void msgtrack_del(struct msgtrack *m, struct span msgid);
+/* msgtrack_prefetch: start loading msgid's index slot (a cache miss) before
+ * a put, get or del of the same id (same pointer) that follows soon; the
+ * hash is kept for it */
+void msgtrack_prefetch(struct msgtrack *m, struct span msgid);
 size_t msgtrack_count(const struct msgtrack *m);
 
 #endif

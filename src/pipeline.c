@@ -107,11 +107,17 @@ int pipeline_line(struct pipeline *p, const char *line, size_t len,
 		return -1;
 	}
 	p->st.entries++;
-	if (ln.flags & EXIMLOG_F_BINARY)
-		p->st.binary++;
+	/* st.binary stays 0: NUL bytes are found (and reported) by scan
+	 * itself, per read, not by the parser on every line */
 	b = ln.body.p;
 	n = ln.body.len;
-	/* remember who sent each message, for its delivery lines */
+	/* the message table's slot is a cache miss: start loading it now, the
+	 * put/get/del below come after classifying */
+	if (span_ok(ln.msgid))
+		msgtrack_prefetch(p->msgs, ln.msgid);
+	cls = rules_classify(p->rules, p->scratch, &ln, &ev);
+	/* remember who sent each message, for its delivery lines (after
+	 * classifying, which does not look at the table: same result) */
 	if (span_ok(ln.msgid) && n > 3 && b[0] == '<' && b[1] == '=' && b[2] == ' ') {
 		size_t e = 3;
 
@@ -119,7 +125,6 @@ int pipeline_line(struct pipeline *p, const char *line, size_t len,
 			e++;
 		msgtrack_put(p->msgs, ln.msgid, span_make(b + 3, e - 3));
 	}
-	cls = rules_classify(p->rules, p->scratch, &ln, &ev);
 	if (cls < 0) {
 		if (rules_scratch_suspicious(p->scratch)) {
 			p->st.suspicious++;

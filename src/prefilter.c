@@ -23,6 +23,10 @@
 struct lit {
 	char *s;
 	size_t len;
+	/* for the Teddy confirm without a memcmp() call: the first 8 bytes
+	 * (zero padded) and the mask of those that count; w1: for 8 < len <= 16
+	 * the last 8 bytes, for longer ones bytes 8 to 15 */
+	uint64_t w0, m0, w1;
 };
 
 struct prefilter {
@@ -38,8 +42,14 @@ struct prefilter {
 	 * repeated in both 128-bit lanes */
 	uint8_t lo[FP_LEN][32];
 	uint8_t hi[FP_LEN][32];
-	uint8_t fp_off[PREFILTER_MAX];        /* fingerprint offset in the literal */
-	uint16_t bucket[NBUCKETS][PREFILTER_MAX];
+	/* a bucket's literals, with their fingerprint bytes (up to 4, masked)
+	 * at hand: most flagged positions are false hits, rejected here
+	 * without touching the literal */
+	struct bent {
+		uint32_t fp, fpm;
+		uint16_t k;
+		uint8_t off, fc;
+	} bucket[NBUCKETS][PREFILTER_MAX];
 	uint16_t nbucket[NBUCKETS];
 	int want_simd;
 	int teddy;                /* built for, and using, the Teddy scan */
@@ -107,6 +117,11 @@ int prefilter_add(struct prefilter *pf, const char *lit, size_t len)
 		return -1;
 	pf->lits[pf->n].s = xstrndup(lit, len);
 	pf->lits[pf->n].len = len;
+	pf->lits[pf->n].w0 = pf->lits[pf->n].m0 = pf->lits[pf->n].w1 = 0;
+	memcpy(&pf->lits[pf->n].w0, lit, len < 8 ? len : 8);
+	pf->lits[pf->n].m0 = len >= 8 ? ~0ULL : (1ULL << (8 * len)) - 1;
+	if (len > 8)
+		memcpy(&pf->lits[pf->n].w1, lit + (len <= 16 ? len - 8 : 8), 8);
 	return (int)pf->n++;
 }
 
@@ -221,14 +236,23 @@ static void teddy_build(struct prefilter *pf)
 				}
 			}
 		}
-		pf->fp_off[l] = (uint8_t)bo;
 		for (k = 0; k < FP_LEN; k++) {
 			flo[k] = bo + k < len ? (uint16_t)(1u << (s[bo + k] & 15)) : 0xffff;
 			fhi[k] = bo + k < len ? (uint16_t)(1u << (s[bo + k] >> 4)) : 0xffff;
 			blo[bb][k] |= flo[k];
 			bhi[bb][k] |= fhi[k];
 		}
-		pf->bucket[bb][pf->nbucket[bb]++] = (uint16_t)l;
+		{
+			struct bent *be = &pf->bucket[bb][pf->nbucket[bb]++];
+			size_t fl = len - bo < FP_LEN ? len - bo : FP_LEN;
+
+			be->k = (uint16_t)l;
+			be->off = (uint8_t)bo;
+			be->fc = s[bo];
+			be->fp = 0;
+			memcpy(&be->fp, s + bo, fl);   /* little endian: see confirm() */
+			be->fpm = fl >= 4 ? 0xffffffffu : (1u << (8 * fl)) - 1;
+		}
 	}
 	for (b = 0; b < NBUCKETS; b++)
 		for (k = 0; k < FP_LEN; k++)
@@ -328,29 +352,55 @@ static int scan_wu_manber(const struct prefilter *pf, const unsigned char *p,
 }
 
 #if HAVE_TEDDY
+static inline uint64_t load64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* lit_at: is literal l at p + st?  (st + l->len <= n; reads only p[0..n)) */
+static inline int lit_at(const struct lit *l, const unsigned char *p, size_t n,
+    size_t st)
+{
+	if (l->len <= 8 && st + 8 <= n)
+		return ((load64(p + st) ^ l->w0) & l->m0) == 0;
+	if (l->len > 8 && l->len <= 16)
+		return ((load64(p + st) ^ l->w0) |
+		    (load64(p + st + l->len - 8) ^ l->w1)) == 0;
+	if (l->len > 16)   /* the first 16 bytes inline: most candidates fail */
+		return ((load64(p + st) ^ l->w0) | (load64(p + st + 8) ^ l->w1)) == 0 &&
+		    memcmp(p + st + 16, l->s + 16, l->len - 16) == 0;
+	return memcmp(p + st, l->s, l->len) == 0;
+}
+
 /* confirm: the literals of the buckets in `bits` whose fingerprint may start
- * at pos */
+ * at pos (x86-64 only, so little endian: byte i of w is p[pos + i]) */
 static int confirm(const struct prefilter *pf, const unsigned char *p,
     size_t n, size_t pos, unsigned bits, uint64_t found[PREFILTER_WORDS])
 {
-	int any = 0;
+	uint32_t w = 0;
+	int any = 0, wide = pos + 4 <= n;
 
+	if (wide)
+		memcpy(&w, p + pos, 4);
 	while (bits) {
 		unsigned b = (unsigned)__builtin_ctz(bits);
-		size_t j;
+		const struct bent *be = pf->bucket[b];
+		size_t j, nb = pf->nbucket[b];
 
 		bits &= bits - 1;
-		for (j = 0; j < pf->nbucket[b]; j++) {
-			unsigned k = pf->bucket[b][j];
-			const struct lit *l = &pf->lits[k];
-			size_t o = pf->fp_off[k];
+		for (j = 0; j < nb; j++) {
+			const struct lit *l;
+			size_t o = be[j].off;
 
-			if (pos < o || pos - o + l->len > n)
+			if (wide ? ((w ^ be[j].fp) & be[j].fpm) != 0 : p[pos] != be[j].fc)
 				continue;
-			if (p[pos] != (unsigned char)l->s[o] ||
-			    memcmp(p + pos - o, l->s, l->len) != 0)
+			l = &pf->lits[be[j].k];
+			if (pos < o || pos - o + l->len > n || !lit_at(l, p, n, pos - o))
 				continue;
-			found[k >> 6] |= 1ULL << (k & 63);
+			found[be[j].k >> 6] |= 1ULL << (be[j].k & 63);
 			any = 1;
 		}
 	}
@@ -486,6 +536,25 @@ static const char *find_avx2(const char *h, size_t hn, const char *nd,
 			if (memcmp(h + i + at + 1, nd + 1, nn - 2) == 0)
 				return h + i + at;
 		}
+	}
+	/* the rest: one more block, moved back to end at hn (the positions
+	 * before i were done above) */
+	if (i > 0 && i + nn <= hn) {
+		size_t b0 = hn - (nn - 1) - 32;   /* < i, > i - 32 */
+		__m256i a = _mm256_loadu_si256((const __m256i *)(h + b0));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(h + b0 + nn - 1));
+		uint32_t mask = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(
+		    _mm256_cmpeq_epi8(a, first), _mm256_cmpeq_epi8(b, last)));
+
+		mask &= ~0u << (i - b0);
+		while (mask) {
+			unsigned at = (unsigned)__builtin_ctz(mask);
+
+			mask &= mask - 1;
+			if (memcmp(h + b0 + at + 1, nd + 1, nn - 2) == 0)
+				return h + b0 + at;
+		}
+		return NULL;
 	}
 	for (; i + nn <= hn; i++)
 		if (h[i] == nd[0] && h[i + nn - 1] == nd[nn - 1] &&
