@@ -38,6 +38,7 @@
 #define DIR_MASK  (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | \
     IN_ATTRIB)
 #define FILE_MASK (IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)
+#define SEEN_MAX  256
 
 struct tfile {
 	int fd;                  /* plain file; -1 when read through `in` */
@@ -47,6 +48,7 @@ struct tfile {
 	uint64_t base;           /* content offset where ls started */
 	uint64_t rpos;           /* content offset of the next byte to read */
 	int dirty;               /* rec changed since the last tail_positions */
+	uint64_t probed;         /* dir_gen at the last copy_probe */
 	int broken;              /* a damaged .gz: its last bytes are no line */
 	struct store_file rec;
 };
@@ -55,6 +57,7 @@ struct tfile {
 struct cand {
 	char *path;
 	int live, gz, drop;
+	int fd;                  /* the file listed, whatever its name now */
 	long long rank;          /* newer generations rank higher */
 	struct stat st;
 	unsigned char head[FP_MAX];
@@ -80,6 +83,7 @@ struct tail {
 	int pwd;
 	uint64_t dir_dev, dir_ino;
 	int dir_event;
+	uint64_t dir_gen;        /* bumped by every event in the directory */
 	struct tfile *cur, *old;
 	int denied;              /* new file after a rotation not readable yet */
 	/* final records of files closed since the last tail_positions() */
@@ -90,6 +94,15 @@ struct tail {
 	struct store_file *out;
 	struct tfile **owner;
 	size_t nout, capout;
+	/* identities of the generations already accounted for (read, or
+	 * present when we started): a sibling that starts with the bytes of
+	 * a short fingerprint is only taken for a fresh copytruncate copy when
+	 * it is none of these (a ring; older entries fall out) */
+	struct seen {
+		uint64_t dev, ino, fp_hash;
+		uint32_t fp_len;
+	} seen[SEEN_MAX];
+	size_t nseen, seenpos;
 };
 
 struct tail *tail_new(const struct tail_opts *o)
@@ -111,12 +124,38 @@ struct tail *tail_new(const struct tail_opts *o)
 	t->on_chunk = o->on_chunk;
 	t->arg = o->arg;
 	t->ifd = t->dwd = t->awd = t->pwd = -1;
+	t->dir_gen = 1;
 	return t;
 }
 
 static void set_path(struct store_file *rec, const char *path)
 {
 	snprintf(rec->path, sizeof rec->path, "%s", path);
+}
+
+/* seen_add: remember a generation whose content is accounted for */
+static void seen_add(struct tail *t, uint64_t dev, uint64_t ino,
+    uint64_t fp_hash, uint32_t fp_len)
+{
+	struct seen *e;
+	size_t i;
+
+	if (fp_len == 0)
+		return;
+	for (i = 0; i < t->nseen; i++) {
+		e = &t->seen[i];
+		if (e->dev == dev && e->ino == ino && e->fp_hash == fp_hash &&
+		    e->fp_len == fp_len)
+			return;
+	}
+	e = &t->seen[t->seenpos];
+	t->seenpos = (t->seenpos + 1) % SEEN_MAX;
+	if (t->nseen < SEEN_MAX)
+		t->nseen++;
+	e->dev = dev;
+	e->ino = ino;
+	e->fp_hash = fp_hash;
+	e->fp_len = fp_len;
 }
 
 /* the caller may have stored ids into the last returned array */
@@ -171,6 +210,8 @@ static void tfile_close(struct tail *t, struct tfile *f, int final)
 		return;
 	if (final && f->dirty)
 		closed_add(t, &f->rec);
+	/* what was read of it is accounted for */
+	seen_add(t, f->rec.dev, f->rec.ino, f->rec.fp_hash, f->rec.fp_len);
 	/* the current file may share the watch (same inode seen twice) */
 	if (f->wd >= 0 && t->ifd >= 0 && (t->cur == NULL || t->cur == f ||
 	    t->cur->wd != f->wd) && (t->old == NULL || t->old == f ||
@@ -357,25 +398,54 @@ fail:
 	return -1;
 }
 
-/* head_read: the first FP_MAX content bytes of path (decompressed for a
- * .gz); -1 with errno-like *err when it cannot be opened */
-static int head_read(const char *path, unsigned char *head, size_t *len,
-    int *gz, int *err)
+/* cand_input: open generation c for reading (decompressed for a .gz).
+ * The writer may rename generations (NAME.k -> NAME.k+1) while we look:
+ * what is read must be the very file listed (c->fd), so the name is only
+ * taken when it still is that inode, else the descriptor is reopened. */
+static struct input *cand_input(const struct cand *c, struct diag *d,
+    int *err)
+{
+	struct input *in;
+	struct stat st;
+	char fdpath[64];
+
+	in = input_open(c->path, d, err);
+	if (in != NULL && fstat(input_fd(in), &st) == 0 &&
+	    st.st_dev == c->st.st_dev && st.st_ino == c->st.st_ino)
+		return in;
+	input_close(in);
+	if (c->fd < 0)
+		return NULL;
+	diag_release(d);
+	diag_init(d);
+	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", c->fd);
+	in = input_open(fdpath, d, err);
+	if (in != NULL && (fstat(input_fd(in), &st) != 0 ||
+	    st.st_dev != c->st.st_dev || st.st_ino != c->st.st_ino)) {
+		input_close(in);
+		in = NULL;
+	}
+	return in;
+}
+
+/* head_read: the first FP_MAX content bytes of c (decompressed for a .gz);
+ * -1 with errno-like *err when it cannot be opened */
+static int head_read(struct cand *c, int *err)
 {
 	struct diag d;
 	struct input *in;
 	ssize_t n = 0;
 
 	diag_init(&d);
-	*len = 0;
+	c->head_len = 0;
 	*err = 0;
-	in = input_open(path, &d, err);
+	in = cand_input(c, &d, err);
 	if (in == NULL)
 		goto fail;
-	*gz = input_is_gzip(in);
-	while (*len < FP_MAX &&
-	    (n = input_read(in, head + *len, FP_MAX - *len, &d)) > 0)
-		*len += (size_t)n;
+	c->gz = input_is_gzip(in);
+	while (c->head_len < FP_MAX && (n = input_read(in,
+	    c->head + c->head_len, FP_MAX - c->head_len, &d)) > 0)
+		c->head_len += (size_t)n;
 	input_close(in);
 	diag_release(&d);
 	return 0;
@@ -417,16 +487,20 @@ static int sib_match(const char *name, const char *ent, int *live,
 	return 1;
 }
 
+/* cand_cmp: oldest generation first, by rotation name (NAME.2 before
+ * NAME.1 before NAME; NAME-DATE by date; NAME.1.gz is NAME.1's generation).
+ * The mtime only breaks ties: a straggler line written to a renamed file
+ * after the new one got its lines makes the older generation look newer. */
 static int cand_cmp(const void *a, const void *b)
 {
 	const struct cand *x = a, *y = b;
 
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
 	if (x->st.st_mtim.tv_sec != y->st.st_mtim.tv_sec)
 		return x->st.st_mtim.tv_sec < y->st.st_mtim.tv_sec ? -1 : 1;
 	if (x->st.st_mtim.tv_nsec != y->st.st_mtim.tv_nsec)
 		return x->st.st_mtim.tv_nsec < y->st.st_mtim.tv_nsec ? -1 : 1;
-	if (x->rank != y->rank)
-		return x->rank < y->rank ? -1 : 1;
 	return strcmp(x->path, y->path);
 }
 
@@ -434,8 +508,11 @@ static void cands_free(struct cand *c, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(c[i].path);
+		if (c[i].fd >= 0)
+			close(c[i].fd);
+	}
 	free(c);
 }
 
@@ -471,13 +548,19 @@ static struct cand *cands_list(struct tail *t, size_t *np)
 		x->live = live;
 		x->rank = rank;
 		err = 0;
-		if (stat(x->path, &x->st) == -1 || !S_ISREG(x->st.st_mode) ||
-		    head_read(x->path, x->head, &x->head_len, &x->gz,
-		    &err) == -1) {
+		/* the identity (inode, head) and everything read later come
+		 * from this descriptor: the name may change meanwhile */
+		if ((x->fd = open(x->path, O_RDONLY | O_CLOEXEC |
+		    O_NONBLOCK)) == -1)
+			err = errno;
+		if (x->fd == -1 || fstat(x->fd, &x->st) == -1 ||
+		    !S_ISREG(x->st.st_mode) || head_read(x, &err) == -1) {
 			/* the live log's own error comes from live_open() */
 			if (!live && err == EACCES)
 				log_warnx("cannot read %s: permission denied, "
 				    "skipping it", x->path);
+			if (x->fd >= 0)
+				close(x->fd);
 			free(x->path);
 			continue;
 		}
@@ -487,6 +570,35 @@ static struct cand *cands_list(struct tail *t, size_t *np)
 	closedir(dir);
 	if (n)
 		qsort(c, n, sizeof *c, cand_cmp);
+	*np = n;
+	return c;
+}
+
+/* cands_stable: list the generations until two listings agree (names
+ * and inodes): a directory read while logrotate renames NAME.k to
+ * NAME.k+1 may miss a file or see one twice */
+static struct cand *cands_stable(struct tail *t, size_t *np)
+{
+	struct cand *c, *d;
+	size_t n, m, i;
+	int tries;
+
+	c = cands_list(t, &n);
+	for (tries = 0; tries < 10; tries++) {
+		d = cands_list(t, &m);
+		for (i = 0; i < n && n == m; i++)
+			if (strcmp(c[i].path, d[i].path) != 0 ||
+			    c[i].st.st_ino != d[i].st.st_ino ||
+			    c[i].st.st_dev != d[i].st.st_dev)
+				break;
+		cands_free(c, n);
+		c = d;
+		if (n == m && i == n) {
+			n = m;
+			break;
+		}
+		n = m;
+	}
 	*np = n;
 	return c;
 }
@@ -505,6 +617,34 @@ static int same_inode(const struct cand *c, const struct store_file *rec)
 {
 	return (uint64_t)c->st.st_dev == rec->dev &&
 	    (uint64_t)c->st.st_ino == rec->ino;
+}
+
+/* seen_has: is c a generation already accounted for?  The same content
+ * (the whole head known) under any inode (NAME.2 compressed to NAME.2.gz),
+ * or the same inode still starting with the bytes known of it */
+static int seen_has(const struct tail *t, const struct cand *c)
+{
+	const struct seen *e;
+	size_t i;
+
+	for (i = 0; i < t->nseen; i++) {
+		e = &t->seen[i];
+		if (e->fp_len > c->head_len)
+			continue;
+		if (e->fp_len == c->head_len ? c->hash != e->fp_hash :
+		    fingerprint(c->head, e->fp_len) != e->fp_hash)
+			continue;
+		if (e->fp_len == c->head_len || ((uint64_t)c->st.st_dev ==
+		    e->dev && (uint64_t)c->st.st_ino == e->ino))
+			return 1;
+	}
+	return 0;
+}
+
+static void seen_cand(struct tail *t, const struct cand *c)
+{
+	seen_add(t, (uint64_t)c->st.st_dev, (uint64_t)c->st.st_ino, c->hash,
+	    (uint32_t)c->head_len);
 }
 
 /* cand_better: for the same content, which copy to read: the live log,
@@ -538,45 +678,136 @@ static void cands_dedup(struct cand *c, size_t n)
 		}
 }
 
-/* cands_match: pair candidates with registry records by fingerprint; the
- * inode only breaks ties (inode numbers are reused) */
+/* heads_agree: do a and b start alike as far as both heads go? */
+static int heads_agree(const struct cand *a, const struct cand *b)
+{
+	size_t n = a->head_len < b->head_len ? a->head_len : b->head_len;
+
+	return memcmp(a->head, b->head, n) == 0;
+}
+
+/* match_class: how strongly candidate c is that registry record (which
+ * starts like c; -1: it cannot be).  A full fingerprint (FP_MAX bytes)
+ * identifies content; the inode only breaks ties (inode numbers are
+ * reused).  A short one (the file held less than FP_MAX bytes at the last
+ * commit) only says the content starts with those bytes, which a new file
+ * may do too (same time stamp second, same text): then a rotated
+ * generation is preferred over the live log, because the live log may have
+ * been truncated and refilled (copytruncate: the content went to a copy
+ * with a new inode; rename: the content kept its inode under the new
+ * name), and the same inode over another. */
+static int match_class(const struct cand *c, const struct store_file *rec)
+{
+	int same = same_inode(c, rec);
+
+	if (!cand_has(c, rec))
+		return -1;
+	/* a plain file shorter than what was counted of it is another one */
+	if (!c->gz && (uint64_t)c->st.st_size < rec->offset)
+		return -1;
+	if (rec->fp_len >= FP_MAX)
+		return same ? 5 : 4;
+	if (!c->live)
+		return same ? 3 : 2;
+	return same ? 1 : 0;
+}
+
+/* cands_match: pair candidates with registry records, one record for one
+ * file, the strongest pairs first (match_class, then the longer
+ * fingerprint, then the larger offset: of two rows for the same content
+ * the one that counted more) */
 static void cands_match(struct cand *c, size_t n,
     const struct store_file *known, size_t nknown)
 {
-	size_t i, j, k;
+	struct pair {
+		size_t i, k;
+		int cl;
+	} *p = NULL;
+	size_t np = 0, cap = 0, i, k, j, b;
 
 	for (i = 0; i < n; i++) {
 		if (c[i].drop)
 			continue;
 		for (k = 0; k < nknown; k++) {
-			const struct store_file *best = c[i].known;
+			int cl = match_class(&c[i], &known[k]);
 
-			if (!cand_has(&c[i], &known[k]))
+			if (cl < 0)
 				continue;
-			if (best == NULL ||
-			    (same_inode(&c[i], &known[k]) &&
-			    !same_inode(&c[i], best)) ||
-			    (same_inode(&c[i], &known[k]) ==
-			    same_inode(&c[i], best) &&
-			    known[k].offset > best->offset))
-				c[i].known = &known[k];
+			if (np == cap) {
+				cap = cap ? 2 * cap : 16;
+				p = xreallocarray(p, cap, sizeof *p);
+			}
+			p[np].i = i;
+			p[np].k = k;
+			p[np++].cl = cl;
 		}
 	}
-	/* one record, one file */
-	for (i = 0; i < n; i++)
-		for (j = i + 1; j < n && c[i].known; j++) {
-			if (c[j].known != c[i].known)
+	for (;;) {
+		b = SIZE_MAX;
+		for (j = 0; j < np; j++) {
+			const struct pair *x = &p[j],
+			    *y = &p[b == SIZE_MAX ? j : b];
+
+			if (x->cl < 0)
 				continue;
-			if (same_inode(&c[j], c[j].known) ||
-			    (!same_inode(&c[i], c[i].known) &&
-			    cand_better(&c[j], &c[i]))) {
-				c[i].drop = 1;
-				c[i].known = NULL;
-			} else {
-				c[j].drop = 1;
-				c[j].known = NULL;
-			}
+			if (b != SIZE_MAX && (x->cl < y->cl || (x->cl == y->cl &&
+			    (known[x->k].fp_len < known[y->k].fp_len ||
+			    (known[x->k].fp_len == known[y->k].fp_len &&
+			    (known[x->k].offset < known[y->k].offset ||
+			    (known[x->k].offset == known[y->k].offset &&
+			    !cand_better(&c[x->i], &c[y->i]))))))))
+				continue;
+			b = j;
 		}
+		if (b == SIZE_MAX)
+			break;
+		c[p[b].i].known = &known[p[b].k];
+		/* one record, one file */
+		i = p[b].i;
+		k = p[b].k;
+		for (j = 0; j < np; j++)
+			if (p[j].i == i || p[j].k == k)
+				p[j].cl = -1;
+	}
+	free(p);
+	/* a short record given to a copy of the live log whose content the
+	 * live log still has (copied, not truncated yet): the live log is it */
+	for (i = 0; i < n; i++) {
+		if (!c[i].live || c[i].drop || c[i].known)
+			continue;
+		for (j = 0; j < n; j++)
+			if (j != i && c[j].known && !c[j].live &&
+			    c[j].known->fp_len < FP_MAX &&
+			    same_inode(&c[i], c[j].known) &&
+			    !same_inode(&c[j], c[j].known) &&
+			    match_class(&c[i], c[j].known) >= 0 &&
+			    heads_agree(&c[i], &c[j])) {
+				c[i].known = c[j].known;
+				c[j].known = NULL;
+				break;
+			}
+	}
+	/* another copy of a matched file's content (a copytruncate copy
+	 * before the truncation, a .gz being written: its head may be short
+	 * yet) is not read twice; a file that merely starts with the same few
+	 * bytes as a record is other content */
+	for (i = 0; i < n; i++) {
+		if (c[i].drop || c[i].known || c[i].live)
+			continue;
+		/* content whose whole head a record knows, only shorter than
+		 * what was counted: a partial copy */
+		for (k = 0; k < nknown && !c[i].drop; k++)
+			if (known[k].fp_len >= FP_MAX &&
+			    cand_has(&c[i], &known[k]))
+				c[i].drop = 1;
+		for (j = 0; j < n && !c[i].drop; j++)
+			if (j != i && c[j].known && heads_agree(&c[i], &c[j]) &&
+			    (c[i].head_len <= c[j].head_len ||
+			    match_class(&c[i], c[j].known) >= 0)) {
+				c[i].drop = 1;
+				break;
+			}
+	}
 }
 
 /* rec_init: the record for content with head c, from the registry entry
@@ -602,22 +833,18 @@ static void rec_init(struct tfile *f, const struct cand *c)
 }
 
 /* gz_isize: the uncompressed size mod 2^32 from the gzip trailer */
-static int gz_isize(const char *path, uint32_t *isize)
+static int gz_isize(int fd, uint32_t *isize)
 {
 	unsigned char b[4];
 	struct stat st;
-	int fd, r = -1;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
 	if (fstat(fd, &st) == 0 && st.st_size >= 18 &&
 	    pread(fd, b, 4, st.st_size - 4) == 4) {
 		*isize = (uint32_t)b[0] | (uint32_t)b[1] << 8 |
 		    (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-		r = 0;
+		return 0;
 	}
-	close(fd);
-	return r;
+	return -1;
 }
 
 /* cand_open: open generation c to read from content offset `off`; NULL when
@@ -637,8 +864,12 @@ static struct tfile *cand_open(struct tail *t, const struct cand *c,
 	f = tfile_new(t);
 	rec_init(f, c);
 	if (c->gz) {
-		if ((f->in = input_open(c->path, &d, NULL)) == NULL) {
-			log_warnx("%s", d.items[0].msg);
+		if ((f->in = cand_input(c, &d, NULL)) == NULL) {
+			if (d.n)
+				log_warnx("%s", d.items[0].msg);
+			else
+				log_warnx("%s was replaced while starting, "
+				    "skipping it", c->path);
 			goto fail;
 		}
 		/* gzip cannot seek: decompress and drop what was counted */
@@ -656,15 +887,27 @@ static struct tfile *cand_open(struct tail *t, const struct cand *c,
 			goto fail;
 		}
 	} else {
-		if ((f->fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if ((f->fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0 &&
+		    c->fd < 0) {
 			if (errno == EACCES)
 				perm_error(c->path);
 			else
 				log_warn("open %s", c->path);
 			goto fail;
 		}
-		if (fstat(f->fd, &st) == -1 || st.st_dev != c->st.st_dev ||
-		    st.st_ino != c->st.st_ino) {
+		if (c->fd >= 0 && (f->fd < 0 || fstat(f->fd, &st) == -1 ||
+		    st.st_dev != c->st.st_dev || st.st_ino != c->st.st_ino)) {
+			/* renamed meanwhile: the file listed, by its fd */
+			char fdpath[64];
+
+			if (f->fd >= 0)
+				close(f->fd);
+			snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d",
+			    c->fd);
+			f->fd = open(fdpath, O_RDONLY | O_CLOEXEC);
+		}
+		if (f->fd < 0 || fstat(f->fd, &st) == -1 ||
+		    st.st_dev != c->st.st_dev || st.st_ino != c->st.st_ino) {
 			log_warnx("%s was replaced while starting, skipping it",
 			    c->path);
 			goto fail;
@@ -693,7 +936,8 @@ static int cand_done(const struct cand *c, uint64_t off)
 		return off >= (uint64_t)c->st.st_size;
 	/* a .gz is done when its trailer says so; decompressing every old
 	 * generation at each start would cost minutes on a busy server */
-	return gz_isize(c->path, &isize) == 0 && isize == (uint32_t)off &&
+	return c->fd >= 0 && gz_isize(c->fd, &isize) == 0 &&
+	    isize == (uint32_t)off &&
 	    off > 0;
 }
 
@@ -738,6 +982,7 @@ static int live_open(struct tail *t, const struct store_file *known)
 		return -1;
 	}
 	memset(&c, 0, sizeof c);
+	c.fd = -1;
 	if (fstat(fd, &c.st) == -1 || !S_ISREG(c.st.st_mode) ||
 	    (n = pread(fd, c.head, sizeof c.head, 0)) < 0) {
 		if (S_ISREG(c.st.st_mode))
@@ -777,23 +1022,81 @@ static int live_open(struct tail *t, const struct store_file *known)
 	return 1;
 }
 
+/* copy_pick: among the siblings c[0..n), the rotated copy of f's content:
+ * another inode starting with f's fingerprint and holding at least what
+ * was counted of f.  A short fingerprint (f held less than FP_MAX bytes)
+ * is weak evidence: then the generations already accounted for are no
+ * candidates, and with `now` (f's head as it is now) the copy must differ
+ * from f after the shared bytes (else f still has that content: copied,
+ * not truncated yet).  SIZE_MAX: none. */
+static size_t copy_pick(const struct tail *t, const struct tfile *f,
+    const struct cand *c, size_t n, const unsigned char *now, size_t nowlen)
+{
+	int weak = f->rec.fp_len < FP_MAX;
+	size_t i, best = SIZE_MAX, m;
+
+	for (i = 0; i < n; i++) {
+		if (c[i].live || !cand_has(&c[i], &f->rec) ||
+		    same_inode(&c[i], &f->rec))
+			continue;
+		if (!c[i].gz && (uint64_t)c[i].st.st_size < f->rec.offset)
+			continue;
+		if (t->old && same_inode(&c[i], &t->old->rec))
+			continue;
+		if (weak && seen_has(t, &c[i]))
+			continue;
+		if (now) {
+			m = nowlen < c[i].head_len ? nowlen : c[i].head_len;
+			if (memcmp(now, c[i].head, m) == 0)
+				continue;
+		}
+		if (best == SIZE_MAX || cand_better(&c[i], &c[best]))
+			best = i;
+	}
+	return best;
+}
+
+/* copy_probe: f's fingerprint is short and f grew past it: was f
+ * truncated and refilled with content that starts with the same bytes
+ * (the same time stamp second), its old content copied away?  Its head
+ * cannot tell; a fresh copy next to it can. */
+static int copy_probe(struct tail *t, struct tfile *f)
+{
+	unsigned char now[FP_MAX];
+	struct cand *c;
+	size_t n;
+	ssize_t got;
+	int r;
+
+	/* a copy is a new name in the directory: look once per change */
+	if (f->probed == t->dir_gen)
+		return 0;
+	if ((got = pread(f->fd, now, sizeof now, 0)) <= 0)
+		return 0;
+	c = cands_list(t, &n);
+	r = copy_pick(t, f, c, n, now, (size_t)got) != SIZE_MAX;
+	/* a copy that still agrees with f (copied, not truncated yet): look
+	 * again at every wake-up until the truncation shows */
+	if (!r && copy_pick(t, f, c, n, NULL, 0) == SIZE_MAX)
+		f->probed = t->dir_gen;
+	cands_free(c, n);
+	if (r)
+		log_debug("%s: a copy of its content appeared, it was "
+		    "truncated", f->rec.path);
+	return r;
+}
+
 /* copy_finish: the live file was truncated in place (copytruncate).  What
  * was not read yet is in the copy, a sibling with the same head and another
  * inode (NAME.1, or NAME.1.gz once compressed): finish it from our offset. */
 static int copy_finish(struct tail *t, struct tfile *f)
 {
 	struct cand *c;
-	size_t n, i, best = SIZE_MAX;
+	size_t n, best;
 	int r = 0;
 
 	c = cands_list(t, &n);
-	for (i = 0; i < n; i++) {
-		if (c[i].live || !cand_has(&c[i], &f->rec) ||
-		    same_inode(&c[i], &f->rec))
-			continue;
-		if (best == SIZE_MAX || cand_better(&c[i], &c[best]))
-			best = i;
-	}
+	best = copy_pick(t, f, c, n, NULL, 0);
 	if (best == SIZE_MAX) {
 		log_warnx("%s was truncated and no rotated copy of it was "
 		    "found: lines written after offset %llu may be lost",
@@ -857,8 +1160,10 @@ static int cur_read(struct tail *t)
 			log_warn("stat %s", f->rec.path);
 			return -1;
 		}
-		if (((uint64_t)st.st_size < f->rpos || !head_same(f)) &&
-		    cur_restart(t, f, &st) == -1)
+		if (((uint64_t)st.st_size < f->rpos || !head_same(f) ||
+		    (f->rec.fp_len > 0 && f->rec.fp_len < FP_MAX &&
+		    (uint64_t)st.st_size > f->rec.fp_len &&
+		    copy_probe(t, f))) && cur_restart(t, f, &st) == -1)
 			return -1;
 		if ((r = tfile_read(t, f, 1)) != 1)
 			return r;
@@ -908,11 +1213,70 @@ static void old_reap(struct tail *t)
 	t->old = NULL;
 }
 
+/* middle_read: prev (read to its end) was rotated away and t->cur is the
+ * new live file.  Generations rotated in and out in between (two rotations
+ * between two looks) sit between the two by name: read them from their
+ * start, oldest first.  The newest one is returned open in *kept (it is
+ * the previous generation now: a late line may still reach it). */
+static int middle_read(struct tail *t, struct tfile *prev, struct tfile **kept)
+{
+	unsigned char ph[FP_MAX], lh[FP_MAX];
+	struct cand *c;
+	size_t n, i, pi = SIZE_MAX, last = SIZE_MAX;
+	ssize_t phl, lhl;
+	int r = 0;
+
+	*kept = NULL;
+	if ((phl = pread(prev->fd, ph, sizeof ph, 0)) < 0)
+		phl = 0;
+	if ((lhl = pread(t->cur->fd, lh, sizeof lh, 0)) < 0)
+		lhl = 0;
+	c = cands_list(t, &n);
+	cands_dedup(c, n);
+	/* where prev is now: its inode, or its content (compressed) */
+	for (i = 0; i < n && pi == SIZE_MAX; i++)
+		if (!c[i].live && same_inode(&c[i], &prev->rec))
+			pi = i;
+	for (i = n; i-- > 0 && pi == SIZE_MAX; )
+		if (!c[i].live && phl > 0 && c[i].head_len == (size_t)phl &&
+		    memcmp(c[i].head, ph, (size_t)phl) == 0)
+			pi = i;
+	if (pi == SIZE_MAX)
+		goto out;   /* deleted: nothing to tell the order by */
+	for (i = 0; i < n; i++) {
+		if (c[i].drop || c[i].live || c[i].rank <= c[pi].rank ||
+		    c[i].head_len == 0 || same_inode(&c[i], &prev->rec) ||
+		    same_inode(&c[i], &t->cur->rec) ||
+		    (t->old && t->old != prev &&
+		    same_inode(&c[i], &t->old->rec)) ||
+		    (c[i].head_len == (size_t)phl &&
+		    memcmp(c[i].head, ph, (size_t)phl) == 0) ||
+		    /* a copy of the new file, not truncated yet: read there */
+		    (lhl > 0 && memcmp(c[i].head, lh, c[i].head_len <
+		    (size_t)lhl ? c[i].head_len : (size_t)lhl) == 0) ||
+		    seen_has(t, &c[i])) {
+			c[i].drop = 1;
+			continue;
+		}
+		last = i;
+	}
+	for (i = 0; i < n && r == 0; i++) {
+		if (c[i].drop || c[i].live || c[i].rank <= c[pi].rank)
+			continue;
+		log_info("%s: rotated in and out meanwhile, reading it",
+		    c[i].path);
+		r = finish(t, &c[i], 0, i == last && !c[i].gz, kept);
+	}
+out:
+	cands_free(c, n);
+	return r;
+}
+
 /* check_path: has a new file taken the log's name?  Then finish the current
  * one (kept open as the previous generation) and switch. */
 static int check_path(struct tail *t)
 {
-	struct tfile *prev = t->cur;
+	struct tfile *prev = t->cur, *kept;
 	struct stat st;
 	int r;
 
@@ -956,8 +1320,18 @@ static int check_path(struct tail *t)
 		}
 		t->old = prev;
 		old_rename(t, prev);
-		old_reap(t);
 		log_info("%s: new file, following it", t->path);
+		if (middle_read(t, prev, &kept) == -1)
+			return -1;
+		if (kept) {
+			/* the middle generation is the previous one now */
+			tfile_flush(t, prev);
+			tfile_close(t, prev, 1);
+			kept->wd = inotify_add_watch(t->ifd, kept->rec.path,
+			    FILE_MASK);
+			t->old = kept;
+		}
+		old_reap(t);
 	} else {
 		log_info("%s appeared, following it", t->path);
 	}
@@ -1142,6 +1516,8 @@ static int events_drain(struct tail *t)
 			ev = (const struct inotify_event *)p;
 			if (ev->mask & IN_Q_OVERFLOW)
 				log_debug("inotify queue overflow, rechecking");
+			if (ev->wd == t->dwd || (ev->mask & IN_Q_OVERFLOW))
+				t->dir_gen++;
 			if (ev->mask & IN_IGNORED) {
 				if (t->cur && t->cur->wd == ev->wd)
 					t->cur->wd = -1;
@@ -1165,7 +1541,7 @@ static int events_drain(struct tail *t)
 
 /* catchup_want: should tail_start() read generation i, and from where */
 static int catchup_want(const struct cand *c, size_t i, size_t newest,
-    int live_known, uint64_t *off)
+    uint64_t *off)
 {
 	if (c[i].drop || c[i].live)
 		return 0;
@@ -1173,11 +1549,12 @@ static int catchup_want(const struct cand *c, size_t i, size_t newest,
 		*off = c[i].known->offset;
 		return !cand_done(&c[i], *off);
 	}
-	/* unknown: only when newer than the newest known generation (older
-	 * history, and everything before a first start, is `eximwatch scan`'s
-	 * job; a known live log is newer than every sibling) */
+	/* unknown: only when newer (by name) than the newest known rotated
+	 * generation: rotated in and out while we did not look.  Older
+	 * history, and everything before a first start, is `eximwatch
+	 * scan`'s job. */
 	*off = 0;
-	return !live_known && newest != SIZE_MAX && i > newest;
+	return newest != SIZE_MAX && i > newest;
 }
 
 int tail_start(struct tail *t, const struct store_file *known, size_t n)
@@ -1196,7 +1573,7 @@ int tail_start(struct tail *t, const struct store_file *known, size_t n)
 	/* watch first: nothing created while we look around is missed */
 	if (dir_watch(t) < 0)
 		goto fail;
-	c = cands_list(t, &nc);
+	c = cands_stable(t, &nc);
 	cands_dedup(c, nc);
 	cands_match(c, nc, known, n);
 	for (i = 0; i < nc; i++) {
@@ -1209,12 +1586,17 @@ int tail_start(struct tail *t, const struct store_file *known, size_t n)
 			newest = i;
 		}
 	}
-	for (i = 0; i < nc; i++)
-		if (catchup_want(c, i, newest, live_known != NULL, &off))
+	for (i = 0; i < nc; i++) {
+		/* what is there now is history or accounted for; a copy made
+		 * from here on is new */
+		if (!c[i].live && !c[i].drop)
+			seen_cand(t, &c[i]);
+		if (catchup_want(c, i, newest, &off))
 			last = i;
+	}
 	/* catch up, oldest first */
 	for (i = 0; i < nc; i++) {
-		if (!catchup_want(c, i, newest, live_known != NULL, &off)) {
+		if (!catchup_want(c, i, newest, &off)) {
 			struct tfile f;
 
 			/* nothing to read; the record may still learn a new

@@ -16,7 +16,17 @@
  * while the daemon was down (known files are found again among the siblings
  * NAME.1..N, NAME-YYYYMMDD, and their .gz forms; each is finished from its
  * offset, unknown newer generations are read from the start, oldest first,
- * then the live file); permission denied (an error naming the group).
+ * then the live file); two rotations between two looks (the generation
+ * rotated in and out meanwhile is read between the old and the new file);
+ * permission denied (an error naming the group).
+ *
+ * Generations are ordered by their rotation name (NAME newest, NAME.1 newer
+ * than NAME.2, NAME-DATE by date, NAME.N.gz = NAME.N), the mtime only breaks
+ * ties.  A fingerprint shorter than FP_MAX (the file was that small at the
+ * last commit) is weak evidence: a rotated generation is preferred over the
+ * live log for it, and while running a fresh copy next to the live log
+ * that starts with those bytes but differs from it after them reveals a
+ * copytruncate the head alone cannot show.
  *
  * No polling: tail_fd() is an inotify descriptor for the caller's epoll loop.
  * The callbacks run synchronously inside tail_start()/tail_process(). */

@@ -532,6 +532,149 @@ static void test_restart(void)
 	tail_free(t);
 }
 
+/* two rotations between two looks: the generation rotated in and out
+ * meanwhile is read too, between the old file and the new one */
+static void test_middle(void)
+{
+	char *L = P("mid/exim_mainlog"), *L1 = P("mid/exim_mainlog.1"),
+	    *L2 = P("mid/exim_mainlog.2");
+	struct tail *t;
+	int rc;
+
+	sh("mkdir -p %s/mid", base);
+	puts_(L, "m1 one\n");
+	t = start(L, 0, NULL, 0, &rc);
+	EXPECT("middle: start", "m1 one");
+	puts_(L, "m1 two\n");
+	rename(L, L1);
+	puts_(L, "m2 one\nm2 two\n");
+	rename(L1, L2);
+	rename(L, L1);
+	puts_(L, "m3 one\n");
+	pump(t, 4);
+	EXPECT("middle: old end, the middle generation, then the new file",
+	    "m1 two", "m2 one", "m2 two", "m3 one");
+	/* the middle one is the previous generation now: a late line */
+	puts_(L1, "m2 late\n");
+	puts_(L, "m3 two\n");
+	pump(t, 2);
+	EXPECT("middle: a late line in the middle generation is read",
+	    "m2 late", "m3 two");
+	/* and again with the middle one compressed at once */
+	rename(L2, P("mid/exim_mainlog.3"));
+	rename(L1, L2);
+	rename(L, L1);
+	puts_(L, "m4 one\n");
+	rename(L2, P("mid/exim_mainlog.3"));
+	rename(L1, L2);
+	sh("gzip %s", L2);
+	rename(L, L1);
+	puts_(L, "m5 one\n");
+	pump(t, 2);
+	EXPECT("middle: a compressed middle generation is read from its start",
+	    "m4 one", "m5 one");
+	tail_free(t);
+
+	/* renamed, then the new file copied for a copytruncate that has not
+	 * truncated it yet: that copy is no middle generation */
+	L = P("mid2/exim_mainlog");
+	L1 = P("mid2/exim_mainlog.1");
+	L2 = P("mid2/exim_mainlog.2");
+	sh("mkdir -p %s/mid2", base);
+	puts_(L, "n1 one\n");
+	t = start(L, 0, NULL, 0, &rc);
+	EXPECT("middle-copy: start", "n1 one");
+	rename(L, L2);
+	puts_(L, "n2 one\nn2 two\n");
+	sh("cp %s %s", L, L1);
+	pump(t, 2);
+	EXPECT("middle-copy: the new file is read once", "n2 one", "n2 two");
+	sh("truncate -s 0 %s", L);
+	puts_(L, "n3 one\n");
+	pump(t, 1);
+	EXPECT("middle-copy: then truncated: only the new lines", "n3 one");
+	tail_free(t);
+}
+
+/* restart: generations are ordered by name, not mtime; a short
+ * fingerprint does not make the truncated live log pass for its copy */
+static void test_order(void)
+{
+	char *L = P("ord/exim_mainlog"), *L1 = P("ord/exim_mainlog.1"),
+	    *L2 = P("ord/exim_mainlog.2");
+	const char *same = "2026-11-22 10:00:00 dov";
+	time_t now = time(NULL);
+	int rc;
+	struct tail *t;
+
+	sh("mkdir -p %s/ord", base);
+	nreg = 0;
+	puts_(L, "o1 one\n");
+	t = start(L, 0, reg, nreg, &rc);
+	EXPECT("order: start", "o1 one");
+	reg_save(t);
+	tail_free(t);
+	/* down: rotated; a straggler reaches the old file after the new one
+	 * got its lines (older by name, newer by mtime); rotated again */
+	rename(L, L1);
+	puts_(L, "o2 one\n");
+	set_mtime(L, now - 100);
+	puts_(L1, "o1 late\n");
+	rename(L1, L2);
+	rename(L, L1);
+	puts_(L, "o3 one\n");
+	t = start(L, 0, reg, nreg, &rc);
+	EXPECT("order: an unknown NAME.1 older by mtime than the known "
+	    "NAME.2 is read", "o1 late", "o2 one", "o3 one");
+	reg_save(t);
+	tail_free(t);
+
+	/* a record whose fingerprint covers a few bytes (a partial line) */
+	sh("rm -f %s/ord/exim_mainlog*", base);
+	nreg = 0;
+	puts_(L, same);
+	t = start(L, 0, reg, nreg, &rc);
+	EXPECT_NONE("shortfp: start on a partial line");
+	reg_save(t);
+	tail_free(t);
+	ok(nreg == 1 && reg[0].fp_len == strlen(same) && reg[0].offset == 0,
+	    "shortfp: the record has a short fingerprint");
+	puts_(L, "ecot first\n");
+	puts_(L, "o4 two\n");
+	sh("cp %s %s && truncate -s 0 %s", L, L1, L);
+	puts_(L, same);
+	puts_(L, "ecot second\n");
+	t = start(L, 0, reg, nreg, &rc);
+	EXPECT("shortfp: restart after a copytruncate: the copy is that "
+	    "record, the live log is new", "2026-11-22 10:00:00 dovecot first",
+	    "o4 two", "2026-11-22 10:00:00 dovecot second");
+	tail_free(t);
+
+	/* the same while running: the truncation shows by the copy */
+	sh("rm -f %s/ord/exim_mainlog*", base);
+	nreg = 0;
+	puts_(L, "o5 one\n");
+	t = start(L, 0, reg, nreg, &rc);
+	EXPECT("shortfp-live: start", "o5 one");
+	sh("cp %s %s && truncate -s 0 %s", L, L1, L);
+	puts_(L, same);
+	pump(t, 0);
+	EXPECT_NONE("shortfp-live: truncated, a partial line");
+	puts_(L, "ecot third\no6 two\n");
+	sh("mv %s %s && cp %s %s && truncate -s 0 %s", L1, L2, L, L1, L);
+	puts_(L, same);
+	puts_(L, "ecot fourth, longer than the first one\n");
+	pump(t, 3);
+	EXPECT("shortfp-live: the copy is finished although the new content "
+	    "starts with the same bytes", "2026-11-22 10:00:00 dovecot third",
+	    "o6 two", "2026-11-22 10:00:00 dovecot fourth, longer than the "
+	    "first one");
+	puts_(L, "o7 one\n");
+	pump(t, 1);
+	EXPECT("shortfp-live: and follows", "o7 one");
+	tail_free(t);
+}
+
 /* a generation caught half compressed: NAME.1 and NAME.1.gz both there */
 static void test_halfgz(void)
 {
@@ -796,6 +939,8 @@ int main(void)
 	test_delete();
 	test_missing();
 	test_restart();
+	test_middle();
+	test_order();
 	test_halfgz();
 	test_oversized();
 	test_stress();
