@@ -551,7 +551,8 @@ static void load_dir(struct loader *ld, const char *dir)
 		names[n++] = xasprintf("%s/%s", dir, de->d_name);
 	}
 	closedir(dp);
-	qsort(names, n, sizeof *names, name_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof *names, name_cmp);
 	for (i = 0; i < n; i++) {
 		struct ydoc_node *doc = ydoc_load(names[i], ld->d);
 
