@@ -137,7 +137,14 @@ for _ in $(seq 100); do [ "$(total)" -gt "$before" ] && break; sleep 0.1; done
 ok "new lines are counted" test "$(total)" -gt "$before"
 
 ct systemctl stop eximwatch
-is "$(prop ActiveState):$(prop Result):$(prop ExecMainStatus)" "inactive:success:0" \
-	"systemctl stop: a clean exit (SIGTERM, commit, exit 0)"
+if ldd "$EW" 2>/dev/null | grep -q libasan; then
+	# make asan: LeakSanitizer's exit-time check cannot stop the world under
+	# the unit's seccomp filter, so the exit status says nothing here
+	echo "ok $((TAP_N + 1)) # SKIP sanitizer build: exit status not meaningful under the unit's seccomp filter"
+	TAP_N=$((TAP_N + 1))
+else
+	is "$(prop ActiveState):$(prop Result):$(prop ExecMainStatus)" "inactive:success:0" \
+		"systemctl stop: a clean exit (SIGTERM, commit, exit 0)"
+fi
 like "$(ct journalctl -u eximwatch -b --no-pager 2>&1)" 'flushing and exiting' "... after committing"
 done_testing
