@@ -37,6 +37,7 @@
 #include "sender.h"
 #include "store.h"
 #include "tail.h"
+#include "writer.h"
 #include "xmalloc.h"
 
 /* flush early, mid catch-up, when this many keys or bytes are buffered
@@ -59,6 +60,13 @@ struct daemon {
 	int timer_armed;
 	int failed;                 /* a commit failed: retry on the next flush */
 	int meta_dirty;             /* status (followed file, waiting) changed */
+	/* bulk mode (a catch-up or a burst): batches go to a writer thread so
+	 * reading goes on while SQLite works; wfiles is the positions array last
+	 * handed to it, valid until the next public tail_* call, into which the
+	 * ids the writer gave new files are put back for the tailer to learn */
+	struct writer *writer;
+	struct store_file *wfiles;
+	size_t nwfiles;
 	int waiting;                /* the log was missing at the last look */
 	uint64_t pending;           /* lines since the last commit */
 	struct pipeline_stats last;
@@ -179,14 +187,78 @@ static void on_line(void *arg, const char *line, size_t len, int oversized)
 
 /* after a run of lines: positions are consistent with what was delivered,
  * so this is where a long catch-up flushes to keep memory bounded */
+/* bulk_end: wait for the writer's last commit, hand the ids it gave new
+ * files back to the tailer, and give the store back to this thread.  A
+ * failed commit exits: the counts it held are gone, and a restart resumes
+ * from the last commit, so nothing is lost or counted twice. */
+static void bulk_end(struct daemon *dm)
+{
+	size_t i;
+
+	if (dm->writer == NULL)
+		return;
+	if (writer_sync(dm->writer) < 0)
+		fatalx(EX_IOERR, "%s: a commit failed; exiting to resume from the "
+		    "last commit", store_path(dm->store));
+	for (i = 0; i < dm->nwfiles; i++)
+		if (dm->wfiles[i].id == 0)
+			dm->wfiles[i].id = writer_file_id(dm->writer, &dm->wfiles[i]);
+	writer_free(dm->writer);
+	dm->writer = NULL;
+	dm->wfiles = NULL;
+	dm->nwfiles = 0;
+}
+
+/* bulk_flush: commit a full batch on the writer thread (counts, positions
+ * and stats in one transaction, as flush() does); alerts, status and
+ * metrics catch up at the next flush() */
+static void bulk_flush(struct daemon *dm)
+{
+	const struct pipeline_stats *st = pipeline_stats(dm->pipe);
+	struct writer_stats ws;
+	struct store_file *files;
+	size_t i, n;
+
+	if (dm->writer != NULL) {
+		/* the previous batch's new ids must reach the tailer before it
+		 * reports positions again */
+		if (writer_sync(dm->writer) < 0)
+			fatalx(EX_IOERR, "%s: a commit failed; exiting to resume from "
+			    "the last commit", store_path(dm->store));
+		for (i = 0; i < dm->nwfiles; i++)
+			if (dm->wfiles[i].id == 0)
+				dm->wfiles[i].id = writer_file_id(dm->writer, &dm->wfiles[i]);
+	} else {
+		dm->writer = writer_new(dm->store, rules_class_names(dm->rules),
+		    rules_nclasses(dm->rules));
+	}
+	n = tail_positions(dm->tail, &files);
+	ws.lines = (int64_t)(st->lines - dm->last.lines);
+	ws.events = (int64_t)(st->matched - dm->last.matched);
+	ws.suspicious_unmatched = (int64_t)(st->suspicious - dm->last.suspicious);
+	ws.oversized = (int64_t)(st->oversized - dm->last.oversized);
+	if (dm->metrics)
+		metrics_add_batch(dm->metrics, dm->counter,
+		    rules_class_names(dm->rules), rules_nclasses(dm->rules));
+	if (writer_submit(dm->writer, &dm->counter, files, n, &ws) < 0)
+		fatalx(EX_IOERR, "%s: a commit failed; exiting to resume from the "
+		    "last commit", store_path(dm->store));
+	pipeline_set_counter(dm->pipe, dm->counter);
+	dm->wfiles = files;
+	dm->nwfiles = n;
+	dm->last = *st;
+	dm->pending = 0;
+	dm->meta_dirty = 1;
+}
+
 static void on_chunk(void *arg)
 {
 	struct daemon *dm = arg;
 
 	if (counter_size(dm->counter) >= FLUSH_ROWS ||
 	    counter_bytes(dm->counter) >= FLUSH_BYTES)
-		flush(dm);
-	else if (dm->pending)
+		bulk_flush(dm);
+	if (dm->pending || dm->meta_dirty)
 		arm_flush(dm);
 }
 
@@ -245,6 +317,7 @@ static void flush(struct daemon *dm)
 	size_t n, i;
 	int ok = 0;
 
+	bulk_end(dm);
 	alert_evaluate(dm->alerts, now_ms());
 	n = tail_positions(dm->tail, &files);
 	if (n == 0 && counter_size(dm->counter) == 0 && !dm->meta_dirty &&
@@ -349,6 +422,9 @@ static void on_tail(void *arg, int fd, uint32_t events)
 		loop_stop(dm->loop);
 		return;
 	}
+	/* the next public tail_* call drops the positions array the writer's
+	 * new ids go into */
+	bulk_end(dm);
 	note_waiting(dm);
 	if (dm->pending || dm->meta_dirty)
 		arm_flush(dm);
