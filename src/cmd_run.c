@@ -185,24 +185,28 @@ static void on_line(void *arg, const char *line, size_t len, int oversized)
 	dm->pending++;
 }
 
-/* after a run of lines: positions are consistent with what was delivered,
- * so this is where a long catch-up flushes to keep memory bounded */
-/* bulk_end: wait for the writer's last commit, hand the ids it gave new
- * files back to the tailer, and give the store back to this thread.  A
- * failed commit exits: the counts it held are gone, and a restart resumes
- * from the last commit, so nothing is lost or counted twice. */
-static void bulk_end(struct daemon *dm)
+/* bulk_settle: wait for the writer's last commit and hand the ids it gave
+ * new files back to the tailer (bulk_end also gives the store back to this
+ * thread).  A failed commit exits: the counts it held are gone, and a
+ * restart resumes from the last commit, so nothing is lost or counted
+ * twice. */
+static void bulk_settle(struct daemon *dm)
 {
 	size_t i;
 
-	if (dm->writer == NULL)
-		return;
 	if (writer_sync(dm->writer) < 0)
 		fatalx(EX_IOERR, "%s: a commit failed; exiting to resume from the "
 		    "last commit", store_path(dm->store));
 	for (i = 0; i < dm->nwfiles; i++)
 		if (dm->wfiles[i].id == 0)
 			dm->wfiles[i].id = writer_file_id(dm->writer, &dm->wfiles[i]);
+}
+
+static void bulk_end(struct daemon *dm)
+{
+	if (dm->writer == NULL)
+		return;
+	bulk_settle(dm);
 	writer_free(dm->writer);
 	dm->writer = NULL;
 	dm->wfiles = NULL;
@@ -217,17 +221,12 @@ static void bulk_flush(struct daemon *dm)
 	const struct pipeline_stats *st = pipeline_stats(dm->pipe);
 	struct writer_stats ws;
 	struct store_file *files;
-	size_t i, n;
+	size_t n;
 
 	if (dm->writer != NULL) {
 		/* the previous batch's new ids must reach the tailer before it
 		 * reports positions again */
-		if (writer_sync(dm->writer) < 0)
-			fatalx(EX_IOERR, "%s: a commit failed; exiting to resume from "
-			    "the last commit", store_path(dm->store));
-		for (i = 0; i < dm->nwfiles; i++)
-			if (dm->wfiles[i].id == 0)
-				dm->wfiles[i].id = writer_file_id(dm->writer, &dm->wfiles[i]);
+		bulk_settle(dm);
 	} else {
 		dm->writer = writer_new(dm->store, rules_class_names(dm->rules),
 		    rules_nclasses(dm->rules));
@@ -251,6 +250,8 @@ static void bulk_flush(struct daemon *dm)
 	dm->meta_dirty = 1;
 }
 
+/* after a run of lines: positions are consistent with what was delivered,
+ * so this is where a long catch-up flushes to keep memory bounded */
 static void on_chunk(void *arg)
 {
 	struct daemon *dm = arg;
