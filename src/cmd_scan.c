@@ -34,11 +34,13 @@
 #include "writer.h"
 #include "xmalloc.h"
 
-/* Batch size: a smaller counter is a smaller random-access working set for
- * counting, a larger one costs the writer fewer commits; two batches (one
- * counting, one committing) of this size keep the peak RSS well under 32 MB */
-#define FLUSH_ROWS 16384
-#define FLUSH_BYTES (4u << 20)
+/* Batch size: a small counter is a small random-access working set for
+ * counting (it stays in the core's cache); the writer's group commit puts
+ * batches that queue up into one transaction, so small batches do not mean
+ * many commits.  The counting batch plus the writer's queue (writer.h) of
+ * this size keep the peak RSS under 32 MB. */
+#define FLUSH_ROWS 4096
+#define FLUSH_BYTES (1u << 20)
 #define MAX_LINE (64u << 10)
 /* plain files are mapped a window at a time (no copy through read(); the
  * window is unmapped when done, so the file's pages never add up in the

@@ -13,10 +13,19 @@
 #include "xmalloc.h"
 
 #define FILE_MAP_MAX 64   /* ids remembered for files submitted with id 0 */
+#define SLOTS (WRITER_QUEUE + 1)
 
 struct file_map {
 	struct store_file key;   /* as submitted (id 0) */
 	int64_t id;
+};
+
+/* one submitted batch */
+struct job {
+	struct counter *c;         /* the writer's own copy of the batch */
+	struct store_file *files;
+	size_t nfiles, capfiles;
+	struct writer_stats delta;
 };
 
 struct writer {
@@ -25,17 +34,19 @@ struct writer {
 	size_t nclasses;
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;         /* any change of busy/stop */
-	/* under mu; the job fields belong to the thread while busy */
-	struct counter *spare;     /* the writer's counter, when not busy */
-	struct counter *job;       /* the same, holding the batch being committed */
-	struct store_file *files;
-	size_t nfiles, capfiles;
-	int64_t *new_ids;          /* per job file: id inserted by this job */
-	struct writer_stats delta;
+	pthread_cond_t cv;         /* any change of n, busy, stop, failed */
+	/* under mu: jobs[head], ... jobs[head + n - 1] (mod SLOTS) are queued;
+	 * the first belongs to the thread while busy */
+	struct job jobs[SLOTS];
+	size_t head, n;
 	int busy, stop, failed;
-	struct file_map map[FILE_MAP_MAX];
+	struct file_map map[FILE_MAP_MAX];   /* ids of committed inserts */
 	size_t nmap, map_next;
+	/* the writer thread's own: the open transaction */
+	int in_tx;
+	size_t tx_jobs;
+	struct file_map *tx_map;   /* ids inserted by the open transaction */
+	size_t ntx_map, captx_map;
 };
 
 static int same_file(const struct store_file *a, const struct store_file *b)
@@ -44,7 +55,8 @@ static int same_file(const struct store_file *a, const struct store_file *b)
 	    a->dev == b->dev && a->ino == b->ino && strcmp(a->path, b->path) == 0;
 }
 
-/* map_find: the remembered id of a file submitted with id 0, or 0 */
+/* map_find: the id remembered for a file submitted with id 0, or 0
+ * (caller holds mu) */
 static int64_t map_find(const struct writer *w, const struct store_file *f)
 {
 	size_t i;
@@ -67,75 +79,142 @@ static void map_put(struct writer *w, const struct store_file *f, int64_t id)
 		w->nmap++;
 }
 
-/* commit: the job in one transaction; 0 or -1 (logged) */
-static int commit(struct writer *w)
+/* file_id: the id of a file submitted with id 0: inserted by the open
+ * transaction, or by a committed one, or 0 (writer thread) */
+static int64_t file_id(struct writer *w, const struct store_file *f)
+{
+	int64_t id = 0;
+	size_t i;
+
+	for (i = 0; i < w->ntx_map; i++)
+		if (same_file(&w->tx_map[i].key, f))
+			return w->tx_map[i].id;
+	pthread_mutex_lock(&w->mu);
+	id = map_find(w, f);
+	pthread_mutex_unlock(&w->mu);
+	return id;
+}
+
+static void tx_map_put(struct writer *w, const struct store_file *f, int64_t id)
+{
+	if (w->ntx_map == w->captx_map) {
+		w->captx_map = w->captx_map ? 2 * w->captx_map : 8;
+		w->tx_map = xreallocarray(w->tx_map, w->captx_map, sizeof *w->tx_map);
+	}
+	w->tx_map[w->ntx_map].key = *f;
+	w->tx_map[w->ntx_map].key.id = 0;
+	w->tx_map[w->ntx_map++].id = id;
+}
+
+static void tx_abort(struct writer *w)
+{
+	log_warnx("%s: cannot write to the database: %s", store_path(w->store),
+	    store_errmsg(w->store));
+	store_rollback(w->store);
+	w->in_tx = 0;
+	w->tx_jobs = 0;
+	w->ntx_map = 0;
+}
+
+/* write_job: add one batch to the open transaction (opening one if need
+ * be); 0 or -1 (logged, rolled back) */
+static int write_job(struct writer *w, struct job *j)
 {
 	static const char *const names[] = {
 		"lines", "events", "suspicious_unmatched", "oversized"
 	};
 	const int64_t deltas[] = {
-		w->delta.lines, w->delta.events, w->delta.suspicious_unmatched,
-		w->delta.oversized
+		j->delta.lines, j->delta.events, j->delta.suspicious_unmatched,
+		j->delta.oversized
 	};
 	struct store *s = w->store;
 	size_t i;
 
-	if (store_begin(s) < 0)
-		return -1;   /* logged by the store */
-	if (store_add_counts(s, w->job, w->names, w->nclasses) < 0)
+	if (!w->in_tx) {
+		if (store_begin(s) < 0)
+			return -1;   /* logged by the store */
+		w->in_tx = 1;
+	}
+	w->tx_jobs++;
+	if (store_add_counts(s, j->c, w->names, w->nclasses) < 0)
 		goto fail;
-	for (i = 0; i < w->nfiles; i++) {
-		struct store_file *f = &w->files[i];
+	for (i = 0; i < j->nfiles; i++) {
+		struct store_file *f = &j->files[i];
 		int inserted;
 
 		if (f->id <= 0)
-			f->id = map_find(w, f);
+			f->id = file_id(w, f);
 		inserted = f->id <= 0;
 		if (store_file_save(s, f) < 0)
 			goto fail;
-		w->new_ids[i] = inserted ? f->id : 0;
+		if (inserted)
+			tx_map_put(w, f, f->id);
 	}
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (store_stat_add(s, names[i], deltas[i]) < 0)
 			goto fail;
-	if (store_commit(s) < 0)
-		goto fail;
-	/* only ids of committed rows are worth remembering */
-	pthread_mutex_lock(&w->mu);
-	for (i = 0; i < w->nfiles; i++)
-		if (w->new_ids[i] > 0)
-			map_put(w, &w->files[i], w->new_ids[i]);
-	pthread_mutex_unlock(&w->mu);
 	return 0;
 fail:
-	log_warnx("%s: cannot write to the database: %s", store_path(s),
-	    store_errmsg(s));
-	store_rollback(s);
+	tx_abort(w);
 	return -1;
+}
+
+/* tx_commit: 0 or -1 (logged, rolled back) */
+static int tx_commit(struct writer *w)
+{
+	size_t i;
+
+	if (store_commit(w->store) < 0) {
+		tx_abort(w);
+		return -1;
+	}
+	/* only ids of committed rows are worth remembering */
+	pthread_mutex_lock(&w->mu);
+	for (i = 0; i < w->ntx_map; i++)
+		map_put(w, &w->tx_map[i].key, w->tx_map[i].id);
+	pthread_mutex_unlock(&w->mu);
+	w->in_tx = 0;
+	w->tx_jobs = 0;
+	w->ntx_map = 0;
+	return 0;
 }
 
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
-	struct counter *job;
 	int rc;
 
+	/* "top -H" and perf tell the threads apart */
+	pthread_setname_np(pthread_self(), "eximwatch-db");
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->busy && !w->stop)
+		while (w->n == 0 && !w->stop)
 			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->busy)
+		if (w->n == 0)
 			break;   /* stop, and nothing left to commit */
-		job = w->job;
+		w->busy = 1;
 		pthread_mutex_unlock(&w->mu);
 
-		rc = commit(w);
+		rc = write_job(w, &w->jobs[w->head]);
 
 		pthread_mutex_lock(&w->mu);
-		if (rc < 0)
+		counter_clear(w->jobs[w->head].c);
+		w->head = (w->head + 1) % SLOTS;
+		w->n--;
+		if (rc == 0 && (w->n == 0 || w->tx_jobs >= WRITER_TX_BATCHES)) {
+			pthread_mutex_unlock(&w->mu);
+			rc = tx_commit(w);
+			pthread_mutex_lock(&w->mu);
+		}
+		if (rc < 0) {
+			/* the open transaction's batches are gone; so are the
+			 * queued ones, which nobody will commit now */
 			w->failed = 1;
-		w->spare = job;
-		w->job = NULL;
+			for (; w->n > 0; w->n--) {
+				counter_clear(w->jobs[w->head].c);
+				w->head = (w->head + 1) % SLOTS;
+			}
+		}
 		w->busy = 0;
 		pthread_cond_broadcast(&w->cv);
 	}
@@ -153,7 +232,6 @@ struct writer *writer_new(struct store *s, const char *const *class_names,
 	w->store = s;
 	w->names = class_names;
 	w->nclasses = nclasses;
-	w->spare = counter_new();
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	/* signals stay with the main thread (the daemon reads them from a
@@ -173,35 +251,37 @@ int writer_submit(struct writer *w, struct counter **batch,
     const struct store_file *files, size_t nfiles,
     const struct writer_stats *delta)
 {
+	struct job *j;
+
 	pthread_mutex_lock(&w->mu);
-	while (w->busy && !w->failed)
+	while (w->n == SLOTS && !w->failed)
 		pthread_cond_wait(&w->cv, &w->mu);
 	if (w->failed) {
 		pthread_mutex_unlock(&w->mu);
 		return -1;
 	}
-	if (nfiles > w->capfiles) {
-		w->capfiles = nfiles;
-		w->files = xreallocarray(w->files, nfiles, sizeof *w->files);
-		w->new_ids = xreallocarray(w->new_ids, nfiles, sizeof *w->new_ids);
+	j = &w->jobs[(w->head + w->n) % SLOTS];
+	if (nfiles > j->capfiles) {
+		j->capfiles = nfiles;
+		j->files = xreallocarray(j->files, nfiles, sizeof *j->files);
 	}
 	if (nfiles)
-		memcpy(w->files, files, nfiles * sizeof *files);
-	w->nfiles = nfiles;
+		memcpy(j->files, files, nfiles * sizeof *files);
+	j->nfiles = nfiles;
 	if (delta)
-		w->delta = *delta;
+		j->delta = *delta;
 	else
-		memset(&w->delta, 0, sizeof w->delta);
+		memset(&j->delta, 0, sizeof j->delta);
+	if (j->c == NULL)
+		j->c = counter_new();
 	/* The batch is copied (a sequential memcpy of a few MB at most) rather
 	 * than handed over: the caller's counter then stays in its core's cache,
 	 * while swapping two counters between the threads made every random
 	 * access of counter_add() miss (cache lines last written by the other
 	 * core).  *batch comes back empty, as the contract says. */
-	counter_copy(w->spare, *batch);
+	counter_copy(j->c, *batch);
 	counter_clear(*batch);
-	w->job = w->spare;
-	w->spare = NULL;
-	w->busy = 1;
+	w->n++;
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
@@ -212,6 +292,8 @@ int writer_sync(struct writer *w)
 	int rc;
 
 	pthread_mutex_lock(&w->mu);
+	while ((w->n > 0 || w->busy) && !w->failed)
+		pthread_cond_wait(&w->cv, &w->mu);
 	while (w->busy)
 		pthread_cond_wait(&w->cv, &w->mu);
 	rc = w->failed ? -1 : 0;
@@ -231,6 +313,8 @@ int64_t writer_file_id(struct writer *w, const struct store_file *f)
 
 void writer_free(struct writer *w)
 {
+	size_t i;
+
 	if (w == NULL)
 		return;
 	pthread_mutex_lock(&w->mu);
@@ -240,8 +324,10 @@ void writer_free(struct writer *w)
 	pthread_join(w->thread, NULL);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
-	counter_free(w->spare);
-	free(w->files);
-	free(w->new_ids);
+	for (i = 0; i < SLOTS; i++) {
+		counter_free(w->jobs[i].c);
+		free(w->jobs[i].files);
+	}
+	free(w->tx_map);
 	free(w);
 }

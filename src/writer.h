@@ -1,28 +1,38 @@
 /* writer: a thread that commits counter batches to the store, so that
  * SQLite work overlaps with parsing (scan and the daemon use two cores).
  *
- * Double buffering: the caller fills one counter while the writer commits
- * the previous one.  writer_submit() takes the filled batch over and gives
- * back an empty counter; it blocks while the previous batch is still being
- * committed, so at most two batches exist and memory stays bounded.  (The
- * batch is copied into the writer's own counter and the caller's is
- * emptied: the pointer given back may be the same one.)
+ * A short queue: the caller fills one counter while the writer commits
+ * earlier ones.  writer_submit() takes the filled batch over and gives back
+ * an empty counter; it blocks only while WRITER_QUEUE batches wait, so
+ * memory stays bounded.  (The batch is copied into one of the writer's own
+ * counters and the caller's is emptied: the pointer given back may be the
+ * same one.)  The queue absorbs the unevenness of both sides (a checkpoint,
+ * a burst of new ids), which a single slot turned into waits.
  *
- * Each batch is committed in ONE transaction together with the file
- * positions and the stats deltas given with it: a checkpoint is never
- * committed without the counts it covers, nor the counts without it.
+ * Each batch is committed together with the file positions and the stats
+ * deltas given with it: a position is never committed without the counts
+ * it covers, nor the counts without it.  Group commit: while more batches
+ * wait, the writer adds them to the open transaction (at most
+ * WRITER_TX_BATCHES), and commits as soon as the queue runs dry, so a
+ * writer that keeps up commits every batch on its own, and one that falls
+ * behind writes fewer, larger transactions (every transaction rewrites the
+ * index pages it touched, e.g. those of new account names).
  *
  * Between writer_new() and writer_free() the store's connection belongs to
  * the writer thread: the caller may use the store only after writer_sync()
  * returned, and until its next writer_submit().
  *
  * The first failed commit is logged once ("cannot write to the database"),
- * rolled back, and makes the writer refuse every later batch: submit and
- * sync then return -1. */
+ * rolled back (every batch of that transaction with it, positions included,
+ * so nothing is half-counted), and makes the writer refuse every later
+ * batch: submit and sync then return -1. */
 #ifndef EW_WRITER_H
 #define EW_WRITER_H
 #include <stddef.h>
 #include <stdint.h>
+
+#define WRITER_QUEUE 3        /* batches waiting, besides the one being written */
+#define WRITER_TX_BATCHES 16  /* at most this many batches per transaction */
 
 struct store;
 struct store_file;
@@ -47,8 +57,8 @@ struct writer *writer_new(struct store *s, const char *const *class_names,
  * store_file_save() in the batch's transaction; a file with id 0 is inserted
  * once, and later batches that give the same file (same fingerprint, path,
  * dev and ino) with id 0 again update that row.  delta may be NULL.  Blocks
- * while the previous batch is being committed.  0, or -1 if an earlier
- * commit failed (then nothing is taken: *batch is still the caller's). */
+ * while the queue is full.  0, or -1 if an earlier commit failed (then
+ * nothing is taken: *batch is still the caller's). */
 int writer_submit(struct writer *w, struct counter **batch,
     const struct store_file *files, size_t nfiles,
     const struct writer_stats *delta);
