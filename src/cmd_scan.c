@@ -8,11 +8,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -42,12 +40,6 @@
 #define FLUSH_ROWS 4096
 #define FLUSH_BYTES (1u << 20)
 #define MAX_LINE (64u << 10)
-/* plain files are mapped a window at a time (no copy through read(); the
- * window is unmapped when done, so the file's pages never add up in the
- * RSS).  A window must hold a whole line of MAX_LINE bytes plus LINE_PAD,
- * whatever page it starts on. */
-#define MAP_WIN (2u << 20)
-#define LINE_PAD 16   /* readable bytes after a line (see linesplit.h) */
 
 struct scan {
 	struct store *store;
@@ -208,189 +200,6 @@ static inline int count_line(struct scan *sc, struct fscan *fs,
 	return 0;
 }
 
-/* a window of a plain file mapped into memory */
-struct mview {
-	int fd;
-	uint64_t size;        /* where the scan ends: the size when opened */
-	char *map;            /* the file's bytes [off, end), or NULL */
-	uint64_t off, end;
-	uint64_t looked;      /* bytes [0, looked) went through look_bytes() */
-	size_t page;
-	char *bounce;         /* a line copied out: MAX_LINE + LINE_PAD bytes */
-};
-
-/* A mapped file cut short under us (copytruncate while it is scanned):
- * reading its pages past the new end raises SIGBUS.  Say so and stop rather
- * than die with "Bus error": the batches committed so far are whole (counts
- * and offset in one transaction), a new scan goes on from there. */
-static const char *volatile bus_lo, *volatile bus_hi;   /* the window */
-static const char *volatile bus_path;
-
-static void on_sigbus(int sig, siginfo_t *si, void *uc)
-{
-	static const char m1[] = "eximwatch: ";
-	static const char m2[] = ": the file was cut short while being read "
-	    "(rotated by copytruncate?); the lines of the current batch are not "
-	    "counted: scan it again\n";
-	const char *a = si->si_addr, *path = bus_path;
-	ssize_t r;
-
-	(void)uc;
-	if (bus_lo != NULL && a >= bus_lo && a < bus_hi && path != NULL) {
-		r = write(STDERR_FILENO, m1, sizeof m1 - 1);
-		r = write(STDERR_FILENO, path, strlen(path));
-		r = write(STDERR_FILENO, m2, sizeof m2 - 1);
-		(void)r;
-		_exit(EX_IOERR);
-	}
-	signal(sig, SIG_DFL);   /* not ours: the default action, on return */
-}
-
-static void mview_unmap(struct mview *v)
-{
-	bus_lo = bus_hi = NULL;
-	if (v->map != NULL)
-		munmap(v->map, (size_t)(v->end - v->off));
-	v->map = NULL;
-	v->off = v->end = 0;
-}
-
-/* mview_map: map the window holding byte `at` (< v->size); 0 (v->map NULL
- * if the file was cut short before `at` meanwhile), -1 on error */
-static int mview_map(struct mview *v, struct fscan *fs, uint64_t at,
-    const char *path, struct diag *d)
-{
-	uint64_t off = at - at % v->page;
-	struct stat st;
-	size_t len;
-	void *m;
-
-	mview_unmap(v);
-	/* a file truncated under us (copytruncate): end where it ends now,
-	 * rather than touch pages that are no longer there */
-	if (fstat(v->fd, &st) == 0 && (uint64_t)st.st_size < v->size)
-		v->size = (uint64_t)st.st_size;
-	if (at >= v->size)
-		return 0;
-	len = v->size - off > MAP_WIN ? MAP_WIN : (size_t)(v->size - off);
-	m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, v->fd,
-	    (off_t)off);
-	if (m == MAP_FAILED) {
-		diag_add(d, NULL, 0, 0, "%s: cannot map: %s", path, strerror(errno));
-		return -1;
-	}
-	v->map = m;
-	v->off = off;
-	v->end = off + len;
-	bus_lo = v->map;
-	bus_hi = v->map + len;
-	if (v->end > v->looked) {
-		uint64_t from = v->looked > off ? v->looked : off;
-
-		look_bytes(fs, v->map + (from - off), (size_t)(v->end - from));
-		v->looked = v->end;
-	}
-	return 0;
-}
-
-/* scan_mapped: the lines of a plain file through a mapped window, with the
- * same results as the read() path: lines cut at MAX_LINE (the rest up to the
- * newline skipped), a last line without newline left pending.  Each line is
- * followed by LINE_PAD readable bytes: in the window, or in a copy at the
- * file's end.  Returns 0, EX_IOERR if the file cannot be mapped (the offset
- * of what was counted is set, as after a read error), or -1 if a flush
- * failed; *pend gets the bytes of a pending last line. */
-static int scan_mapped(struct scan *sc, struct fscan *fs, struct mview *v,
-    const char *path, struct diag *d, uint64_t *pend)
-{
-	uint64_t pos = 0, q;
-	double t0 = now_mono(), tlast = t0;
-	int rc = 0;
-
-	*pend = 0;
-	while (pos < v->size) {
-		const char *p, *nl, *line;
-		size_t avail, lim, len;
-		int over = 0;
-
-		if (v->map == NULL || pos < v->off || pos >= v->end) {
-			if (mview_map(v, fs, pos, path, d) < 0) {
-				rc = EX_IOERR;
-				break;
-			}
-			if (v->map == NULL)
-				break;
-		}
-		p = v->map + (pos - v->off);
-		avail = (size_t)(v->end - pos);
-		lim = avail < MAX_LINE + 1 ? avail : MAX_LINE + 1;
-		nl = memchr(p, '\n', lim);
-		if (nl != NULL) {
-			len = (size_t)(nl - p);
-			line = p;
-			if ((uint64_t)(nl - v->map) + LINE_PAD > v->end - v->off) {
-				if (v->end < v->size) {
-					/* near the window's end: a window from here */
-					mview_unmap(v);
-					continue;
-				}
-				/* the end of the file: a padded copy */
-				memcpy(v->bounce, p, len);
-				memset(v->bounce + len, 0, LINE_PAD);
-				line = v->bounce;
-			}
-			pos += len + 1;
-		} else if (lim == avail) {
-			if (v->end < v->size) {
-				mview_unmap(v);
-				continue;
-			}
-			*pend = v->size - pos;   /* no newline yet */
-			break;
-		} else {
-			/* longer than MAX_LINE: its head, once its newline is there */
-			memcpy(v->bounce, p, MAX_LINE);
-			memset(v->bounce + MAX_LINE, 0, LINE_PAD);
-			nl = NULL;
-			for (q = pos + MAX_LINE + 1; q < v->size; q = v->end) {
-				if (q >= v->end) {
-					if (mview_map(v, fs, q, path, d) < 0) {
-						rc = EX_IOERR;
-						break;
-					}
-					if (v->map == NULL)
-						break;
-				}
-				nl = memchr(v->map + (q - v->off), '\n', (size_t)(v->end - q));
-				if (nl != NULL)
-					break;
-			}
-			if (rc != 0)
-				break;
-			if (nl == NULL) {
-				*pend = v->size - pos;
-				break;
-			}
-			pos = v->off + (uint64_t)(nl - v->map) + 1;
-			line = v->bounce;
-			len = MAX_LINE;
-			over = 1;
-		}
-		if (count_line(sc, fs, line, len, over, pos) < 0)
-			return -1;
-		if (sc->progress && (fs->lineno & 0xffff) == 0) {
-			double t = now_mono();
-
-			if (t - tlast > 0.25) {
-				show_progress(path, pos, v->size, fs->lineno, t0, 0);
-				tlast = t;
-			}
-		}
-	}
-	fs->f.offset = fs->skip > pos ? fs->skip : pos;
-	return rc;
-}
-
 /* scan_file: 0 ok, else an exit code */
 static int scan_file(struct scan *sc, const char *path)
 {
@@ -398,8 +207,6 @@ static int scan_file(struct scan *sc, const char *path)
 	struct input *in;
 	struct linesplit *ls = NULL;
 	struct fscan fs;
-	struct mview mv;
-	struct sigaction sa, oldbus;
 	struct pipeline_stats before;
 	struct stat stt;
 	const char *line, *head;
@@ -407,12 +214,11 @@ static int scan_file(struct scan *sc, const char *path)
 	size_t len, avail, headlen = 0;
 	ssize_t r;
 	uint64_t pend = 0;
-	int oversized, known, rc = 0, eof = 0, e = 0, mapped = 0;
+	int oversized, known, rc = 0, eof = 0, e = 0;
 	double t0 = now_mono(), tlast = t0;
 
 	diag_init(&d);
 	memset(&fs, 0, sizeof fs);
-	memset(&mv, 0, sizeof mv);
 	/* the store is ours again once every earlier batch is committed */
 	if (writer_sync(sc->writer) < 0) {
 		log_warnx("%s: not counted: the database cannot be written", path);
@@ -425,48 +231,29 @@ static int scan_file(struct scan *sc, const char *path)
 		diag_release(&d);
 		return EX_NOINPUT;
 	}
-	/* a plain file (not standard input, not gzip) is mapped */
-	if (strcmp(path, "-") != 0 && !input_is_gzip(in) &&
-	    fstat(input_fd(in), &stt) == 0 && S_ISREG(stt.st_mode) &&
-	    stt.st_size > 0) {
-		mapped = 1;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_sigaction = on_sigbus;
-		sa.sa_flags = SA_SIGINFO;
-		sigemptyset(&sa.sa_mask);
-		bus_path = path;
-		sigaction(SIGBUS, &sa, &oldbus);
-		mv.fd = input_fd(in);
-		mv.size = (uint64_t)stt.st_size;
-		mv.page = (size_t)sysconf(_SC_PAGESIZE);
-		mv.bounce = xmalloc(MAX_LINE + LINE_PAD);
-		if (mview_map(&mv, &fs, 0, path, &d) < 0) {
+	/* read(), not mmap(): on a hot page cache the copy costs less than
+	 * mapping and unmapping windows (page-table work, and TLB shootdowns
+	 * that interrupt the writer thread), and a file truncated under us
+	 * (copytruncate) just ends instead of raising SIGBUS */
+	ls = linesplit_new(MAX_LINE);
+	/* the head: enough bytes for the fingerprint (or the whole file) */
+	while (headlen < FP_MAX) {
+		buf = linesplit_space(ls, &avail);
+		r = input_read(in, buf, avail, &d);
+		if (r < 0) {
 			rc = EX_IOERR;
 			goto out;
 		}
-		head = mv.map;
-		headlen = mv.map ? (size_t)(mv.end < FP_MAX ? mv.end : FP_MAX) : 0;
-	} else {
-		ls = linesplit_new(MAX_LINE);
-		/* the head: enough bytes for the fingerprint (or the whole file) */
-		while (headlen < FP_MAX) {
-			buf = linesplit_space(ls, &avail);
-			r = input_read(in, buf, avail, &d);
-			if (r < 0) {
-				rc = EX_IOERR;
-				goto out;
-			}
-			if (r == 0) {
-				eof = 1;
-				break;
-			}
-			look_bytes(&fs, buf, (size_t)r);
-			linesplit_commit(ls, (size_t)r);
-			headlen += (size_t)r;
+		if (r == 0) {
+			eof = 1;
+			break;
 		}
-		buf = linesplit_space(ls, &avail);   /* the head is at buf - headlen */
-		head = buf - headlen;
+		look_bytes(&fs, buf, (size_t)r);
+		linesplit_commit(ls, (size_t)r);
+		headlen += (size_t)r;
 	}
+	buf = linesplit_space(ls, &avail);   /* the head is at buf - headlen */
+	head = buf - headlen;
 	if (headlen == 0) {
 		if (!sc->quiet)
 			log_info("%s: empty, nothing to count", path);
@@ -497,14 +284,6 @@ static int scan_file(struct scan *sc, const char *path)
 		fs.f.ino = (uint64_t)stt.st_ino;
 	}
 	before = fs.last = *pipeline_stats(sc->pipe);
-	if (mapped) {
-		rc = scan_mapped(sc, &fs, &mv, path, &d, &pend);
-		if (rc < 0) {
-			rc = EX_IOERR;
-			goto out;
-		}
-		goto done;
-	}
 	for (;;) {
 		while (linesplit_next(ls, &line, &len, &oversized)) {
 			if (count_line(sc, &fs, line, len, oversized,
@@ -546,9 +325,8 @@ static int scan_file(struct scan *sc, const char *path)
 	}
 	fs.f.offset = fs.skip > linesplit_consumed(ls) ? fs.skip :
 	    linesplit_consumed(ls);
-done:
 	if (pend > 0 && rc == 0) {
-		if (!mapped && input_is_gzip(in)) {
+		if (input_is_gzip(in)) {
 			log_warnx("%s: the last line has no newline (file cut short?); "
 			    "counted as it is", path);
 		} else {
@@ -580,8 +358,8 @@ done:
 	    rc == 0)
 		rc = EX_IOERR;
 	if (sc->progress)
-		show_progress(path, mapped ? mv.size : input_disk_pos(in),
-		    mapped ? mv.size : input_disk_size(in), fs.lineno, t0, 1);
+		show_progress(path, input_disk_pos(in), input_disk_size(in),
+		    fs.lineno, t0, 1);
 	if (!sc->quiet) {
 		const struct pipeline_stats *st = pipeline_stats(sc->pipe);
 
@@ -598,12 +376,6 @@ out:
 		diag_print(&d, stderr);
 	diag_release(&d);
 	linesplit_free(ls);
-	mview_unmap(&mv);
-	if (mapped) {
-		sigaction(SIGBUS, &oldbus, NULL);
-		bus_path = NULL;
-	}
-	free(mv.bounce);
 	input_close(in);
 	return rc;
 }
