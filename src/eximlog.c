@@ -75,29 +75,60 @@ static int num2(const char *p)
 	return (p[0] - '0') * 10 + (p[1] - '0');
 }
 
+static int64_t local_time(int year, int mon, int mday, int hour, int min)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon;
+	tm.tm_mday = mday;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_isdst = -1;
+	return (int64_t)mktime(&tm);
+}
+
 /* minute_time: Unix time of "YYYY-MM-DD HH:MM" as local time (or with an
- * explicit UTC offset), cached per minute string */
+ * explicit UTC offset), cached per minute string.  Local time is also
+ * cached per hour: mktime() costs a stat() of /etc/localtime in glibc, once
+ * per minute of log was a few percent of the parse.  An hour whose minutes
+ * are not evenly spaced (an offset change at :30, Lord Howe Island) falls
+ * back to mktime() per minute. */
 static int64_t minute_time(struct eximlog_clock *clk, const char *p, int tz_off)
 {
 	struct tm tm;
 	int64_t t;
+	int year, mon, mday, hour, min;
 
 	if (memcmp(clk->key, p, 16) == 0 && clk->tz_off == tz_off)
 		return clk->minute;
-	memset(&tm, 0, sizeof tm);
-	tm.tm_year = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + num2(p + 2) - 1900;
-	tm.tm_mon = num2(p + 5) - 1;
-	tm.tm_mday = num2(p + 8);
-	tm.tm_hour = num2(p + 11);
-	tm.tm_min = num2(p + 14);
-	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
-	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59)
+	year = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + num2(p + 2);
+	mon = num2(p + 5) - 1;
+	mday = num2(p + 8);
+	hour = num2(p + 11);
+	min = num2(p + 14);
+	if (mon < 0 || mon > 11 || mday < 1 || mday > 31 || hour > 23 || min > 59)
 		return -1;
 	if (tz_off != INT_MIN) {
+		memset(&tm, 0, sizeof tm);
+		tm.tm_year = year - 1900;
+		tm.tm_mon = mon;
+		tm.tm_mday = mday;
+		tm.tm_hour = hour;
+		tm.tm_min = min;
 		t = (int64_t)timegm(&tm) - tz_off;
 	} else {
-		tm.tm_isdst = -1;
-		t = (int64_t)mktime(&tm);
+		if (memcmp(clk->hkey, p, 13) != 0) {
+			clk->hour = local_time(year, mon, mday, hour, 0);
+			clk->hour_even = local_time(year, mon, mday, hour, 59) ==
+			    clk->hour + 59 * 60;
+			memcpy(clk->hkey, p, 13);
+		}
+		if (clk->hour_even)
+			t = clk->hour + min * 60;
+		else
+			t = local_time(year, mon, mday, hour, min);
 	}
 	memcpy(clk->key, p, 16);
 	clk->tz_off = tz_off;

@@ -44,6 +44,12 @@ struct eximlog_clock {
 	int64_t minute;        /* Unix time of key:00, local time */
 	int tz_off;            /* seconds east of UTC for an explicit +hhmm, or INT32_MIN */
 	int year_hint;         /* for syslog stamps without a year; 0 = current */
+	/* local time, per hour: key[0..13) "YYYY-MM-DD HH" of the cached hour,
+	 * the Unix time of its minute 0, and whether its 60 minutes are
+	 * evenly spaced (no UTC offset change inside the hour) */
+	char hkey[13];
+	int64_t hour;
+	int hour_even;
 };
 
 /* eximlog_parse: fill `out` from line[0..len) (no newline). */

@@ -31,6 +31,10 @@ struct intern {
 	sqlite3_stmt *sel, *ins;
 };
 
+struct irow {
+	int64_t bucket, cls, ip, acct, n;
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -40,6 +44,11 @@ struct store {
 	int64_t *class_ids;
 	size_t nclasses;
 	sqlite3_stmt *upsert_many, *upsert_one;
+	/* store_add_counts' rows, kept between batches: a fresh buffer of this
+	 * size is an mmap, and its munmap a TLB shootdown that interrupts the
+	 * other threads of the process (the parser) */
+	struct irow *ir, *ir_tmp;
+	size_t ir_cap;
 };
 
 static uint64_t strhash(const char *p, size_t n)
@@ -342,6 +351,8 @@ void store_close(struct store *s)
 		return;
 	intern_release(&s->ips);
 	intern_release(&s->accounts);
+	free(s->ir);
+	free(s->ir_tmp);
 	sqlite3_finalize(s->upsert_many);
 	sqlite3_finalize(s->upsert_one);
 	for (i = 0; i < s->nclasses; i++)
@@ -428,9 +439,6 @@ static int64_t class_id(struct store *s, const char *name)
 	return id;
 }
 
-struct irow {
-	int64_t bucket, cls, ip, acct, n;
-};
 
 static inline int irow_lt(const struct irow *x, const struct irow *y)
 {
@@ -478,7 +486,7 @@ int store_add_counts(struct store *s, const struct counter *batch,
 {
 	const struct counter_row *rows;
 	const char *arena = counter_arena(batch);
-	struct irow *ir, *tmp;
+	struct irow *ir;
 	int64_t *cls_ids;
 	size_t n, i, k;
 	int rc = -1;
@@ -489,7 +497,14 @@ int store_add_counts(struct store *s, const struct counter *batch,
 	cls_ids = xcalloc(nclasses ? nclasses : 1, sizeof *cls_ids);
 	for (i = 0; i < nclasses; i++)
 		cls_ids[i] = -2;
-	ir = xmalloc(n * sizeof *ir);
+	if (n > s->ir_cap) {
+		free(s->ir);
+		free(s->ir_tmp);
+		s->ir_cap = n;
+		s->ir = xmalloc(n * sizeof *s->ir);
+		s->ir_tmp = xmalloc((n / 2 + 1) * sizeof *s->ir_tmp);
+	}
+	ir = s->ir;
 	for (i = 0; i < n; i++) {
 		const struct counter_row *r = &rows[i];
 
@@ -506,9 +521,7 @@ int store_add_counts(struct store *s, const struct counter *batch,
 			goto out;
 	}
 	/* sorted keys make the b-tree inserts mostly appends */
-	tmp = xmalloc((n / 2 + 1) * sizeof *tmp);
-	irow_sort(ir, tmp, n);
-	free(tmp);
+	irow_sort(ir, s->ir_tmp, n);
 	for (i = 0; i + ROWS_PER_STMT <= n; i += ROWS_PER_STMT) {
 		for (k = 0; k < ROWS_PER_STMT; k++) {
 			int b = (int)k * 5;
@@ -543,7 +556,6 @@ out:
 		/* the caller rolls back, which forgets the ids cached since */
 		log_warnx("%s: writing counts: %s", s->path, sqlite3_errmsg(s->db));
 	}
-	free(ir);
 	free(cls_ids);
 	return rc;
 }

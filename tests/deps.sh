@@ -5,7 +5,7 @@
 set -e
 PKGS="build-essential pkg-config libpcre2-dev libyaml-dev libsqlite3-dev
 zlib1g-dev libcurl4-openssl-dev libssl-dev sqlite3 python3 perl gzip procps
-iproute2 util-linux openssl exim4-daemon-heavy swaks
+iproute2 util-linux openssl exim4-daemon-heavy swaks tzdata
 debhelper dpkg-dev fakeroot mandoc man-db systemd systemd-container adduser passwd
 rpm rpmlint
 prometheus prometheus-node-exporter prometheus-alertmanager curl"

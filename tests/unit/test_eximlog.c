@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "eximlog.h"
 #include "tap.h"
@@ -53,6 +55,56 @@ static void host(const char *text, const char *ip, const char *port,
 	    (int)h.ip.len, h.ip.p ? h.ip.p : "", (int)h.port.len,
 	    h.port.p ? h.port.p : "", (int)h.helo.len, h.helo.p ? h.helo.p : "",
 	    (int)h.rdns.len, h.rdns.p ? h.rdns.p : "", h.ambiguous);
+}
+
+/* local_minutes: every minute of a day with a UTC offset change in zone
+ * `tz` (when the system has it) gets the time mktime() gives it, through
+ * the parser's per-hour cache */
+static void local_minutes(const char *tz, const char *day)
+{
+	char path[256], line[64];
+	struct eximlog_clock clk;
+	struct eximlog_line ln;
+	int h, m, bad = 0;
+
+	snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
+	if (access(path, R_OK) != 0) {
+		ok(1, "%s # SKIP no zoneinfo (package tzdata)", tz);
+		return;
+	}
+	setenv("TZ", tz, 1);
+	tzset();
+	memset(&clk, 0, sizeof clk);
+	for (h = 0; h < 24; h++) {
+		for (m = 0; m < 60; m++) {
+			struct tm tm;
+			int64_t want;
+			size_t n;
+
+			n = (size_t)snprintf(line, sizeof line,
+			    "%s %02d:%02d:07 Completed", day, h, m);
+			memset(&tm, 0, sizeof tm);
+			sscanf(day, "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+			tm.tm_year -= 1900;
+			tm.tm_mon--;
+			tm.tm_hour = h;
+			tm.tm_min = m;
+			tm.tm_sec = 7;
+			tm.tm_isdst = -1;
+			want = (int64_t)mktime(&tm);
+			memset(padded, 0, 64);
+			memcpy(padded, line, n);
+			if (eximlog_parse(&clk, padded, n, &ln) != EXIMLOG_ENTRY ||
+			    ln.ts != want) {
+				if (!bad++)
+					printf("# %s %s: parsed %lld, mktime %lld\n", tz, line,
+					    (long long)ln.ts, (long long)want);
+			}
+		}
+	}
+	ok(bad == 0, "%s, %s: all 1440 minutes as mktime() gives them", tz, day);
+	setenv("TZ", "UTC", 1);
+	tzset();
 }
 
 int main(void)
@@ -170,5 +222,11 @@ int main(void)
 		ok(span_is(eximlog_delivery_rcpt(body), "bob@example.test"),
 		    "delivery shows the original address");
 	}
+	/* the per-hour cache of local time, across offset changes: at an
+	 * hour (Berlin), and at half past (Lord Howe Island, 30 minutes) */
+	local_minutes("Europe/Berlin", "2026-03-29");
+	local_minutes("Europe/Berlin", "2026-10-25");
+	local_minutes("Australia/Lord_Howe", "2026-04-05");
+	local_minutes("Australia/Lord_Howe", "2026-10-04");
 	return done_testing();
 }
