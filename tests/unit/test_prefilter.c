@@ -223,10 +223,10 @@ int main(void)
 			const char *l = lits[rnd() % nlits];
 			char *h, nd[64];
 
-			n = (size_t)(rnd() % 200);
+			n = (size_t)(rnd() % 300);
 			h = malloc(n ? n : 1);
 			fill(h, n, lits, nlits);
-			nn = 1 + (size_t)(rnd() % 12);
+			nn = 1 + (size_t)(rnd() % 40);
 			k = strlen(l);
 			if (nn > k)
 				nn = k;
@@ -236,6 +236,30 @@ int main(void)
 			free(h);
 		}
 		ok(bad == 0, "prefilter_find agrees with memmem on 50000 texts");
+	}
+	/* needles that begin or end with spaces, or are only spaces (the
+	 * search probes the first and last bytes that are not), in texts of
+	 * spaces and a few letters */
+	{
+		static const char *const nds[] = { " ", "  ", "   ", " a", "a ",
+		    " a ", "  ab  ", " b a ", "a  b", "    a", "ab     " };
+		size_t bad = 0, n, k, nl;
+		int r;
+
+		for (r = 0; r < 50000; r++) {
+			const char *nd = nds[rnd() % (sizeof nds / sizeof nds[0])];
+			char *h;
+
+			n = (size_t)(rnd() % 100);
+			h = malloc(n ? n : 1);
+			for (k = 0; k < n; k++)
+				h[k] = rnd() % 3 ? ' ' : (char)('a' + rnd() % 2);
+			nl = strlen(nd);
+			if (prefilter_find(h, n, nd, nl) != memmem(h, n, nd, nl))
+				bad++;
+			free(h);
+		}
+		ok(bad == 0, "prefilter_find agrees with memmem on space-heavy texts");
 	}
 	return done_testing();
 }
