@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "counter.h"
+#include "hash.h"
 #include "xmalloc.h"
 
 #define ARENA_INIT 16384
@@ -37,61 +38,14 @@ struct counter {
 
 static void settle(const struct counter *cc);
 
-static inline uint64_t mix(uint64_t a, uint64_t b)
-{
-	__uint128_t r = (__uint128_t)a * b;
-
-	return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-static inline uint64_t load64(const char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline uint64_t load32(const char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-/* hash_str: eight bytes per multiply (the byte-at-a-time hash this replaced
- * was a tenth of the counting thread's time); the tail is read with two
- * overlapping loads, never past the end */
-static uint64_t hash_str(uint64_t h, const char *p, size_t n)
-{
-	const uint64_t k1 = 0xa0761d6478bd642fULL, k2 = 0xe7037ed1a0b428dbULL;
-	uint64_t a, b;
-
-	h ^= n * k2;
-	for (; n > 8; p += 8, n -= 8)
-		h = mix(h ^ load64(p), k1);
-	if (n >= 4) {
-		a = load32(p);
-		b = load32(p + n - 4);
-	} else if (n > 0) {
-		a = ((uint64_t)(unsigned char)p[0] << 16) |
-		    ((uint64_t)(unsigned char)p[n >> 1] << 8) | (unsigned char)p[n - 1];
-		b = 0;
-	} else {
-		a = b = 0;
-	}
-	return mix(h ^ (a << 32 | b), k2);
-}
-
 static uint64_t hash_key(int64_t bucket, uint32_t cls, const char *ip,
     size_t il, const char *ac, size_t al)
 {
-	uint64_t h = mix((uint64_t)bucket ^ 0x9e3779b97f4a7c15ULL,
+	uint64_t h = hash_mix((uint64_t)bucket ^ 0x9e3779b97f4a7c15ULL,
 	    (uint64_t)cls + 0xff51afd7ed558ccdULL);
 
-	h = hash_str(h, ip, il);
-	return hash_str(h, ac, al);
+	h = hash_bytes(h, ip, il);
+	return hash_bytes(h, ac, al);
 }
 
 struct counter *counter_new(void)

@@ -13,6 +13,7 @@
 #include "counter.h"
 #include "embedded.h"
 #include "fingerprint.h"
+#include "hash.h"
 #include "log.h"
 #include "sbuf.h"
 #include "store.h"
@@ -22,11 +23,17 @@
 #define ROWS_PER_STMT 100
 #define INTERN_MAX 200000
 
-/* a string → id cache for one dimension table (ips or accounts) */
+/* a string → id cache for one dimension table (ips or accounts).  A slot
+ * holds the key's hash and length, so a probe dereferences a key only when
+ * both agree (not for every probed slot of the same length). */
+struct islot {
+	char *key;              /* NULL: empty */
+	uint32_t hash, len;
+	int64_t id;
+};
+
 struct intern {
-	char **keys;
-	uint32_t *lens;
-	int64_t *ids;
+	struct islot *slots;
 	size_t n, cap;          /* cap: power of two */
 	sqlite3_stmt *sel, *ins;
 };
@@ -51,33 +58,21 @@ struct store {
 	size_t ir_cap;
 };
 
-static uint64_t strhash(const char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
-	return h;
-}
-
 static void intern_clear(struct intern *in)
 {
 	size_t i;
 
 	for (i = 0; i < in->cap; i++)
-		free(in->keys[i]);
-	memset(in->keys, 0, in->cap * sizeof *in->keys);
+		free(in->slots[i].key);
+	memset(in->slots, 0, in->cap * sizeof *in->slots);
 	in->n = 0;
 }
 
 static void intern_release(struct intern *in)
 {
-	if (in->keys)
+	if (in->slots)
 		intern_clear(in);
-	free(in->keys);
-	free(in->lens);
-	free(in->ids);
+	free(in->slots);
 	sqlite3_finalize(in->sel);
 	sqlite3_finalize(in->ins);
 	memset(in, 0, sizeof *in);
@@ -85,30 +80,22 @@ static void intern_release(struct intern *in)
 
 static void intern_grow(struct intern *in)
 {
-	struct intern old = *in;
-	size_t i;
+	struct islot *old = in->slots;
+	size_t i, oldcap = in->cap;
 
-	in->cap = old.cap ? old.cap * 2 : 1024;
-	in->keys = xcalloc(in->cap, sizeof *in->keys);
-	in->lens = xcalloc(in->cap, sizeof *in->lens);
-	in->ids = xcalloc(in->cap, sizeof *in->ids);
-	in->n = 0;
-	for (i = 0; i < old.cap; i++) {
+	in->cap = oldcap ? oldcap * 2 : 1024;
+	in->slots = xcalloc(in->cap, sizeof *in->slots);
+	for (i = 0; i < oldcap; i++) {
 		size_t s;
 
-		if (old.keys[i] == NULL)
+		if (old[i].key == NULL)
 			continue;
-		s = strhash(old.keys[i], old.lens[i]) & (in->cap - 1);
-		while (in->keys[s])
+		s = hash_bytes(0, old[i].key, old[i].len) & (in->cap - 1);
+		while (in->slots[s].key)
 			s = (s + 1) & (in->cap - 1);
-		in->keys[s] = old.keys[i];
-		in->lens[s] = old.lens[i];
-		in->ids[s] = old.ids[i];
-		in->n++;
+		in->slots[s] = old[i];
 	}
-	free(old.keys);
-	free(old.lens);
-	free(old.ids);
+	free(old);
 }
 
 /* intern_id: the id of p[0..n) in the table, inserting it if new; -1 on a
@@ -116,6 +103,8 @@ static void intern_grow(struct intern *in)
 static int64_t intern_id(struct store *s, struct intern *in, const char *p,
     size_t n)
 {
+	struct islot *sl;
+	uint64_t h;
 	size_t slot;
 	int64_t id = -1;
 	int rc;
@@ -128,11 +117,13 @@ static int64_t intern_id(struct store *s, struct intern *in, const char *p,
 		else
 			intern_grow(in);
 	}
-	slot = strhash(p, n) & (in->cap - 1);
-	while (in->keys[slot]) {
-		if (in->lens[slot] == n && memcmp(in->keys[slot], p, n) == 0)
-			return in->ids[slot];
-		slot = (slot + 1) & (in->cap - 1);
+	h = hash_bytes(0, p, n);
+	slot = h & (in->cap - 1);
+	for (; in->slots[slot].key; slot = (slot + 1) & (in->cap - 1)) {
+		sl = &in->slots[slot];
+		if (sl->hash == (uint32_t)(h >> 32) && sl->len == n &&
+		    memcmp(sl->key, p, n) == 0)
+			return sl->id;
 	}
 	sqlite3_bind_text(in->sel, 1, p, (int)n, SQLITE_STATIC);
 	rc = sqlite3_step(in->sel);
@@ -149,9 +140,11 @@ static int64_t intern_id(struct store *s, struct intern *in, const char *p,
 			return -1;
 		id = sqlite3_last_insert_rowid(s->db);
 	}
-	in->keys[slot] = xstrndup(p, n);
-	in->lens[slot] = (uint32_t)n;
-	in->ids[slot] = id;
+	sl = &in->slots[slot];
+	sl->key = xstrndup(p, n);
+	sl->hash = (uint32_t)(h >> 32);
+	sl->len = (uint32_t)n;
+	sl->id = id;
 	in->n++;
 	return id;
 }

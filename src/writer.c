@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "counter.h"
 #include "log.h"
@@ -40,6 +41,9 @@ struct writer {
 	struct job jobs[SLOTS];
 	size_t head, n;
 	int busy, stop, failed;
+	int syncing;               /* callers waiting in writer_sync() */
+	int tx_open;               /* a transaction holds uncommitted batches */
+	struct timespec tx_deadline;   /* when it is committed at the latest */
 	struct file_map map[FILE_MAP_MAX];   /* ids of committed inserts */
 	size_t nmap, map_next;
 	/* the writer thread's own: the open transaction */
@@ -179,6 +183,23 @@ static int tx_commit(struct writer *w)
 	return 0;
 }
 
+/* commit_due: is the open transaction to be committed now?  (mu held) */
+static int commit_due(const struct writer *w)
+{
+	struct timespec now;
+
+	if (w->tx_jobs >= WRITER_TX_BATCHES)
+		return 1;
+	if (w->n > 0)
+		return 0;   /* more to add first */
+	if (w->syncing || w->stop)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > w->tx_deadline.tv_sec ||
+	    (now.tv_sec == w->tx_deadline.tv_sec &&
+	    now.tv_nsec >= w->tx_deadline.tv_nsec);
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
@@ -188,11 +209,27 @@ static void *writer_main(void *arg)
 	pthread_setname_np(pthread_self(), "eximwatch-db");
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->n == 0 && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
+		while (w->n == 0 && !w->stop && !(w->tx_open && commit_due(w))) {
+			if (w->tx_open)
+				pthread_cond_timedwait(&w->cv, &w->mu, &w->tx_deadline);
+			else
+				pthread_cond_wait(&w->cv, &w->mu);
+		}
+		if (w->tx_open && commit_due(w)) {
+			w->busy = 1;
+			pthread_mutex_unlock(&w->mu);
+			rc = tx_commit(w);
+			pthread_mutex_lock(&w->mu);
+			w->tx_open = 0;
+			goto settled;
+		}
 		if (w->n == 0)
 			break;   /* stop, and nothing left to commit */
 		w->busy = 1;
+		if (!w->tx_open) {
+			clock_gettime(CLOCK_MONOTONIC, &w->tx_deadline);
+			w->tx_deadline.tv_sec += WRITER_TX_SECONDS;
+		}
 		pthread_mutex_unlock(&w->mu);
 
 		rc = write_job(w, &w->jobs[w->head]);
@@ -201,11 +238,8 @@ static void *writer_main(void *arg)
 		counter_clear(w->jobs[w->head].c);
 		w->head = (w->head + 1) % SLOTS;
 		w->n--;
-		if (rc == 0 && (w->n == 0 || w->tx_jobs >= WRITER_TX_BATCHES)) {
-			pthread_mutex_unlock(&w->mu);
-			rc = tx_commit(w);
-			pthread_mutex_lock(&w->mu);
-		}
+		w->tx_open = rc == 0;
+settled:
 		if (rc < 0) {
 			/* the open transaction's batches are gone; so are the
 			 * queued ones, which nobody will commit now */
@@ -226,6 +260,7 @@ struct writer *writer_new(struct store *s, const char *const *class_names,
     size_t nclasses)
 {
 	struct writer *w = xcalloc(1, sizeof *w);
+	pthread_condattr_t ca;
 	sigset_t all, old;
 	int e;
 
@@ -233,7 +268,10 @@ struct writer *writer_new(struct store *s, const char *const *class_names,
 	w->names = class_names;
 	w->nclasses = nclasses;
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);   /* tx_deadline's */
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	/* signals stay with the main thread (the daemon reads them from a
 	 * signalfd, which needs them blocked in every thread) */
 	sigfillset(&all);
@@ -292,10 +330,13 @@ int writer_sync(struct writer *w)
 	int rc;
 
 	pthread_mutex_lock(&w->mu);
-	while ((w->n > 0 || w->busy) && !w->failed)
+	w->syncing++;
+	pthread_cond_broadcast(&w->cv);
+	while ((w->n > 0 || w->busy || w->tx_open) && !w->failed)
 		pthread_cond_wait(&w->cv, &w->mu);
 	while (w->busy)
 		pthread_cond_wait(&w->cv, &w->mu);
+	w->syncing--;
 	rc = w->failed ? -1 : 0;
 	pthread_mutex_unlock(&w->mu);
 	return rc;

@@ -11,12 +11,13 @@
  *
  * Each batch is committed together with the file positions and the stats
  * deltas given with it: a position is never committed without the counts
- * it covers, nor the counts without it.  Group commit: while more batches
- * wait, the writer adds them to the open transaction (at most
- * WRITER_TX_BATCHES), and commits as soon as the queue runs dry, so a
- * writer that keeps up commits every batch on its own, and one that falls
- * behind writes fewer, larger transactions (every transaction rewrites the
- * index pages it touched, e.g. those of new account names).
+ * it covers, nor the counts without it.  Group commit: batches go into the
+ * open transaction until WRITER_TX_BATCHES are in it, a caller waits in
+ * writer_sync(), the writer is freed, or WRITER_TX_SECONDS passed since the
+ * transaction's first batch.  Every transaction rewrites the index pages it
+ * touched (those of new account names are all over their index), so fewer,
+ * larger ones cost the writer less; a crash loses at most the open one,
+ * positions included, and the next run counts those lines again.
  *
  * Between writer_new() and writer_free() the store's connection belongs to
  * the writer thread: the caller may use the store only after writer_sync()
@@ -32,7 +33,8 @@
 #include <stdint.h>
 
 #define WRITER_QUEUE 3        /* batches waiting, besides the one being written */
-#define WRITER_TX_BATCHES 16  /* at most this many batches per transaction */
+#define WRITER_TX_BATCHES 16  /* batches per transaction, at most */
+#define WRITER_TX_SECONDS 1   /* a transaction stays open this long, at most */
 
 struct store;
 struct store_file;
