@@ -201,7 +201,7 @@ void counter_add(struct counter *c, int64_t bucket, uint32_t cls,
 	struct pending *p = &c->pend;
 
 	settle(c);
-	if (il + al > c->kcap) {
+	if (il + al > c->kcap || c->kbuf == NULL) {
 		c->kcap = il + al > 256 ? il + al : 256;
 		free(c->kbuf);
 		c->kbuf = xmalloc(c->kcap);

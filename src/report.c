@@ -799,8 +799,8 @@ static int empty_window(struct store *s, const struct report_opts *o,
 	char day[32];
 	struct tm tm;
 
-	if (sqlite3_prepare_v2(db, "SELECT (SELECT MAX(bucket) FROM counts"
-	    " WHERE bucket < ?1), (SELECT MIN(bucket) FROM counts"
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT MAX(bucket) FROM count_chunks"
+	    " WHERE bucket < ?1), (SELECT MIN(bucket) FROM count_chunks"
 	    " WHERE bucket >= ?2)", -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)o->since);
@@ -865,7 +865,7 @@ static int default_table(struct store *s, const struct report_opts *o,
 	/* "--since all": draw the window from the first data on, or the
 	 * sparkline would be 56 years wide with everything in the last slot */
 	if (win.since <= 0) {
-		if (sqlite3_prepare_v2(db, "SELECT MIN(bucket) FROM counts"
+		if (sqlite3_prepare_v2(db, "SELECT MIN(bucket) FROM count_chunks"
 		    " WHERE bucket < ?1", -1, &st, NULL) != SQLITE_OK)
 			goto dbfail;
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)win.until);

@@ -1,6 +1,7 @@
 /* store: SQLite database of counts, files and stats (see store.h) */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -11,16 +12,15 @@
 #include <unistd.h>
 
 #include "counter.h"
+#include "countsvt.h"
 #include "embedded.h"
 #include "fingerprint.h"
 #include "hash.h"
 #include "log.h"
-#include "sbuf.h"
 #include "store.h"
 #include "xmalloc.h"
 
 #define BUSY_TIMEOUT_MS 60000
-#define ROWS_PER_STMT 100
 #define INTERN_MAX 200000
 
 /* a string → id cache for one dimension table (ips or accounts).  A slot
@@ -50,7 +50,8 @@ struct store {
 	char **class_names;     /* class id cache: names[i] ↔ ids[i] */
 	int64_t *class_ids;
 	size_t nclasses;
-	sqlite3_stmt *upsert_many, *upsert_one;
+	struct chunkw *cw;      /* adds to count_chunks */
+	struct chunk_vec group; /* store_add_counts: one chunk's new entries */
 	/* store_add_counts' rows, kept between batches: a fresh buffer of this
 	 * size is an mmap, and its munmap a TLB shootdown that interrupts the
 	 * other threads of the process (the parser) */
@@ -62,6 +63,8 @@ static void intern_clear(struct intern *in)
 {
 	size_t i;
 
+	if (in->slots == NULL)
+		return;
 	for (i = 0; i < in->cap; i++)
 		free(in->slots[i].key);
 	memset(in->slots, 0, in->cap * sizeof *in->slots);
@@ -70,8 +73,7 @@ static void intern_clear(struct intern *in)
 
 static void intern_release(struct intern *in)
 {
-	if (in->slots)
-		intern_clear(in);
+	intern_clear(in);
 	free(in->slots);
 	sqlite3_finalize(in->sel);
 	sqlite3_finalize(in->ins);
@@ -282,6 +284,10 @@ struct store *store_open(const char *path, int flags, struct diag *d)
 	}
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 1);
+	if ((rc = countsvt_register(s->db)) != SQLITE_OK) {
+		diag_add(d, path, 0, 0, "cannot open database: %s", sqlite3_errstr(rc));
+		goto fail;
+	}
 	/* a quick integrity probe: a corrupt or non-database file fails here */
 	rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -307,28 +313,11 @@ struct store *store_open(const char *path, int flags, struct diag *d)
 		if (prepare(s, &s->ips.sel, "SELECT id FROM ips WHERE addr = ?") < 0 ||
 		    prepare(s, &s->ips.ins, "INSERT INTO ips (addr) VALUES (?)") < 0 ||
 		    prepare(s, &s->accounts.sel, "SELECT id FROM accounts WHERE name = ?") < 0 ||
-		    prepare(s, &s->accounts.ins, "INSERT INTO accounts (name) VALUES (?)") < 0 ||
-		    prepare(s, &s->upsert_one, "INSERT INTO counts (bucket, class_id, "
-		    "ip_id, account_id, n) VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE "
-		    "SET n = n + excluded.n") < 0) {
+		    prepare(s, &s->accounts.ins, "INSERT INTO accounts (name) VALUES (?)") < 0) {
 			diag_add(d, path, 0, 0, "%s", sqlite3_errmsg(s->db));
 			goto fail;
 		}
-		struct sbuf b;
-		size_t i;
-
-		sbuf_init(&b);
-		sbuf_adds(&b, "INSERT INTO counts (bucket, class_id, ip_id, account_id, "
-		    "n) VALUES ");
-		for (i = 0; i < ROWS_PER_STMT; i++)
-			sbuf_adds(&b, i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)");
-		sbuf_adds(&b, " ON CONFLICT DO UPDATE SET n = n + excluded.n");
-		rc = prepare(s, &s->upsert_many, b.s);
-		sbuf_release(&b);
-		if (rc < 0) {
-			diag_add(d, path, 0, 0, "%s", sqlite3_errmsg(s->db));
-			goto fail;
-		}
+		s->cw = chunkw_new(s->db);
 	}
 	return s;
 fail:
@@ -346,8 +335,8 @@ void store_close(struct store *s)
 	intern_release(&s->accounts);
 	free(s->ir);
 	free(s->ir_tmp);
-	sqlite3_finalize(s->upsert_many);
-	sqlite3_finalize(s->upsert_one);
+	chunkw_free(s->cw);
+	chunk_vec_release(&s->group);
 	for (i = 0; i < s->nclasses; i++)
 		free(s->class_names[i]);
 	free(s->class_names);
@@ -515,33 +504,26 @@ int store_add_counts(struct store *s, const struct counter *batch,
 	}
 	/* sorted keys make the b-tree inserts mostly appends */
 	irow_sort(ir, s->ir_tmp, n);
-	for (i = 0; i + ROWS_PER_STMT <= n; i += ROWS_PER_STMT) {
-		for (k = 0; k < ROWS_PER_STMT; k++) {
-			int b = (int)k * 5;
+	/* one chunk per (bucket, class): its rows are adjacent once sorted */
+	for (i = 0; i < n; i = k) {
+		int src;
 
-			sqlite3_bind_int64(s->upsert_many, b + 1, ir[i + k].bucket);
-			sqlite3_bind_int64(s->upsert_many, b + 2, ir[i + k].cls);
-			sqlite3_bind_int64(s->upsert_many, b + 3, ir[i + k].ip);
-			sqlite3_bind_int64(s->upsert_many, b + 4, ir[i + k].acct);
-			sqlite3_bind_int64(s->upsert_many, b + 5, ir[i + k].n);
+		s->group.n = 0;
+		for (k = i; k < n && ir[k].bucket == ir[i].bucket &&
+		    ir[k].cls == ir[i].cls; k++)
+			chunk_vec_push(&s->group, ir[k].ip, ir[k].acct, ir[k].n);
+		src = chunkw_add(s->cw, ir[i].bucket, ir[i].cls, s->group.v,
+		    s->group.n);
+		if (src == SQLITE_CORRUPT) {
+			/* the caller rolls back, which forgets the ids cached since */
+			log_warnx("%s: writing counts: the stored chunk of minute %"
+			    PRId64 " is malformed (the database is damaged)", s->path,
+			    ir[i].bucket);
+			free(cls_ids);
+			return -1;
 		}
-		if (sqlite3_step(s->upsert_many) != SQLITE_DONE) {
-			sqlite3_reset(s->upsert_many);
+		if (src != SQLITE_OK)
 			goto out;
-		}
-		sqlite3_reset(s->upsert_many);
-	}
-	for (; i < n; i++) {
-		sqlite3_bind_int64(s->upsert_one, 1, ir[i].bucket);
-		sqlite3_bind_int64(s->upsert_one, 2, ir[i].cls);
-		sqlite3_bind_int64(s->upsert_one, 3, ir[i].ip);
-		sqlite3_bind_int64(s->upsert_one, 4, ir[i].acct);
-		sqlite3_bind_int64(s->upsert_one, 5, ir[i].n);
-		if (sqlite3_step(s->upsert_one) != SQLITE_DONE) {
-			sqlite3_reset(s->upsert_one);
-			goto out;
-		}
-		sqlite3_reset(s->upsert_one);
 	}
 	rc = 0;
 out:
@@ -740,7 +722,7 @@ int64_t store_prune(struct store *s, time_t before)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "DELETE FROM counts WHERE bucket < ?1", -1,
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM count_chunks WHERE bucket < ?1", -1,
 	    &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, (int64_t)before);

@@ -143,7 +143,7 @@ db, mode, secs, ready = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4
 c = sqlite3.connect(db, timeout=30, isolation_level=None)
 if mode == "read":
     c.execute("BEGIN")
-    c.execute("SELECT COUNT(*), SUM(n) FROM counts").fetchall()
+    c.execute("SELECT COUNT(*) FROM count_chunks").fetchall()
 else:
     c.execute("BEGIN IMMEDIATE")
     c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('test.lock', 'held')")

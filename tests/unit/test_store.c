@@ -130,6 +130,87 @@ int main(void)
 	    "reopen read-only: the data is there");
 	store_close(s);
 
+	/* the counts table over the chunks: ranges, classes, INSERT */
+	s = store_open(path, STORE_CREATE, &d);
+	is_int(q1(s, "SELECT count(*) FROM count_chunks"), 1,
+	    "one chunk per (minute, class)");
+	is_int(q1(s, "SELECT count(*) FROM counts"), 250, "250 rows in it");
+	is_int(q1(s, "SELECT count(*) FROM counts WHERE bucket >= 120 AND "
+	    "bucket < 121 AND class_id = (SELECT id FROM classes WHERE name = "
+	    "'auth_failed')"), 250, "a bucket range and a class");
+	is_int(q1(s, "SELECT count(*) FROM counts WHERE bucket > 119.5"), 250,
+	    "a bound that is not an integer");
+	is_int(q1(s, "SELECT count(*) FROM counts WHERE bucket < 120"), 0,
+	    "an empty range");
+	is_int(q1(s, "SELECT count(*) FROM counts WHERE bucket = '120'"), 250,
+	    "a bound of another type is compared as SQLite does");
+	is_int(q1(s, "SELECT count(*) FROM counts WHERE bucket = 120 AND "
+	    "bucket >= 100"), 250, "equal and a lower bound");
+	is_int(q1(s, "SELECT count(*) FROM counts WHERE class_id = NULL"), 0,
+	    "class_id = NULL holds for no row");
+	ok(sqlite3_exec(store_db(s), "INSERT INTO counts (bucket, class_id, "
+	    "ip_id, account_id, n) VALUES (120, 1, 0, 0, 5), (180, 1, 0, 0, 2)",
+	    NULL, NULL, NULL) == SQLITE_OK, "INSERT through counts");
+	is_int(q1(s, "SELECT SUM(n) FROM counts"), 2 * 250 + 7, "adds up");
+	is_int(q1(s, "SELECT count(*) FROM count_chunks"), 2,
+	    "into the chunk there is, or a new one");
+	ok(sqlite3_exec(store_db(s), "DELETE FROM counts", NULL, NULL, NULL) !=
+	    SQLITE_OK && q1(s, "SELECT SUM(n) FROM counts") == 2 * 250 + 7,
+	    "DELETE through counts is refused");
+	/* a malformed chunk: an error, not a crash or a wrong count */
+	sqlite3_exec(store_db(s), "UPDATE count_chunks SET data = x'ff' "
+	    "WHERE bucket = 180", NULL, NULL, NULL);
+	ok(q1(s, "SELECT SUM(n) FROM counts") < 0, "a malformed chunk is an "
+	    "error");
+	{
+		struct counter *c2 = counter_new();
+
+		counter_add(c2, 180, 0, "", 0, "", 0, 1);
+		ok(store_begin(s) == 0 && store_add_counts(s, c2, classes, 2) < 0 &&
+		    store_rollback(s) == 0, "adding to a malformed chunk fails");
+		counter_free(c2);
+	}
+	store_close(s);
+
+	/* migration 3: a version 2 database, one row per count, to chunks */
+	snprintf(path, sizeof path, "%s/v2.db", dir);
+	{
+		sqlite3 *db;
+		char *err = NULL;
+		int rc;
+
+		sqlite3_open(path, &db);
+		rc = sqlite3_exec(db, embedded_schema[0].data, NULL, NULL, &err);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, embedded_schema[1].data, NULL, NULL, &err);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, "PRAGMA user_version = 2;"
+			    "INSERT INTO classes VALUES (1, 'auth_failed'), (2, 'dnsbl');"
+			    "INSERT INTO ips VALUES (1, '192.0.2.1'), (2, '192.0.2.2');"
+			    "INSERT INTO accounts VALUES (1, 'bob');"
+			    "INSERT INTO counts VALUES (60, 1, 2, 1, 3), (60, 1, 1, 0, 4),"
+			    " (60, 2, 1, 1, 1), (120, 1, 0, 0, 2), (120, 2, 2, 0, 0);",
+			    NULL, NULL, &err);
+		ok(rc == SQLITE_OK, "a version 2 database with counts%s%s",
+		    err ? ": " : "", err ? err : "");
+		sqlite3_free(err);
+		sqlite3_close(db);
+	}
+	s = store_open(path, STORE_CREATE, &d);
+	ok(s != NULL, "opened, migrated");
+	if (s != NULL) {
+		is_int(q1(s, "PRAGMA user_version"), nschema, "to the last version");
+		is_int(q1(s, "SELECT count(*) FROM count_chunks"), 3,
+		    "one chunk per (minute, class) with counts");
+		is_int(q1(s, "SELECT SUM(n) FROM counts"), 10, "every count kept");
+		is_int(q1(s, "SELECT n FROM counts WHERE bucket = 60 AND "
+		    "class_id = 1 AND ip_id = 2 AND account_id = 1"), 3,
+		    "each row as it was");
+		is_int(q1(s, "SELECT count(*) FROM sqlite_master WHERE name = "
+		    "'counts'"), 0, "the old table is gone");
+		store_close(s);
+	}
+
 	/* not a database */
 	snprintf(path, sizeof path, "%s/junk.db", dir);
 	{

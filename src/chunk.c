@@ -1,0 +1,162 @@
+/* chunk: compact blobs of counts (see chunk.h) */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunk.h"
+#include "xmalloc.h"
+
+void chunk_vec_release(struct chunk_vec *cv)
+{
+	free(cv->v);
+	memset(cv, 0, sizeof *cv);
+}
+
+static void reserve(struct chunk_vec *cv, size_t more)
+{
+	if (cv->n + more <= cv->cap)
+		return;
+	cv->cap = cv->cap ? cv->cap : 64;
+	while (cv->n + more > cv->cap)
+		cv->cap *= 2;
+	cv->v = xreallocarray(cv->v, cv->cap, sizeof *cv->v);
+}
+
+void chunk_vec_push(struct chunk_vec *cv, int64_t ip, int64_t acct, int64_t n)
+{
+	reserve(cv, 1);
+	cv->v[cv->n].ip = ip;
+	cv->v[cv->n].acct = acct;
+	cv->v[cv->n].n = n;
+	cv->n++;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct chunk_entry *x = a, *y = b;
+
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	return x->acct < y->acct ? -1 : x->acct > y->acct;
+}
+
+void chunk_sort(struct chunk_vec *cv)
+{
+	size_t i, k;
+
+	if (cv->n < 2)
+		return;
+	qsort(cv->v, cv->n, sizeof *cv->v, entry_cmp);
+	for (i = 1, k = 0; i < cv->n; i++) {
+		if (cv->v[i].ip == cv->v[k].ip && cv->v[i].acct == cv->v[k].acct)
+			cv->v[k].n += cv->v[i].n;
+		else
+			cv->v[++k] = cv->v[i];
+	}
+	cv->n = k + 1;
+}
+
+static const unsigned char *get_varint(const unsigned char *p,
+    const unsigned char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	while (p < end && shift < 64) {
+		unsigned char c = *p++;
+
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*out = v;
+			return p;
+		}
+		shift += 7;
+	}
+	return NULL;
+}
+
+int chunk_decode(const unsigned char *p, size_t len, struct chunk_vec *cv)
+{
+	const unsigned char *end = p + len;
+	uint64_t dip, acct, n;
+	int64_t ip = 0, prev_acct = 0;
+	int first = 1;
+
+	while (p < end) {
+		if ((p = get_varint(p, end, &dip)) == NULL ||
+		    (p = get_varint(p, end, &acct)) == NULL ||
+		    (p = get_varint(p, end, &n)) == NULL)
+			return -1;
+		if (dip > INT64_MAX - (uint64_t)ip || acct > INT64_MAX ||
+		    n > INT64_MAX)
+			return -1;
+		if (dip == 0 && !first) {
+			if (acct > (uint64_t)(INT64_MAX - prev_acct))
+				return -1;
+			acct += (uint64_t)prev_acct;
+		}
+		ip += (int64_t)dip;
+		prev_acct = (int64_t)acct;
+		first = 0;
+		chunk_vec_push(cv, ip, (int64_t)acct, (int64_t)n);
+	}
+	return 0;
+}
+
+void chunk_merge(const struct chunk_entry *a, size_t na,
+    const struct chunk_entry *b, size_t nb, struct chunk_vec *out)
+{
+	size_t i = 0, j = 0;
+
+	out->n = 0;
+	reserve(out, na + nb);
+	while (i < na && j < nb) {
+		int c = entry_cmp(&a[i], &b[j]);
+
+		if (c < 0) {
+			out->v[out->n++] = a[i++];
+		} else if (c > 0) {
+			out->v[out->n++] = b[j++];
+		} else {
+			out->v[out->n] = a[i++];
+			out->v[out->n++].n += b[j++].n;
+		}
+	}
+	while (i < na)
+		out->v[out->n++] = a[i++];
+	while (j < nb)
+		out->v[out->n++] = b[j++];
+}
+
+static unsigned char *put_varint(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+size_t chunk_encode(const struct chunk_entry *v, size_t n, unsigned char **buf,
+    size_t *cap)
+{
+	size_t i, need = n * 30;   /* three varints of at most 10 bytes */
+	unsigned char *p;
+	int64_t ip = 0, acct = 0;
+
+	if (need > *cap) {
+		*cap = need;
+		*buf = xrealloc(*buf, *cap);
+	}
+	p = *buf;
+	for (i = 0; i < n; i++) {
+		int same = i > 0 && v[i].ip == ip;
+
+		p = put_varint(p, (uint64_t)(v[i].ip - ip));
+		p = put_varint(p, (uint64_t)(same ? v[i].acct - acct : v[i].acct));
+		p = put_varint(p, (uint64_t)v[i].n);
+		ip = v[i].ip;
+		acct = v[i].acct;
+	}
+	return (size_t)(p - *buf);
+}

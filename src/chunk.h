@@ -1,0 +1,45 @@
+/* chunk: the counts of one (minute bucket, class) as a compact blob.
+ *
+ * A chunk holds entries (ip id, account id, n), sorted by ip then account,
+ * each key once, n > 0.  Encoding: per entry three unsigned LEB128 varints:
+ * the ip id's increase over the previous entry's, the account id (its
+ * increase when the ip id is the same), and n.  One SQLite row per chunk
+ * instead of one per entry: a scan writes ~75 times fewer rows (on the
+ * bench file: 10,000 chunk writes for 759,000 entries).
+ *
+ * All functions are pure; the buffers grow with xmalloc (fatal on OOM). */
+#ifndef EW_CHUNK_H
+#define EW_CHUNK_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct chunk_entry {
+	int64_t ip, acct, n;
+};
+
+/* a growable array of entries */
+struct chunk_vec {
+	struct chunk_entry *v;
+	size_t n, cap;
+};
+
+void chunk_vec_release(struct chunk_vec *cv);
+void chunk_vec_push(struct chunk_vec *cv, int64_t ip, int64_t acct, int64_t n);
+
+/* chunk_sort: sort cv's entries and merge equal keys (n summed) */
+void chunk_sort(struct chunk_vec *cv);
+
+/* chunk_decode: append the entries of blob p[0..len) to cv; 0, or -1 if the
+ * blob is malformed (then cv holds what was decoded before the fault) */
+int chunk_decode(const unsigned char *p, size_t len, struct chunk_vec *cv);
+
+/* chunk_merge: out = a ∪ b (both sorted, keys once), equal keys summed */
+void chunk_merge(const struct chunk_entry *a, size_t na,
+    const struct chunk_entry *b, size_t nb, struct chunk_vec *out);
+
+/* chunk_encode: the blob of v[0..n) (sorted, keys once, ids >= 0) into
+ * *buf (grown as needed, capacity *cap); its length */
+size_t chunk_encode(const struct chunk_entry *v, size_t n, unsigned char **buf,
+    size_t *cap);
+
+#endif

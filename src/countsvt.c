@@ -1,0 +1,465 @@
+/* countsvt: counts read from and added to chunks (see countsvt.h) */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "countsvt.h"
+#include "xmalloc.h"
+
+/* ---- chunkw: read, merge, write ------------------------------------------ */
+
+struct chunkw {
+	sqlite3 *db;
+	sqlite3_stmt *get, *put;
+	struct chunk_vec old, out;
+	unsigned char *buf;
+	size_t cap;
+};
+
+struct chunkw *chunkw_new(sqlite3 *db)
+{
+	struct chunkw *cw = xcalloc(1, sizeof *cw);
+
+	cw->db = db;
+	return cw;
+}
+
+void chunkw_free(struct chunkw *cw)
+{
+	if (cw == NULL)
+		return;
+	sqlite3_finalize(cw->get);
+	sqlite3_finalize(cw->put);
+	chunk_vec_release(&cw->old);
+	chunk_vec_release(&cw->out);
+	free(cw->buf);
+	free(cw);
+}
+
+int chunkw_add(struct chunkw *cw, int64_t bucket, int64_t cls,
+    const struct chunk_entry *add, size_t n)
+{
+	const struct chunk_entry *v = add;
+	size_t len, nv = n;
+	int rc;
+
+	if (n == 0)
+		return SQLITE_OK;
+	if (cw->get == NULL &&
+	    ((rc = sqlite3_prepare_v2(cw->db, "SELECT data FROM count_chunks "
+	    "WHERE bucket = ?1 AND class_id = ?2", -1, &cw->get, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_prepare_v2(cw->db, "INSERT OR REPLACE INTO count_chunks "
+	    "(bucket, class_id, data) VALUES (?1, ?2, ?3)", -1, &cw->put,
+	    NULL)) != SQLITE_OK))
+		return rc;
+	sqlite3_bind_int64(cw->get, 1, bucket);
+	sqlite3_bind_int64(cw->get, 2, cls);
+	rc = sqlite3_step(cw->get);
+	if (rc == SQLITE_ROW) {
+		cw->old.n = 0;
+		if (chunk_decode(sqlite3_column_blob(cw->get, 0),
+		    (size_t)sqlite3_column_bytes(cw->get, 0), &cw->old) < 0) {
+			sqlite3_reset(cw->get);
+			return SQLITE_CORRUPT;
+		}
+		chunk_merge(cw->old.v, cw->old.n, add, n, &cw->out);
+		v = cw->out.v;
+		nv = cw->out.n;
+	} else if (rc != SQLITE_DONE) {
+		sqlite3_reset(cw->get);
+		return rc;
+	}
+	sqlite3_reset(cw->get);
+	len = chunk_encode(v, nv, &cw->buf, &cw->cap);
+	sqlite3_bind_int64(cw->put, 1, bucket);
+	sqlite3_bind_int64(cw->put, 2, cls);
+	sqlite3_bind_blob(cw->put, 3, cw->buf, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(cw->put);
+	sqlite3_reset(cw->put);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* ---- the counts virtual table ------------------------------------------- */
+
+enum { COL_BUCKET, COL_CLASS, COL_IP, COL_ACCOUNT, COL_N };
+
+/* xBestIndex's plan, in idxNum */
+#define HAVE_LO 1
+#define HAVE_HI 2
+#define HAVE_CLASS 4
+#define HAVE_EQ 8       /* the lower bound's value is the upper one too */
+
+struct cvtab {
+	sqlite3_vtab base;
+	sqlite3 *db;
+	struct chunkw *cw;      /* for INSERT, made on first use */
+};
+
+struct cvcur {
+	sqlite3_vtab_cursor base;
+	sqlite3_stmt *st;       /* the chunks to read */
+	struct chunk_vec cv;    /* the current chunk's entries */
+	size_t i;
+	int64_t bucket, cls, rowid;
+	int eof;
+};
+
+static int cv_connect(sqlite3 *db, void *aux, int argc,
+    const char *const *argv, sqlite3_vtab **out, char **err)
+{
+	struct cvtab *t;
+	int rc;
+
+	(void)aux;
+	(void)argc;
+	(void)argv;
+	(void)err;
+	rc = sqlite3_declare_vtab(db, "CREATE TABLE x(bucket INTEGER, "
+	    "class_id INTEGER, ip_id INTEGER, account_id INTEGER, n INTEGER)");
+	if (rc != SQLITE_OK)
+		return rc;
+	t = sqlite3_malloc(sizeof *t);
+	if (t == NULL)
+		return SQLITE_NOMEM;
+	memset(t, 0, sizeof *t);
+	t->db = db;
+	*out = &t->base;
+	return SQLITE_OK;
+}
+
+static int cv_disconnect(sqlite3_vtab *vt)
+{
+	struct cvtab *t = (struct cvtab *)vt;
+
+	chunkw_free(t->cw);
+	sqlite3_free(t);
+	return SQLITE_OK;
+}
+
+static int cv_best_index(sqlite3_vtab *vt, sqlite3_index_info *ii)
+{
+	int i, lo = -1, hi = -1, cls = -1, next = 1, plan = 0;
+	double cost = 1e7;
+
+	(void)vt;
+	for (i = 0; i < ii->nConstraint; i++) {
+		const struct sqlite3_index_constraint *c = &ii->aConstraint[i];
+
+		if (!c->usable)
+			continue;
+		if (c->iColumn == COL_BUCKET) {
+			/* bucket = x bounds both ends */
+			if (c->op == SQLITE_INDEX_CONSTRAINT_EQ) {
+				lo = hi = i;
+			} else if ((c->op == SQLITE_INDEX_CONSTRAINT_GE ||
+			    c->op == SQLITE_INDEX_CONSTRAINT_GT) && lo < 0) {
+				lo = i;
+			} else if ((c->op == SQLITE_INDEX_CONSTRAINT_LE ||
+			    c->op == SQLITE_INDEX_CONSTRAINT_LT) && hi < 0) {
+				hi = i;
+			}
+		} else if (c->iColumn == COL_CLASS &&
+		    c->op == SQLITE_INDEX_CONSTRAINT_EQ && cls < 0) {
+			cls = i;
+		}
+	}
+	/* every constraint stays checked by SQLite (omit = 0): the bounds only
+	 * narrow the chunks read, whatever the values' types */
+	if (lo >= 0) {
+		ii->aConstraintUsage[lo].argvIndex = next++;
+		plan |= HAVE_LO;
+		cost /= 10;
+	}
+	if (hi >= 0 && hi != lo) {
+		ii->aConstraintUsage[hi].argvIndex = next++;
+		plan |= HAVE_HI;
+		cost /= 10;
+	} else if (hi >= 0) {
+		plan |= HAVE_EQ;
+		cost /= 100;
+	}
+	if (cls >= 0) {
+		ii->aConstraintUsage[cls].argvIndex = next++;
+		plan |= HAVE_CLASS;
+		cost /= 20;
+	}
+	ii->idxNum = plan;
+	ii->estimatedCost = cost;
+	ii->estimatedRows = (sqlite3_int64)cost;
+	return SQLITE_OK;
+}
+
+static int cv_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
+{
+	struct cvcur *c = sqlite3_malloc(sizeof *c);
+
+	(void)vt;
+	if (c == NULL)
+		return SQLITE_NOMEM;
+	memset(c, 0, sizeof *c);
+	*out = &c->base;
+	return SQLITE_OK;
+}
+
+static int cv_close(sqlite3_vtab_cursor *cur)
+{
+	struct cvcur *c = (struct cvcur *)cur;
+
+	sqlite3_finalize(c->st);
+	chunk_vec_release(&c->cv);
+	sqlite3_free(c);
+	return SQLITE_OK;
+}
+
+/* load: the next chunk that has entries; SQLITE_OK (eof set at the end) */
+static int load(struct cvcur *c)
+{
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_step(c->st);
+		if (rc == SQLITE_DONE) {
+			c->eof = 1;
+			return SQLITE_OK;
+		}
+		if (rc != SQLITE_ROW)
+			return rc;
+		c->bucket = sqlite3_column_int64(c->st, 0);
+		c->cls = sqlite3_column_int64(c->st, 1);
+		c->cv.n = 0;
+		c->i = 0;
+		if (chunk_decode(sqlite3_column_blob(c->st, 2),
+		    (size_t)sqlite3_column_bytes(c->st, 2), &c->cv) < 0) {
+			sqlite3_free(c->base.pVtab->zErrMsg);
+			c->base.pVtab->zErrMsg = sqlite3_mprintf("count_chunks: "
+			    "malformed chunk (bucket %lld, class %lld)",
+			    (long long)c->bucket, (long long)c->cls);
+			return SQLITE_CORRUPT;
+		}
+		if (c->cv.n > 0)
+			return SQLITE_OK;
+	}
+}
+
+/* bound: an integer bound from a constraint's value: lower bounds round
+ * down, upper ones up (SQLite checks the exact constraint anyway); 0 if the
+ * value gives no usable bound */
+static int bound(sqlite3_value *v, int upper, int64_t *out)
+{
+	double d;
+
+	switch (sqlite3_value_numeric_type(v)) {
+	case SQLITE_INTEGER:
+		*out = sqlite3_value_int64(v);
+		return 1;
+	case SQLITE_FLOAT:
+		d = upper ? ceil(sqlite3_value_double(v)) :
+		    floor(sqlite3_value_double(v));
+		if (!(d > -9e18 && d < 9e18))
+			return 0;
+		*out = (int64_t)d;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int cv_filter(sqlite3_vtab_cursor *cur, int plan, const char *idxstr,
+    int argc, sqlite3_value **argv)
+{
+	struct cvcur *c = (struct cvcur *)cur;
+	struct cvtab *t = (struct cvtab *)cur->pVtab;
+	int64_t lo = INT64_MIN, hi = INT64_MAX, cls = 0;
+	int a = 0, rc, by_class = 0;
+
+	(void)idxstr;
+	if ((plan & HAVE_LO) && a < argc) {
+		if (!bound(argv[a], 0, &lo))
+			lo = INT64_MIN;
+		if ((plan & HAVE_EQ) && !bound(argv[a], 1, &hi))
+			hi = INT64_MAX;
+		a++;
+	}
+	if ((plan & HAVE_HI) && a < argc && !bound(argv[a++], 1, &hi))
+		hi = INT64_MAX;
+	if ((plan & HAVE_CLASS) && a < argc) {
+		if (sqlite3_value_numeric_type(argv[a]) == SQLITE_INTEGER) {
+			cls = sqlite3_value_int64(argv[a]);
+			by_class = 1;
+		} else if (sqlite3_value_type(argv[a]) == SQLITE_NULL) {
+			c->eof = 1;   /* class_id = NULL holds for no row */
+			return SQLITE_OK;
+		}
+		a++;
+	}
+	sqlite3_finalize(c->st);
+	c->st = NULL;
+	rc = sqlite3_prepare_v2(t->db, by_class ?
+	    "SELECT bucket, class_id, data FROM count_chunks WHERE bucket >= ?1 "
+	    "AND bucket <= ?2 AND class_id = ?3" :
+	    "SELECT bucket, class_id, data FROM count_chunks WHERE bucket >= ?1 "
+	    "AND bucket <= ?2", -1, &c->st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(c->st, 1, lo);
+	sqlite3_bind_int64(c->st, 2, hi);
+	if (by_class)
+		sqlite3_bind_int64(c->st, 3, cls);
+	c->eof = 0;
+	c->rowid = 0;
+	return load(c);
+}
+
+static int cv_next(sqlite3_vtab_cursor *cur)
+{
+	struct cvcur *c = (struct cvcur *)cur;
+
+	c->rowid++;
+	if (++c->i < c->cv.n)
+		return SQLITE_OK;
+	return load(c);
+}
+
+static int cv_eof(sqlite3_vtab_cursor *cur)
+{
+	return ((struct cvcur *)cur)->eof;
+}
+
+static int cv_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+	struct cvcur *c = (struct cvcur *)cur;
+	const struct chunk_entry *e = &c->cv.v[c->i];
+
+	switch (col) {
+	case COL_BUCKET:
+		sqlite3_result_int64(ctx, c->bucket);
+		break;
+	case COL_CLASS:
+		sqlite3_result_int64(ctx, c->cls);
+		break;
+	case COL_IP:
+		sqlite3_result_int64(ctx, e->ip);
+		break;
+	case COL_ACCOUNT:
+		sqlite3_result_int64(ctx, e->acct);
+		break;
+	default:
+		sqlite3_result_int64(ctx, e->n);
+		break;
+	}
+	return SQLITE_OK;
+}
+
+static int cv_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
+{
+	*rowid = ((struct cvcur *)cur)->rowid;
+	return SQLITE_OK;
+}
+
+/* cv_update: INSERT adds n to a row; nothing else is allowed */
+static int cv_update(sqlite3_vtab *vt, int argc, sqlite3_value **argv,
+    sqlite3_int64 *rowid)
+{
+	struct cvtab *t = (struct cvtab *)vt;
+	struct chunk_entry e;
+	int i;
+
+	(void)rowid;
+	if (argc != 2 + 5 || sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+		sqlite3_free(vt->zErrMsg);
+		vt->zErrMsg = sqlite3_mprintf("counts: only INSERT is supported "
+		    "(the rows are kept in count_chunks)");
+		return SQLITE_READONLY;
+	}
+	for (i = 2; i < 7; i++) {
+		if (sqlite3_value_numeric_type(argv[i]) != SQLITE_INTEGER) {
+			sqlite3_free(vt->zErrMsg);
+			vt->zErrMsg = sqlite3_mprintf("counts: every column must be "
+			    "an integer");
+			return SQLITE_MISMATCH;
+		}
+	}
+	e.ip = sqlite3_value_int64(argv[2 + COL_IP]);
+	e.acct = sqlite3_value_int64(argv[2 + COL_ACCOUNT]);
+	e.n = sqlite3_value_int64(argv[2 + COL_N]);
+	if (e.ip < 0 || e.acct < 0 || e.n <= 0) {
+		sqlite3_free(vt->zErrMsg);
+		vt->zErrMsg = sqlite3_mprintf("counts: ids must not be negative, "
+		    "n must be positive");
+		return SQLITE_CONSTRAINT;
+	}
+	if (t->cw == NULL)
+		t->cw = chunkw_new(t->db);
+	return chunkw_add(t->cw, sqlite3_value_int64(argv[2 + COL_BUCKET]),
+	    sqlite3_value_int64(argv[2 + COL_CLASS]), &e, 1);
+}
+
+static sqlite3_module counts_module = {
+	.iVersion = 0,
+	.xCreate = NULL,        /* eponymous only: no CREATE VIRTUAL TABLE */
+	.xConnect = cv_connect,
+	.xBestIndex = cv_best_index,
+	.xDisconnect = cv_disconnect,
+	.xDestroy = NULL,
+	.xOpen = cv_open,
+	.xClose = cv_close,
+	.xFilter = cv_filter,
+	.xNext = cv_next,
+	.xEof = cv_eof,
+	.xColumn = cv_column,
+	.xRowid = cv_rowid,
+	.xUpdate = cv_update,
+};
+
+/* ---- eximwatch_pack(ip_id, account_id, n) --------------------------------- */
+
+static void pack_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct chunk_vec **cvp = sqlite3_aggregate_context(ctx, sizeof *cvp);
+	int64_t n;
+
+	(void)argc;
+	if (cvp == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (*cvp == NULL)
+		*cvp = xcalloc(1, sizeof **cvp);
+	n = sqlite3_value_int64(argv[2]);
+	if (n > 0)
+		chunk_vec_push(*cvp, sqlite3_value_int64(argv[0]),
+		    sqlite3_value_int64(argv[1]), n);
+}
+
+static void pack_final(sqlite3_context *ctx)
+{
+	struct chunk_vec **cvp = sqlite3_aggregate_context(ctx, 0);
+	unsigned char *buf = NULL;
+	size_t cap = 0, len;
+
+	if (cvp == NULL || *cvp == NULL) {
+		sqlite3_result_zeroblob(ctx, 0);
+		return;
+	}
+	chunk_sort(*cvp);
+	len = chunk_encode((*cvp)->v, (*cvp)->n, &buf, &cap);
+	if (len == 0) {
+		free(buf);
+		sqlite3_result_zeroblob(ctx, 0);
+	} else {
+		sqlite3_result_blob(ctx, buf, (int)len, free);
+	}
+	chunk_vec_release(*cvp);
+	free(*cvp);
+}
+
+int countsvt_register(sqlite3 *db)
+{
+	int rc = sqlite3_create_module(db, "counts", &counts_module, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	return sqlite3_create_function(db, "eximwatch_pack", 3, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL, NULL, pack_step,
+	    pack_final);
+}

@@ -1,0 +1,39 @@
+/* countsvt: the counts table that report, status and tests query.
+ *
+ * The counts are kept as chunks (chunk.h) in the table count_chunks, one
+ * row per (minute bucket, class).  countsvt_register() makes them readable
+ * on a connection as the table
+ *
+ *     counts (bucket, class_id, ip_id, account_id, n)
+ *
+ * (an eponymous virtual table: nothing in the schema, so the sqlite3 shell
+ * does not know it; `eximwatch report --format csv` is the way out).  A
+ * range on bucket and an equal class_id narrow the chunks read; SQLite
+ * still checks every constraint.  INSERT adds n to a row (creating it);
+ * other writes are refused.  It also registers the aggregate
+ * eximwatch_pack(ip_id, account_id, n), the chunk of a group of rows (the
+ * migration from the one-row-per-count table uses it).
+ *
+ * chunkw: adds entries to chunks, read-merge-write, with cached statements
+ * (store_add_counts; counts' INSERT). */
+#ifndef EW_COUNTSVT_H
+#define EW_COUNTSVT_H
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "chunk.h"
+
+/* countsvt_register: SQLITE_OK or an SQLite error code */
+int countsvt_register(sqlite3 *db);
+
+struct chunkw;
+
+struct chunkw *chunkw_new(sqlite3 *db);
+void chunkw_free(struct chunkw *cw);
+/* chunkw_add: add add[0..n) (sorted, keys once) to the chunk of (bucket,
+ * cls); SQLITE_OK, or an SQLite error code (SQLITE_CORRUPT: the stored
+ * chunk is malformed) */
+int chunkw_add(struct chunkw *cw, int64_t bucket, int64_t cls,
+    const struct chunk_entry *add, size_t n);
+
+#endif

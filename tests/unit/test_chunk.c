@@ -1,0 +1,96 @@
+/* test_chunk: the chunk codec — round trips, merging, malformed blobs. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunk.h"
+#include "tap.h"
+
+static uint64_t rnd_state = 0x2545f4914f6cdd1dULL;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static int same(const struct chunk_vec *a, const struct chunk_vec *b)
+{
+	return a->n == b->n && (a->n == 0 ||
+	    memcmp(a->v, b->v, a->n * sizeof *a->v) == 0);
+}
+
+int main(void)
+{
+	struct chunk_vec a = { 0 }, b = { 0 }, m = { 0 }, d = { 0 };
+	unsigned char *buf = NULL;
+	size_t cap = 0, len, i, bad = 0;
+	int r;
+
+	/* ip 0 (no ip) first, accounts 0, ids past 32 bits, n of 1 and big */
+	chunk_vec_push(&a, 0, 0, 1);
+	chunk_vec_push(&a, 0, 7, 2);
+	chunk_vec_push(&a, 5, 3, 1);
+	chunk_vec_push(&a, 5, 4000000000000LL, 9);
+	chunk_vec_push(&a, 6000000000LL, 0, 1LL << 40);
+	len = chunk_encode(a.v, a.n, &buf, &cap);
+	ok(chunk_decode(buf, len, &d) == 0 && same(&a, &d),
+	    "round trip: ip 0 first, repeated ips, ids and n past 32 bits");
+	ok(len < a.n * 8, "compact (%zu bytes for %zu entries)", len, a.n);
+
+	/* random sets: encode(decode) and merge against a sorted union */
+	for (r = 0; r < 2000; r++) {
+		size_t na = rnd() % 50, nb = rnd() % 50;
+		struct chunk_vec u = { 0 };
+
+		a.n = b.n = 0;
+		for (i = 0; i < na; i++)
+			chunk_vec_push(&a, (int64_t)(rnd() % 20), (int64_t)(rnd() % 5),
+			    (int64_t)(1 + rnd() % 3));
+		for (i = 0; i < nb; i++)
+			chunk_vec_push(&b, (int64_t)(rnd() % 20), (int64_t)(rnd() % 5),
+			    (int64_t)(1 + rnd() % 3));
+		chunk_sort(&a);
+		chunk_sort(&b);
+		for (i = 0; i < a.n; i++)
+			chunk_vec_push(&u, a.v[i].ip, a.v[i].acct, a.v[i].n);
+		for (i = 0; i < b.n; i++)
+			chunk_vec_push(&u, b.v[i].ip, b.v[i].acct, b.v[i].n);
+		chunk_sort(&u);
+		chunk_merge(a.v, a.n, b.v, b.n, &m);
+		len = chunk_encode(m.v, m.n, &buf, &cap);
+		d.n = 0;
+		if (!same(&m, &u) || chunk_decode(buf, len, &d) != 0 || !same(&d, &u))
+			bad++;
+		chunk_vec_release(&u);
+	}
+	ok(bad == 0, "2000 random merges equal the sorted union, and round-trip");
+
+	/* malformed: a varint cut short, an entry cut short */
+	a.n = 0;
+	chunk_vec_push(&a, 300, 300, 300);
+	len = chunk_encode(a.v, a.n, &buf, &cap);
+	d.n = 0;
+	ok(chunk_decode(buf, len - 1, &d) < 0, "a truncated varint is malformed");
+	d.n = 0;
+	ok(chunk_decode(buf, 2, &d) < 0, "a truncated entry is malformed");
+	{
+		unsigned char junk[12];
+
+		memset(junk, 0xff, sizeof junk);
+		d.n = 0;
+		ok(chunk_decode(junk, sizeof junk, &d) < 0,
+		    "a varint longer than 64 bits is malformed");
+	}
+	d.n = 0;
+	ok(chunk_decode(buf, 0, &d) == 0 && d.n == 0, "an empty chunk is empty");
+	free(buf);
+	chunk_vec_release(&a);
+	chunk_vec_release(&b);
+	chunk_vec_release(&m);
+	chunk_vec_release(&d);
+	return done_testing();
+}
