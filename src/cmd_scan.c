@@ -2,9 +2,10 @@
  *
  * A file already scanned (same fingerprint of its first bytes) continues
  * from its stored offset, so scanning twice never counts twice and a grown
- * file only adds its new lines.  Counts and the file's offset are written in
- * the same transaction, every FLUSH_ROWS distinct keys or FLUSH_BYTES, by the
- * writer thread while the next batch is being counted. */
+ * file only adds its new lines.  This thread parses and classifies; every
+ * FLUSH_EVENTS events (or FLUSH_BYTES) it hands the batch's events and the
+ * file's offset to the writer thread, which counts them and commits counts
+ * and offset in the same transaction while the next batch is parsed. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -17,7 +18,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
-#include "counter.h"
+#include "evlog.h"
 #include "diag.h"
 #include "duration.h"
 #include "fingerprint.h"
@@ -32,19 +33,19 @@
 #include "writer.h"
 #include "xmalloc.h"
 
-/* Batch size: a small counter is a small random-access working set for
- * counting (it stays in the core's cache); the writer's group commit puts
- * batches that queue up into one transaction, so small batches do not mean
- * many commits.  The counting batch plus the writer's queue (writer.h) of
- * this size keep the peak RSS under 32 MB. */
-#define FLUSH_ROWS 4096
+/* Batch size: the events of a batch are counted on the writer's thread (a
+ * small batch keeps that counter in its core's cache), and the writer puts
+ * the batches of a second into one transaction, so small batches do not
+ * mean many commits.  The batch being filled plus the writer's queue
+ * (writer.h) of this size keep the peak RSS under 32 MB. */
+#define FLUSH_EVENTS 8192
 #define FLUSH_BYTES (1u << 20)
 #define MAX_LINE (64u << 10)
 
 struct scan {
 	struct store *store;
 	const struct rules *rules;
-	struct counter *counter;   /* the batch being filled */
+	struct evlog *events;      /* the batch being filled */
 	struct writer *writer;
 	struct pipeline *pipe;
 	int quiet, progress;
@@ -101,9 +102,8 @@ static int flush(struct scan *sc, const struct store_file *f,
 	d.events = (int64_t)(st->matched - last->matched);
 	d.suspicious_unmatched = (int64_t)(st->suspicious - last->suspicious);
 	d.oversized = (int64_t)(st->oversized - last->oversized);
-	if (writer_submit(sc->writer, &sc->counter, f, f ? 1 : 0, &d) < 0)
+	if (writer_submit_events(sc->writer, sc->events, f, f ? 1 : 0, &d) < 0)
 		return -1;
-	pipeline_set_counter(sc->pipe, sc->counter);
 	*last = *st;
 	return 0;
 }
@@ -189,10 +189,9 @@ static inline int count_line(struct scan *sc, struct fscan *fs,
 	    !utf8_valid(line, len))
 		fs->first_badutf8 = fs->lineno;
 	pipeline_line(sc->pipe, line, len, oversized);
-	/* not after every line: see counter.h */
 	if ((fs->lineno & 31) == 0 &&
-	    (counter_size(sc->counter) >= FLUSH_ROWS ||
-	    counter_bytes(sc->counter) >= FLUSH_BYTES)) {
+	    (evlog_size(sc->events) >= FLUSH_EVENTS ||
+	    evlog_bytes(sc->events) >= FLUSH_BYTES)) {
 		fs->f.offset = fs->skip > consumed ? fs->skip : consumed;
 		fs->f.lines = fs->lineno;
 		return flush(sc, &fs->f, &fs->last);
@@ -453,8 +452,9 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	sc.rules = rules;
-	sc.counter = counter_new();
-	sc.pipe = pipeline_new(rules, sc.counter);
+	sc.events = evlog_new();
+	sc.pipe = pipeline_new(rules, NULL);
+	pipeline_set_evlog(sc.pipe, sc.events);
 	sc.writer = writer_new(sc.store, rules_class_names(rules),
 	    rules_nclasses(rules));
 	sc.progress = force_progress || (!sc.quiet && isatty(STDERR_FILENO));
@@ -480,7 +480,7 @@ int cmd_scan(int argc, char **argv)
 out:
 	writer_free(sc.writer);
 	pipeline_free(sc.pipe);
-	counter_free(sc.counter);
+	evlog_free(sc.events);
 	store_close(sc.store);
 	rules_free(rules);
 	diag_release(&d);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "counter.h"
+#include "evlog.h"
 #include "msgtrack.h"
 #include "pipeline.h"
 #include "rules.h"
@@ -13,6 +14,7 @@ struct pipeline {
 	const struct rules *rules;
 	struct rules_scratch *scratch;
 	struct counter *counter;
+	struct evlog *evlog;       /* set: events go here, not to counter */
 	struct msgtrack *msgs;
 	struct eximlog_clock clk;
 	struct pipeline_stats st;
@@ -38,6 +40,11 @@ void pipeline_set_rules(struct pipeline *p, const struct rules *r)
 	rules_scratch_free(p->scratch);
 	p->rules = r;
 	p->scratch = rules_scratch_new(r);
+}
+
+void pipeline_set_evlog(struct pipeline *p, struct evlog *l)
+{
+	p->evlog = l;
 }
 
 void pipeline_set_counter(struct pipeline *p, struct counter *c)
@@ -143,13 +150,18 @@ int pipeline_line(struct pipeline *p, const char *line, size_t len,
 	}
 	if (ev.ambiguous_host)
 		p->st.ambiguous++;
-	if (p->counter) {
+	if (p->counter || p->evlog) {
 		int64_t bucket = ev.ts >= 0 ? ev.ts - ev.ts % STORE_BUCKET_SECS : 0;
 		struct span ip = ev.f[FIELD_IP], ac = ev.account;
 
-		counter_add(p->counter, bucket, (uint32_t)cls,
-		    ip.p ? ip.p : "", ip.p ? ip.len : 0,
-		    ac.p ? ac.p : "", ac.p ? ac.len : 0, 1);
+		if (p->evlog)
+			evlog_add(p->evlog, bucket, (uint32_t)cls,
+			    ip.p ? ip.p : "", ip.p ? ip.len : 0,
+			    ac.p ? ac.p : "", ac.p ? ac.len : 0);
+		else
+			counter_add(p->counter, bucket, (uint32_t)cls,
+			    ip.p ? ip.p : "", ip.p ? ip.len : 0,
+			    ac.p ? ac.p : "", ac.p ? ac.len : 0, 1);
 	}
 	if (p->on_event)
 		p->on_event(p->event_arg, &ev, &ln, line, len);

@@ -12,6 +12,7 @@
 
 struct rules;
 struct counter;
+struct evlog;
 
 struct pipeline_stats {
 	uint64_t lines;          /* physical lines seen */
@@ -38,6 +39,9 @@ void pipeline_free(struct pipeline *p);
 void pipeline_set_rules(struct pipeline *p, const struct rules *r);
 /* pipeline_set_counter: count into c from now on (double-buffered batches) */
 void pipeline_set_counter(struct pipeline *p, struct counter *c);
+/* pipeline_set_evlog: append the events to l instead of counting them here
+ * (another thread counts them: scan); NULL: count into the counter again */
+void pipeline_set_evlog(struct pipeline *p, struct evlog *l);
 void pipeline_on_event(struct pipeline *p, pipeline_event_fn *fn, void *arg);
 void pipeline_on_miss(struct pipeline *p, pipeline_miss_fn *fn, void *arg);
 /* pipeline_line: process one line (without '\n'); returns the class or -1 */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "counter.h"
+#include "evlog.h"
 #include "log.h"
 #include "store.h"
 #include "writer.h"
@@ -24,6 +25,8 @@ struct file_map {
 /* one submitted batch */
 struct job {
 	struct counter *c;         /* the writer's own copy of the batch */
+	struct evlog *log;         /* or its events, to count here first */
+	int is_log;
 	struct store_file *files;
 	size_t nfiles, capfiles;
 	struct writer_stats delta;
@@ -43,6 +46,7 @@ struct writer {
 	int busy, stop, failed;
 	int syncing;               /* callers waiting in writer_sync() */
 	int tx_open;               /* a transaction holds uncommitted batches */
+	struct counter *agg;       /* the writer thread's: counts an evlog */
 	struct timespec tx_deadline;   /* when it is committed at the latest */
 	struct file_map map[FILE_MAP_MAX];   /* ids of committed inserts */
 	size_t nmap, map_next;
@@ -140,7 +144,12 @@ static int write_job(struct writer *w, struct job *j)
 		w->in_tx = 1;
 	}
 	w->tx_jobs++;
-	if (store_add_counts(s, j->c, w->names, w->nclasses) < 0)
+	if (j->is_log) {
+		counter_clear(w->agg);
+		evlog_count(j->log, w->agg);
+	}
+	if (store_add_counts(s, j->is_log ? w->agg : j->c, w->names,
+	    w->nclasses) < 0)
 		goto fail;
 	for (i = 0; i < j->nfiles; i++) {
 		struct store_file *f = &j->files[i];
@@ -181,6 +190,14 @@ static int tx_commit(struct writer *w)
 	w->tx_jobs = 0;
 	w->ntx_map = 0;
 	return 0;
+}
+
+static void job_clear(struct job *j)
+{
+	if (j->c != NULL)
+		counter_clear(j->c);
+	if (j->log != NULL)
+		evlog_clear(j->log);
 }
 
 /* commit_due: is the open transaction to be committed now?  (mu held) */
@@ -235,7 +252,7 @@ static void *writer_main(void *arg)
 		rc = write_job(w, &w->jobs[w->head]);
 
 		pthread_mutex_lock(&w->mu);
-		counter_clear(w->jobs[w->head].c);
+		job_clear(&w->jobs[w->head]);
 		w->head = (w->head + 1) % SLOTS;
 		w->n--;
 		w->tx_open = rc == 0;
@@ -245,7 +262,7 @@ settled:
 			 * queued ones, which nobody will commit now */
 			w->failed = 1;
 			for (; w->n > 0; w->n--) {
-				counter_clear(w->jobs[w->head].c);
+				job_clear(&w->jobs[w->head]);
 				w->head = (w->head + 1) % SLOTS;
 			}
 		}
@@ -285,19 +302,18 @@ struct writer *writer_new(struct store *s, const char *const *class_names,
 	return w;
 }
 
-int writer_submit(struct writer *w, struct counter **batch,
-    const struct store_file *files, size_t nfiles,
-    const struct writer_stats *delta)
+/* job_take: the next free job, with the files and deltas given, or NULL
+ * if an earlier commit failed; mu is held on return either way */
+static struct job *job_take(struct writer *w, const struct store_file *files,
+    size_t nfiles, const struct writer_stats *delta)
 {
 	struct job *j;
 
 	pthread_mutex_lock(&w->mu);
 	while (w->n == SLOTS && !w->failed)
 		pthread_cond_wait(&w->cv, &w->mu);
-	if (w->failed) {
-		pthread_mutex_unlock(&w->mu);
-		return -1;
-	}
+	if (w->failed)
+		return NULL;
 	j = &w->jobs[(w->head + w->n) % SLOTS];
 	if (nfiles > j->capfiles) {
 		j->capfiles = nfiles;
@@ -310,6 +326,26 @@ int writer_submit(struct writer *w, struct counter **batch,
 		j->delta = *delta;
 	else
 		memset(&j->delta, 0, sizeof j->delta);
+	return j;
+}
+
+static void job_push(struct writer *w)
+{
+	w->n++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int writer_submit(struct writer *w, struct counter **batch,
+    const struct store_file *files, size_t nfiles,
+    const struct writer_stats *delta)
+{
+	struct job *j = job_take(w, files, nfiles, delta);
+
+	if (j == NULL) {
+		pthread_mutex_unlock(&w->mu);
+		return -1;
+	}
 	if (j->c == NULL)
 		j->c = counter_new();
 	/* The batch is copied (a sequential memcpy of a few MB at most) rather
@@ -319,9 +355,29 @@ int writer_submit(struct writer *w, struct counter **batch,
 	 * core).  *batch comes back empty, as the contract says. */
 	counter_copy(j->c, *batch);
 	counter_clear(*batch);
-	w->n++;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	j->is_log = 0;
+	job_push(w);
+	return 0;
+}
+
+int writer_submit_events(struct writer *w, struct evlog *events,
+    const struct store_file *files, size_t nfiles,
+    const struct writer_stats *delta)
+{
+	struct job *j = job_take(w, files, nfiles, delta);
+
+	if (j == NULL) {
+		pthread_mutex_unlock(&w->mu);
+		return -1;
+	}
+	if (j->log == NULL)
+		j->log = evlog_new();
+	if (w->agg == NULL)
+		w->agg = counter_new();
+	evlog_copy(j->log, events);   /* copied, as a counter is (above) */
+	evlog_clear(events);
+	j->is_log = 1;
+	job_push(w);
 	return 0;
 }
 
@@ -367,8 +423,10 @@ void writer_free(struct writer *w)
 	pthread_cond_destroy(&w->cv);
 	for (i = 0; i < SLOTS; i++) {
 		counter_free(w->jobs[i].c);
+		evlog_free(w->jobs[i].log);
 		free(w->jobs[i].files);
 	}
+	counter_free(w->agg);
 	free(w->tx_map);
 	free(w);
 }

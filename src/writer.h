@@ -39,6 +39,7 @@
 struct store;
 struct store_file;
 struct counter;
+struct evlog;
 struct writer;
 
 /* deltas added to the store's running totals (stats table), by name */
@@ -62,6 +63,13 @@ struct writer *writer_new(struct store *s, const char *const *class_names,
  * while the queue is full.  0, or -1 if an earlier commit failed (then
  * nothing is taken: *batch is still the caller's). */
 int writer_submit(struct writer *w, struct counter **batch,
+    const struct store_file *files, size_t nfiles,
+    const struct writer_stats *delta);
+
+/* writer_submit_events: the same with events, counted by the writer thread
+ * first (a counter's hashing then runs on the writer's core, not the
+ * parser's); events come back empty */
+int writer_submit_events(struct writer *w, struct evlog *events,
     const struct store_file *files, size_t nfiles,
     const struct writer_stats *delta);
 

@@ -1,0 +1,116 @@
+/* evlog: events for another thread to count (see evlog.h) */
+#include <stdlib.h>
+#include <string.h>
+
+#include "counter.h"
+#include "evlog.h"
+#include "xmalloc.h"
+
+#define EVLOG_INIT (64u << 10)
+#define EVLOG_KEEP (4u << 20)   /* a cleared log keeps at most this much */
+
+/* an event: this header, then ip_len + acct_len bytes, padded to 8 */
+struct evhdr {
+	int64_t bucket;
+	uint32_t cls;
+	uint32_t ip_len, acct_len;
+};
+
+struct evlog {
+	char *buf;
+	size_t len, cap;
+	size_t n;
+};
+
+struct evlog *evlog_new(void)
+{
+	struct evlog *l = xcalloc(1, sizeof *l);
+
+	l->cap = EVLOG_INIT;
+	l->buf = xmalloc(l->cap);
+	return l;
+}
+
+void evlog_free(struct evlog *l)
+{
+	if (l == NULL)
+		return;
+	free(l->buf);
+	free(l);
+}
+
+void evlog_clear(struct evlog *l)
+{
+	l->len = 0;
+	l->n = 0;
+	/* a log of long keys (hostile lines) must not keep its size */
+	if (l->cap > EVLOG_KEEP) {
+		free(l->buf);
+		l->cap = EVLOG_INIT;
+		l->buf = xmalloc(l->cap);
+	}
+}
+
+static void reserve(struct evlog *l, size_t more)
+{
+	if (l->len + more <= l->cap)
+		return;
+	while (l->len + more > l->cap)
+		l->cap *= 2;
+	l->buf = xrealloc(l->buf, l->cap);
+}
+
+void evlog_copy(struct evlog *dst, const struct evlog *src)
+{
+	dst->len = dst->n = 0;
+	reserve(dst, src->len);
+	memcpy(dst->buf, src->buf, src->len);
+	dst->len = src->len;
+	dst->n = src->n;
+}
+
+void evlog_add(struct evlog *l, int64_t bucket, uint32_t cls,
+    const char *ip, size_t il, const char *ac, size_t al)
+{
+	struct evhdr h;
+	size_t sz;
+
+	sz = (sizeof h + il + al + 7) & ~(size_t)7;
+	reserve(l, sz);
+	h.bucket = bucket;
+	h.cls = cls;
+	h.ip_len = (uint32_t)il;
+	h.acct_len = (uint32_t)al;
+	memcpy(l->buf + l->len, &h, sizeof h);
+	if (il)
+		memcpy(l->buf + l->len + sizeof h, ip, il);
+	if (al)
+		memcpy(l->buf + l->len + sizeof h + il, ac, al);
+	l->len += sz;
+	l->n++;
+}
+
+size_t evlog_size(const struct evlog *l)
+{
+	return l->n;
+}
+
+size_t evlog_bytes(const struct evlog *l)
+{
+	return l->len;
+}
+
+void evlog_count(const struct evlog *l, struct counter *c)
+{
+	size_t off = 0;
+
+	while (off < l->len) {
+		struct evhdr h;
+		const char *s = l->buf + off + sizeof h;
+
+		memcpy(&h, l->buf + off, sizeof h);
+		counter_add(c, h.bucket, h.cls, s, h.ip_len, s + h.ip_len,
+		    h.acct_len, 1);
+		off += (sizeof h + h.ip_len + h.acct_len + 7) & ~(size_t)7;
+	}
+}

@@ -1,0 +1,30 @@
+/* evlog: classified events, appended in order, for another thread to count.
+ *
+ * `scan` parses on one thread and counts on the writer's: appending an
+ * event here is a sequential copy of its key (~50 bytes), while counting
+ * it (hashing the key, probing a table) is what the writer does with
+ * evlog_count().  The strings are copied, so events may borrow from the
+ * line being processed.  Memory grows with the events; the caller hands
+ * the log over well before it matters (evlog_bytes()). */
+#ifndef EW_EVLOG_H
+#define EW_EVLOG_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct evlog;
+struct counter;
+
+struct evlog *evlog_new(void);
+void evlog_free(struct evlog *l);
+void evlog_clear(struct evlog *l);
+/* evlog_copy: make dst hold the same events as src */
+void evlog_copy(struct evlog *dst, const struct evlog *src);
+/* evlog_add: one event of class cls in bucket */
+void evlog_add(struct evlog *l, int64_t bucket, uint32_t cls,
+    const char *ip, size_t ip_len, const char *acct, size_t acct_len);
+size_t evlog_size(const struct evlog *l);    /* events */
+size_t evlog_bytes(const struct evlog *l);   /* memory in use */
+/* evlog_count: add every event to c (n = 1 each) */
+void evlog_count(const struct evlog *l, struct counter *c);
+
+#endif
