@@ -32,6 +32,8 @@ struct event {
 	struct span f[FIELD_N];
 	struct span account;       /* chosen by the rule's account: list */
 	int ambiguous_host;        /* client address could not be trusted */
+	int host_deferred;         /* f[FIELD_HOST] holds the host text, not
+	                            * parsed yet (rules_scratch_defer_host) */
 };
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "counter.h"
 #include "evlog.h"
+#include "eximlog.h"
 #include "xmalloc.h"
 
 #define EVLOG_INIT (64u << 10)
@@ -14,6 +15,7 @@ struct evhdr {
 	int64_t bucket;
 	uint32_t cls;
 	uint32_t ip_len, acct_len;
+	uint32_t host;             /* the ip bytes are host text */
 };
 
 struct evlog {
@@ -69,7 +71,7 @@ void evlog_copy(struct evlog *dst, const struct evlog *src)
 	dst->n = src->n;
 }
 
-void evlog_add(struct evlog *l, int64_t bucket, uint32_t cls,
+void evlog_add(struct evlog *l, int64_t bucket, uint32_t cls, int host,
     const char *ip, size_t il, const char *ac, size_t al)
 {
 	struct evhdr h;
@@ -81,6 +83,7 @@ void evlog_add(struct evlog *l, int64_t bucket, uint32_t cls,
 	h.cls = cls;
 	h.ip_len = (uint32_t)il;
 	h.acct_len = (uint32_t)al;
+	h.host = host != 0;
 	memcpy(l->buf + l->len, &h, sizeof h);
 	if (il)
 		memcpy(l->buf + l->len + sizeof h, ip, il);
@@ -109,8 +112,16 @@ void evlog_count(const struct evlog *l, struct counter *c)
 		const char *s = l->buf + off + sizeof h;
 
 		memcpy(&h, l->buf + off, sizeof h);
-		counter_add(c, h.bucket, h.cls, s, h.ip_len, s + h.ip_len,
-		    h.acct_len, 1);
+		if (h.host) {
+			struct eximlog_host eh;
+
+			eximlog_host_parse(s, h.ip_len, &eh);
+			counter_add(c, h.bucket, h.cls, eh.ip.p ? eh.ip.p : "",
+			    eh.ip.p ? eh.ip.len : 0, s + h.ip_len, h.acct_len, 1);
+		} else {
+			counter_add(c, h.bucket, h.cls, s, h.ip_len, s + h.ip_len,
+			    h.acct_len, 1);
+		}
 		off += (sizeof h + h.ip_len + h.acct_len + 7) & ~(size_t)7;
 	}
 }

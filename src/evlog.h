@@ -19,8 +19,10 @@ void evlog_free(struct evlog *l);
 void evlog_clear(struct evlog *l);
 /* evlog_copy: make dst hold the same events as src */
 void evlog_copy(struct evlog *dst, const struct evlog *src);
-/* evlog_add: one event of class cls in bucket */
-void evlog_add(struct evlog *l, int64_t bucket, uint32_t cls,
+/* evlog_add: one event of class cls in bucket; host: ip is the client's
+ * host text, to be parsed into its address by evlog_count() (none if it
+ * is ambiguous: eximlog_host_parse) */
+void evlog_add(struct evlog *l, int64_t bucket, uint32_t cls, int host,
     const char *ip, size_t ip_len, const char *acct, size_t acct_len);
 size_t evlog_size(const struct evlog *l);    /* events */
 size_t evlog_bytes(const struct evlog *l);   /* memory in use */

@@ -40,11 +40,14 @@ void pipeline_set_rules(struct pipeline *p, const struct rules *r)
 	rules_scratch_free(p->scratch);
 	p->rules = r;
 	p->scratch = rules_scratch_new(r);
+	rules_scratch_defer_host(p->scratch, p->evlog != NULL);
 }
 
 void pipeline_set_evlog(struct pipeline *p, struct evlog *l)
 {
 	p->evlog = l;
+	/* the writer thread parses the client host (evlog_count) */
+	rules_scratch_defer_host(p->scratch, l != NULL);
 }
 
 void pipeline_set_counter(struct pipeline *p, struct counter *c)
@@ -154,8 +157,12 @@ int pipeline_line(struct pipeline *p, const char *line, size_t len,
 		int64_t bucket = ev.ts >= 0 ? ev.ts - ev.ts % STORE_BUCKET_SECS : 0;
 		struct span ip = ev.f[FIELD_IP], ac = ev.account;
 
-		if (p->evlog)
-			evlog_add(p->evlog, bucket, (uint32_t)cls,
+		if (p->evlog && ev.host_deferred)
+			evlog_add(p->evlog, bucket, (uint32_t)cls, 1,
+			    ev.f[FIELD_HOST].p, ev.f[FIELD_HOST].len,
+			    ac.p ? ac.p : "", ac.p ? ac.len : 0);
+		else if (p->evlog)
+			evlog_add(p->evlog, bucket, (uint32_t)cls, 0,
 			    ip.p ? ip.p : "", ip.p ? ip.len : 0,
 			    ac.p ? ac.p : "", ac.p ? ac.len : 0);
 		else

@@ -40,7 +40,9 @@ void pipeline_set_rules(struct pipeline *p, const struct rules *r);
 /* pipeline_set_counter: count into c from now on (double-buffered batches) */
 void pipeline_set_counter(struct pipeline *p, struct counter *c);
 /* pipeline_set_evlog: append the events to l instead of counting them here
- * (another thread counts them: scan); NULL: count into the counter again */
+ * (another thread counts them: scan, whose writer thread then also parses
+ * the client hosts: events reach on_event with host_deferred set, and the
+ * stats' ambiguous count misses them); NULL: count into the counter again */
 void pipeline_set_evlog(struct pipeline *p, struct evlog *l);
 void pipeline_on_event(struct pipeline *p, pipeline_event_fn *fn, void *arg);
 void pipeline_on_miss(struct pipeline *p, pipeline_miss_fn *fn, void *arg);

@@ -76,6 +76,7 @@ struct rules {
 struct rules_scratch {
 	pcre2_match_data *md;
 	int suspicious;
+	int defer_host;
 	pcre2_jit_stack *stack;
 };
 
@@ -790,6 +791,11 @@ const char *const *rules_class_names(const struct rules *r)
 	return r->names;
 }
 
+void rules_scratch_defer_host(struct rules_scratch *s, int on)
+{
+	s->defer_host = on;
+}
+
 int rules_scratch_suspicious(const struct rules_scratch *s)
 {
 	return s->suspicious;
@@ -893,7 +899,8 @@ static struct span default_field(struct span body, int f)
 	return v;
 }
 
-static void fill_host(const struct rule *ru, struct span body, struct event *ev)
+static void fill_host(const struct rule *ru, struct span body, struct event *ev,
+    int defer)
 {
 	struct eximlog_host h;
 
@@ -903,6 +910,10 @@ static void fill_host(const struct rule *ru, struct span body, struct event *ev)
 		ev->f[FIELD_HOST] = eximlog_default_host(body);
 	if (!span_ok(ev->f[FIELD_HOST]))
 		return;
+	if (defer) {
+		ev->host_deferred = 1;
+		return;
+	}
 	eximlog_host_parse(ev->f[FIELD_HOST].p, ev->f[FIELD_HOST].len, &h);
 	ev->f[FIELD_IP] = h.ip;
 	if (!span_ok(ev->f[FIELD_PORT]))
@@ -917,11 +928,11 @@ static void fill_host(const struct rule *ru, struct span body, struct event *ev)
 /* fill_defaults: the client host and the account, the only fields counting
  * needs (the rest is filled on demand by rules_event_fields) */
 static void fill_defaults(const struct rule *ru, const struct eximlog_line *ln,
-    struct event *ev)
+    struct event *ev, int defer_host)
 {
 	size_t k;
 
-	fill_host(ru, ln->body, ev);
+	fill_host(ru, ln->body, ev, defer_host);
 	for (k = 0; k < ru->naccount; k++) {
 		int f = ru->account[k];
 		struct span v = ev->f[f];
@@ -947,7 +958,8 @@ void rules_event_fields(const struct rules *r, const struct eximlog_line *ln,
 
 	if (ev->cls < 0 || (size_t)ev->cls >= r->n)
 		return;
-	fill_host(&r->rules[ev->cls], ln->body, ev);
+	ev->host_deferred = 0;   /* the host text is parsed now */
+	fill_host(&r->rules[ev->cls], ln->body, ev, 0);
 	for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
 		if (!span_ok(ev->f[fields[i]]))
 			ev->f[fields[i]] = default_field(ln->body, fields[i]);
@@ -1035,7 +1047,7 @@ int rules_classify(const struct rules *r, struct rules_scratch *s,
 				ev->f[p->caps[j].field] = span_make(b + ov[2 * g],
 				    ov[2 * g + 1] - ov[2 * g]);
 		}
-		fill_defaults(&r->rules[p->rule], ln, ev);
+		fill_defaults(&r->rules[p->rule], ln, ev, s->defer_host);
 		return p->rule;
 	}
 	return -1;

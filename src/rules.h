@@ -61,6 +61,14 @@ int rules_classify(const struct rules *r, struct rules_scratch *s,
 void rules_event_fields(const struct rules *r, const struct eximlog_line *ln,
     struct event *ev);
 
+/* rules_scratch_defer_host: with on, rules_classify() leaves the client
+ * host unparsed: ev->f[FIELD_HOST] holds its text and ev->host_deferred is
+ * set (unless the rule captured the ip itself, or has none), for the
+ * caller to parse with eximlog_host_parse() later, on another thread (scan
+ * counts on its writer thread).  The fields of rules_event_fields() are
+ * not deferred. */
+void rules_scratch_defer_host(struct rules_scratch *s, int on);
+
 /* rules_scratch_suspicious: after rules_classify() returned -1, 1 if the line
  * holds a word like "rejected", "refused", "authenticator failed", "dropped"
  * or "error" (a rejection no rule knows: shown by `test`, counted in stats) */

@@ -45,16 +45,26 @@ int main(void)
 	memset(big, 'x', 100000);
 	for (i = 0; i < 5000; i++) {
 		snprintf(ip, sizeof ip, "192.0.2.%zu", i % 37);
-		evlog_add(l, (int64_t)(i / 100) * 60, (uint32_t)(i % 5), ip,
+		evlog_add(l, (int64_t)(i / 100) * 60, (uint32_t)(i % 5), 0, ip,
 		    strlen(ip), "bob@example.com", i % 3 ? 15 : 0);
 		counter_add(direct, (int64_t)(i / 100) * 60, (uint32_t)(i % 5), ip,
 		    strlen(ip), "bob@example.com", i % 3 ? 15 : 0, 1);
 	}
-	evlog_add(l, 0, 1, "", 0, "", 0);
+	evlog_add(l, 0, 1, 0, "", 0, "", 0);
 	counter_add(direct, 0, 1, "", 0, "", 0, 1);
-	evlog_add(l, -60, 2, big, 100000, big, 99999);
+	evlog_add(l, -60, 2, 0, big, 100000, big, 99999);
+	/* host text, parsed when counted: the address, or none if ambiguous */
+	{
+		static const char h1[] = "mail.example.net (pc) [192.0.2.9]:25";
+		static const char h2[] = "(x) [203.0.113.7] P=y) [192.0.2.10]:25";
+
+		evlog_add(l, 60, 3, 1, h1, strlen(h1), "a", 1);
+		counter_add(direct, 60, 3, "192.0.2.9", 9, "a", 1, 1);
+		evlog_add(l, 60, 3, 1, h2, strlen(h2), "a", 1);
+		counter_add(direct, 60, 3, "", 0, "a", 1, 1);
+	}
 	counter_add(direct, -60, 2, big, 100000, big, 99999, 1);
-	is_int((long long)evlog_size(l), 5002, "5002 events");
+	is_int((long long)evlog_size(l), 5004, "5004 events");
 	ok(evlog_bytes(l) >= 200000, "their bytes are counted (%zu)",
 	    evlog_bytes(l));
 	evlog_copy(copy, l);
@@ -62,8 +72,9 @@ int main(void)
 	is_int((long long)evlog_size(l), 0, "cleared");
 	evlog_count(copy, via);
 	ok(same(direct, via), "counted from a copy: the same counts as counted "
-	    "directly (empty and 100 kB keys too)");
-	evlog_add(l, 60, 0, "x", 1, "y", 1);
+	    "directly (empty and 100 kB keys; host text parsed, an ambiguous "
+	    "host without address)");
+	evlog_add(l, 60, 0, 0, "x", 1, "y", 1);
 	counter_clear(via);
 	evlog_count(l, via);
 	is_int((long long)counter_total(via), 1, "usable after clear");
