@@ -314,6 +314,11 @@ static struct job *job_take(struct writer *w, const struct store_file *files,
 		pthread_cond_wait(&w->cv, &w->mu);
 	if (w->failed)
 		return NULL;
+	/* nothing queued or being written: start from the first slot again, so
+	 * that a caller who waits for each batch (the daemon) keeps using one
+	 * job's buffers instead of filling all of them in turn */
+	if (w->n == 0 && !w->busy)
+		w->head = 0;
 	j = &w->jobs[(w->head + w->n) % SLOTS];
 	if (nfiles > j->capfiles) {
 		j->capfiles = nfiles;
