@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "alert.h"
+#include "eximlog.h"
 #include "log.h"
 #include "owners.h"
 #include "rules.h"
@@ -297,6 +298,7 @@ static struct alert *alert_get(struct thr *t, const char *grp, size_t len)
 void alert_event(struct alert_engine *e, const struct event *ev,
     const struct eximlog_line *ln, int64_t now)
 {
+	struct event parsed;
 	size_t i;
 
 	for (i = 0; i < e->nth; i++) {
@@ -306,6 +308,18 @@ void alert_event(struct alert_engine *e, const struct event *ev,
 
 		if (ev->cls < 0 || (size_t)ev->cls >= t->ncls || !t->cls[ev->cls])
 			continue;
+		if (ev->host_deferred) {
+			/* the pipeline left the client host to whoever needs
+			 * it (rules_scratch_defer_host): a threshold does */
+			struct eximlog_host h;
+
+			parsed = *ev;
+			eximlog_host_parse(ev->f[FIELD_HOST].p, ev->f[FIELD_HOST].len, &h);
+			parsed.f[FIELD_IP] = h.ip;
+			parsed.ambiguous_host = h.ambiguous;
+			parsed.host_deferred = 0;
+			ev = &parsed;
+		}
 		if (!span_ok(g = group_of(e, t->tc->by, ev)))
 			continue;
 		if (t->tc->distinct != BY_GLOBAL &&

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "counter.h"
 #include "diag.h"
+#include "evlog.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -40,9 +41,11 @@
 #include "writer.h"
 #include "xmalloc.h"
 
-/* flush early, mid catch-up, when this many keys or bytes are buffered
- * (bounds the daemon's memory; the same limits as scan) */
+/* flush early, mid catch-up, when this many events, keys (counts kept from
+ * a failed commit) or bytes are buffered: bounds the daemon's memory, with
+ * the writer's queue (writer.h) of such batches */
 #define FLUSH_ROWS 16384
+#define FLUSH_EVENTS 8192
 #define FLUSH_BYTES (4u << 20)
 #define PRUNE_EVERY 3600        /* seconds between retention prunes */
 
@@ -52,7 +55,8 @@ struct daemon {
 	int config_explicit;
 	struct rules *rules;
 	struct store *store;
-	struct counter *counter;
+	struct counter *counter;   /* counted here, for the next flush */
+	struct evlog *events;      /* the events since, not counted yet */
 	struct pipeline *pipe;
 	struct tail *tail;
 	struct loop *loop;
@@ -224,9 +228,16 @@ static void bulk_flush(struct daemon *dm)
 	size_t n;
 
 	if (dm->writer != NULL) {
+		size_t i;
+
 		/* the previous batch's new ids must reach the tailer before it
-		 * reports positions again */
-		bulk_settle(dm);
+		 * reports positions again; without new files the batches just
+		 * queue up (and share transactions: writer.h) */
+		for (i = 0; i < dm->nwfiles; i++)
+			if (dm->wfiles[i].id == 0)
+				break;
+		if (i < dm->nwfiles)
+			bulk_settle(dm);
 	} else {
 		dm->writer = writer_new(dm->store, rules_class_names(dm->rules),
 		    rules_nclasses(dm->rules));
@@ -236,13 +247,26 @@ static void bulk_flush(struct daemon *dm)
 	ws.events = (int64_t)(st->matched - dm->last.matched);
 	ws.suspicious_unmatched = (int64_t)(st->suspicious - dm->last.suspicious);
 	ws.oversized = (int64_t)(st->oversized - dm->last.oversized);
-	if (dm->metrics)
-		metrics_add_batch(dm->metrics, dm->counter,
-		    rules_class_names(dm->rules), rules_nclasses(dm->rules));
-	if (writer_submit(dm->writer, &dm->counter, files, n, &ws) < 0)
-		fatalx(EX_IOERR, "%s: a commit failed; exiting to resume from the "
-		    "last commit", store_path(dm->store));
-	pipeline_set_counter(dm->pipe, dm->counter);
+	if (counter_size(dm->counter) > 0) {
+		/* counts kept from a failed flush: the events join them */
+		evlog_count(dm->events, dm->counter);
+		evlog_clear(dm->events);
+		if (dm->metrics)
+			metrics_add_batch(dm->metrics, dm->counter,
+			    rules_class_names(dm->rules), rules_nclasses(dm->rules));
+		if (writer_submit(dm->writer, &dm->counter, files, n, &ws) < 0)
+			fatalx(EX_IOERR, "%s: a commit failed; exiting to resume from "
+			    "the last commit", store_path(dm->store));
+		pipeline_set_counter(dm->pipe, dm->counter);
+	} else {
+		/* the writer thread counts them (and parses their hosts) */
+		if (dm->metrics)
+			metrics_add_events(dm->metrics, dm->events,
+			    rules_class_names(dm->rules), rules_nclasses(dm->rules));
+		if (writer_submit_events(dm->writer, dm->events, files, n, &ws) < 0)
+			fatalx(EX_IOERR, "%s: a commit failed; exiting to resume from "
+			    "the last commit", store_path(dm->store));
+	}
 	dm->wfiles = files;
 	dm->nwfiles = n;
 	dm->last = *st;
@@ -256,7 +280,9 @@ static void on_chunk(void *arg)
 {
 	struct daemon *dm = arg;
 
-	if (counter_size(dm->counter) >= FLUSH_ROWS ||
+	if (evlog_size(dm->events) >= FLUSH_EVENTS ||
+	    evlog_bytes(dm->events) >= FLUSH_BYTES ||
+	    counter_size(dm->counter) >= FLUSH_ROWS ||
 	    counter_bytes(dm->counter) >= FLUSH_BYTES)
 		bulk_flush(dm);
 	if (dm->pending || dm->meta_dirty)
@@ -319,6 +345,10 @@ static void flush(struct daemon *dm)
 	int ok = 0;
 
 	bulk_end(dm);
+	/* the events since the last batch, counted here (failed commits keep
+	 * their counts in dm->counter and retry) */
+	evlog_count(dm->events, dm->counter);
+	evlog_clear(dm->events);
 	alert_evaluate(dm->alerts, now_ms());
 	n = tail_positions(dm->tail, &files);
 	if (n == 0 && counter_size(dm->counter) == 0 && !dm->meta_dirty &&
@@ -646,7 +676,9 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	dm.counter = counter_new();
+	dm.events = evlog_new();
 	dm.pipe = pipeline_new(dm.rules, dm.counter);
+	pipeline_set_evlog(dm.pipe, dm.events);
 	dm.loop = loop_new();
 	if ((dm.owners = owners_load(dm.cfg.userdomains, &d)) == NULL) {
 		size_t i;
@@ -731,6 +763,7 @@ out:
 	metrics_free(dm.metrics);
 	metrics_conf_release(&dm.mc);
 	counter_free(dm.counter);
+	evlog_free(dm.events);
 	store_close(dm.store);
 	rules_free(dm.rules);
 	loop_free(dm.loop);

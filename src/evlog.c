@@ -103,6 +103,20 @@ size_t evlog_bytes(const struct evlog *l)
 	return l->len;
 }
 
+void evlog_class_totals(const struct evlog *l, uint64_t *tot, size_t n)
+{
+	size_t off = 0;
+
+	while (off < l->len) {
+		struct evhdr h;
+
+		memcpy(&h, l->buf + off, sizeof h);
+		if (h.cls < n)
+			tot[h.cls]++;
+		off += (sizeof h + h.ip_len + h.acct_len + 7) & ~(size_t)7;
+	}
+}
+
 void evlog_count(const struct evlog *l, struct counter *c)
 {
 	size_t off = 0;

@@ -26,6 +26,8 @@ void evlog_add(struct evlog *l, int64_t bucket, uint32_t cls, int host,
     const char *ip, size_t ip_len, const char *acct, size_t acct_len);
 size_t evlog_size(const struct evlog *l);    /* events */
 size_t evlog_bytes(const struct evlog *l);   /* memory in use */
+/* evlog_class_totals: tot[cls] += the events of each class cls < n */
+void evlog_class_totals(const struct evlog *l, uint64_t *tot, size_t n);
 /* evlog_count: add every event to c (n = 1 each) */
 void evlog_count(const struct evlog *l, struct counter *c);
 

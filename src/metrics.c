@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "counter.h"
+#include "evlog.h"
 #include "metrics.h"
 #include "sbuf.h"
 #include "store.h"
@@ -225,6 +226,17 @@ void metrics_set_classes(struct metrics *m, const char *const *names, size_t n)
 		class_slot(m, names[i]);
 }
 
+/* add_scratch: the per-class sums of one batch into the totals */
+static void add_scratch(struct metrics *m, const char *const *class_names,
+    size_t nclasses)
+{
+	size_t i;
+
+	for (i = 0; i < nclasses; i++)
+		if (m->scratch[i])
+			class_slot(m, class_names[i])->n += m->scratch[i];
+}
+
 void metrics_add_batch(struct metrics *m, const struct counter *batch,
     const char *const *class_names, size_t nclasses)
 {
@@ -241,9 +253,19 @@ void metrics_add_batch(struct metrics *m, const struct counter *batch,
 	for (i = 0; i < nrows; i++)
 		if (rows[i].cls < nclasses)
 			m->scratch[rows[i].cls] += rows[i].n;
-	for (i = 0; i < nclasses; i++)
-		if (m->scratch[i])
-			class_slot(m, class_names[i])->n += m->scratch[i];
+	add_scratch(m, class_names, nclasses);
+}
+
+void metrics_add_events(struct metrics *m, const struct evlog *batch,
+    const char *const *class_names, size_t nclasses)
+{
+	if (m->nscratch < nclasses) {
+		m->scratch = xreallocarray(m->scratch, nclasses, sizeof *m->scratch);
+		m->nscratch = nclasses;
+	}
+	memset(m->scratch, 0, nclasses * sizeof *m->scratch);
+	evlog_class_totals(batch, m->scratch, nclasses);
+	add_scratch(m, class_names, nclasses);
 }
 
 static int table_exists(sqlite3 *db, const char *name)

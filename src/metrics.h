@@ -27,6 +27,7 @@
 #include "diag.h"
 
 struct counter;
+struct evlog;
 struct store;
 struct metrics;
 
@@ -69,6 +70,9 @@ void metrics_set_classes(struct metrics *m, const char *const *names, size_t n);
 /* metrics_add_batch: add a committed batch (class indexes map to
  * class_names[0..nclasses)); call it once per batch, after the commit */
 void metrics_add_batch(struct metrics *m, const struct counter *batch,
+    const char *const *class_names, size_t nclasses);
+/* metrics_add_events: the same for a batch of events (evlog.h) */
+void metrics_add_events(struct metrics *m, const struct evlog *batch,
     const char *const *class_names, size_t nclasses);
 /* metrics_load_alerts: firing alerts, pending notifications and failed
  * delivery attempts per sink from the alerts/outbox tables (zeros when the
