@@ -53,7 +53,7 @@ struct counter *counter_new(void)
 	struct counter *c = xcalloc(1, sizeof *c);
 
 	c->nslots = 1024;
-	c->slots = xcalloc(c->nslots, sizeof *c->slots);
+	c->slots = xzalloc(c->nslots, sizeof *c->slots);
 	c->caprows = 512;
 	c->rows = xmalloc(c->caprows * sizeof *c->rows);
 	c->acap = ARENA_INIT;
@@ -119,7 +119,7 @@ static void rehash(struct counter *c)
 
 	free(c->slots);
 	c->nslots *= 2;
-	c->slots = xcalloc(c->nslots, sizeof *c->slots);
+	c->slots = xzalloc(c->nslots, sizeof *c->slots);
 	mask = c->nslots - 1;
 	for (i = 0; i < c->nrows; i++) {
 		size_t s = c->rows[i].hash & mask;

@@ -72,7 +72,7 @@ struct msgtrack *msgtrack_new(size_t capacity)
 	m->nidx = 1;
 	while (m->nidx < m->cap * 2)
 		m->nidx <<= 1;
-	m->idx = xcalloc(m->nidx, sizeof *m->idx);
+	m->idx = xzalloc(m->nidx, sizeof *m->idx);
 	return m;
 }
 

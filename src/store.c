@@ -86,7 +86,7 @@ static void intern_grow(struct intern *in)
 	size_t i, oldcap = in->cap;
 
 	in->cap = oldcap ? oldcap * 2 : 1024;
-	in->slots = xcalloc(in->cap, sizeof *in->slots);
+	in->slots = xzalloc(in->cap, sizeof *in->slots);
 	for (i = 0; i < oldcap; i++) {
 		size_t s;
 
@@ -275,6 +275,9 @@ struct store *store_open(const char *path, int flags, struct diag *d)
 	s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);
 	s->readonly = (flags & STORE_READONLY) != 0;
+	/* no allocation statistics: they take a global mutex on every one of
+	 * SQLite's mallocs (a no-op once SQLite is initialised) */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	rc = sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		diag_add(d, path, 0, 0, "cannot open database: %s%s",
