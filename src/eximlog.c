@@ -75,7 +75,10 @@ static int num2(const char *p)
 	return (p[0] - '0') * 10 + (p[1] - '0');
 }
 
-static int64_t local_time(int year, int mon, int mday, int hour, int min)
+/* civil_time: Unix time of a date and time (mon 0-11) as local time, or
+ * as UTC */
+static int64_t civil_time(int year, int mon, int mday, int hour, int min,
+    int utc)
 {
 	struct tm tm;
 
@@ -86,7 +89,7 @@ static int64_t local_time(int year, int mon, int mday, int hour, int min)
 	tm.tm_hour = hour;
 	tm.tm_min = min;
 	tm.tm_isdst = -1;
-	return (int64_t)mktime(&tm);
+	return utc ? (int64_t)timegm(&tm) : (int64_t)mktime(&tm);
 }
 
 /* minute_time: Unix time of "YYYY-MM-DD HH:MM" as local time (or with an
@@ -97,7 +100,6 @@ static int64_t local_time(int year, int mon, int mday, int hour, int min)
  * back to mktime() per minute. */
 static int64_t minute_time(struct eximlog_clock *clk, const char *p, int tz_off)
 {
-	struct tm tm;
 	int64_t t;
 	int year, mon, mday, hour, min;
 
@@ -111,24 +113,18 @@ static int64_t minute_time(struct eximlog_clock *clk, const char *p, int tz_off)
 	if (mon < 0 || mon > 11 || mday < 1 || mday > 31 || hour > 23 || min > 59)
 		return -1;
 	if (tz_off != INT_MIN) {
-		memset(&tm, 0, sizeof tm);
-		tm.tm_year = year - 1900;
-		tm.tm_mon = mon;
-		tm.tm_mday = mday;
-		tm.tm_hour = hour;
-		tm.tm_min = min;
-		t = (int64_t)timegm(&tm) - tz_off;
+		t = civil_time(year, mon, mday, hour, min, 1) - tz_off;
 	} else {
 		if (memcmp(clk->hkey, p, 13) != 0) {
-			clk->hour = local_time(year, mon, mday, hour, 0);
-			clk->hour_even = local_time(year, mon, mday, hour, 59) ==
+			clk->hour = civil_time(year, mon, mday, hour, 0, 0);
+			clk->hour_even = civil_time(year, mon, mday, hour, 59, 0) ==
 			    clk->hour + 59 * 60;
 			memcpy(clk->hkey, p, 13);
 		}
 		if (clk->hour_even)
 			t = clk->hour + min * 60;
 		else
-			t = local_time(year, mon, mday, hour, min);
+			t = civil_time(year, mon, mday, hour, min, 0);
 	}
 	memcpy(clk->key, p, 16);
 	clk->tz_off = tz_off;

@@ -302,8 +302,8 @@ struct writer *writer_new(struct store *s, const char *const *class_names,
 	return w;
 }
 
-/* job_take: the next free job, with the files and deltas given, or NULL
- * if an earlier commit failed; mu is held on return either way */
+/* job_take: the next free job, with the files and deltas given (mu held),
+ * or NULL if an earlier commit failed (mu released) */
 static struct job *job_take(struct writer *w, const struct store_file *files,
     size_t nfiles, const struct writer_stats *delta)
 {
@@ -312,8 +312,10 @@ static struct job *job_take(struct writer *w, const struct store_file *files,
 	pthread_mutex_lock(&w->mu);
 	while (w->n == SLOTS && !w->failed)
 		pthread_cond_wait(&w->cv, &w->mu);
-	if (w->failed)
+	if (w->failed) {
+		pthread_mutex_unlock(&w->mu);
 		return NULL;
+	}
 	/* nothing queued or being written: start from the first slot again, so
 	 * that a caller who waits for each batch (the daemon) keeps using one
 	 * job's buffers instead of filling all of them in turn */
@@ -347,10 +349,8 @@ int writer_submit(struct writer *w, struct counter **batch,
 {
 	struct job *j = job_take(w, files, nfiles, delta);
 
-	if (j == NULL) {
-		pthread_mutex_unlock(&w->mu);
+	if (j == NULL)
 		return -1;
-	}
 	if (j->c == NULL)
 		j->c = counter_new();
 	/* The batch is copied (a sequential memcpy of a few MB at most) rather
@@ -371,10 +371,8 @@ int writer_submit_events(struct writer *w, struct evlog *events,
 {
 	struct job *j = job_take(w, files, nfiles, delta);
 
-	if (j == NULL) {
-		pthread_mutex_unlock(&w->mu);
+	if (j == NULL)
 		return -1;
-	}
 	if (j->log == NULL)
 		j->log = evlog_new();
 	if (w->agg == NULL)
