@@ -1,7 +1,8 @@
-/* pipeline: one log line through parse → classify → account → counter.
+/* pipeline: one log line through parse → classify → account → counter
+ * (or an event log, counted on another thread: pipeline_set_evlog).
  *
  * Used by `scan`, `test` and the daemon, so all three count the same way.
- * The caller owns the counter's flushing (store) and may watch events
+ * The caller owns the flushing of the counts (store) and may watch events
  * through a callback (test --show, thresholds). */
 #ifndef EW_PIPELINE_H
 #define EW_PIPELINE_H
