@@ -226,6 +226,7 @@ static void bulk_flush(struct daemon *dm)
 	struct writer_stats ws;
 	struct store_file *files;
 	size_t n;
+	int rc;
 
 	if (dm->writer != NULL) {
 		size_t i;
@@ -254,19 +255,18 @@ static void bulk_flush(struct daemon *dm)
 		if (dm->metrics)
 			metrics_add_batch(dm->metrics, dm->counter,
 			    rules_class_names(dm->rules), rules_nclasses(dm->rules));
-		if (writer_submit(dm->writer, &dm->counter, files, n, &ws) < 0)
-			fatalx(EX_IOERR, "%s: a commit failed; exiting to resume from "
-			    "the last commit", store_path(dm->store));
+		rc = writer_submit(dm->writer, &dm->counter, files, n, &ws);
 		pipeline_set_counter(dm->pipe, dm->counter);
 	} else {
 		/* the writer thread counts them (and parses their hosts) */
 		if (dm->metrics)
 			metrics_add_events(dm->metrics, dm->events,
 			    rules_class_names(dm->rules), rules_nclasses(dm->rules));
-		if (writer_submit_events(dm->writer, dm->events, files, n, &ws) < 0)
-			fatalx(EX_IOERR, "%s: a commit failed; exiting to resume from "
-			    "the last commit", store_path(dm->store));
+		rc = writer_submit_events(dm->writer, dm->events, files, n, &ws);
 	}
+	if (rc < 0)
+		fatalx(EX_IOERR, "%s: a commit failed; exiting to resume from the "
+		    "last commit", store_path(dm->store));
 	dm->wfiles = files;
 	dm->nwfiles = n;
 	dm->last = *st;

@@ -155,20 +155,20 @@ int pipeline_line(struct pipeline *p, const char *line, size_t len,
 		p->st.ambiguous++;
 	if (p->counter || p->evlog) {
 		int64_t bucket = ev.ts >= 0 ? ev.ts - ev.ts % STORE_BUCKET_SECS : 0;
-		struct span ip = ev.f[FIELD_IP], ac = ev.account;
+		/* the client address, or its host text left for the writer */
+		struct span ip = ev.host_deferred ? ev.f[FIELD_HOST] : ev.f[FIELD_IP];
+		struct span ac = ev.account;
 
-		if (p->evlog && ev.host_deferred)
-			evlog_add(p->evlog, bucket, (uint32_t)cls, 1,
-			    ev.f[FIELD_HOST].p, ev.f[FIELD_HOST].len,
-			    ac.p ? ac.p : "", ac.p ? ac.len : 0);
-		else if (p->evlog)
-			evlog_add(p->evlog, bucket, (uint32_t)cls, 0,
-			    ip.p ? ip.p : "", ip.p ? ip.len : 0,
-			    ac.p ? ac.p : "", ac.p ? ac.len : 0);
+		if (!span_ok(ip))
+			ip = span_make("", 0);
+		if (!span_ok(ac))
+			ac = span_make("", 0);
+		if (p->evlog)
+			evlog_add(p->evlog, bucket, (uint32_t)cls, ev.host_deferred,
+			    ip.p, ip.len, ac.p, ac.len);
 		else
-			counter_add(p->counter, bucket, (uint32_t)cls,
-			    ip.p ? ip.p : "", ip.p ? ip.len : 0,
-			    ac.p ? ac.p : "", ac.p ? ac.len : 0, 1);
+			counter_add(p->counter, bucket, (uint32_t)cls, ip.p, ip.len,
+			    ac.p, ac.len, 1);
 	}
 	if (p->on_event)
 		p->on_event(p->event_arg, &ev, &ln, line, len);

@@ -472,7 +472,7 @@ int store_add_counts(struct store *s, const struct counter *batch,
 	const struct counter_row *rows;
 	const char *arena = counter_arena(batch);
 	struct irow *ir;
-	int64_t *cls_ids;
+	int64_t *cls_ids, corrupt = INT64_MIN;
 	size_t n, i, k;
 	int rc = -1;
 
@@ -517,23 +517,19 @@ int store_add_counts(struct store *s, const struct counter *batch,
 			chunk_vec_push(&s->group, ir[k].ip, ir[k].acct, ir[k].n);
 		src = chunkw_add(s->cw, ir[i].bucket, ir[i].cls, s->group.v,
 		    s->group.n);
-		if (src == SQLITE_CORRUPT) {
-			/* the caller rolls back, which forgets the ids cached since */
-			log_warnx("%s: writing counts: the stored chunk of minute %"
-			    PRId64 " is malformed (the database is damaged)", s->path,
-			    ir[i].bucket);
-			free(cls_ids);
-			return -1;
-		}
+		if (src == SQLITE_CORRUPT)
+			corrupt = ir[i].bucket;
 		if (src != SQLITE_OK)
 			goto out;
 	}
 	rc = 0;
 out:
-	if (rc < 0) {
-		/* the caller rolls back, which forgets the ids cached since */
+	/* the caller rolls back, which forgets the ids cached since */
+	if (rc < 0 && corrupt != INT64_MIN)
+		log_warnx("%s: writing counts: the stored chunk of minute %" PRId64
+		    " is malformed (the database is damaged)", s->path, corrupt);
+	else if (rc < 0)
 		log_warnx("%s: writing counts: %s", s->path, sqlite3_errmsg(s->db));
-	}
 	free(cls_ids);
 	return rc;
 }
