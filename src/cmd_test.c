@@ -260,8 +260,10 @@ int cmd_test(int argc, char **argv)
 			json_cstr(&b, rules_class_name(rules, i));
 			sbuf_addf(&b, ": %" PRIu64, t.per_class[i]);
 		}
-		sbuf_addf(&b, "}, \"unmatched_candidates\": %" PRIu64
-		    ", \"unmatched_samples\": [", t.misses);
+		sbuf_addf(&b, "}, \"repeats\": %" PRIu64
+		    ", \"unmatched_candidates\": %" PRIu64
+		    ", \"unmatched_samples\": [", pipeline_stats(p)->repeats,
+		    t.misses);
 		for (i = 0; i < t.nsamples; i++) {
 			sbuf_adds(&b, i ? ", " : "");
 			json_cstr(&b, t.samples[i]);
@@ -279,6 +281,10 @@ int cmd_test(int argc, char **argv)
 			if (t.per_class[i])
 				printf("%-28s %10" PRIu64 "\n", rules_class_name(rules, i),
 				    t.per_class[i]);
+		if (st->repeats)
+			printf("\n%" PRIu64 " more line(s) of messages already counted "
+			    "(classes counted once per message) not counted\n",
+			    st->repeats);
 		printf("\n%" PRIu64 " line(s) look like a rejection or failure but "
 		    "matched no rule%s\n", t.misses, t.nsamples ? ":" : "");
 		for (i = 0; i < t.nsamples; i++) {

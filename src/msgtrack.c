@@ -1,7 +1,8 @@
-/* msgtrack: bounded message id → sender table (see msgtrack.h)
+/* msgtrack: bounded message id → value table (see msgtrack.h)
  *
- * Entries live in a ring (FIFO eviction); an open-addressing index with
- * linear probing and backward-shift deletion finds them by id. */
+ * Entries live in a ring (FIFO eviction) of fixed-size slots, as large as the
+ * table's values need; an open-addressing index with linear probing and
+ * backward-shift deletion finds them by id. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +16,13 @@ struct entry {
 	char id[ID_MAX];
 	uint8_t idlen;
 	uint8_t used;
-	uint16_t slen;
-	char sender[MSGTRACK_SENDER_MAX];
+	uint16_t vlen;
+	char value[];           /* value_max bytes */
 };
 
 struct msgtrack {
-	struct entry *ring;
+	char *ring;             /* cap entries of stride bytes */
+	size_t stride, value_max;
 	size_t cap, next, count;
 	/* the index: ref 0 empty, else ring index + 1; hash is the id's hid(),
 	 * so that probes skip other ids and deletions find home slots without
@@ -63,12 +65,24 @@ static uint32_t hid(const char *p, size_t n)
 	return (uint32_t)(h >> 32);
 }
 
-struct msgtrack *msgtrack_new(size_t capacity)
+static inline struct entry *entry_at(const struct msgtrack *m, size_t i)
+{
+	return (struct entry *)(m->ring + i * m->stride);
+}
+
+struct msgtrack *msgtrack_new(size_t capacity, size_t value_max)
 {
 	struct msgtrack *m = xcalloc(1, sizeof *m);
 
+	if (value_max > UINT16_MAX)
+		value_max = UINT16_MAX;
 	m->cap = capacity ? capacity : 16384;
-	m->ring = xcalloc(m->cap, sizeof *m->ring);
+	m->value_max = value_max;
+	/* entries need 2-byte alignment (vlen): 188 bytes for senders, as
+	 * before values were sized per table */
+	m->stride = (sizeof(struct entry) + value_max + 1) & ~(size_t)1;
+	/* calloc: the pages of entries never used are never touched */
+	m->ring = xcalloc(m->cap, m->stride);
 	m->nidx = 1;
 	while (m->nidx < m->cap * 2)
 		m->nidx <<= 1;
@@ -114,7 +128,7 @@ static size_t find_slot(const struct msgtrack *m, const char *id, size_t n,
 
 	while (m->idx[s].ref) {
 		if (m->idx[s].hash == h) {
-			const struct entry *e = &m->ring[m->idx[s].ref - 1];
+			const struct entry *e = entry_at(m, m->idx[s].ref - 1);
 
 			if (e->idlen == n && memcmp(e->id, id, n) == 0) {
 				*hit = 1;
@@ -156,27 +170,27 @@ void msgtrack_del(struct msgtrack *m, struct span msgid)
 	s = find_slot(m, msgid.p, msgid.len, id_hash(m, msgid.p, msgid.len), &hit);
 	if (!hit)
 		return;
-	m->ring[m->idx[s].ref - 1].used = 0;
+	entry_at(m, m->idx[s].ref - 1)->used = 0;
 	unindex(m, s);
 	m->count--;
 }
 
-void msgtrack_put(struct msgtrack *m, struct span msgid, struct span sender)
+void msgtrack_put(struct msgtrack *m, struct span msgid, struct span value)
 {
 	struct entry *e;
 	size_t s;
 	uint32_t h;
 	int hit;
 
-	if (!span_ok(msgid) || msgid.len >= ID_MAX || !span_ok(sender) ||
-	    sender.len > MSGTRACK_SENDER_MAX)
+	if (!span_ok(msgid) || msgid.len >= ID_MAX || !span_ok(value) ||
+	    value.len > m->value_max)
 		return;
 	h = id_hash(m, msgid.p, msgid.len);
 	s = find_slot(m, msgid.p, msgid.len, h, &hit);
 	if (hit) {
-		e = &m->ring[m->idx[s].ref - 1];
+		e = entry_at(m, m->idx[s].ref - 1);
 	} else {
-		e = &m->ring[m->next];
+		e = entry_at(m, m->next);
 		if (e->used) {
 			struct span old = span_make(e->id, e->idlen);
 
@@ -191,8 +205,9 @@ void msgtrack_put(struct msgtrack *m, struct span msgid, struct span sender)
 		m->next = (m->next + 1) % m->cap;
 		m->count++;
 	}
-	memcpy(e->sender, sender.p, sender.len);
-	e->slen = (uint16_t)sender.len;
+	if (value.len)
+		memcpy(e->value, value.p, value.len);
+	e->vlen = (uint16_t)value.len;
 }
 
 struct span msgtrack_get(const struct msgtrack *m, struct span msgid)
@@ -206,8 +221,8 @@ struct span msgtrack_get(const struct msgtrack *m, struct span msgid)
 	s = find_slot(m, msgid.p, msgid.len, id_hash(m, msgid.p, msgid.len), &hit);
 	if (!hit)
 		return span_make(NULL, 0);
-	e = &m->ring[m->idx[s].ref - 1];
-	return span_make(e->sender, e->slen);
+	e = entry_at(m, m->idx[s].ref - 1);
+	return span_make(e->value, e->vlen);
 }
 
 size_t msgtrack_count(const struct msgtrack *m)

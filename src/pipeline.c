@@ -10,12 +10,20 @@
 #include "store.h"
 #include "xmalloc.h"
 
+#define SENDER_IDS 16384      /* messages in flight whose sender is known */
+/* messages remembered as counted for a once-per-message class (frozen);
+ * the value is the class id (at most 64 bytes, rules.c valid_id) */
+#define ONCE_IDS 8192
+#define ONCE_VALUE_MAX 64
+
 struct pipeline {
 	const struct rules *rules;
 	struct rules_scratch *scratch;
 	struct counter *counter;
 	struct evlog *evlog;       /* set: events go here, not to counter */
 	struct msgtrack *msgs;
+	struct msgtrack *once;     /* created when first needed */
+	uint8_t *once_cls;         /* per class: rules_once_per_message() */
 	struct eximlog_clock clk;
 	struct pipeline_stats st;
 	pipeline_event_fn *on_event;
@@ -30,16 +38,23 @@ struct pipeline *pipeline_new(const struct rules *r, struct counter *c)
 	struct pipeline *p = xcalloc(1, sizeof *p);
 
 	p->counter = c;
-	p->msgs = msgtrack_new(16384);
+	p->msgs = msgtrack_new(SENDER_IDS, MSGTRACK_SENDER_MAX);
 	pipeline_set_rules(p, r);
 	return p;
 }
 
 void pipeline_set_rules(struct pipeline *p, const struct rules *r)
 {
+	size_t i, n = rules_nclasses(r);
+
 	rules_scratch_free(p->scratch);
 	p->rules = r;
 	p->scratch = rules_scratch_new(r);
+	/* looked up per event: a byte here, not a call into rules.c */
+	free(p->once_cls);
+	p->once_cls = xcalloc(n ? n : 1, 1);
+	for (i = 0; i < n; i++)
+		p->once_cls[i] = (uint8_t)rules_once_per_message(r, i);
 	rules_scratch_defer_host(p->scratch, p->evlog != NULL);
 }
 
@@ -61,6 +76,8 @@ void pipeline_free(struct pipeline *p)
 		return;
 	rules_scratch_free(p->scratch);
 	msgtrack_free(p->msgs);
+	msgtrack_free(p->once);
+	free(p->once_cls);
 	free(p);
 }
 
@@ -97,6 +114,23 @@ int pipeline_suspicious(const char *b, size_t n)
 	for (i = 0; words[i]; i++)
 		if (memmem(b, n, words[i], strlen(words[i])) != NULL)
 			return 1;
+	return 0;
+}
+
+/* once_seen: 1 if message msgid was already counted for class cls (a class
+ * counted once per message id), else remember it.  The table outlives rule
+ * reloads: it keys on the class id, not on its index. */
+static int once_seen(struct pipeline *p, struct span msgid, int cls)
+{
+	const char *name = rules_class_name(p->rules, (size_t)cls);
+	struct span had;
+
+	if (p->once == NULL)
+		p->once = msgtrack_new(ONCE_IDS, ONCE_VALUE_MAX);
+	had = msgtrack_get(p->once, msgid);
+	if (span_eq(had, name))
+		return 1;
+	msgtrack_put(p->once, msgid, span_make(name, strlen(name)));
 	return 0;
 }
 
@@ -143,6 +177,10 @@ int pipeline_line(struct pipeline *p, const char *line, size_t len,
 		}
 		return -1;
 	}
+	if (p->once_cls[cls] && span_ok(ln.msgid) && once_seen(p, ln.msgid, cls)) {
+		p->st.repeats++;
+		return -1;
+	}
 	p->st.matched++;
 	if (!span_ok(ev.account) && rules_wants_msg_sender(p->rules, (size_t)cls)) {
 		struct span s = msgtrack_get(p->msgs, ln.msgid);
@@ -172,7 +210,10 @@ int pipeline_line(struct pipeline *p, const char *line, size_t len,
 	}
 	if (p->on_event)
 		p->on_event(p->event_arg, &ev, &ln, line, len);
-	if (span_ok(ln.msgid) && n >= 9 && memcmp(b, "Completed", 9) == 0)
+	if (span_ok(ln.msgid) && n >= 9 && memcmp(b, "Completed", 9) == 0) {
 		msgtrack_del(p->msgs, ln.msgid);
+		if (p->once)
+			msgtrack_del(p->once, ln.msgid);
+	}
 	return cls;
 }

@@ -24,6 +24,8 @@ struct pipeline_stats {
 	uint64_t binary;         /* lines holding NUL bytes */
 	uint64_t ambiguous;      /* events whose client IP was not trusted */
 	uint64_t suspicious;     /* rejection-looking lines no rule matched */
+	uint64_t repeats;        /* lines of a once-per-message class whose
+	                          * message was counted already (not counted) */
 };
 
 /* called for each classified event; line/len is the whole physical line */
@@ -47,7 +49,9 @@ void pipeline_set_counter(struct pipeline *p, struct counter *c);
 void pipeline_set_evlog(struct pipeline *p, struct evlog *l);
 void pipeline_on_event(struct pipeline *p, pipeline_event_fn *fn, void *arg);
 void pipeline_on_miss(struct pipeline *p, pipeline_miss_fn *fn, void *arg);
-/* pipeline_line: process one line (without '\n'); returns the class or -1 */
+/* pipeline_line: process one line (without '\n'); returns the class of the
+ * event counted, or -1 (no class, or a repeat of a class counted once per
+ * message id: rules_once_per_message; those count in stats' repeats) */
 int pipeline_line(struct pipeline *p, const char *line, size_t len,
     int oversized);
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);

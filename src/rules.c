@@ -51,6 +51,7 @@ struct rule {
 	int account[MAX_ACCOUNT_FIELDS];
 	size_t naccount;
 	int ip_none;
+	int once_per_message;           /* count once per message id (pipeline) */
 	struct pattern *pats;
 	size_t npats;
 };
@@ -71,6 +72,11 @@ struct rules {
 	int jit;
 	uint32_t max_pairs;
 	uint64_t suspicious[PREFILTER_WORDS];
+	/* ignore: lines known not to be events (the reason line before a
+	 * rejection, ...): an unmatched line one of these matches is not
+	 * suspicious.  Checked only for unmatched suspicious lines. */
+	struct pattern *ignore;
+	size_t nignore;
 };
 
 struct rules_scratch {
@@ -380,7 +386,7 @@ static int parse_account(struct loader *ld, struct rule *ru,
 
 static const char *const rule_keys[] = {
 	"id", "severity", "description", "remedy", "priority", "account", "ip",
-	"match", NULL
+	"once_per_message", "match", NULL
 };
 
 static struct rule *find_rule(struct rules *r, const char *id)
@@ -417,7 +423,8 @@ static void load_rule(struct loader *ld, const struct ydoc_node *m)
 				break;
 		if (!rule_keys[j])
 			ERR(ld, k, "unknown key '%s' (expected id, severity, description, "
-			    "remedy, priority, account, ip, match)", k->str);
+			    "remedy, priority, account, ip, once_per_message, match)",
+			    k->str);
 	}
 	if ((v = want_scalar(ld, m, "id", 1)) != NULL) {
 		if (!valid_id(v->str))
@@ -452,6 +459,12 @@ static void load_rule(struct loader *ld, const struct ydoc_node *m)
 			ru.ip_none = 1;
 		else if (strcmp(v->str, "client") != 0)
 			ERR(ld, v, "ip must be 'client' or 'none'");
+	}
+	if ((v = want_scalar(ld, m, "once_per_message", 0)) != NULL) {
+		if (strcmp(v->str, "true") == 0)
+			ru.once_per_message = 1;
+		else if (strcmp(v->str, "false") != 0)
+			ERR(ld, v, "once_per_message must be true or false");
 	}
 	parse_account(ld, &ru, ydoc_get(m, "account"));
 	v = ydoc_get(m, "match");
@@ -495,6 +508,31 @@ static void load_rule(struct loader *ld, const struct ydoc_node *m)
 	ld->r->rules[ld->r->n++] = ru;
 }
 
+/* load_ignore: the file's 'ignore' list, match items like a rule's */
+static void load_ignore(struct loader *ld, const struct ydoc_node *list)
+{
+	struct rule dummy;
+	struct rules *r = ld->r;
+	size_t i;
+
+	if (list->type != YDOC_SEQ) {
+		ERR(ld, list, "'ignore' must be a list of {regex, literals}");
+		return;
+	}
+	memset(&dummy, 0, sizeof dummy);
+	dummy.id = "ignore";
+	r->ignore = xreallocarray(r->ignore, r->nignore + list->n,
+	    sizeof *r->ignore);
+	for (i = 0; i < list->n; i++) {
+		struct pattern *p = &r->ignore[r->nignore];
+
+		if (compile_pattern(ld, &dummy, list->kids[i], p) == 0)
+			r->nignore++;
+		else
+			pattern_release(p);
+	}
+}
+
 static void load_doc(struct loader *ld, const struct ydoc_node *doc)
 {
 	const struct ydoc_node *list, *k;
@@ -506,13 +544,16 @@ static void load_doc(struct loader *ld, const struct ydoc_node *doc)
 	}
 	for (i = 0; i < doc->n; i++) {
 		k = doc->kids[2 * i];
-		if (k->type != YDOC_SCALAR || strcmp(k->str, "rules") != 0)
-			ERR(ld, k, "unknown top-level key '%s' (expected 'rules')",
-			    k->type == YDOC_SCALAR ? k->str : "?");
+		if (k->type != YDOC_SCALAR || (strcmp(k->str, "rules") != 0 &&
+		    strcmp(k->str, "ignore") != 0))
+			ERR(ld, k, "unknown top-level key '%s' (expected 'rules' or "
+			    "'ignore')", k->type == YDOC_SCALAR ? k->str : "?");
 	}
+	if ((list = ydoc_get(doc, "ignore")) != NULL)
+		load_ignore(ld, list);
 	list = ydoc_get(doc, "rules");
 	if (list == NULL) {
-		if (doc->n > 0)
+		if (doc->n > 0 && ydoc_get(doc, "ignore") == NULL)
 			ERR(ld, doc, "no 'rules' list in this file");
 		return;
 	}
@@ -730,6 +771,9 @@ void rules_free(struct rules *r)
 		return;
 	for (i = 0; i < r->n; i++)
 		rule_release(&r->rules[i]);
+	for (i = 0; i < r->nignore; i++)
+		pattern_release(&r->ignore[i]);
+	free(r->ignore);
 	free(r->rules);
 	free(r->names);
 	free(r->pats);
@@ -799,6 +843,11 @@ void rules_scratch_defer_host(struct rules_scratch *s, int on)
 int rules_scratch_suspicious(const struct rules_scratch *s)
 {
 	return s->suspicious;
+}
+
+int rules_once_per_message(const struct rules *r, size_t i)
+{
+	return i < r->n && r->rules[i].once_per_message;
 }
 
 int rules_wants_msg_sender(const struct rules *r, size_t i)
@@ -965,6 +1014,45 @@ void rules_event_fields(const struct rules *r, const struct eximlog_line *ln,
 			ev->f[fields[i]] = default_field(ln->body, fields[i]);
 }
 
+/* ignored: 1 if one of the ignore patterns matches the body (all of its
+ * literals present, then its regex) */
+static int ignored(const struct rules *r, struct rules_scratch *s,
+    const char *b, size_t blen)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nignore; i++) {
+		const struct pattern *p = &r->ignore[i];
+		int rc;
+
+		if (p->anchor != NULL && (blen < p->anchor_len ||
+		    memcmp(b, p->anchor, p->anchor_len) != 0))
+			continue;
+		for (j = 0; j < p->nlocal; j++)
+			if (prefilter_find(b, blen, p->local[j], p->local_len[j]) == NULL)
+				break;
+		if (j < p->nlocal)
+			continue;
+		if (r->jit)
+			rc = pcre2_jit_match(p->re, (PCRE2_SPTR)b, blen, 0, 0, s->md, NULL);
+		else
+			rc = pcre2_match(p->re, (PCRE2_SPTR)b, blen, 0, 0, s->md, NULL);
+		if (rc >= 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* unmatched: no rule matched; a suspicious line stays so unless it is one
+ * of the lines the rule files ignore (rare: costs nothing on the others) */
+static int unmatched(const struct rules *r, struct rules_scratch *s,
+    const char *b, size_t blen)
+{
+	if (s->suspicious && r->nignore && ignored(r, s, b, blen))
+		s->suspicious = 0;
+	return -1;
+}
+
 static const struct event zero_event;
 
 int rules_classify(const struct rules *r, struct rules_scratch *s,
@@ -1000,7 +1088,7 @@ int rules_classify(const struct rules *r, struct rules_scratch *s,
 		}
 	}
 	if (nc == 0)
-		return -1;
+		return unmatched(r, s, b, blen);
 	/* priority order = pattern index order; few candidates: insertion sort */
 	for (i = 1; i < nc; i++) {
 		uint16_t v = cand[i];
@@ -1050,5 +1138,5 @@ int rules_classify(const struct rules *r, struct rules_scratch *s,
 		fill_defaults(&r->rules[p->rule], ln, ev, s->defer_host);
 		return p->rule;
 	}
-	return -1;
+	return unmatched(r, s, b, blen);
 }

@@ -71,8 +71,14 @@ void rules_scratch_defer_host(struct rules_scratch *s, int on);
 
 /* rules_scratch_suspicious: after rules_classify() returned -1, 1 if the line
  * holds a word like "rejected", "refused", "authenticator failed", "dropped"
- * or "error" (a rejection no rule knows: shown by `test`, counted in stats) */
+ * or "error" (a rejection no rule knows: shown by `test`, counted in stats)
+ * and no 'ignore' pattern of the rule files matches it (a line known not to
+ * be an event, such as the reason line logged before a rejection) */
 int rules_scratch_suspicious(const struct rules_scratch *s);
+
+/* rules_once_per_message: 1 if class i counts once per message id (its rule
+ * has once_per_message: true; the pipeline drops the repeats) */
+int rules_once_per_message(const struct rules *r, size_t i);
 
 /* rules_wants_msg_sender: 1 if class i takes its account from the sender of
  * the message (msgid table) */

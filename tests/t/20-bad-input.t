@@ -70,22 +70,64 @@ run "$EW" test --rules "$R" /dev/null
 is "$RC" 78 "duplicate id: exit 78"
 like "$OUT" "a.yaml:9:[0-9]+: duplicate rule id 'dup_rule' \\(first defined at" "duplicate id names both places"
 
-# a user rule file adds a class and overrides a shipped one
+# a user rule file adds a class
 cat > "$R/a.yaml" <<'EOF'
 rules:
-  - id: spf_fail
-    severity: notice
-    description: SPF check failed
-    remedy: the sender's SPF record does not list the sending host
+  - id: greylisted
+    severity: info
+    description: cPanel greylisting deferred the first attempt
+    remedy: nothing to do; the sender retries
     match:
-      - literals: [": SPF check failed"]
-        regex: '^H=(?<host>.*) F=<(?<sender>[^>]*)> rejected RCPT <?(?<rcpt>[^>]*)>?: SPF check failed\.?$'
+      - literals: [": Deferred due to greylisting"]
+        regex: '^H=(?<host>.*) F=<(?<sender>[^>]*)> temporarily rejected RCPT <?(?<rcpt>[^>]*)>?: Deferred due to greylisting\.'
     account: [rcpt]
 EOF
-printf '%s\n' '2026-11-22 08:00:00 H=(x) [192.0.2.7]:1 F=<a@example.net> rejected RCPT <b@example.com>: SPF check failed.' > "$TMP/spf.log"
-run "$EW" test --rules "$R" --format json "$TMP/spf.log"
+printf '%s\n' "2026-11-22 08:00:00 H=(x) [192.0.2.7]:1 F=<a@example.net> temporarily rejected RCPT <b@example.com>: Deferred due to greylisting. Host: '192.0.2.7' From: 'a@example.net' To: 'b@example.com' SPF: 'none'" > "$TMP/grey.log"
+run "$EW" test --rules "$R" --format json "$TMP/grey.log"
 is "$RC" 0 "a user rule file loads"
-like "$OUT" '"spf_fail": 1' "the user rule classifies its line"
+like "$OUT" '"greylisted": 1' "the user rule classifies its line"
+
+# once_per_message and ignore: bad values are config errors
+cat > "$R/a.yaml" <<'EOF'
+ignore:
+  - literals: ["ab"]
+    regex: '^ab'
+  - regex: '^(unclosed'
+    literals: ["unclosed"]
+rules:
+  - id: my_rule
+    severity: info
+    description: d
+    remedy: r
+    once_per_message: sometimes
+    match:
+      - literals: ["hello world"]
+        regex: '^hello world'
+EOF
+run "$EW" test --rules "$R" /dev/null
+is "$RC" 78 "bad ignore items and once_per_message: exit 78"
+like "$OUT" "a.yaml:2:[0-9]+: literal 'ab' is too short" "an ignore item's literal is checked"
+like "$OUT" "a.yaml:4:[0-9]+: bad regex in rule 'ignore'" "an ignore item's regex is checked"
+like "$OUT" "a.yaml:11:[0-9]+: once_per_message must be true or false" "once_per_message takes true or false"
+printf 'ignore: {regex: x}\n' > "$R/a.yaml"
+run "$EW" test --rules "$R" /dev/null
+like "$OUT" "a.yaml:1:[0-9]+: 'ignore' must be a list" "ignore must be a list"
+
+# a user ignore item silences a rejection-looking line no rule knows
+cat > "$R/a.yaml" <<'EOF'
+ignore:
+  - literals: ["our backup MX refused"]
+    regex: '^our backup MX refused '
+EOF
+printf '%s\n' '2026-11-22 08:00:00 our backup MX refused the probe' \
+	'2026-11-22 08:00:01 some other thing refused' > "$TMP/ign.log"
+run "$EW" test --format json "$TMP/ign.log"
+like "$OUT" '"unmatched_candidates": 2' "without the ignore file both lines look like rejections"
+run "$EW" test --rules "$R" --format json "$TMP/ign.log"
+is "$RC" 0 "a rule file with only an ignore list loads"
+like "$OUT" '"unmatched_candidates": 1, "unmatched_samples": \["2026-11-22 08:00:01 some other' \
+	"the ignored line is no longer suspicious, the other still is"
+rm -f "$R/a.yaml"
 run "$EW" test --disable submission_auth_required --format json <(printf '%s\n' "$good_line")
 like "$OUT" '"unmatched_candidates": 1' "a disabled shipped rule matches nothing"
 run "$EW" test --disable no_such_rule /dev/null

@@ -1,4 +1,5 @@
-/* test_msgtrack: message id → sender, bounded, with deletion and eviction. */
+/* test_msgtrack: message id → value (a sender, a class id), bounded, with
+ * deletion and eviction, values sized per table. */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@ static struct span S(const char *s)
 
 int main(void)
 {
-	struct msgtrack *m = msgtrack_new(64);
+	struct msgtrack *m = msgtrack_new(64, MSGTRACK_SENDER_MAX);
 	char id[32], snd[32];
 	struct span v;
 	int i, okc = 0;
@@ -51,6 +52,32 @@ int main(void)
 	msgtrack_put(m, S("id-way-too-long-for-an-exim-message-id"), S("x"));
 	ok(!span_ok(msgtrack_get(m, S("id-way-too-long-for-an-exim-message-id"))),
 	    "ids longer than Exim's are ignored");
+	msgtrack_free(m);
+
+	/* a table of short values (class ids): entries that small, longer
+	 * values not kept, every entry still its own */
+	m = msgtrack_new(8, 6);
+	msgtrack_put(m, S("1xW3kN-0004Qn-7o"), S("frozen"));
+	ok(span_eq(msgtrack_get(m, S("1xW3kN-0004Qn-7o")), "frozen"),
+	    "a value of value_max bytes is kept");
+	msgtrack_put(m, S("1xW3kQ-0004Qq-9b"), S("frozen2"));
+	ok(!span_ok(msgtrack_get(m, S("1xW3kQ-0004Qq-9b"))),
+	    "a longer value is not kept");
+	msgtrack_put(m, S("1xW3kR-0004Qr-0c"), S(""));
+	v = msgtrack_get(m, S("1xW3kR-0004Qr-0c"));
+	ok(span_ok(v) && v.len == 0, "an empty value marks the id as seen");
+	for (i = 0, okc = 0; i < 20; i++) {
+		snprintf(id, sizeof id, "1x5dJQ-%011d-%04d", i, i);
+		snprintf(snd, sizeof snd, "c%d", i % 100);
+		msgtrack_put(m, S(id), S(snd));
+	}
+	for (i = 12; i < 20; i++) {
+		snprintf(id, sizeof id, "1x5dJQ-%011d-%04d", i, i);
+		snprintf(snd, sizeof snd, "c%d", i % 100);
+		okc += span_eq(msgtrack_get(m, S(id)), snd);
+	}
+	is_int(okc, 8, "the last 8 of 20 are there, each with its own value");
+	is_int((long long)msgtrack_count(m), 8, "and no more than the capacity");
 	msgtrack_free(m);
 	return done_testing();
 }

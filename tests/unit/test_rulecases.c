@@ -23,6 +23,8 @@ struct kase {
 	int npre;
 	char *cls;
 	char *want[FIELD_N];    /* expected field values; "-" = absent */
+	int suspicious;         /* -1 unchecked, 0 no, 1 yes */
+	int counted;            /* 0: a repeat of a once-per-message class */
 };
 
 struct seen {
@@ -51,11 +53,30 @@ static void on_event(void *arg, const struct event *cev,
 	}
 }
 
+/* rule_class: the class the rules give the line by themselves (for a
+ * line the pipeline does not count: a repeat), or -1 */
+static int rule_class(const char *line)
+{
+	struct eximlog_clock clk;
+	struct eximlog_line ln;
+	struct rules_scratch *sc = rules_scratch_new(R);
+	struct event ev;
+	int cls = -1;
+
+	memset(&clk, 0, sizeof clk);
+	if (eximlog_parse(&clk, line, strlen(line), &ln) == EXIMLOG_ENTRY)
+		cls = rules_classify(R, sc, &ln, &ev);
+	rules_scratch_free(sc);
+	return cls;
+}
+
 static void check(struct kase *k)
 {
 	struct pipeline *p = pipeline_new(R, NULL);
+	struct pipeline_stats before;
+	const struct pipeline_stats *after;
 	struct seen s;
-	int i, f, cls_ok;
+	int i, f, cls_ok, cls;
 	const char *got;
 
 	memset(&s, 0, sizeof s);
@@ -64,8 +85,23 @@ static void check(struct kase *k)
 		pipeline_line(p, k->pre[i], strlen(k->pre[i]), 0);
 	s.cls = -1;
 	pipeline_on_event(p, on_event, &s);
+	before = *pipeline_stats(p);
 	pipeline_line(p, k->line, strlen(k->line), 0);
-	got = s.cls >= 0 ? rules_class_name(R, (size_t)s.cls) : "none";
+	after = pipeline_stats(p);
+	if (k->suspicious >= 0 && !is_int((long long)(after->suspicious -
+	    before.suspicious), k->suspicious, "%s:%d suspicious: %s", k->file,
+	    k->lineno, k->suspicious ? "yes" : "no"))
+		printf("#   line: %s\n", k->line);
+	if (!k->counted) {
+		/* the rules give the class, the pipeline counts nothing */
+		if (!ok(s.cls < 0 && after->repeats == before.repeats + 1,
+		    "%s:%d not counted (a repeat)", k->file, k->lineno))
+			printf("#   line: %s\n", k->line);
+		cls = rule_class(k->line);
+	} else {
+		cls = s.cls;
+	}
+	got = cls >= 0 ? rules_class_name(R, (size_t)cls) : "none";
 	cls_ok = is_str(got, k->cls, "%s:%d class", k->file, k->lineno);
 	if (!cls_ok)
 		printf("#   line: %s\n", k->line);
@@ -115,6 +151,8 @@ static int run_file(const char *path, const char *name)
 		return 0;
 	}
 	memset(&k, 0, sizeof k);
+	k.suspicious = -1;
+	k.counted = 1;
 	for (;;) {
 		char *l = fgets(buf, sizeof buf, fp), *v;
 		size_t len;
@@ -136,6 +174,8 @@ static int run_file(const char *path, const char *name)
 				n++;
 			}
 			kase_release(&k);
+			k.suspicious = -1;
+			k.counted = 1;
 			if (l == NULL)
 				break;
 			continue;
@@ -156,6 +196,15 @@ static int run_file(const char *path, const char *name)
 			k.pre[k.npre++] = xstrdup(v);
 		} else if (strcmp(l, "class") == 0) {
 			k.cls = xstrdup(v);
+		} else if (strcmp(l, "suspicious") == 0 || strcmp(l, "counted") == 0) {
+			int yes = strcmp(v, "yes") == 0;
+
+			if (!yes && strcmp(v, "no") != 0)
+				ok(0, "%s:%d: %s must be yes or no", name, lineno, l);
+			if (l[0] == 's')
+				k.suspicious = yes;
+			else
+				k.counted = yes;
 		} else {
 			int f = field_lookup(l, strlen(l));
 
