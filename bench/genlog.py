@@ -17,6 +17,14 @@ unknown users, remote relay refusals).  Client IPs and accounts follow
 Zipf-like laws; message ids use both the 16- and the 23-character formats;
 about half of the lines carry " [pid]".
 
+A second random.Random (seeded from --seed too) adds about 2 % of other
+lines without touching the main stream: TLS errors (with and without
+"(SSL_accept)", host-less "TLS error (SSL_read)"), STARTTLS not advertised,
+"435 Unable to authenticate at present" bursts (Dovecot restarting), "501
+Authentication cancelled", authenticated null-sender submissions, frozen
+bounces ("Frozen (delivery error message)", then "Message is frozen" on
+later queue runs) and a rare "spool directory space check failed".
+
 --only-rejections writes only the rejection/failure lines.
 """
 
@@ -303,6 +311,13 @@ class Gen:
         self.with_iface = iface
         self.pending = []          # heap of (time, seq, "[pid] ", text)
         self.pid = 1000            # pid of the Exim process of this event
+        # the extra shapes draw from their own stream, so that the main
+        # stream (and so the other classes) stays what it was
+        self.rng2 = r2 = random.Random("eximwatch-extra-%d" % seed)
+        self.bad2 = Picker(r2, self.w.bad, 1.1)
+        self.mua2 = Picker(r2, self.w.mua, 1.1)
+        self.sender2 = Picker(r2, self.w.mailboxes, 1.05)
+        self.frozen = []           # ids of frozen bounces still queued
 
     # message id for time t; new=True -> 4.97+ 23-char form
     def msgid(self, t, pid, new):
@@ -702,6 +717,143 @@ class Gen:
         return [(0.0, "H=%s F=<%s> rejected RCPT <%s>: No Such User Here"
                  % (host, self.remote_addr(), rc), True)]
 
+    # --- extra shapes (second stream, see the module docstring) ---------
+
+    def ex_msgid(self, new):
+        """a message id like msgid(), from the second stream"""
+        r = self.rng2
+        sec, pid = int(self.t), r.randint(1000, 4190000)
+        if new:
+            return "%s-%s-%s" % (b62(sec, 6), b62(pid, 11),
+                                 b62(r.randrange(62 ** 4), 4))
+        return "%s-%s-%s" % (b62(sec, 6), b62(pid, 6), b62(r.randrange(3844), 2))
+
+    def ex_host(self, pick, lport=25):
+        r = self.rng2
+        ip, h = pick()
+        if h.startswith("(") or " (" in h:
+            host = h
+        else:
+            host = "(%s)" % h.format(r7=rand_str(r, 7), g="Office",
+                                     n=r.randint(2, 250),
+                                     h=rand_str(r, 16, B62[:16]),
+                                     d=r.choice(self.w.local_domains))
+        return ip, "%s [%s]:%d%s" % (host, ip, r.randint(1025, 65535),
+                                     self.iface(lport))
+
+    def ex_tls(self, new):
+        r = self.rng2
+        k = r.random()
+        if k < 0.45:
+            ip, _ = self.bad2()
+            ci = "Ci=%d " % r.randint(1000, 99999) if new and \
+                r.random() < 0.3 else ""
+            return [(0.0, "TLS error on connection %sfrom [%s]:%d%s SSL_accept: "
+                     "TCP connection closed by peer" % (
+                         ci, ip, r.randint(1025, 65535),
+                         self.iface(r.choice((465, 587, 25)))), True)]
+        if k < 0.75:
+            ip, host = self.ex_host(self.bad2, r.choice((465, 587, 25)))
+            if r.random() < 0.5:
+                host = "[%s]:%d" % (ip, r.randint(1025, 65535))
+            return [(0.0, "TLS error on connection from %s (SSL_accept): %s"
+                     % (host, r.choice((
+                         "error:0A00010B:SSL routines::wrong version number",
+                         "error:0A000102:SSL routines::unsupported protocol",
+                         "error:0A000418:SSL routines::tlsv1 alert unknown ca",
+                         "error:0A0000C1:SSL routines::no shared cipher"))),
+                     True)]
+        err = "error:0A000126:SSL routines::unexpected eof while reading"
+        if new:
+            _, host = self.ex_host(self.mua2, 587)
+            return [(0.0, "TLS error (SSL_read): on connection from %s %s"
+                     % (host, err), True)]
+        return [(0.0, "TLS error (SSL_read): %s" % err, True)]
+
+    def ex_starttls(self, new):
+        _, host = self.ex_host(self.bad2, 25)
+        return [(0.0, "SMTP protocol error in \"STARTTLS\" H=%s STARTTLS "
+                 "command used when not advertised" % host, True)]
+
+    def ex_auth435(self, new):
+        """Dovecot restarting: every login fails with 435 for a few seconds"""
+        r = self.rng2
+        out, t = [], 0.0
+        for _ in range(r.randint(3, 8)):
+            _, host = self.ex_host(self.mua2, r.choice((587, 465)))
+            t += r.uniform(0.2, 3.0)
+            out.append((t, "dovecot_login authenticator failed for %s%s: 435 "
+                        "Unable to authenticate at present (set_id=%s): "
+                        "unable to connect to UNIX socket "
+                        "(/var/run/dovecot/auth-client): %s"
+                        % ("H=" if new else "", host, self.sender2(),
+                           r.choice(("Connection refused",
+                                     "No such file or directory"))), True))
+        return out
+
+    def ex_auth501(self, new):
+        _, host = self.ex_host(self.bad2, self.rng2.choice((587, 25)))
+        return [(0.0, "dovecot_login authenticator failed for %s: 501 "
+                 "Authentication cancelled" % host, True)]
+
+    def ex_nullauth(self, new):
+        """a read receipt or auto-reply from a logged-in client: <= <> A="""
+        r = self.rng2
+        ip, h = self.mua2()
+        user = self.sender2()
+        host = "(%s) [%s]:%d%s" % (h.format(
+            r7=rand_str(r, 7), g="Office", n=r.randint(2, 250),
+            h=rand_str(r, 16, B62[:16]), d=user.split("@")[1]), ip,
+            r.randint(1025, 65535), self.iface(587))
+        mid = self.ex_msgid(new)
+        return [(0.0, "%s <= <> H=%s P=esmtpsa X=%s CV=no A=dovecot_login:%s "
+                 "S=%d T=\"Read: %s\" for %s" % (
+                     mid, host, r.choice(CIPHERS), user,
+                     int(r.lognormvariate(7.5, 0.5)), r.choice(SUBJ),
+                     r.choice(self.w.remote_lp) + "@" +
+                     r.choice(self.w.local_domains)), False)]
+
+    def ex_freeze(self, new):
+        """a bounce to a dead address freezes"""
+        mid = self.ex_msgid(new)
+        self.frozen.append(mid)
+        if len(self.frozen) > 25:
+            del self.frozen[0]
+        return [(0.0, "%s Frozen (delivery error message)" % mid, False)]
+
+    def ex_queue_run(self, new):
+        """a queue run passes the frozen messages again"""
+        r = self.rng2
+        qpid = r.randint(1000, 4190000)
+        out = [(0.0, "Start queue run: pid=%d" % qpid, False)]
+        t = 0.0
+        for mid in self.frozen:
+            t += r.uniform(0.001, 0.05)
+            out.append((t, "%s Message is frozen" % mid, False))
+        out.append((t + r.uniform(0.1, 2), "End queue run: pid=%d" % qpid,
+                    False))
+        return out
+
+    def ex_spool(self, new):
+        r = self.rng2
+        return [(0.0, "spool directory space check failed: space=%d "
+                 "inodes=%d" % (r.randint(0, 9000), r.randint(0, 20000)),
+                 True)]
+
+    def extras(self, new):
+        """None, or the lines of one extra event (second stream)"""
+        r = self.rng2
+        k = r.random()
+        # per main event (~2.5 lines each); ~2 % of the lines in all
+        for p, fn in ((0.0150, self.ex_tls), (0.0010, self.ex_starttls),
+                      (0.0003, self.ex_auth435), (0.0020, self.ex_auth501),
+                      (0.0020, self.ex_nullauth), (0.0010, self.ex_freeze),
+                      (0.0008, self.ex_queue_run), (0.00002, self.ex_spool)):
+            if k < p:
+                return fn(new)
+            k -= p
+        return None
+
     # --- main loop --------------------------------------------------------
 
     def events(self):
@@ -757,7 +909,9 @@ class Gen:
                     last_sec = sec
                     stamp = time.strftime("%Y-%m-%d %H:%M:%S ",
                                           time.gmtime(sec))
-                if pidtxt and rnd() < 0.5:
+                if pidtxt is None:
+                    buf.append(stamp + text)
+                elif pidtxt and rnd() < 0.5:
                     buf.append(stamp + pidtxt + text)
                 else:
                     buf.append(stamp + text)
@@ -776,6 +930,18 @@ class Gen:
                     continue
                 seq += 1
                 push(heap, (now + off, seq, pidtxt, text))
+            # extra lines: their " [pid]" is drawn now, from the second
+            # stream (pidtxt None: the output loop draws nothing for them)
+            extra = self.extras(new)
+            if extra:
+                r2 = self.rng2
+                xpid = "[%d] " % r2.randint(1000, 4190000)
+                for off, text, is_rej in extra:
+                    if only_rej and not is_rej:
+                        continue
+                    seq += 1
+                    push(heap, (now + off, seq, None,
+                                (xpid if r2.random() < 0.5 else "") + text))
             # next event; diurnal rate: peak at 14:00, low at 02:00
             hod = (now % 86400) / 86400.0
             f = 1.0 + 0.55 * math.sin(twopi * (hod - 0.33))
