@@ -283,14 +283,17 @@ static size_t syslog_tag(const char *p, size_t n, int host, long *pid)
 		return 0;
 	if (i < n && p[i] == '[') {
 		long v = 0;
+		size_t d0 = ++i;
 
-		i++;
-		while (i < n && D(p[i]))
-			v = v * 10 + (p[i++] - '0');
+		/* at most 9 digits count (Linux pids have 7): a longer number
+		 * is no pid, and must not overflow a long */
+		for (; i < n && D(p[i]); i++)
+			if (i - d0 < 9)
+				v = v * 10 + (p[i] - '0');
 		if (i >= n || p[i] != ']')
 			return 0;
 		i++;
-		*pid = v;
+		*pid = i - 1 - d0 <= 9 ? v : -1;
 	}
 	if (i + 1 >= n || p[i] != ':' || p[i + 1] != ' ')
 		return 0;

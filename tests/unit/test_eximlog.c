@@ -232,6 +232,14 @@ int main(void)
 	    eximlog_ip_valid("fd00::10", 8) && !eximlog_ip_valid("1.2.3.4.5", 9),
 	    "ip validation");
 
+	/* syslog pid: bounded (UBSan: a long overflowed before) */
+	body("Nov 22 08:00:01 mail exim[99999999999999999999999999999]: "
+	    "Completed", "Completed", NULL, -1, -1, "syslog pid of 29 digits");
+	body("Nov 22 08:00:01 mail exim[999999999]: Completed", "Completed",
+	    NULL, 999999999, -1, "syslog pid of 9 digits");
+	body("Nov 22 08:00:01 mail exim[1234567890]: Completed", "Completed",
+	    NULL, -1, -1, "syslog pid of 10 digits");
+
 	/* the fields after a host, up to the first other word */
 	{
 		const char *b = " I=[1.2.3.4]:25 X=TLS1.3:x:256 CV=no DN=\"C=x, "
