@@ -747,9 +747,16 @@ struct span eximlog_arrival_rcpt(struct span body)
 	return j > i ? span_make(s + i, j - i) : span_make(NULL, 0);
 }
 
+/* not_rcpt: Exim's redirection keywords stand where an address would */
+static int not_rcpt(const char *p, size_t n)
+{
+	return (n >= 11 && memcmp(p, ":blackhole:", 11) == 0) ||
+	    (n >= 6 && memcmp(p, ":fail:", 6) == 0);
+}
+
 struct span eximlog_delivery_rcpt(struct span body)
 {
-	const char *s = body.p;
+	const char *s = body.p, *r;
 	size_t n = body.len, i, j, k;
 
 	if (s == NULL || n < 4 || s[2] != ' ')
@@ -764,7 +771,25 @@ struct span eximlog_delivery_rcpt(struct span body)
 		if (k < n && s[k] == '>')
 			return span_make(s + j + 2, k - j - 2);
 	}
+	if (not_rcpt(s + i, j - i)) {
+		/* "** :fail: text <orig> R=...": the original, if shown
+		 * before the router */
+		r = memmem(s + j, n - j, " R=", 3);
+		for (k = j; k + 1 < (r ? (size_t)(r - s) : n); k++)
+			if (s[k] == ' ' && s[k + 1] == '<')
+				break;
+		if (k + 1 < (r ? (size_t)(r - s) : n)) {
+			for (i = k + 2; i < n && s[i] != '>'; i++)
+				;
+			if (i < n && !not_rcpt(s + k + 2, i - k - 2))
+				return span_make(s + k + 2, i - k - 2);
+		}
+		return span_make(NULL, 0);
+	}
 	if (j > i && s[i] == '<' && s[j - 1] == '>')
 		return span_make(s + i + 1, j - i - 2);
+	/* 4.96 "** addr: reason" (4.99 writes "addr : reason") */
+	if (j > i + 1 && s[j - 1] == ':')
+		j--;
 	return span_make(s + i, j - i);
 }

@@ -100,7 +100,9 @@ struct span eximlog_tag(struct span body, const char *tag);
 struct span eximlog_arrival_rcpt(struct span body);
 
 /* eximlog_delivery_rcpt: for "=>"/"->"/"**"/"==" bodies, the original
- * recipient "<orig>" if shown, else the address after the operator */
+ * recipient "<orig>" if shown, else the address after the operator (without
+ * the ':' of 4.96 "** addr: reason"); ":blackhole:" and ":fail:" are no
+ * recipient: their "<orig>" if shown, else absent */
 struct span eximlog_delivery_rcpt(struct span body);
 
 /* eximlog_ip_valid: 1 if s[0..len) is an IPv4 or IPv6 address */

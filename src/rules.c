@@ -998,6 +998,19 @@ static void fill_host(const struct rule *ru, struct span body, struct event *ev,
 	ev->ambiguous_host = h.ambiguous;
 }
 
+/* account_ok: v can be an account: not empty, not the bounce sender "<>",
+ * not one of Exim's redirection keywords */
+static int account_ok(struct span v)
+{
+	if (!span_ok(v) || v.len == 0)
+		return 0;
+	if (v.len == 2 && v.p[0] == '<' && v.p[1] == '>')
+		return 0;
+	if ((v.len >= 11 && memcmp(v.p, ":blackhole:", 11) == 0) ||
+	    (v.len >= 6 && memcmp(v.p, ":fail:", 6) == 0))
+		return 0;
+	return 1;
+}
 
 /* fill_defaults: the client host and the account, the only fields counting
  * needs (the rest is filled on demand by rules_event_fields) */
@@ -1019,8 +1032,7 @@ static void fill_defaults(const struct rule *ru, const struct eximlog_line *ln,
 			continue;   /* resolved by the caller */
 		if (!span_ok(v))
 			ev->f[f] = v = default_field(&fs, f);
-		if (span_ok(v) && v.len > 0 &&
-		    !(v.len == 2 && v.p[0] == '<' && v.p[1] == '>')) {
+		if (account_ok(v)) {
 			ev->account = v;
 			return;
 		}

@@ -288,6 +288,35 @@ int main(void)
 		ok(span_is(eximlog_delivery_rcpt(body), "bob@example.test"),
 		    "delivery shows the original address");
 	}
+	{
+		static const struct {
+			const char *body, *rcpt, *what;
+		} d[] = {
+			{ "** user@example.net: Unrouteable address", "user@example.net",
+			    "4.96 '** addr: reason'" },
+			{ "** user@example.net : Too many", "user@example.net",
+			    "4.99 '** addr : reason'" },
+			{ "** user@example.net R=dnslookup T=remote_smtp: x",
+			    "user@example.net", "'** addr R=...'" },
+			{ "=> :blackhole: <bh@example.com> R=virtual_aliases",
+			    "bh@example.com", ":blackhole: with its original" },
+			{ "=> :blackhole: R=virtual_aliases", NULL,
+			    ":blackhole: alone" },
+			{ "** :fail: No such user <gone@example.com> R=special : x",
+			    "gone@example.com", ":fail: with text and original" },
+			{ "** :fail: R=special : x", NULL, ":fail: alone" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof d / sizeof d[0]; i++) {
+			struct span v = eximlog_delivery_rcpt(span_make(d[i].body,
+			    strlen(d[i].body)));
+
+			if (!ok(span_is(v, d[i].rcpt), "delivery recipient: %s",
+			    d[i].what))
+				printf("#   got '%.*s'\n", (int)v.len, v.p ? v.p : "");
+		}
+	}
 	/* the per-hour cache of local time, across offset changes: at an
 	 * hour (Berlin), and at half past (Lord Howe Island, 30 minutes) */
 	local_minutes("Europe/Berlin", "2026-03-29");
