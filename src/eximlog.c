@@ -283,14 +283,17 @@ static size_t syslog_tag(const char *p, size_t n, int host, long *pid)
 		return 0;
 	if (i < n && p[i] == '[') {
 		long v = 0;
+		size_t d0 = ++i;
 
-		i++;
-		while (i < n && D(p[i]))
-			v = v * 10 + (p[i++] - '0');
+		/* at most 9 digits count (Linux pids have 7): a longer number
+		 * is no pid, and must not overflow a long */
+		for (; i < n && D(p[i]); i++)
+			if (i - d0 < 9)
+				v = v * 10 + (p[i] - '0');
 		if (i >= n || p[i] != ']')
 			return 0;
 		i++;
-		*pid = v;
+		*pid = i - 1 - d0 <= 9 ? v : -1;
 	}
 	if (i + 1 >= n || p[i] != ':' || p[i + 1] != ' ')
 		return 0;
@@ -516,103 +519,79 @@ static size_t skip_quoted(const char *s, size_t n, size_t i)
 	return n;
 }
 
-/* opens_quote: is the '"' at s[i] where Exim starts quoted client text?
- * After '=' (input="...", DN="...") or after the words Exim writes before a
- * quoted command ("in", "was", "rejected").  A '"' elsewhere — inside a junk
- * HELO, say — opens nothing, so it cannot hide the real address. */
-static int opens_quote(const char *s, size_t i)
+/* at_client_slot: is the '[' at s[i] where Exim writes the client address?
+ * At the start of the host text, after its first word (a verified reverse
+ * name), after the ") " that closes a HELO, or after an "H=" that starts a
+ * word, alone or followed by a reverse name ("H=[ip]", "H=name [ip]": the
+ * host text of a rule may start in client text before the real "H=").
+ * Nothing is skipped as quoted text: a HELO may hold any printable byte,
+ * quotes included, so no rule about quotes can tell the HELO's text from
+ * the rest of the line; the real address must stay a candidate whatever
+ * came before it. */
+static int at_client_slot(const char *s, size_t i, size_t rdns_end)
 {
-	static const char *const words[] = { "in", "was", "rejected", NULL };
-	size_t k, l;
+	size_t t;
 
-	if (i == 0)
-		return 0;
-	if (s[i - 1] == '=')
+	if (i == 0 || (rdns_end && i == rdns_end + 1))
 		return 1;
+	if (i >= 2 && s[i - 1] == ' ' && s[i - 2] == ')')
+		return 1;
+	if (i >= 2 && s[i - 2] == 'H' && s[i - 1] == '=')
+		return i == 2 || s[i - 3] == ' ';
 	if (s[i - 1] != ' ')
 		return 0;
-	for (k = 0; words[k]; k++) {
-		l = strlen(words[k]);
-		if (i >= l + 1 && memcmp(s + i - 1 - l, words[k], l) == 0 &&
-		    (i == l + 1 || s[i - 2 - l] == ' ' || s[i - 2 - l] == '('))
-			return 1;
-	}
-	return 0;
-}
-
-/* next_special: the first index >= i of a '"' or '[' in s[0..n), or n.
- * *nq and *nb cache the next of each (SIZE_MAX: not looked for yet), so
- * that a host text costs two memchr() calls plus one per special byte,
- * not a loop over every byte of the rest of the line. */
-static size_t next_special(const char *s, size_t i, size_t n, size_t *nq,
-    size_t *nb)
-{
-	const char *x;
-
-	if (*nq == SIZE_MAX || *nq < i) {
-		x = memchr(s + i, '"', n - i);
-		*nq = x ? (size_t)(x - s) : n;
-	}
-	if (*nb == SIZE_MAX || *nb < i) {
-		x = memchr(s + i, '[', n - i);
-		*nb = x ? (size_t)(x - s) : n;
-	}
-	return *nq < *nb ? *nq : *nb;
+	/* "H=name [ip]": the word before the space is "H=" and a name */
+	for (t = i - 1; t > 0 && s[t - 1] != ' '; t--)
+		;
+	return i - 1 - t > 2 && s[t] == 'H' && s[t + 1] == '=' &&
+	    s[t + 2] != '(' && s[t + 2] != '[';
 }
 
 void eximlog_host_parse(const char *s, size_t n, struct eximlog_host *h)
 {
-	size_t i, rdns_end = 0, c, cand = 0, pend, j;
-	size_t nq = SIZE_MAX, nb = SIZE_MAX;
-	const char *ip = NULL;
+	size_t i, rdns_end = 0, c, cand = 0, pend, j, off = 0;
+	const char *ip = NULL, *x;
 	size_t iplen = 0;
 
 	memset(h, 0, sizeof *h);
 	if (n >= 2 && s[0] == 'H' && s[1] == '=') {
 		s += 2;
 		n -= 2;
+		off = 2;
 	}
-	/* a verified reverse name is a single token before "(" or "[" */
-	if (n > 0 && s[0] != '(' && s[0] != '[') {
-		for (i = 0; i < n && s[i] != ' ' && s[i] != '(' && s[i] != '[' &&
-		    s[i] != '"'; i++)
-			;
-		if (i < n && s[i] == ' ') {
-			rdns_end = i;
-			h->rdns = span_make(s, i);
-		}
+	/* a verified reverse name is the first word, unless the text starts
+	 * with the HELO or the address (a name from DNS has no space: the
+	 * resolver escapes it) */
+	if (n > 0 && s[0] != '(' && s[0] != '[' &&
+	    (x = memchr(s, ' ', n)) != NULL && x > s) {
+		rdns_end = (size_t)(x - s);
+		h->rdns = span_make(s, rdns_end);
 	}
-	for (i = 0; i < n; i++) {
-		/* only '"' and '[' matter: jump to the next one */
-		if ((i = next_special(s, i, n, &nq, &nb)) >= n)
+	/* every '[' where Exim could have put the client address is a
+	 * candidate: the real one is always among them (the HELO comes before
+	 * it and may fake any number of others), so two different addresses
+	 * make the host ambiguous.  The scan goes on to the last candidate,
+	 * whose end tells where the fields after the host start. */
+	for (i = 0; i < n; i = pend) {
+		if ((x = memchr(s + i, '[', n - i)) == NULL)
 			break;
-		if (s[i] == '"' && opens_quote(s, i)) {
-			i = skip_quoted(s, n, i) - 1;
-			continue;
-		}
-		if (s[i] != '[')
-			continue;
-		/* where Exim puts the client address: at the start, after the
-		 * reverse name, or after the ") " that closes the HELO */
-		if (!(i == 0 || (rdns_end && i == rdns_end + 1) ||
-		    (i >= 2 && s[i - 1] == ' ' && s[i - 2] == ')')))
+		i = (size_t)(x - s);
+		pend = i + 1;
+		if (!at_client_slot(s, i, rdns_end))
 			continue;
 		for (c = i + 1; c < n && s[c] != ']' && c - i <= INET6_ADDRSTRLEN; c++)
 			;
+		/* not an address: look again from the next byte (a '[' of
+		 * junk must not swallow the real "[ip]" after it) */
 		if (c >= n || s[c] != ']' || !eximlog_ip_valid(s + i + 1, c - i - 1))
 			continue;
 		pend = c + 1;
-		if (pend < n && s[pend] == ':' && pend + 1 < n && D(s[pend + 1]))
+		if (pend + 1 < n && s[pend] == ':' && D(s[pend + 1]))
 			for (pend++; pend < n && D(s[pend]); pend++)
 				;
 		if (pend < n && s[pend] != ' ' && s[pend] != ':' && s[pend] != ',')
 			continue;
-		if (ip != NULL && (iplen != c - i - 1 ||
-		    strncasecmp(ip, s + i + 1, iplen) != 0)) {
-			h->ambiguous = 1;
-			h->ip = h->port = h->helo = span_make(NULL, 0);
-			return;
-		}
+		h->end = off + pend;
 		if (ip == NULL) {
 			ip = s + i + 1;
 			iplen = c - i - 1;
@@ -623,8 +602,14 @@ void eximlog_host_parse(const char *s, size_t n, struct eximlog_host *h)
 					;
 				h->port = span_make(s + c + 2, j - c - 2);
 			}
+		} else if (iplen != c - i - 1 ||
+		    strncasecmp(ip, s + i + 1, iplen) != 0) {
+			h->ambiguous = 1;
 		}
-		i = pend - 1;
+	}
+	if (h->ambiguous) {
+		h->ip = h->port = span_make(NULL, 0);
+		return;
 	}
 	if (ip == NULL)
 		return;
@@ -636,22 +621,72 @@ void eximlog_host_parse(const char *s, size_t n, struct eximlog_host *h)
 
 struct span eximlog_default_host(struct span body)
 {
-	const char *s = body.p;
-	size_t n = body.len, i;
+	const char *s = body.p, *x;
+	size_t n = body.len;
 
 	if (s == NULL)
 		return span_make(NULL, 0);
 	if (n >= 2 && s[0] == 'H' && s[1] == '=')
 		return span_make(s + 2, n - 2);
-	for (i = 0; i + 3 < n; i++) {
-		if (s[i] == '"') {
-			i = skip_quoted(s, n, i) - 1;
+	/* the first " H=", quoted or not: client text before the host may
+	 * hold a quote that does not close where it seems to (4.96-4.98 do
+	 * not escape quotes in it), and a later " H=" could be the HELO's */
+	if ((x = memmem(s, n, " H=", 3)) != NULL)
+		return span_make(x + 3, n - (size_t)(x + 3 - s));
+	return span_make(NULL, 0);
+}
+
+/* is_flag: a word Exim writes alone among the fields after a host */
+static int is_flag(const char *p, size_t n)
+{
+	static const char *const flags[] = { "DS", "L", "L*", "K", "PRDR",
+	    "TFO", "TFO*", "SPF", "DMARC", "ARC", NULL };
+	size_t k;
+
+	for (k = 0; flags[k]; k++)
+		if (strlen(flags[k]) == n && memcmp(flags[k], p, n) == 0)
+			return 1;
+	return 0;
+}
+
+struct span eximlog_fields(struct span rest)
+{
+	const char *s = rest.p;
+	size_t n = rest.len, i = 0, j, k;
+
+	if (s == NULL)
+		return span_make(NULL, 0);
+	while (i + 1 < n && s[i] == ' ') {
+		j = i + 1;
+		/* KEY= with KEY a letter and letters or digits (id*=, X=) */
+		for (k = j; k < n && ((s[k] >= 'A' && s[k] <= 'Z') ||
+		    (s[k] >= 'a' && s[k] <= 'z') || (k > j && D(s[k]))); k++)
+			;
+		if (k < n && s[k] == '*')
+			k++;
+		if (k > j && k < n && s[k] == '=') {
+			k++;
+			if (k < n && s[k] == '"') {
+				k = skip_quoted(s, n, k);
+			} else if (k < n && s[k] == '<') {
+				/* F=<...>: an address may hold quoted spaces */
+				while (k < n && s[k] != '>')
+					k++;
+				k += k < n;
+			} else {
+				while (k < n && s[k] != ' ')
+					k++;
+			}
+			i = k;
 			continue;
 		}
-		if (s[i] == ' ' && s[i + 1] == 'H' && s[i + 2] == '=')
-			return span_make(s + i + 3, n - i - 3);
+		for (k = j; k < n && s[k] != ' '; k++)
+			;
+		if (!is_flag(s + j, k - j))
+			break;
+		i = k;
 	}
-	return span_make(NULL, 0);
+	return span_make(s, i);
 }
 
 struct span eximlog_tag(struct span body, const char *tag)
@@ -712,9 +747,16 @@ struct span eximlog_arrival_rcpt(struct span body)
 	return j > i ? span_make(s + i, j - i) : span_make(NULL, 0);
 }
 
+/* not_rcpt: Exim's redirection keywords stand where an address would */
+static int not_rcpt(const char *p, size_t n)
+{
+	return (n >= 11 && memcmp(p, ":blackhole:", 11) == 0) ||
+	    (n >= 6 && memcmp(p, ":fail:", 6) == 0);
+}
+
 struct span eximlog_delivery_rcpt(struct span body)
 {
-	const char *s = body.p;
+	const char *s = body.p, *r;
 	size_t n = body.len, i, j, k;
 
 	if (s == NULL || n < 4 || s[2] != ' ')
@@ -729,7 +771,25 @@ struct span eximlog_delivery_rcpt(struct span body)
 		if (k < n && s[k] == '>')
 			return span_make(s + j + 2, k - j - 2);
 	}
+	if (not_rcpt(s + i, j - i)) {
+		/* "** :fail: text <orig> R=...": the original, if shown
+		 * before the router */
+		r = memmem(s + j, n - j, " R=", 3);
+		for (k = j; k + 1 < (r ? (size_t)(r - s) : n); k++)
+			if (s[k] == ' ' && s[k + 1] == '<')
+				break;
+		if (k + 1 < (r ? (size_t)(r - s) : n)) {
+			for (i = k + 2; i < n && s[i] != '>'; i++)
+				;
+			if (i < n && !not_rcpt(s + k + 2, i - k - 2))
+				return span_make(s + k + 2, i - k - 2);
+		}
+		return span_make(NULL, 0);
+	}
 	if (j > i && s[i] == '<' && s[j - 1] == '>')
 		return span_make(s + i + 1, j - i - 2);
+	/* 4.96 "** addr: reason" (4.99 writes "addr : reason") */
+	if (j > i + 1 && s[j - 1] == ':')
+		j--;
 	return span_make(s + i, j - i);
 }

@@ -58,26 +58,41 @@ enum eximlog_kind eximlog_parse(struct eximlog_clock *clk, const char *line,
 
 /* The client host: "[rdns ][(helo) ][ip][:port]" in text such as the part
  * after "H=", "from " or "for ".  The IP is taken only where Exim puts the
- * client address: "[ip]" right after the start, after "rdns " or after ") ",
- * with a valid IPv4/IPv6 address, outside double-quoted client text.  If the
- * text holds two or more such candidates with different addresses (HELO or
- * quoted-text injection), the host is ambiguous: ip is left absent and
- * `ambiguous` is set, so no event is ever attributed to an injected address.
- */
+ * client address: "[ip]" at the start, after the first word (rdns), after
+ * ") " or after a word-initial "H=" (alone or with a name), and only a
+ * valid IPv4/IPv6 address.  The HELO before the address may hold any text,
+ * quotes and fake hosts included (cPanel accepts junk), so nothing hides a
+ * candidate, quoted or not: if the text holds two or more candidates with
+ * different addresses, the host is ambiguous, ip is left absent and
+ * `ambiguous` is set.  An injected address can make an event IP-less, never
+ * move it to another address, provided the text reaches the real address
+ * (a rule's host capture must end at the last possible ']': docs/RULES.md).
+ * `end` is the offset in s just past the last candidate (and its :port), 0
+ * if none: the fields Exim writes after the host start there. */
 struct eximlog_host {
 	struct span ip, port, helo, rdns;
 	int ambiguous;
+	size_t end;
 };
 void eximlog_host_parse(const char *s, size_t len, struct eximlog_host *h);
 
 /* eximlog_default_host: where the host is in a body when a rule does not
- * capture it: the "H=" that starts the body or the first " H=" outside quotes,
- * up to the end of the body.  Absent span if none. */
+ * capture it: the "H=" that starts the body, else the first " H=" (quoted
+ * or not), up to the end of the body.  Absent span if none. */
 struct span eximlog_default_host(struct span body);
+
+/* eximlog_fields: the fields Exim writes right after a client host, at
+ * the start of rest (the text just after the host): the run of " KEY=value"
+ * words (a value may be a "quoted string" or an <address>) and of the flags
+ * among them (L, K, PRDR, TFO*, ...), up to the first other word, such as
+ * "rejected".  F=, A= and friends are looked for there only: the text after
+ * it (an ACL message) may repeat the HELO, fake tags included. */
+struct span eximlog_fields(struct span rest);
 
 /* eximlog_tag: the value of a tag like "F=<", " A=", "set_id=" in body,
  * found outside double quotes.  "F=<" returns the text up to the matching '>'
- * (without brackets), other tags up to the next space. */
+ * (without brackets), other tags up to the next space.  Callers pass the
+ * part of the body after the client host (the HELO may fake any tag). */
 struct span eximlog_tag(struct span body, const char *tag);
 
 /* eximlog_arrival_rcpt: the first address of the "for a b c" list of a "<="
@@ -85,7 +100,9 @@ struct span eximlog_tag(struct span body, const char *tag);
 struct span eximlog_arrival_rcpt(struct span body);
 
 /* eximlog_delivery_rcpt: for "=>"/"->"/"**"/"==" bodies, the original
- * recipient "<orig>" if shown, else the address after the operator */
+ * recipient "<orig>" if shown, else the address after the operator (without
+ * the ':' of 4.96 "** addr: reason"); ":blackhole:" and ":fail:" are no
+ * recipient: their "<orig>" if shown, else absent */
 struct span eximlog_delivery_rcpt(struct span body);
 
 /* eximlog_ip_valid: 1 if s[0..len) is an IPv4 or IPv6 address */

@@ -892,25 +892,86 @@ static int need_ok(const uint64_t *need, const uint64_t *found)
 	return 1;
 }
 
-/* default_field: what the parser finds for field f when no capture set it */
-static struct span default_field(struct span body, int f)
+/* The fields Exim writes after the client host (F=, A=, the set_id= of a
+ * failed login, the RCPT address, the "for" list) are looked for only
+ * after the host: the HELO before the address may hold any text, fake tags
+ * included.  And F= and A= only in the run of fields right after it, the
+ * rest (an ACL's message) may repeat the HELO.  Found on first use. */
+struct fieldsrc {
+	struct span body;
+	struct span host;       /* the host text (captured or the default) */
+	struct span rest;       /* the body after the host */
+	struct span run;        /* the fields at the start of rest */
+	int have_rest;
+};
+
+static void after_host(struct fieldsrc *fs)
 {
+	struct span b = fs->body, h = fs->host;
+	struct eximlog_host eh;
+	const char *from = b.p;
+
+	if (fs->have_rest)
+		return;
+	fs->have_rest = 1;
+	if (!span_ok(h)) {
+		/* a rule without a host (ip: none) may still have one */
+		h = eximlog_default_host(b);
+	}
+	if (span_ok(h)) {
+		if (h.p + h.len < b.p + b.len) {
+			/* a rule's capture ends at the last possible ']' */
+			from = h.p + h.len;
+		} else {
+			/* the host runs to the end of the body: its fields
+			 * start after its last address candidate (the real
+			 * address is one, and the HELO is before it) */
+			eximlog_host_parse(h.p, h.len, &eh);
+			from = h.p + eh.end;
+		}
+	}
+	fs->rest = span_make(from, b.len - (size_t)(from - b.p));
+	fs->run = eximlog_fields(fs->rest);
+}
+
+/* after_run: the text after the fields, if it starts with `lit` */
+static struct span after_run(struct fieldsrc *fs, const char *lit)
+{
+	const char *p;
+	size_t n, l = strlen(lit);
+
+	after_host(fs);
+	p = fs->run.p + fs->run.len;
+	n = fs->rest.len - fs->run.len;
+	if (n < l || memcmp(p, lit, l) != 0)
+		return span_make(NULL, 0);
+	return span_make(p + l, n - l);
+}
+
+/* default_field: what the parser finds for field f when no capture set it */
+static struct span default_field(struct fieldsrc *fs, int f)
+{
+	struct span body = fs->body, m;
 	struct span v = span_make(NULL, 0);
+	const char *e;
 
 	switch (f) {
 	case FIELD_SENDER:
-		v = eximlog_tag(body, "F=<");
-		if (!span_ok(v) && body.len > 3 && memcmp(body.p, "<= ", 3) == 0) {
-			size_t e = 3;
-
-			while (e < body.len && body.p[e] != ' ')
+		if (body.len > 3 && memcmp(body.p, "<= ", 3) == 0) {
+			e = body.p + 3;
+			while (e < body.p + body.len && *e != ' ')
 				e++;
 			/* the bounce sender "<>" is no sender */
-			v = span_make(body.p + 3, e - 3 == 2 && body.p[3] == '<' ? 0 : e - 3);
+			v = span_make(body.p + 3, e - body.p - 3 == 2 &&
+			    body.p[3] == '<' ? 0 : (size_t)(e - body.p - 3));
+			break;
 		}
+		after_host(fs);
+		v = eximlog_tag(fs->run, "F=<");
 		break;
 	case FIELD_AUTH:
-		v = eximlog_tag(body, "A=");
+		after_host(fs);
+		v = eximlog_tag(fs->run, "A=");
 		if (span_ok(v)) {
 			const char *c = memchr(v.p, ':', v.len);
 
@@ -919,27 +980,39 @@ static struct span default_field(struct span body, int f)
 		}
 		break;
 	case FIELD_SET_ID:
-		v = eximlog_tag(body, "(set_id=");
-		if (span_ok(v) && v.len && v.p[v.len - 1] == ')')
-			v.len--;
+		/* "for <host>: 535 Incorrect authentication data (set_id=x)" */
+		m = after_run(fs, ": ");
+		if (span_ok(m) && m.len > 4 && (m.p[0] == '4' || m.p[0] == '5') &&
+		    m.p[1] >= '0' && m.p[1] <= '9' && m.p[2] >= '0' &&
+		    m.p[2] <= '9' && m.p[3] == ' ') {
+			v = eximlog_tag(m, "(set_id=");
+			if (span_ok(v) && v.len && v.p[v.len - 1] == ')')
+				v.len--;
+		}
 		break;
 	case FIELD_RCPT:
 		if (body.len > 3 && memcmp(body.p, "<= ", 3) == 0) {
-			v = eximlog_arrival_rcpt(body);
+			after_host(fs);
+			v = eximlog_arrival_rcpt(fs->rest);
 		} else if (body.len > 3 && body.p[2] == ' ' &&
 		    strchr("=-*>", body.p[0]) != NULL) {
 			v = eximlog_delivery_rcpt(body);
 		} else {
-			const char *q = memmem(body.p, body.len, "RCPT ", 5), *e;
-
-			v = eximlog_tag(body, "RCPT <");
-			if (!span_ok(v) && q != NULL) {
-				/* "rejected RCPT addr: ..." without brackets */
-				for (e = q + 5; e < body.p + body.len && *e != ' ' &&
-				    *e != ':'; e++)
-					;
-				v = span_make(q + 5, (size_t)(e - q - 5));
+			/* "rejected RCPT <addr>: ...", or without brackets */
+			m = after_run(fs, " rejected RCPT ");
+			if (!span_ok(m))
+				m = after_run(fs, " temporarily rejected RCPT ");
+			if (!span_ok(m) || m.len == 0)
+				break;
+			if (m.p[0] == '<') {
+				e = memchr(m.p, '>', m.len);
+				if (e != NULL)
+					v = span_make(m.p + 1, (size_t)(e - m.p - 1));
+				break;
 			}
+			for (e = m.p; e < m.p + m.len && *e != ' ' && *e != ':'; e++)
+				;
+			v = span_make(m.p, (size_t)(e - m.p));
 		}
 		break;
 	default:
@@ -974,14 +1047,32 @@ static void fill_host(const struct rule *ru, struct span body, struct event *ev,
 	ev->ambiguous_host = h.ambiguous;
 }
 
+/* account_ok: v can be an account: not empty, not the bounce sender "<>",
+ * not one of Exim's redirection keywords */
+static int account_ok(struct span v)
+{
+	if (!span_ok(v) || v.len == 0)
+		return 0;
+	if (v.len == 2 && v.p[0] == '<' && v.p[1] == '>')
+		return 0;
+	if ((v.len >= 11 && memcmp(v.p, ":blackhole:", 11) == 0) ||
+	    (v.len >= 6 && memcmp(v.p, ":fail:", 6) == 0))
+		return 0;
+	return 1;
+}
+
 /* fill_defaults: the client host and the account, the only fields counting
  * needs (the rest is filled on demand by rules_event_fields) */
 static void fill_defaults(const struct rule *ru, const struct eximlog_line *ln,
     struct event *ev, int defer_host)
 {
+	struct fieldsrc fs;
 	size_t k;
 
 	fill_host(ru, ln->body, ev, defer_host);
+	fs.body = ln->body;
+	fs.host = ev->f[FIELD_HOST];
+	fs.have_rest = 0;
 	for (k = 0; k < ru->naccount; k++) {
 		int f = ru->account[k];
 		struct span v = ev->f[f];
@@ -989,9 +1080,8 @@ static void fill_defaults(const struct rule *ru, const struct eximlog_line *ln,
 		if (f == FIELD_MSG_SENDER)
 			continue;   /* resolved by the caller */
 		if (!span_ok(v))
-			ev->f[f] = v = default_field(ln->body, f);
-		if (span_ok(v) && v.len > 0 &&
-		    !(v.len == 2 && v.p[0] == '<' && v.p[1] == '>')) {
+			ev->f[f] = v = default_field(&fs, f);
+		if (account_ok(v)) {
 			ev->account = v;
 			return;
 		}
@@ -1003,15 +1093,19 @@ void rules_event_fields(const struct rules *r, const struct eximlog_line *ln,
 {
 	static const int fields[] = { FIELD_SENDER, FIELD_RCPT, FIELD_AUTH,
 	    FIELD_SET_ID };
+	struct fieldsrc fs;
 	size_t i;
 
 	if (ev->cls < 0 || (size_t)ev->cls >= r->n)
 		return;
 	ev->host_deferred = 0;   /* the host text is parsed now */
 	fill_host(&r->rules[ev->cls], ln->body, ev, 0);
+	fs.body = ln->body;
+	fs.host = ev->f[FIELD_HOST];
+	fs.have_rest = 0;
 	for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
 		if (!span_ok(ev->f[fields[i]]))
-			ev->f[fields[i]] = default_field(ln->body, fields[i]);
+			ev->f[fields[i]] = default_field(&fs, fields[i]);
 }
 
 /* ignored: 1 if one of the ignore patterns matches the body (all of its

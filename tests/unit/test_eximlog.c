@@ -184,9 +184,45 @@ int main(void)
 	    "y) [192.0.2.5]:1234", NULL, NULL, NULL, NULL, 1);
 	host("(same) [192.0.2.5]:1 is in an RBL (same) [192.0.2.5]:1", "192.0.2.5",
 	    "1", "same", NULL, 0);
+	/* nothing is quoted text: the real address may follow a '"' of the
+	 * HELO, so a fake host in quotes after it makes the host ambiguous */
 	host("[211.148.195.192]:25936 I=[1.2.3.4]:25 input=\"GET / H=(x) "
-	    "[6.6.6.6] x\"", "211.148.195.192", "25936", NULL, NULL, 0);
+	    "[6.6.6.6] x\"", NULL, NULL, NULL, NULL, 1);
 	host("(he\"lo) [192.0.2.9]:25", "192.0.2.9", "25", "he\"lo", NULL, 0);
+	/* the issue's HELO 'x) [203.0.113.66] in "' (Exim 4.96 line) */
+	host("(x) [203.0.113.66] in \") [192.0.2.10]:40000", NULL, NULL, NULL,
+	    NULL, 1);
+	host("(x) [203.0.113.66] rejected \") [192.0.2.10]:40000", NULL, NULL,
+	    NULL, NULL, 1);
+	/* after an address Exim writes a space, ':' or nothing */
+	host("(x) [203.0.113.66]=\"a\") [192.0.2.10]:40000", "192.0.2.10",
+	    "40000", "x) [203.0.113.66]=\"a\"", NULL, 0);
+	host("(pc (set_id=victim@example.com)) [192.0.2.11]:40000", "192.0.2.11",
+	    "40000", "pc (set_id=victim@example.com)", NULL, 0);
+	/* a '[' of junk does not swallow the real address after it */
+	host("(x) [junk) [192.0.2.12]:1", "192.0.2.12", "1", "x) [junk", NULL, 0);
+	host("(x) [203.0.113.66]x) [192.0.2.13]", "192.0.2.13", NULL,
+	    "x) [203.0.113.66]x", NULL, 0);
+	/* the host text may start in client text before the real H= */
+	host("[203.0.113.66] y\" H=mail.example.net [192.0.2.14]:25", NULL, NULL,
+	    NULL, NULL, 1);
+	host("[203.0.113.66] y\" H=[192.0.2.14]:25", NULL, NULL, NULL, NULL, 1);
+	host("[192.0.2.15] y\" H=mail.example.net [192.0.2.15]:25", "192.0.2.15",
+	    NULL, NULL, NULL, 0);
+	/* a verified name is a word, whatever it holds */
+	host("a\\(b [192.0.2.16]", "192.0.2.16", NULL, NULL, "a\\(b", 0);
+	{
+		static const char t[] = "(x) [192.0.2.17]:25 I=[198.51.100.1]:25 "
+		    "in \"(y) [192.0.2.17]:26 z\" tail";
+		struct eximlog_host h;
+
+		eximlog_host_parse(t, strlen(t), &h);
+		ok(span_is(h.ip, "192.0.2.17") &&
+		    h.end == (size_t)(strstr(t, ":26") + 3 - t),
+		    "host end: after the last candidate (%zu)", h.end);
+		eximlog_host_parse("H=x", 3, &h);
+		is_int((long long)h.end, 0, "host end: 0 without a candidate");
+	}
 	host("(x) [999.1.1.1]", NULL, NULL, NULL, NULL, 0);
 	host("(x) [1.2.3]", NULL, NULL, NULL, NULL, 0);
 	host("(x) [not:an:ip:zz]", NULL, NULL, NULL, NULL, 0);
@@ -195,6 +231,36 @@ int main(void)
 	ok(eximlog_ip_valid("10.0.0.1", 8) && !eximlog_ip_valid("010.0.0.1", 9) &&
 	    eximlog_ip_valid("fd00::10", 8) && !eximlog_ip_valid("1.2.3.4.5", 9),
 	    "ip validation");
+
+	/* syslog pid: bounded (UBSan: a long overflowed before) */
+	body("Nov 22 08:00:01 mail exim[99999999999999999999999999999]: "
+	    "Completed", "Completed", NULL, -1, -1, "syslog pid of 29 digits");
+	body("Nov 22 08:00:01 mail exim[999999999]: Completed", "Completed",
+	    NULL, 999999999, -1, "syslog pid of 9 digits");
+	body("Nov 22 08:00:01 mail exim[1234567890]: Completed", "Completed",
+	    NULL, -1, -1, "syslog pid of 10 digits");
+
+	/* the fields after a host, up to the first other word */
+	{
+		const char *b = " I=[1.2.3.4]:25 X=TLS1.3:x:256 CV=no DN=\"C=x, "
+		    "CN=a b\" SNI=m F=<\"a b\"@c> A=dl:u@d rejected RCPT <r@s>: "
+		    "x (h F=<v@w> A=dl:v@w) [1.2.3.4]";
+		struct span run = eximlog_fields(span_make(b, strlen(b)));
+
+		ok(run.len == (size_t)(strstr(b, " rejected") - b),
+		    "fields: up to 'rejected' (%zu)", run.len);
+		ok(span_is(eximlog_tag(run, "F=<"), "\"a b\"@c") &&
+		    span_is(eximlog_tag(run, "A="), "dl:u@d"),
+		    "fields: F= and A= of the run, not of the message text");
+		b = " P=esmtpsa L K PRDR TFO* X=x A=dl:u@d S=10 id*=a@b "
+		    "T=\"x \\\" y\" for r@s";
+		run = eximlog_fields(span_make(b, strlen(b)));
+		ok(run.len == (size_t)(strstr(b, " for ") - b),
+		    "fields: arrival flags and an escaped subject (%zu)", run.len);
+		b = ": 535 Incorrect authentication data (set_id=x)";
+		run = eximlog_fields(span_make(b, strlen(b)));
+		is_int((long long)run.len, 0, "fields: none before ': 535'");
+	}
 
 	/* tags */
 	{
@@ -221,6 +287,35 @@ int main(void)
 
 		ok(span_is(eximlog_delivery_rcpt(body), "bob@example.test"),
 		    "delivery shows the original address");
+	}
+	{
+		static const struct {
+			const char *body, *rcpt, *what;
+		} d[] = {
+			{ "** user@example.net: Unrouteable address", "user@example.net",
+			    "4.96 '** addr: reason'" },
+			{ "** user@example.net : Too many", "user@example.net",
+			    "4.99 '** addr : reason'" },
+			{ "** user@example.net R=dnslookup T=remote_smtp: x",
+			    "user@example.net", "'** addr R=...'" },
+			{ "=> :blackhole: <bh@example.com> R=virtual_aliases",
+			    "bh@example.com", ":blackhole: with its original" },
+			{ "=> :blackhole: R=virtual_aliases", NULL,
+			    ":blackhole: alone" },
+			{ "** :fail: No such user <gone@example.com> R=special : x",
+			    "gone@example.com", ":fail: with text and original" },
+			{ "** :fail: R=special : x", NULL, ":fail: alone" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof d / sizeof d[0]; i++) {
+			struct span v = eximlog_delivery_rcpt(span_make(d[i].body,
+			    strlen(d[i].body)));
+
+			if (!ok(span_is(v, d[i].rcpt), "delivery recipient: %s",
+			    d[i].what))
+				printf("#   got '%.*s'\n", (int)v.len, v.p ? v.p : "");
+		}
 	}
 	/* the per-hour cache of local time, across offset changes: at an
 	 * hour (Berlin), and at half past (Lord Howe Island, 30 minutes) */

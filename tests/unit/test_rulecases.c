@@ -1,7 +1,6 @@
 /* test_rulecases: run the rule cases in tests/rules/ (*.cases; format in
  * tests/rules/README.md) through the real pipeline with the shipped rules:
  * each case's line must get the expected class and fields. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,23 +8,10 @@
 #include "diag.h"
 #include "event.h"
 #include "pipeline.h"
+#include "rulecases.h"
 #include "rules.h"
 #include "tap.h"
 #include "xmalloc.h"
-
-#define MAXPRE 16
-
-struct kase {
-	char *file;
-	int lineno;
-	char *line;
-	char *pre[MAXPRE];
-	int npre;
-	char *cls;
-	char *want[FIELD_N];    /* expected field values; "-" = absent */
-	int suspicious;         /* -1 unchecked, 0 no, 1 yes */
-	int counted;            /* 0: a repeat of a once-per-message class */
-};
 
 struct seen {
 	int cls;
@@ -70,7 +56,7 @@ static int rule_class(const char *line)
 	return cls;
 }
 
-static void check(struct kase *k)
+static void check(void *arg, const struct rulecase *k)
 {
 	struct pipeline *p = pipeline_new(R, NULL);
 	struct pipeline_stats before;
@@ -79,6 +65,7 @@ static void check(struct kase *k)
 	int i, f, cls_ok, cls;
 	const char *got;
 
+	(void)arg;
 	memset(&s, 0, sizeof s);
 	s.cls = -1;
 	for (i = 0; i < k->npre; i++)
@@ -125,114 +112,12 @@ static void check(struct kase *k)
 	pipeline_free(p);
 }
 
-static void kase_release(struct kase *k)
-{
-	int i;
-
-	free(k->line);
-	free(k->cls);
-	for (i = 0; i < k->npre; i++)
-		free(k->pre[i]);
-	for (i = 0; i < FIELD_N; i++)
-		free(k->want[i]);
-	free(k->file);
-	memset(k, 0, sizeof *k);
-}
-
-static int run_file(const char *path, const char *name)
-{
-	FILE *fp = fopen(path, "r");
-	char buf[70000];
-	struct kase k;
-	int lineno = 0, n = 0;
-
-	if (fp == NULL) {
-		ok(0, "open %s", path);
-		return 0;
-	}
-	memset(&k, 0, sizeof k);
-	k.suspicious = -1;
-	k.counted = 1;
-	for (;;) {
-		char *l = fgets(buf, sizeof buf, fp), *v;
-		size_t len;
-
-		lineno++;
-		if (l != NULL) {
-			len = strlen(l);
-			while (len && (l[len - 1] == '\n' || l[len - 1] == '\r'))
-				l[--len] = '\0';
-			if (l[0] == '#')
-				continue;
-		}
-		if (l == NULL || l[0] == '\0') {
-			if (k.line) {
-				if (k.cls == NULL)
-					ok(0, "%s:%d case without class", name, k.lineno);
-				else
-					check(&k);
-				n++;
-			}
-			kase_release(&k);
-			k.suspicious = -1;
-			k.counted = 1;
-			if (l == NULL)
-				break;
-			continue;
-		}
-		v = strchr(l, ':');
-		if (v == NULL) {
-			ok(0, "%s:%d: not 'key: value'", name, lineno);
-			continue;
-		}
-		*v++ = '\0';
-		if (*v == ' ')
-			v++;
-		if (strcmp(l, "line") == 0) {
-			k.line = xstrdup(v);
-			k.lineno = lineno;
-			k.file = xstrdup(name);
-		} else if (strcmp(l, "pre") == 0 && k.npre < MAXPRE) {
-			k.pre[k.npre++] = xstrdup(v);
-		} else if (strcmp(l, "class") == 0) {
-			k.cls = xstrdup(v);
-		} else if (strcmp(l, "suspicious") == 0 || strcmp(l, "counted") == 0) {
-			int yes = strcmp(v, "yes") == 0;
-
-			if (!yes && strcmp(v, "no") != 0)
-				ok(0, "%s:%d: %s must be yes or no", name, lineno, l);
-			if (l[0] == 's')
-				k.suspicious = yes;
-			else
-				k.counted = yes;
-		} else {
-			int f = field_lookup(l, strlen(l));
-
-			if (f < 0 || f == FIELD_HOST || f == FIELD_MSG_SENDER)
-				ok(0, "%s:%d: unknown key '%s'", name, lineno, l);
-			else
-				k.want[f] = xstrdup(v);
-		}
-	}
-	fclose(fp);
-	return n;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "tests/rules";
 	struct diag d;
 	struct rules *r;
-	DIR *dp;
-	struct dirent *de;
-	char *names[256];
-	size_t n = 0, i;
-	int cases = 0;
+	int cases;
 
 	diag_init(&d);
 	r = rules_load(NULL, &d);
@@ -241,25 +126,7 @@ int main(int argc, char **argv)
 		return done_testing();
 	}
 	R = r;
-	if ((dp = opendir(dir)) == NULL) {
-		ok(0, "open %s", dir);
-		return done_testing();
-	}
-	while ((de = readdir(dp)) != NULL && n < 256) {
-		size_t l = strlen(de->d_name);
-
-		if (l > 6 && strcmp(de->d_name + l - 6, ".cases") == 0)
-			names[n++] = xstrdup(de->d_name);
-	}
-	closedir(dp);
-	qsort(names, n, sizeof *names, cmp);
-	for (i = 0; i < n; i++) {
-		char *path = xasprintf("%s/%s", dir, names[i]);
-
-		cases += run_file(path, names[i]);
-		free(path);
-		free(names[i]);
-	}
+	cases = rulecases_each(dir, check, NULL);
 	ok(cases >= 100, "at least 100 rule cases (%d)", cases);
 	rules_free(r);
 	diag_release(&d);
