@@ -7,6 +7,7 @@
 #include "alert.h"
 #include "eximlog.h"
 #include "log.h"
+#include "notice.h"
 #include "owners.h"
 #include "rules.h"
 #include "sbuf.h"

@@ -1,6 +1,6 @@
-/* sink: what the alert engine sends — one notification ("notice") about one
- * threshold, rendered per sink type into the body stored in the outbox, and
- * turned into an HTTP request when it is sent.
+/* sink: what the alert engine sends — a notice (notice.h) rendered by its
+ * sink's type (sink_*.c) into the body stored in the outbox, and turned into
+ * an HTTP request when it is sent.
  *
  * Bodies are rendered once, when the notification is written to the outbox
  * (so retries and restarts send the same bytes); secrets are not part of the
@@ -14,32 +14,10 @@
 #include <stdint.h>
 #include <time.h>
 #include "alertconf.h"
+#include "notice.h"
 #include "sbuf.h"
 
 struct curl_slist;
-
-/* one group in a notice */
-struct notice_item {
-	const char *grp;          /* "" for a global threshold */
-	int64_t value, peak;
-	int64_t alert_id;
-	int64_t started_at, resolved_at;
-	const char *sample;       /* a log line body of this group (hostile), or "" */
-	int resolved;
-};
-
-struct notice {
-	const struct threshold_conf *tc;
-	const char *host;
-	const char *classes;      /* "auth_failed, relay_denied" */
-	const char *remedy;       /* may be NULL */
-	int64_t now;
-	struct notice_item *items;  /* firing first, by value, then resolved */
-	size_t nfiring, nresolved;
-	size_t top;               /* groups listed in full */
-	int still_firing;         /* groups of the threshold firing after this */
-	int test;                 /* `eximwatch alerts test` */
-};
 
 /* sink_render: the body to store for sink s; 0, or -1 when this sink has
  * nothing to say about n (a PagerDuty resolve while other groups fire) */
@@ -67,18 +45,8 @@ int sink_alertmanager_render(const struct sink_conf *s, const struct notice *n,
 int sink_webhook_render(const struct sink_conf *s, const struct notice *n,
     struct sbuf *out);
 
-/* helpers */
-/* text_cut: at most max bytes of s, cut at a UTF-8 boundary, "…" if cut */
-void text_cut(struct sbuf *b, const char *s, size_t len, size_t max);
-/* mrkdwn_escape: &, <, > as Slack entities (log text into mrkdwn) */
-void mrkdwn_escape(struct sbuf *b, const char *s, size_t len);
 /* webhook_sign: "v1,<base64 HMAC-SHA256 of id.ts.body>" into out */
 void webhook_sign(const unsigned char *key, size_t keylen, const char *id,
     int64_t ts, const char *body, size_t len, struct sbuf *out);
-/* notice_title: "FIRING brute_force_ip on mail1: 3 ip" (plain, unescaped) */
-void notice_title(const struct notice *n, struct sbuf *out);
-/* notice_rule: "≥ 20 auth_failed per ip in 10m" (plain) */
-void notice_rule(const struct notice *n, struct sbuf *out);
-void iso_time(int64_t t, char *buf, size_t len);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "notice.h"
 #include "sink.h"
 
 static void one(struct sbuf *b, const struct notice *n,
@@ -32,7 +33,7 @@ static void one(struct sbuf *b, const struct notice *n,
 		sbuf_addc(b, ',');
 		json_cstr(b, alert_by_name(n->tc->by));
 		sbuf_addc(b, ':');
-		text_cut(&t, it->grp, strlen(it->grp), 200);
+		notice_cut(&t, it->grp, strlen(it->grp), 200);
 		json_str(b, t.s, t.len);
 	}
 	sbuf_adds(b, "},\"annotations\":{\"summary\":");
@@ -51,14 +52,14 @@ static void one(struct sbuf *b, const struct notice *n,
 	}
 	if (it->sample && *it->sample) {
 		sbuf_reset(&t);
-		text_cut(&t, it->sample, strlen(it->sample), 300);
+		notice_cut(&t, it->sample, strlen(it->sample), 300);
 		sbuf_adds(b, ",\"sample\":");
 		json_str(b, t.s, t.len);
 	}
-	iso_time(it->started_at, ts, sizeof ts);
+	notice_time(it->started_at, ts, sizeof ts);
 	sbuf_adds(b, "},\"startsAt\":");
 	json_cstr(b, ts);
-	iso_time(it->resolved ? it->resolved_at : n->now + 3 * n->tc->repeat, ts,
+	notice_time(it->resolved ? it->resolved_at : n->now + 3 * n->tc->repeat, ts,
 	    sizeof ts);
 	sbuf_adds(b, ",\"endsAt\":");
 	json_cstr(b, ts);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "notice.h"
 #include "sink.h"
 
 #define SUMMARY_MAX 1024
@@ -66,7 +67,7 @@ int sink_pagerduty_render(const struct sink_conf *s, const struct notice *n,
 			sbuf_addf(&t, ", +%zu more", n->nfiring - n->top);
 		sbuf_adds(&t, ")");
 	}
-	text_cut(&sum, t.s, t.len, SUMMARY_MAX);
+	notice_cut(&sum, t.s, t.len, SUMMARY_MAX);
 	sbuf_adds(b, "\"event_action\":");
 	json_cstr(b, trigger ? "trigger" : "resolve");
 	sbuf_adds(b, ",\"dedup_key\":");
@@ -75,7 +76,7 @@ int sink_pagerduty_render(const struct sink_conf *s, const struct notice *n,
 	json_str(b, t.s, t.len);
 	sbuf_adds(b, ",\"client\":\"eximwatch\"");
 	if (trigger) {
-		iso_time(n->now, ts, sizeof ts);
+		notice_time(n->now, ts, sizeof ts);
 		sbuf_adds(b, ",\"payload\":{\"summary\":");
 		json_str(b, sum.s, sum.len);
 		sbuf_adds(b, ",\"source\":");
@@ -101,7 +102,7 @@ int sink_pagerduty_render(const struct sink_conf *s, const struct notice *n,
 		if (n->nfiring && n->items[0].sample && *n->items[0].sample) {
 			sbuf_adds(b, ",\"sample\":");
 			sbuf_reset(&t);
-			text_cut(&t, n->items[0].sample, strlen(n->items[0].sample), 300);
+			notice_cut(&t, n->items[0].sample, strlen(n->items[0].sample), 300);
 			json_str(b, t.s, t.len);
 		}
 		sbuf_adds(b, ",\"remedy\":");

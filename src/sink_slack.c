@@ -9,8 +9,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "duration.h"
 #include "json.h"
+#include "notice.h"
 #include "sink.h"
 
 #define SAMPLE_MAX 160
@@ -23,11 +23,11 @@ static void esc(struct sbuf *b, const char *s, size_t max)
 	size_t i;
 
 	sbuf_init(&t);
-	text_cut(&t, s, strlen(s), max);
+	notice_cut(&t, s, strlen(s), max);
 	for (i = 0; i < t.len; i++)
 		if (t.s[i] == '`')
 			t.s[i] = '\'';
-	mrkdwn_escape(b, t.s, t.len);
+	notice_mrkdwn(b, t.s, t.len);
 	sbuf_release(&t);
 }
 
@@ -68,13 +68,13 @@ int sink_slack_render(const struct sink_conf *s, const struct notice *n,
 	sbuf_init(&m);
 	/* fallback text (notifications, old clients) */
 	notice_title(n, &t);
-	mrkdwn_escape(&m, t.s, t.len);
+	notice_mrkdwn(&m, t.s, t.len);
 	sbuf_adds(out, "{\"text\":");
 	json_str(out, m.s, m.len);
 	sbuf_adds(out, ",\"blocks\":[{\"type\":\"header\",\"text\":{\"type\":"
 	    "\"plain_text\",\"text\":");
 	sbuf_reset(&m);
-	text_cut(&m, t.s, t.len, 140);
+	notice_cut(&m, t.s, t.len, 140);
 	json_str(out, m.s, m.len);
 	sbuf_adds(out, "}},{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\","
 	    "\"text\":");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "notice.h"
 #include "sink.h"
 
 /* groups listed per list; the totals say how many there are */
@@ -33,11 +34,11 @@ static void items(struct sbuf *b, const struct notice *n, size_t from,
 		json_int(b, it->peak);
 		sbuf_adds(b, ",\"alert_id\":");
 		json_int(b, it->alert_id);
-		iso_time(it->started_at, ts, sizeof ts);
+		notice_time(it->started_at, ts, sizeof ts);
 		sbuf_adds(b, ",\"started_at\":");
 		json_cstr(b, ts);
 		if (it->resolved) {
-			iso_time(it->resolved_at, ts, sizeof ts);
+			notice_time(it->resolved_at, ts, sizeof ts);
 			sbuf_adds(b, ",\"resolved_at\":");
 			json_cstr(b, ts);
 		}
@@ -54,7 +55,7 @@ int sink_webhook_render(const struct sink_conf *s, const struct notice *n,
 	char ts[32];
 
 	(void)s;
-	iso_time(n->now, ts, sizeof ts);
+	notice_time(n->now, ts, sizeof ts);
 	sbuf_adds(b, "{\"type\":");
 	json_cstr(b, n->test ? "alert.test" : n->nfiring ? "alert.firing" :
 	    "alert.resolved");

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 
 #include "alertconf.h"
+#include "notice.h"
 #include "sbuf.h"
 #include "sender.h"
 #include "sink.h"
@@ -37,15 +38,15 @@ int main(void)
 	int64_t d;
 
 	sbuf_init(&b);
-	mrkdwn_escape(&b, "<!channel> & <@U1>", 18);
+	notice_mrkdwn(&b, "<!channel> & <@U1>", 18);
 	is_str(b.s, "&lt;!channel&gt; &amp; &lt;@U1&gt;", "mrkdwn: & < > become entities");
 
 	sbuf_reset(&b);
-	text_cut(&b, "h\xc3\xa9llo world", 12, 6);
-	is_str(b.s, "h\xc3\xa9\xe2\x80\xa6", "text_cut: cut at a UTF-8 boundary, with an ellipsis");
+	notice_cut(&b, "h\xc3\xa9llo world", 12, 6);
+	is_str(b.s, "h\xc3\xa9\xe2\x80\xa6", "notice_cut: cut at a UTF-8 boundary, with an ellipsis");
 	sbuf_reset(&b);
-	text_cut(&b, "short", 5, 5);
-	is_str(b.s, "short", "text_cut: short text unchanged");
+	notice_cut(&b, "short", 5, 5);
+	is_str(b.s, "short", "notice_cut: short text unchanged");
 
 	memset(&tc, 0, sizeof tc);
 	tc.id = "brute_force_ip";
