@@ -334,8 +334,8 @@ void alert_event(struct alert_engine *e, const struct event *ev,
 		a = alert_get(t, g.p, g.len);
 		if (a->sample == NULL || a->sample_ts != ev->ts) {
 			free(a->sample);
-			a->sample = xstrndup(ln->body.p, ln->body.len > SAMPLE_MAX ?
-			    SAMPLE_MAX : ln->body.len);
+			a->sample = xstrndup(ln->body.p, notice_boundary(ln->body.p,
+			    ln->body.len, SAMPLE_MAX));
 			a->sample_ts = ev->ts;
 		}
 	}
@@ -353,34 +353,85 @@ static int by_value(const void *x, const void *y)
 	return strcmp(a->grp, b->grp);
 }
 
-/* enqueue: one outbox row for sink sc about items [from, to) of notice n */
-static void enqueue(struct alert_engine *e, struct thr *t,
-    const struct sink_conf *sc, const struct notice *n, struct alert **fire,
-    size_t nf, struct alert **res, size_t nr, size_t from, size_t to)
+/* a body for items [from, to) of a notice */
+struct part {
+	struct sbuf body;
+	size_t from, to;
+	size_t nfiring;
+};
+
+struct parts {
+	struct part *p;
+	size_t n;
+};
+
+static void parts_release(struct parts *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++)
+		sbuf_release(&ps->p[i].body);
+	free(ps->p);
+	memset(ps, 0, sizeof *ps);
+}
+
+/* render_parts: the bodies sink sc gets about items [from, to) of n: one,
+ * or, when it would be larger than the sink takes (sink_body_max), those
+ * of each half, halved again until each fits or is about one group.  A
+ * part the sink has nothing to say about (a PagerDuty resolve while others
+ * fire) is left out. */
+static void render_parts(const struct sink_conf *sc, const struct notice *n,
+    size_t from, size_t to, struct parts *ps)
 {
 	struct notice part = *n;
+	struct part *p;
+	struct sbuf body;
+	size_t max = sink_body_max(sc), mid;
+
+	part.items = n->items + from;
+	part.nfiring = from < n->nfiring ?
+	    (to < n->nfiring ? to : n->nfiring) - from : 0;
+	part.nresolved = (to - from) - part.nfiring;
+	sbuf_init(&body);
+	if (sink_render(sc, &part, &body) < 0) {
+		sbuf_release(&body);
+		return;
+	}
+	if (max && body.len > max && to - from > 1) {
+		sbuf_release(&body);
+		mid = from + (to - from) / 2;
+		render_parts(sc, n, from, mid, ps);
+		render_parts(sc, n, mid, to, ps);
+		return;
+	}
+	ps->p = xreallocarray(ps->p, ps->n + 1, sizeof *ps->p);
+	p = &ps->p[ps->n++];
+	p->body = body;
+	p->from = from;
+	p->to = to;
+	p->nfiring = part.nfiring;
+}
+
+/* enqueue: part p of a notice for sink sc as an outbox row to write */
+static void enqueue(struct alert_engine *e, struct thr *t,
+    const struct sink_conf *sc, struct part *p, int64_t now,
+    struct alert **fire, size_t nf, struct alert **res)
+{
 	struct outitem o;
 	size_t i;
 
-	(void)nr;
-	part.items = n->items + from;
-	part.nfiring = from < nf ? (to < nf ? to : nf) - from : 0;
-	part.nresolved = (to - from) - part.nfiring;
 	memset(&o, 0, sizeof o);
-	sbuf_init(&o.body);
-	if (sink_render(sc, &part, &o.body) < 0) {
-		sbuf_release(&o.body);
-		return;
-	}
+	o.body = p->body;
+	sbuf_init(&p->body);
 	o.sink = xstrdup(sc->name);
 	o.threshold = xstrdup(t->tc->id);
-	o.kind = xstrdup(part.nfiring ? "firing" : "resolved");
-	o.created = n->now;
-	o.nalerts = to - from;
+	o.kind = xstrdup(p->nfiring ? "firing" : "resolved");
+	o.created = now;
+	o.nalerts = p->to - p->from;
 	o.alerts = xcalloc(o.nalerts, sizeof *o.alerts);
-	for (i = from; i < to; i++) {
-		o.alerts[i - from] = i < nf ? fire[i] : res[i - nf];
-		o.alerts[i - from]->refs++;
+	for (i = p->from; i < p->to; i++) {
+		o.alerts[i - p->from] = i < nf ? fire[i] : res[i - nf];
+		o.alerts[i - p->from]->refs++;
 	}
 	e->out = xreallocarray(e->out, e->nout + 1, sizeof *e->out);
 	e->out[e->nout++] = o;
@@ -437,16 +488,23 @@ static void emit(struct alert_engine *e, struct thr *t, int64_t now_ms)
 	for (k = 0; k < t->tc->nsinks; k++) {
 		const struct sink_conf *sc = alertconf_sink(e->ac, t->tc->sinks[k]);
 		size_t from, chunk = nf + nr;
+		struct parts ps;
 
 		if (sc == NULL)
 			continue;
 		/* Alertmanager takes one alert per group: a huge batch goes in
-		 * several requests; the others summarise it in one message */
+		 * several requests; the webhook lists every group, in parts
+		 * when they do not fit one body; the others summarise it in
+		 * one message */
 		if (sc->type == SINK_ALERTMANAGER && chunk > AM_CHUNK)
 			chunk = AM_CHUNK;
+		memset(&ps, 0, sizeof ps);
 		for (from = 0; from < nf + nr; from += chunk)
-			enqueue(e, t, sc, &n, fire, nf, res, nr, from,
-			    from + chunk < nf + nr ? from + chunk : nf + nr);
+			render_parts(sc, &n, from,
+			    from + chunk < nf + nr ? from + chunk : nf + nr, &ps);
+		for (i = 0; i < ps.n; i++)
+			enqueue(e, t, sc, &ps.p[i], n.now, fire, nf, res);
+		parts_release(&ps);
 	}
 	free(n.items);
 	for (i = 0; i < nf + nr; i++) {
@@ -665,6 +723,39 @@ static int save_alert(sqlite3 *db, sqlite3_stmt *ins, sqlite3_stmt *upd,
 	return 0;
 }
 
+#define SQL_OUTBOX "INSERT INTO outbox (sink, threshold, kind, body, created) " \
+    "VALUES (?, ?, ?, ?, ?)"
+#define SQL_LINK "INSERT OR IGNORE INTO outbox_alerts (outbox_id, alert_id) " \
+    "VALUES (?, ?)"
+
+/* outbox_insert: one outbox row; its id, or 0 */
+static int64_t outbox_insert(sqlite3 *db, sqlite3_stmt *box, const char *sink,
+    const char *threshold, const char *kind, const struct sbuf *body,
+    int64_t created)
+{
+	int rc;
+
+	sqlite3_bind_text(box, 1, sink, -1, SQLITE_STATIC);
+	sqlite3_bind_text(box, 2, threshold, -1, SQLITE_STATIC);
+	sqlite3_bind_text(box, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(box, 4, body->s, (int)body->len, SQLITE_STATIC);
+	sqlite3_bind_int64(box, 5, created);
+	rc = sqlite3_step(box);
+	sqlite3_reset(box);
+	return rc == SQLITE_DONE ? sqlite3_last_insert_rowid(db) : 0;
+}
+
+static int outbox_link(sqlite3_stmt *link, int64_t oid, int64_t aid)
+{
+	int rc;
+
+	sqlite3_bind_int64(link, 1, oid);
+	sqlite3_bind_int64(link, 2, aid);
+	rc = sqlite3_step(link);
+	sqlite3_reset(link);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int alert_write(struct alert_engine *e, struct store *s, int64_t now)
 {
 	sqlite3 *db = store_db(s);
@@ -686,10 +777,8 @@ int alert_write(struct alert_engine *e, struct store *s, int64_t now)
 	    "grp_kind = ?, severity = ?, state = ?, started_at = ?, resolved_at = ?, "
 	    "last_notified = ?, below_since = ?, value = ?, peak = ?, sample = ? "
 	    "WHERE id = ?", -1, &upd, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO outbox (sink, threshold, kind, body, "
-	    "created) VALUES (?, ?, ?, ?, ?)", -1, &box, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO outbox_alerts (outbox_id, "
-	    "alert_id) VALUES (?, ?)", -1, &link, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, SQL_OUTBOX, -1, &box, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, SQL_LINK, -1, &link, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "DELETE FROM alert_window WHERE threshold = ? "
 	    "AND ts <= ?", -1, &prune, NULL) != SQLITE_OK)
 		goto out;
@@ -718,24 +807,13 @@ int alert_write(struct alert_engine *e, struct store *s, int64_t now)
 	for (i = 0; i < e->nout; i++) {
 		struct outitem *o = &e->out[i];
 
-		sqlite3_bind_text(box, 1, o->sink, -1, SQLITE_STATIC);
-		sqlite3_bind_text(box, 2, o->threshold, -1, SQLITE_STATIC);
-		sqlite3_bind_text(box, 3, o->kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(box, 4, o->body.s, (int)o->body.len, SQLITE_STATIC);
-		sqlite3_bind_int64(box, 5, o->created);
-		if (sqlite3_step(box) != SQLITE_DONE)
+		if ((o->id = outbox_insert(db, box, o->sink, o->threshold, o->kind,
+		    &o->body, o->created)) == 0)
 			goto out;
-		sqlite3_reset(box);
-		o->id = sqlite3_last_insert_rowid(db);
-		for (j = 0; j < o->nalerts; j++) {
-			if (o->alerts[j]->id == 0)
-				continue;
-			sqlite3_bind_int64(link, 1, o->id);
-			sqlite3_bind_int64(link, 2, o->alerts[j]->id);
-			if (sqlite3_step(link) != SQLITE_DONE)
+		for (j = 0; j < o->nalerts; j++)
+			if (o->alerts[j]->id != 0 &&
+			    outbox_link(link, o->id, o->alerts[j]->id) < 0)
 				goto out;
-			sqlite3_reset(link);
-		}
 	}
 	if (now - e->last_prune >= PRUNE_EVERY)
 		e->last_prune = now;

@@ -41,10 +41,31 @@ struct notice {
 void notice_title(const struct notice *n, struct sbuf *out);
 /* notice_rule: ">= 20 events of auth_failed per ip in 10m" (plain) */
 void notice_rule(const struct notice *n, struct sbuf *out);
+/* notice_value: the count an item shows: its value, its peak once resolved */
+int64_t notice_value(const struct notice_item *it);
+
+/* Cutting.  Receivers limit their fields in characters (Slack, PagerDuty)
+ * or bytes; we count UTF-8 bytes, never fewer than either.  A cut never
+ * splits a UTF-8 sequence nor an entity, and ends in "…" (counted). */
+
+/* notice_boundary: the longest prefix of s[0..len) of at most max bytes
+ * that does not end inside a UTF-8 sequence */
+size_t notice_boundary(const char *s, size_t len, size_t max);
 /* notice_cut: at most max bytes of s, cut at a UTF-8 boundary, "…" if cut */
 void notice_cut(struct sbuf *b, const char *s, size_t len, size_t max);
+/* notice_key: s as an identifier (a label, a JSON key) of at most max
+ * bytes (max > 24): s itself when it fits, else its first bytes, "…" and
+ * 16 hex digits of its SHA-256 — distinct texts stay distinct, the same
+ * text always gets the same key */
+void notice_key(struct sbuf *b, const char *s, size_t len, size_t max);
 /* notice_mrkdwn: &, <, > as Slack entities (log text into mrkdwn) */
 void notice_mrkdwn(struct sbuf *b, const char *s, size_t len);
+/* notice_mrkdwn_cut: log text into mrkdwn, cut twice: its first raw_max
+ * bytes (notice_cut), then escaped (& < > as entities, ` as ' so it cannot
+ * close a code span) and cut again to at most max bytes written.  1 if
+ * anything was cut. */
+int notice_mrkdwn_cut(struct sbuf *b, const char *s, size_t len,
+    size_t raw_max, size_t max);
 /* notice_time: t as "2026-11-22T08:00:00Z" into buf (>= 21 bytes) */
 void notice_time(int64_t t, char *buf, size_t len);
 

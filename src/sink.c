@@ -22,6 +22,16 @@ int sink_render(const struct sink_conf *s, const struct notice *n,
 	}
 }
 
+size_t sink_body_max(const struct sink_conf *s)
+{
+	switch (s->type) {
+	case SINK_SLACK: return 0;
+	case SINK_PAGERDUTY: return SINK_PAGERDUTY_BODY_MAX;
+	case SINK_ALERTMANAGER: return SINK_ALERTMANAGER_BODY_MAX;
+	default: return SINK_WEBHOOK_BODY_MAX;
+	}
+}
+
 void sink_request(const struct sink_conf *s, int64_t id, const char *body,
     size_t len, time_t now, struct sink_request *rq)
 {

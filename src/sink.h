@@ -24,6 +24,15 @@ struct curl_slist;
 int sink_render(const struct sink_conf *s, const struct notice *n,
     struct sbuf *out);
 
+/* sink_body_max: the largest body sink s is given, in bytes as stored (the
+ * routing key PagerDuty needs is added in front when sending); the alert
+ * engine sends a notice whose body would be larger in parts.  0 = bounded
+ * by construction: Slack lists at most `top` groups in at most 50 blocks. */
+#define SINK_PAGERDUTY_BODY_MAX (512 * 1000 - 1024)   /* payloads: 512 KB */
+#define SINK_ALERTMANAGER_BODY_MAX (1024 * 1024)
+#define SINK_WEBHOOK_BODY_MAX (256 * 1024)
+size_t sink_body_max(const struct sink_conf *s);
+
 struct sink_request {
 	char *url;                    /* owned */
 	struct curl_slist *headers;   /* owned */

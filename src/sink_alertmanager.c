@@ -6,13 +6,24 @@
  * guide a firing alert is re-sent while it fires (every `repeat`) with
  * endsAt in the future (3 x repeat), so Alertmanager keeps it firing
  * between sends and lets it expire if eximwatch dies; a resolve sends
- * endsAt = the resolve time. */
+ * endsAt = the resolve time.
+ *
+ * Labels are an alert's identity, so they stay small: a group (an account
+ * can be kilobytes of log text) longer than LABEL_MAX bytes becomes its
+ * first bytes, "…" and 16 hex digits of its SHA-256 (notice_key): distinct
+ * groups stay distinct alerts, a group keeps its label from send to send.
+ * The details go into annotations, each cut to a bound. */
 #include <inttypes.h>
 #include <string.h>
 
 #include "json.h"
 #include "notice.h"
 #include "sink.h"
+
+#define LABEL_MAX 128
+#define SUMMARY_GROUP 1024
+#define SAMPLE_MAX 300
+#define REMEDY_MAX 4096
 
 static void one(struct sbuf *b, const struct notice *n,
     const struct notice_item *it)
@@ -33,26 +44,29 @@ static void one(struct sbuf *b, const struct notice *n,
 		sbuf_addc(b, ',');
 		json_cstr(b, alert_by_name(n->tc->by));
 		sbuf_addc(b, ':');
-		notice_cut(&t, it->grp, strlen(it->grp), 200);
+		notice_key(&t, it->grp, strlen(it->grp), LABEL_MAX);
 		json_str(b, t.s, t.len);
 	}
 	sbuf_adds(b, "},\"annotations\":{\"summary\":");
 	sbuf_reset(&t);
-	if (n->tc->by != BY_GLOBAL)
-		sbuf_addf(&t, "%s %s: %" PRId64 " (", alert_by_name(n->tc->by),
-		    it->grp, it->resolved ? it->peak : it->value);
-	else
-		sbuf_addf(&t, "%" PRId64 " (", it->resolved ? it->peak : it->value);
+	if (n->tc->by != BY_GLOBAL) {
+		sbuf_addf(&t, "%s ", alert_by_name(n->tc->by));
+		notice_cut(&t, it->grp, strlen(it->grp), SUMMARY_GROUP);
+		sbuf_adds(&t, ": ");
+	}
+	sbuf_addf(&t, "%" PRId64 " (", notice_value(it));
 	notice_rule(n, &t);
 	sbuf_adds(&t, ")");
 	json_str(b, t.s, t.len);
 	if (n->remedy) {
 		sbuf_adds(b, ",\"remedy\":");
-		json_cstr(b, n->remedy);
+		sbuf_reset(&t);
+		notice_cut(&t, n->remedy, strlen(n->remedy), REMEDY_MAX);
+		json_str(b, t.s, t.len);
 	}
 	if (it->sample && *it->sample) {
 		sbuf_reset(&t);
-		notice_cut(&t, it->sample, strlen(it->sample), 300);
+		notice_cut(&t, it->sample, strlen(it->sample), SAMPLE_MAX);
 		sbuf_adds(b, ",\"sample\":");
 		json_str(b, t.s, t.len);
 	}

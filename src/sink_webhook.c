@@ -4,30 +4,48 @@
  *   {"type": "alert.firing"|"alert.resolved"|"alert.test", "timestamp": ISO,
  *    "data": {host, threshold, severity, classes, by, window, count,
  *             distinct, firing_total, resolved_total, firing: [...],
- *             resolved: [...], remedy}}  (at most 1000 groups per list) */
+ *             resolved: [...], remedy}}
+ *
+ * Every group is sent.  A body is kept under SINK_WEBHOOK_BODY_MAX (sink.h):
+ * each group's sample is cut to TEXT_MAX bytes, and its name too (with a
+ * hash of the whole name: notice_key); a batch that would not fit is sent
+ * as several notifications (the alert engine halves it: sink_body_max),
+ * each counting its own groups in firing_total and resolved_total. */
 #include <string.h>
 
 #include "json.h"
 #include "notice.h"
 #include "sink.h"
 
-/* groups listed per list; the totals say how many there are */
-#define WEBHOOK_MAX_GROUPS 1000
+#define TEXT_MAX 1024
+#define REMEDY_MAX 4096
+
+static void text(struct sbuf *b, struct sbuf *t, const char *s, size_t max)
+{
+	sbuf_reset(t);
+	if (s)
+		notice_cut(t, s, strlen(s), max);
+	json_str(b, t->s, t->len);
+}
 
 static void items(struct sbuf *b, const struct notice *n, size_t from,
     size_t count)
 {
+	struct sbuf t;
 	size_t i;
 	char ts[32];
 
+	sbuf_init(&t);
 	sbuf_addc(b, '[');
-	for (i = 0; i < count && i < WEBHOOK_MAX_GROUPS; i++) {
+	for (i = 0; i < count; i++) {
 		const struct notice_item *it = &n->items[from + i];
 
 		if (i)
 			sbuf_addc(b, ',');
 		sbuf_adds(b, "{\"group\":");
-		json_cstr(b, it->grp);
+		sbuf_reset(&t);
+		notice_key(&t, it->grp, strlen(it->grp), TEXT_MAX);
+		json_str(b, t.s, t.len);
 		sbuf_adds(b, ",\"value\":");
 		json_int(b, it->value);
 		sbuf_adds(b, ",\"peak\":");
@@ -43,10 +61,11 @@ static void items(struct sbuf *b, const struct notice *n, size_t from,
 			json_cstr(b, ts);
 		}
 		sbuf_adds(b, ",\"sample\":");
-		json_cstr(b, it->sample ? it->sample : "");
+		text(b, &t, it->sample, TEXT_MAX);
 		sbuf_addc(b, '}');
 	}
 	sbuf_addc(b, ']');
+	sbuf_release(&t);
 }
 
 int sink_webhook_render(const struct sink_conf *s, const struct notice *n,
@@ -89,7 +108,15 @@ int sink_webhook_render(const struct sink_conf *s, const struct notice *n,
 	sbuf_adds(b, ",\"resolved\":");
 	items(b, n, n->nfiring, n->nresolved);
 	sbuf_adds(b, ",\"remedy\":");
-	json_cstr(b, n->remedy);
+	if (n->remedy) {
+		struct sbuf t;
+
+		sbuf_init(&t);
+		text(b, &t, n->remedy, REMEDY_MAX);
+		sbuf_release(&t);
+	} else {
+		sbuf_adds(b, "null");
+	}
 	sbuf_adds(b, "}}");
 	return 0;
 }

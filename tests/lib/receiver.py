@@ -8,6 +8,19 @@ it while the receiver runs):
     500            answer 500
     429 N          answer 429 with Retry-After: N
     hang           never answer (hold the connection)
+    slack          check the body as Slack's incoming webhooks do and answer
+                   as they do: 200 "ok", or 400 "invalid_payload" (not JSON,
+                   no text and no blocks) or 400 "invalid_blocks" (more than
+                   50 blocks, a header text over 150 characters, a section
+                   or context text over 3000 characters: counted in UTF-8
+                   bytes, the strictest reading of "characters")
+    pagerduty      check an Events API v2 body: 202 and PagerDuty's success
+                   answer, or 400 and its "invalid event" answer (a payload
+                   over 512 KB, a summary over 1024 characters, a dedup_key
+                   over 255, a missing routing key, action, summary, source
+                   or severity)
+    max N [S]      413 for a body over N bytes (like a web server's body
+                   limit), else S (200)
 Webhook requests (with a webhook-id header) are checked against the
 Standard Webhooks signature when --secret is given (sig_ok in the record),
 and each webhook-id is accepted (2xx) only once: a repeat gets 409 and is
@@ -34,6 +47,58 @@ if os.path.exists(args.log):   # a restarted receiver remembers what it accepted
         r = json.loads(l)
         if r.get("webhook_id") and 200 <= r["status"] < 300:
             accepted.add(r["webhook_id"])
+
+
+def slack_errors(body):
+    """what Slack's incoming webhook would refuse in body; [] if nothing"""
+    try:
+        m = json.loads(body)
+    except ValueError:
+        return "invalid_payload", ["not JSON"]
+    if not isinstance(m, dict) or not (m.get("text") or m.get("blocks")):
+        return "invalid_payload", ["no text and no blocks"]
+    blocks = m.get("blocks") or []
+    errs = []
+    if len(blocks) > 50:
+        errs.append(f"{len(blocks)} blocks (at most 50)")
+    n = lambda t: len(t.encode("utf-8"))
+    for i, b in enumerate(blocks):
+        if b.get("type") == "header" and n(b["text"]["text"]) > 150:
+            errs.append(f"block {i}: header text of {n(b['text']['text'])}")
+        if b.get("type") == "section" and n(b["text"]["text"]) > 3000:
+            errs.append(f"block {i}: section text of {n(b['text']['text'])}")
+        if b.get("type") == "context":
+            for e in b["elements"]:
+                if n(e.get("text", "")) > 3000:
+                    errs.append(f"block {i}: context text of {n(e['text'])}")
+    return ("invalid_blocks", errs) if errs else (None, [])
+
+
+def pagerduty_errors(body):
+    """PagerDuty's reasons to refuse an Events API v2 body; [] if none"""
+    if len(body) > 512 * 1000:
+        return [f"payload of {len(body)} bytes (maximum is 512 KB)"]
+    try:
+        e = json.loads(body)
+    except ValueError:
+        return ["not JSON"]
+    errs = []
+    if not e.get("routing_key"):
+        errs.append("'routing_key' is missing")
+    if e.get("event_action") not in ("trigger", "acknowledge", "resolve"):
+        errs.append("'event_action' is invalid")
+    if len(e.get("dedup_key", "")) > 255:
+        errs.append("'dedup_key' is too long (maximum is 255 characters)")
+    if e.get("event_action") == "trigger":
+        p = e.get("payload") or {}
+        for k in ("summary", "source", "severity"):
+            if not p.get(k):
+                errs.append(f"'{k}' is missing")
+        if len(p.get("summary", "")) > 1024:
+            errs.append("'summary' is too long (maximum is 1024 characters)")
+        if p.get("severity") not in ("critical", "error", "warning", "info"):
+            errs.append("'severity' is invalid")
+    return errs
 
 
 def key():
@@ -72,9 +137,32 @@ class H(BaseHTTPRequestHandler):
             time.sleep(3600)
             return
         headers = {}
+        out = None
         if mode.startswith("429"):
             status = 429
             headers["Retry-After"] = mode.split()[1] if " " in mode else "1"
+        elif mode == "slack":
+            err, why = slack_errors(body)
+            status, out = (400, err.encode()) if err else (200, b"ok")
+            if why:
+                rec["why"] = why
+        elif mode == "pagerduty":
+            why = pagerduty_errors(body)
+            if why:
+                status, rec["why"] = 400, why
+                out = json.dumps({"status": "invalid event", "message":
+                                  "Event object is invalid",
+                                  "errors": why}).encode()
+            else:
+                status = 202
+                out = json.dumps({"status": "success", "message":
+                                  "Event processed", "dedup_key":
+                                  json.loads(body).get("dedup_key", "")}).encode()
+        elif mode.startswith("max "):
+            w = mode.split()
+            status = 413 if len(body) > int(w[1]) else int(w[2]) if len(w) > 2 else 200
+            if status == 413:
+                out = b"<html><body><h1>413 Request Entity Too Large</h1></body></html>"
         else:
             status = int(mode.split()[0])
         with lock:
@@ -86,7 +174,8 @@ class H(BaseHTTPRequestHandler):
                     accepted.add(wid)
             rec["status"] = status
             self.record(rec)
-        out = b'{"status":"ok"}' if status < 300 else b'{"error":"test"}'
+        if out is None:
+            out = b'{"status":"ok"}' if status < 300 else b'{"error":"test"}'
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)

@@ -14,6 +14,7 @@
 #include "eximlog.h"
 #include "owners.h"
 #include "rules.h"
+#include "sink.h"
 #include "smap.h"
 #include "store.h"
 #include "threshold.h"
@@ -284,6 +285,43 @@ int main(void)
 	    "grp = '192.0.2.1'"), 0, "many events of one account: no stuffing");
 	is_int(count(s, "SELECT count(*) FROM outbox_alerts"), count(s,
 	    "SELECT count(*) FROM outbox_alerts"), "links written");
+
+	/* 2000 IPs at once: the webhook gets every one of them, in bodies of
+	 * at most SINK_WEBHOOK_BODY_MAX */
+	{
+		int64_t last = count(s, "SELECT max(id) FROM outbox");
+		char ip[32], q[256];
+		int rows;
+
+		for (i = 0; i < 2000; i++) {
+			snprintf(ip, sizeof ip, "10.0.%d.%d", i / 250, i % 250 + 1);
+			feed(e, r, "auth_failed", ip, "a@x", T0 + 60);
+			feed(e, r, "auth_failed", ip, "a@x", T0 + 60);
+			feed(e, r, "auth_failed", ip, "a@x", T0 + 60);
+		}
+		for (now = T0 + 60; now <= T0 + 66; now++)
+			commit(e, s, now);
+		snprintf(q, sizeof q, "SELECT count(*) FROM outbox WHERE id > %lld",
+		    (long long)last);
+		rows = count(s, q);
+		ok(rows >= 2, "a batch too large for one webhook body: %d bodies", rows);
+		snprintf(q, sizeof q, "SELECT max(length(body)) FROM outbox WHERE "
+		    "id > %lld", (long long)last);
+		ok(count(s, q) <= SINK_WEBHOOK_BODY_MAX, "each at most %d bytes",
+		    SINK_WEBHOOK_BODY_MAX);
+		snprintf(q, sizeof q, "SELECT count(DISTINCT l.alert_id) FROM "
+		    "outbox_alerts l JOIN alerts a ON a.id = l.alert_id WHERE "
+		    "l.outbox_id > %lld AND a.grp LIKE '10.0.%%'", (long long)last);
+		is_int(count(s, q), 2000, "the 2000 alerts, each in one of them");
+		snprintf(q, sizeof q, "SELECT sum((length(body) - length(replace(body, "
+		    "'\"group\":\"10.0.', ''))) / 14) FROM outbox WHERE id > %lld",
+		    (long long)last);
+		is_int(count(s, q), 2000, "the bodies list the 2000 groups");
+		snprintf(q, sizeof q, "SELECT count(*) FROM outbox_alerts WHERE "
+		    "outbox_id > %lld", (long long)last);
+		is_int(count(s, q), 2000, "... and only once");
+
+	}
 	alert_free(e);
 	store_close(s);
 	rules_free(r);

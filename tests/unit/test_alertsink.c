@@ -48,6 +48,58 @@ int main(void)
 	notice_cut(&b, "short", 5, 5);
 	is_str(b.s, "short", "notice_cut: short text unchanged");
 
+	/* cutting after escaping: whole entities, whole characters */
+	sbuf_reset(&b);
+	ok(notice_mrkdwn_cut(&b, "&&&&", 4, 100, 12) == 1, "mrkdwn_cut: cut");
+	is_str(b.s, "&amp;\xe2\x80\xa6", "mrkdwn_cut: a whole &amp; and \"…\" in 12 bytes");
+	sbuf_reset(&b);
+	notice_mrkdwn_cut(&b, "a<b>`c`", 7, 100, 100);
+	is_str(b.s, "a&lt;b&gt;'c'", "mrkdwn_cut: < > escaped, backticks become quotes");
+	sbuf_reset(&b);
+	notice_mrkdwn_cut(&b, "\xf0\x9f\x98\x80\xf0\x9f\x98\x80", 8, 100, 7);
+	is_str(b.s, "\xf0\x9f\x98\x80\xe2\x80\xa6", "mrkdwn_cut: an emoji is never split");
+	sbuf_reset(&b);
+	notice_mrkdwn_cut(&b, "xx&yy", 5, 4, 100);
+	is_str(b.s, "x\xe2\x80\xa6", "mrkdwn_cut: the raw cut first (4 bytes)");
+	{
+		char big[65536];
+		size_t k, bad = 0;
+
+		memset(big, '&', sizeof big);
+		for (k = 0; k < 40; k++) {
+			sbuf_reset(&b);
+			notice_mrkdwn_cut(&b, big, sizeof big, 5000, 100 + k);
+			if (b.len > 100 + k || b.len < 100 + k - 8 ||
+			    strcmp(b.s + b.len - 3, "\xe2\x80\xa6") != 0 ||
+			    (b.len - 3) % 5 != 0)
+				bad++;
+		}
+		is_int(bad, 0, "mrkdwn_cut: 64 KiB of '&' to 100..139 bytes, whole entities");
+	}
+	is_int(notice_boundary("a\xc3\xa9" "b", 4, 2), 1, "boundary: not inside \xc3\xa9");
+	is_int(notice_boundary("a\xc3\xa9" "b", 4, 3), 3, "boundary: after it");
+	{
+		char k1[300], k2[300];
+		struct sbuf c;
+
+		memset(k1, '<', sizeof k1);
+		memcpy(k2, k1, sizeof k2);
+		k2[299] = 'b';
+		sbuf_init(&c);
+		sbuf_reset(&b);
+		notice_key(&b, k1, sizeof k1, 128);
+		notice_key(&c, k2, sizeof k2, 128);
+		ok(b.len <= 128 && c.len <= 128 && strcmp(b.s, c.s) != 0,
+		    "key: two long texts, two keys of at most 128 bytes");
+		sbuf_reset(&c);
+		notice_key(&c, k1, sizeof k1, 128);
+		is_str(c.s, b.s, "key: the same text, the same key");
+		sbuf_reset(&c);
+		notice_key(&c, "192.0.2.1", 9, 128);
+		is_str(c.s, "192.0.2.1", "key: a short text is itself");
+		sbuf_release(&c);
+	}
+
 	memset(&tc, 0, sizeof tc);
 	tc.id = "brute_force_ip";
 	tc.classes = cls;
@@ -175,6 +227,76 @@ int main(void)
 	ok(b.s[0] == '[' && strstr(b.s, "\"alertname\":\"brute_force_ip\"") &&
 	    strstr(b.s, "\"ip\":\"192.0.2.1\"") && strstr(b.s, "\"endsAt\":"),
 	    "alertmanager: an array of alerts with labels and endsAt");
+
+	/* limits with hostile groups: ten all-'&' samples, 64 KiB accounts */
+	{
+		static char amp[240], acct[100][65537], names[1000][24];
+		static struct notice_item h[1000];
+		struct notice n4 = n;
+		size_t k, sections = 0, blocks = 0, listed = 0, bad = 0;
+		const char *p;
+
+		memset(amp, '&', sizeof amp - 1);
+		for (k = 0; k < 1000; k++) {
+			memset(&h[k], 0, sizeof h[k]);
+			snprintf(names[k], sizeof names[k], "198.51.%zu.%zu", k / 250,
+			    k % 250);
+			h[k].grp = names[k];
+			h[k].value = h[k].peak = 1000 - (int64_t)k;
+			h[k].sample = amp;
+		}
+		n4.items = h;
+		n4.nfiring = 10;
+		n4.nresolved = 0;
+		render(&slack, &n4, &b);
+		for (p = b.s; (p = strstr(p, "\"type\":\"section\"")); p++)
+			sections++;
+		for (p = b.s; (p = strstr(p, "198.51.0.")); p++)
+			listed++;
+		ok(sections >= 2 && listed == 10, "slack: ten hostile samples: "
+		    "%zu sections, all %zu groups listed", sections, listed);
+		/* every section's decoded text within 3000 bytes: mrkdwn is
+		 * JSON-escaped as \u0026 (6 bytes for 1) */
+		for (p = b.s; (p = strstr(p, "\"mrkdwn\",\"text\":\"")); p++) {
+			const char *q = p + 17, *end = strstr(q, "\"}");
+			size_t len = 0;
+
+			for (; q < end; len++)
+				q += strncmp(q, "\\u00", 4) == 0 ? 6 :
+				    (*q == '\\' ? 2 : 1);
+			if (len > 3000)
+				bad++;
+		}
+		is_int(bad, 0, "slack: every text at most 3000 bytes");
+		n4.nfiring = 1000;
+		n4.top = 1000;
+		render(&slack, &n4, &b);
+		for (p = b.s; (p = strstr(p, "{\"type\":\"")); p++)
+			blocks += strncmp(p + 8, "\"section\"", 9) == 0 ||
+			    strncmp(p + 8, "\"header\"", 8) == 0 ||
+			    strncmp(p + 8, "\"context\"", 9) == 0;
+		ok(blocks <= 50 && strstr(b.s, " more") != NULL,
+		    "slack: top 1000: %zu blocks, the rest counted", blocks);
+
+		for (k = 0; k < 100; k++) {
+			memset(acct[k], '<', 65536);
+			snprintf(acct[k] + 65530, 7, "%06zu", k);
+			h[k].grp = acct[k];
+		}
+		n4.nfiring = 100;
+		n4.top = 100;
+		render(&pd, &n4, &b);
+		ok(b.len <= SINK_PAGERDUTY_BODY_MAX, "pagerduty: 100 accounts of 64 KiB "
+		    "of '<': %zu bytes", b.len);
+		p = strstr(b.s, "\"counts\":{");
+		for (k = 0; p && (p = strstr(p + 1, "\xe2\x80\xa6")) && k < 200; k++)
+			;
+		ok(k >= 100, "pagerduty: their keys cut, with a hash each");
+		render(&am, &n4, &b);
+		ok(b.len < 100 * 10000 && strstr(b.s, "\"account\":") == NULL &&
+		    strstr(b.s, "\"ip\":\"\\u003c\\u003c") != NULL,
+		    "alertmanager: 100 such groups in %zu bytes", b.len);
+	}
 
 	/* Standard Webhooks signature, checked with python's hmac */
 	hook.type = SINK_WEBHOOK;
