@@ -973,6 +973,162 @@ fail:
 	return -1;
 }
 
+/* split_order: firing before resolved, each by value (as emit sorts) */
+static int split_order(const void *x, const void *y)
+{
+	const struct notice_item *a = x, *b = y;
+
+	if (a->resolved != b->resolved)
+		return a->resolved - b->resolved;
+	if (a->value != b->value)
+		return a->value > b->value ? -1 : 1;
+	return strcmp(a->grp, b->grp);
+}
+
+int alert_split(struct alert_engine *e, struct store *s, int64_t id,
+    int64_t **ids)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *st = NULL, *box = NULL, *link = NULL, *upd = NULL;
+	struct notice_item *items = NULL;
+	const struct sink_conf *sc;
+	struct parts ps;
+	struct notice n;
+	struct thr *t;
+	char *sink = NULL, *threshold = NULL, *kind = NULL;
+	int64_t created, *out = NULL;
+	size_t nitems = 0, nf = 0, i, j;
+	int ret = -1, began = 0, rc;
+
+	*ids = NULL;
+	memset(&ps, 0, sizeof ps);
+	if (sqlite3_prepare_v2(db, "SELECT sink, threshold, kind, created FROM "
+	    "outbox WHERE id = ? AND status = 'pending'", -1, &st, NULL)
+	    != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? 0 : -1;
+		goto out;
+	}
+	sink = xstrdup((const char *)sqlite3_column_text(st, 0));
+	threshold = xstrdup((const char *)sqlite3_column_text(st, 1));
+	kind = xstrdup((const char *)sqlite3_column_text(st, 2));
+	created = sqlite3_column_int64(st, 3);
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((t = thr_find(e, threshold)) == NULL ||
+	    (sc = alertconf_sink(e->ac, sink)) == NULL) {
+		ret = 0;
+		goto out;
+	}
+	/* the alerts as they are now; those resolved when the row was written
+	 * were listed as resolved */
+	if (sqlite3_prepare_v2(db, "SELECT a.id, a.grp, a.value, a.peak, "
+	    "a.started_at, COALESCE(a.resolved_at, 0), a.sample, a.state = "
+	    "'resolved' AND a.resolved_at <= ? FROM outbox_alerts l JOIN alerts a "
+	    "ON a.id = l.alert_id WHERE l.outbox_id = ?", -1, &st, NULL)
+	    != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, created);
+	sqlite3_bind_int64(st, 2, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct notice_item *it;
+
+		items = xreallocarray(items, nitems + 1, sizeof *items);
+		it = &items[nitems++];
+		memset(it, 0, sizeof *it);
+		it->alert_id = sqlite3_column_int64(st, 0);
+		it->grp = xstrdup((const char *)sqlite3_column_text(st, 1));
+		it->value = sqlite3_column_int64(st, 2);
+		it->peak = sqlite3_column_int64(st, 3);
+		it->started_at = sqlite3_column_int64(st, 4);
+		it->resolved_at = sqlite3_column_int64(st, 5);
+		it->sample = xstrdup((const char *)sqlite3_column_text(st, 6));
+		it->resolved = sqlite3_column_int(st, 7);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto out;
+	if (nitems < 2) {
+		ret = 0;     /* one alert: nothing to split */
+		goto out;
+	}
+	qsort(items, nitems, sizeof *items, split_order);
+	while (nf < nitems && !items[nf].resolved)
+		nf++;
+	memset(&n, 0, sizeof n);
+	n.tc = t->tc;
+	n.host = e->ac->host;
+	n.classes = t->classes;
+	n.remedy = t->remedy;
+	n.now = created;
+	n.top = e->ac->top;
+	n.items = items;
+	n.nfiring = nf;
+	n.nresolved = nitems - nf;
+	n.still_firing = strcmp(kind, "firing") == 0;
+	render_parts(sc, &n, 0, nitems / 2, &ps);
+	render_parts(sc, &n, nitems / 2, nitems, &ps);
+	if (ps.n == 0) {
+		ret = 0;
+		goto out;
+	}
+	/* the parts and the end of the row in one transaction: after a crash
+	 * either the row is still pending (and is refused and split again) or
+	 * the parts are there to send */
+	if (store_begin(s) < 0)
+		goto out;
+	began = 1;
+	if (sqlite3_prepare_v2(db, SQL_OUTBOX, -1, &box, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, SQL_LINK, -1, &link, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "UPDATE outbox SET status = 'split' WHERE id = ? "
+	    "AND status = 'pending'", -1, &upd, NULL) != SQLITE_OK)
+		goto out;
+	out = xcalloc(ps.n, sizeof *out);
+	for (i = 0; i < ps.n; i++) {
+		struct part *p = &ps.p[i];
+
+		if ((out[i] = outbox_insert(db, box, sink, threshold,
+		    p->nfiring ? "firing" : "resolved", &p->body, created)) == 0)
+			goto out;
+		for (j = p->from; j < p->to; j++)
+			if (outbox_link(link, out[i], items[j].alert_id) < 0)
+				goto out;
+	}
+	sqlite3_bind_int64(upd, 1, id);
+	if (sqlite3_step(upd) != SQLITE_DONE || sqlite3_changes(db) != 1)
+		goto out;
+	if (store_commit(s) < 0)
+		goto out;
+	began = 0;
+	*ids = out;
+	out = NULL;
+	ret = (int)ps.n;
+out:
+	if (ret < 0)
+		log_warnx("%s: splitting notification %" PRId64 ": %s", store_path(s),
+		    id, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_finalize(box);
+	sqlite3_finalize(link);
+	sqlite3_finalize(upd);
+	if (began)
+		store_rollback(s);
+	for (i = 0; i < nitems; i++) {
+		free((char *)items[i].grp);
+		free((char *)items[i].sample);
+	}
+	free(items);
+	free(out);
+	parts_release(&ps);
+	free(sink);
+	free(threshold);
+	free(kind);
+	return ret;
+}
+
 int alert_test_body(const struct alertconf *ac, const struct sink_conf *sc,
     struct sbuf *out)
 {

@@ -61,6 +61,17 @@ int64_t alert_next_ms(const struct alert_engine *e, int64_t now_ms);
 /* alert_firing: alerts firing now (all thresholds) */
 size_t alert_firing(const struct alert_engine *e);
 
+/* alert_split: outbox row id was refused for its size (sender.h): replace
+ * it by notifications about each half of its alerts (halved again while a
+ * body is larger than its sink takes), inserted in one transaction that
+ * also marks the row 'split'.  The parts show the alerts' counts as they
+ * are now.  Returns the number of new rows, their ids in *ids (free()); 0
+ * if the row cannot be split (about one alert; no longer pending; its sink
+ * or threshold no longer configured); -1 on a store error (logged).  Call
+ * between commits, with the store on this thread. */
+int alert_split(struct alert_engine *e, struct store *s, int64_t id,
+    int64_t **ids);
+
 /* alert_test_notice: render a test notification for sink sc into out (the
  * body alert_write would store); 0 or -1 */
 struct sbuf;

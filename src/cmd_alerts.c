@@ -41,7 +41,8 @@ static int rank(const char *s)
 	return strcmp(s, "failed") == 0 ? 3 : strcmp(s, "pending") == 0 ? 2 : 1;
 }
 
-/* deliveries: per sink, the worst outcome of the alert's notifications */
+/* deliveries: per sink, the worst outcome of the alert's notifications (a
+ * row refused as too large and split counts through its parts) */
 static size_t deliveries(sqlite3 *db, int64_t id, struct delivery *d, size_t max)
 {
 	sqlite3_stmt *st;
@@ -49,7 +50,8 @@ static size_t deliveries(sqlite3 *db, int64_t id, struct delivery *d, size_t max
 
 	if (sqlite3_prepare_v2(db, "SELECT o.sink, o.status, o.attempts, "
 	    "o.http_status, o.last_error FROM outbox o JOIN outbox_alerts l ON "
-	    "l.outbox_id = o.id WHERE l.alert_id = ? ORDER BY o.id", -1, &st, NULL)
+	    "l.outbox_id = o.id WHERE l.alert_id = ? AND o.status != 'split' "
+	    "ORDER BY o.id", -1, &st, NULL)
 	    != SQLITE_OK)
 		return 0;
 	sqlite3_bind_int64(st, 1, id);

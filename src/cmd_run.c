@@ -217,6 +217,17 @@ static void bulk_end(struct daemon *dm)
 	dm->nwfiles = 0;
 }
 
+/* on_split: a receiver refused a notification as too large; the alert
+ * engine replaces it by smaller ones.  The store must be this thread's:
+ * a catch-up's writer thread finishes first. */
+static int on_split(void *arg, int64_t id, int64_t **ids)
+{
+	struct daemon *dm = arg;
+
+	bulk_end(dm);
+	return alert_split(dm->alerts, dm->store, id, ids);
+}
+
 /* bulk_flush: commit a full batch on the writer thread (counts, positions
  * and stats in one transaction, as flush() does); alerts, status and
  * metrics catch up at the next flush() */
@@ -702,6 +713,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	alert_on_outbox(dm.alerts, on_outbox, &dm);
+	sender_on_split(dm.sender, on_split, &dm);
 	pipeline_on_event(dm.pipe, on_event, &dm);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

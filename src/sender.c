@@ -58,6 +58,8 @@ struct sender {
 	struct queue *queues;
 	size_t pending;
 	int in_check;
+	sender_split_cb *split;
+	void *split_arg;
 };
 
 static int64_t now_ms(void)
@@ -334,6 +336,35 @@ long sender_send_once(const struct sink_conf *sc, int64_t id, const char *body,
 	return rc == CURLE_OK ? http : -1;
 }
 
+static int load_ids(struct sender *sd, const int64_t *ids, int n);
+
+/* split: replace the refused row j (the head of q) by smaller ones
+ * (sender_on_split); 1 if it was, its parts queued */
+static int split(struct sender *sd, struct queue *q, struct job *j, long http,
+    const char *err)
+{
+	int64_t *ids = NULL;
+	char why[800];
+	int n;
+
+	if (sd->split == NULL || !sender_too_large(http, q->resp) ||
+	    (n = sd->split(sd->split_arg, j->id, &ids)) <= 0) {
+		free(ids);
+		return 0;
+	}
+	snprintf(why, sizeof why, "%s; split into %d notifications", err, n);
+	log_warnx("notification %" PRId64 " to sink '%s' refused as too large "
+	    "(%s); split into %d notifications", j->id, q->sink, err, n);
+	record(sd, j, "split", http, why);
+	finish(sd, q);
+	if (load_ids(sd, ids, n) < 0)
+		log_warnx("%s: queueing the parts of notification %" PRId64 ": %s; "
+		    "they are sent after a restart", store_path(sd->store), j->id,
+		    sqlite3_errmsg(store_db(sd->store)));
+	free(ids);
+	return 1;
+}
+
 static void done(struct sender *sd, struct queue *q, CURLcode rc)
 {
 	const struct sink_conf *sc = sd->ac ? alertconf_sink(sd->ac, q->sink) : NULL;
@@ -365,6 +396,8 @@ static void done(struct sender *sd, struct queue *q, CURLcode rc)
 	printable(err);
 	if (rc == CURLE_OK && http >= 400 && http < 500 && http != 408 &&
 	    http != 429) {
+		if (split(sd, q, j, http, err))
+			return;
 		log_warnx("notification %" PRId64 " to sink '%s' refused: %s; not "
 		    "retried", j->id, q->sink, err);
 		record(sd, j, "failed", http, err);
@@ -392,6 +425,24 @@ static void done(struct sender *sd, struct queue *q, CURLcode rc)
 		log_warnx("notification %" PRId64 " to sink '%s' failed (%s); retrying "
 		    "in %" PRId64 " ms", j->id, q->sink, err, delay);
 	record(sd, j, "pending", http, err);
+}
+
+int sender_too_large(long http, const char *resp)
+{
+	static const char *const says[] = {
+		"invalid_blocks", "too long", "too_long", "too large", "too_large",
+		"too big", "exceed", "maximum", NULL
+	};
+	size_t i;
+
+	if (http == 413)
+		return 1;
+	if (http != 400 && http != 422)
+		return 0;
+	for (i = 0; says[i]; i++)
+		if (strcasestr(resp, says[i]) != NULL)
+			return 1;
+	return 0;
 }
 
 static void check(struct sender *sd)
@@ -578,16 +629,14 @@ void sender_add(struct sender *sd, int64_t id, const char *sink,
 	schedule(sd);
 }
 
-int sender_load(struct sender *sd)
+#define SQL_PENDING "SELECT id, sink, body, created, attempts, next_at FROM " \
+    "outbox WHERE status = 'pending'"
+
+/* load: queue the rows st selects (SQL_PENDING...); how many, or -1 */
+static int load(struct sender *sd, sqlite3_stmt *st)
 {
-	sqlite3 *db = store_db(sd->store);
-	sqlite3_stmt *st;
 	int rc, n = 0;
 
-	if (sqlite3_prepare_v2(db, "SELECT id, sink, body, created, attempts, "
-	    "next_at FROM outbox WHERE status = 'pending' ORDER BY id", -1, &st,
-	    NULL) != SQLITE_OK)
-		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		enqueue(sd, sqlite3_column_int64(st, 0),
 		    (const char *)sqlite3_column_text(st, 1),
@@ -596,11 +645,48 @@ int sender_load(struct sender *sd)
 		    sqlite3_column_int64(st, 5));
 		n++;
 	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+int sender_load(struct sender *sd)
+{
+	sqlite3_stmt *st;
+	int n;
+
+	if (sqlite3_prepare_v2(store_db(sd->store), SQL_PENDING " ORDER BY id",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	n = load(sd, st);
 	sqlite3_finalize(st);
-	if (n)
+	if (n > 0)
 		log_info("%d notification(s) pending from before: resending", n);
 	schedule(sd);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return n < 0 ? -1 : 0;
+}
+
+/* load_ids: queue rows ids[0..n) (new rows: the parts of a split one) */
+static int load_ids(struct sender *sd, const int64_t *ids, int n)
+{
+	sqlite3_stmt *st;
+	int i, ret = 0;
+
+	if (sqlite3_prepare_v2(store_db(sd->store), SQL_PENDING " AND id = ?",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 1, ids[i]);
+		if (load(sd, st) < 0)
+			ret = -1;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+void sender_on_split(struct sender *sd, sender_split_cb *fn, void *arg)
+{
+	sd->split = fn;
+	sd->split_arg = arg;
 }
 
 size_t sender_pending(const struct sender *sd)

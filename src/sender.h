@@ -8,7 +8,11 @@
  * hanging sink delays only its own rows.
  *
  * Outcome per attempt: 2xx → delivered; 4xx other than 408/429 → failed
- * (never retried, the reason recorded); anything else (connection refused,
+ * (never retried, the reason recorded) — unless the receiver refused the
+ * body as too large (sender_too_large) and the split callback replaced the
+ * row by smaller ones: the row is then 'split' and its parts are sent
+ * instead, so one refusal loses none of the alerts it was about; anything
+ * else (connection refused,
  * timeout, 5xx, 408, 429) → retried after an exponential backoff with full
  * jitter, or after Retry-After on 429/503; a row older than the sink's
  * give_up_after fails.  Each outcome is written to the outbox row at once,
@@ -36,6 +40,17 @@ void sender_add(struct sender *sd, int64_t id, const char *sink,
     const char *body, size_t len, int64_t created);
 /* sender_pending: rows queued or in flight */
 size_t sender_pending(const struct sender *sd);
+
+/* sender_split_cb: replace outbox row id, refused as too large, by smaller
+ * rows (alert_split: committed, the row marked 'split'); the number of new
+ * rows with their ids in *ids (the sender frees it), 0 if it cannot, -1 on
+ * error.  It may use the store: the sender holds no statement open. */
+typedef int sender_split_cb(void *arg, int64_t id, int64_t **ids);
+void sender_on_split(struct sender *sd, sender_split_cb *fn, void *arg);
+/* sender_too_large: 1 if a final refusal (HTTP status, start of the
+ * answer) says the body is too large: 413, or a 400/422 naming a size or
+ * block limit (Slack's invalid_blocks, PagerDuty's "... is too long") */
+int sender_too_large(long http, const char *resp);
 
 /* sender_send_once: one blocking request (`eximwatch alerts test`); the
  * HTTP status, or -1 with the reason in err; err also gets the response */

@@ -289,9 +289,9 @@ int main(void)
 	/* 2000 IPs at once: the webhook gets every one of them, in bodies of
 	 * at most SINK_WEBHOOK_BODY_MAX */
 	{
-		int64_t last = count(s, "SELECT max(id) FROM outbox");
+		int64_t last = count(s, "SELECT max(id) FROM outbox"), *ids = NULL;
 		char ip[32], q[256];
-		int rows;
+		int rows, n;
 
 		for (i = 0; i < 2000; i++) {
 			snprintf(ip, sizeof ip, "10.0.%d.%d", i / 250, i % 250 + 1);
@@ -321,6 +321,34 @@ int main(void)
 		    "outbox_id > %lld", (long long)last);
 		is_int(count(s, q), 2000, "... and only once");
 
+		/* a receiver refused the last of them as too large: halves */
+		snprintf(q, sizeof q, "SELECT count(*) FROM outbox_alerts WHERE "
+		    "outbox_id = (SELECT max(id) FROM outbox)");
+		n = count(s, q);
+		last = count(s, "SELECT max(id) FROM outbox");
+		is_int(alert_split(e, s, last, &ids), 2, "alert_split: two parts");
+		ok(ids && ids[0] > last && ids[1] > ids[0], "new rows, in order");
+		snprintf(q, sizeof q, "SELECT status = 'split' FROM outbox WHERE id = "
+		    "%lld", (long long)last);
+		is_int(count(s, q), 1, "the refused row is marked split");
+		snprintf(q, sizeof q, "SELECT count(*) FROM outbox_alerts WHERE "
+		    "outbox_id > %lld", (long long)last);
+		is_int(count(s, q), n, "the parts are about the same %d alerts", n);
+		snprintf(q, sizeof q, "SELECT count(*) FROM outbox WHERE id > %lld AND "
+		    "status = 'pending' AND kind = 'firing' AND body LIKE "
+		    "'%%alert.firing%%'", (long long)last);
+		is_int(count(s, q), 2, "both pending, firing notifications");
+		free(ids);
+		ids = NULL;
+		is_int(alert_split(e, s, last, &ids), 0, "a row split already: no more");
+		free(ids);
+		ids = NULL;
+		snprintf(q, sizeof q, "SELECT max(id) FROM outbox WHERE id IN "
+		    "(SELECT outbox_id FROM outbox_alerts GROUP BY outbox_id HAVING "
+		    "count(*) = 1)");
+		is_int(alert_split(e, s, count(s, q), &ids), 0,
+		    "a row about one alert: nothing to split");
+		free(ids);
 	}
 	alert_free(e);
 	store_close(s);

@@ -366,6 +366,16 @@ int main(void)
 	is_int(retry_after_ms("Wed, 21 Oct 2015 07:28:10 GMT", 1445412480000LL), 10000,
 	    "Retry-After: HTTP date");
 	is_int(retry_after_ms("soon", 0), -1, "Retry-After: junk");
+	ok(sender_too_large(413, "") && sender_too_large(400, "invalid_blocks") &&
+	    sender_too_large(400, "{\"errors\":[\"'summary' is too long "
+	    "(maiximum is 1024 characters)\"],\"message\":\"Event object is "
+	    "invalid\"}"), "too large: 413, Slack's invalid_blocks, PagerDuty's "
+	    "too long");
+	ok(!sender_too_large(400, "invalid_payload") &&
+	    !sender_too_large(404, "no_service") &&
+	    !sender_too_large(403, "too large") &&
+	    !sender_too_large(400, "{\"errors\":[\"Length of 'routing_key' is "
+	    "incorrect\"]}"), "not too large: other refusals");
 	sbuf_release(&b);
 	return done_testing();
 }
