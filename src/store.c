@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,9 @@ struct store {
 	 * other threads of the process (the parser) */
 	struct irow *ir, *ir_tmp;
 	size_t ir_cap;
+	/* lent to another thread (store_lend): the lender may not use it */
+	int lent, misuse_logged;
+	pthread_t lender;
 };
 
 static void intern_clear(struct intern *in)
@@ -352,7 +356,22 @@ void store_close(struct store *s)
 
 sqlite3 *store_db(struct store *s)
 {
+	if (s->lent && pthread_equal(pthread_self(), s->lender) &&
+	    !s->misuse_logged) {
+		/* a bug: one connection (SQLITE_OPEN_NOMUTEX) used by two
+		 * threads at once; said once, loudly, so tests catch it */
+		log_warnx("%s: internal error: the database used by one thread "
+		    "while another owns it", s->path);
+		s->misuse_logged = 1;
+	}
 	return s->db;
+}
+
+void store_lend(struct store *s, int on)
+{
+	s->lent = on;
+	if (on)
+		s->lender = pthread_self();
 }
 
 const char *store_path(const struct store *s)

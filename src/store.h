@@ -27,6 +27,10 @@ enum {
 struct store *store_open(const char *path, int flags, struct diag *d);
 void store_close(struct store *s);
 struct sqlite3 *store_db(struct store *s);
+/* store_lend: on (1) when another thread takes the store over (the writer
+ * thread), off (0) when it gives it back; store_db() from the lending
+ * thread meanwhile is a bug, logged once */
+void store_lend(struct store *s, int on);
 const char *store_path(const struct store *s);
 /* store_errmsg: the last SQLite error text, for messages */
 const char *store_errmsg(struct store *s);

@@ -282,6 +282,7 @@ struct writer *writer_new(struct store *s, const char *const *class_names,
 	int e;
 
 	w->store = s;
+	store_lend(s, 1);
 	w->names = class_names;
 	w->nclasses = nclasses;
 	pthread_mutex_init(&w->mu, NULL);
@@ -431,5 +432,6 @@ void writer_free(struct writer *w)
 	}
 	counter_free(w->agg);
 	free(w->tx_map);
+	store_lend(w->store, 0);
 	free(w);
 }

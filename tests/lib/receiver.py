@@ -21,6 +21,8 @@ it while the receiver runs):
                    or severity)
     max N [S]      413 for a body over N bytes (like a web server's body
                    limit), else S (200)
+    delay S [M]    wait S seconds (a fraction is fine), then answer as mode M
+                   (200)
 Webhook requests (with a webhook-id header) are checked against the
 Standard Webhooks signature when --secret is given (sig_ok in the record),
 and each webhook-id is accepted (2xx) only once: a repeat gets 409 and is
@@ -131,6 +133,10 @@ class H(BaseHTTPRequestHandler):
                 want = "v1," + base64.b64encode(mac).decode()
                 got = self.headers.get("webhook-signature", "").split(" ")
                 rec["sig_ok"] = want in got
+        if mode.startswith("delay "):
+            w = mode.split(None, 2)
+            time.sleep(float(w[1]))
+            mode = w[2] if len(w) > 2 else "200"
         if mode == "hang":
             rec["status"] = 0
             self.record(rec)
