@@ -31,6 +31,7 @@
 #include "fingerprint.h"
 #include "input.h"
 #include "linesplit.h"
+#include "sbuf.h"
 #include "log.h"
 #include "tail.h"
 #include "xmalloc.h"
@@ -39,6 +40,12 @@
     IN_ATTRIB)
 #define FILE_MASK (IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)
 #define SEEN_MAX  256
+
+/* the identity of a generation: inode and fingerprint of its head */
+struct seen {
+	uint64_t dev, ino, fp_hash;
+	uint32_t fp_len;
+};
 
 struct tfile {
 	int fd;                  /* plain file; -1 when read through `in` */
@@ -98,11 +105,16 @@ struct tail {
 	 * present when we started): a sibling that starts with the bytes of
 	 * a short fingerprint is only taken for a fresh copytruncate copy when
 	 * it is none of these (a ring; older entries fall out) */
-	struct seen {
-		uint64_t dev, ino, fp_hash;
-		uint32_t fp_len;
-	} seen[SEEN_MAX];
+	struct seen seen[SEEN_MAX];
 	size_t nseen, seenpos;
+	/* the history: the rotated generations that were there when the
+	 * daemon first followed the log (never read: `eximwatch scan`'s job).
+	 * Any other generation is content written since, so a restart reads
+	 * one that the registry does not know from its start. */
+	tail_history_fn *on_history;
+	int have_history;
+	struct seen *hist;
+	size_t nhist;
 };
 
 struct tail *tail_new(const struct tail_opts *o)
@@ -122,6 +134,7 @@ struct tail *tail_new(const struct tail_opts *o)
 	t->max_line = o->max_line ? o->max_line : 64 << 10;
 	t->on_line = o->on_line;
 	t->on_chunk = o->on_chunk;
+	t->on_history = o->on_history;
 	t->arg = o->arg;
 	t->ifd = t->dwd = t->awd = t->pwd = -1;
 	t->dir_gen = 1;
@@ -236,6 +249,7 @@ void tail_free(struct tail *t)
 	if (t->ifd >= 0)
 		close(t->ifd);
 	free(t->closed);
+	free(t->hist);
 	free(t->out);
 	free(t->owner);
 	free(t->path);
@@ -518,8 +532,9 @@ static void cands_free(struct cand *c, size_t n)
 
 /* cands_list: the log and its generations with their heads, oldest first.
  * Unreadable generations are skipped with a warning: the live log is what
- * must be readable. */
-static struct cand *cands_list(struct tail *t, size_t *np)
+ * must be readable.  *listed (if not NULL): 0 when the directory could not
+ * be read (a missing one has no generations: 1). */
+static struct cand *cands_list(struct tail *t, size_t *np, int *listed)
 {
 	struct cand *c = NULL;
 	size_t n = 0, cap = 0;
@@ -529,7 +544,11 @@ static struct cand *cands_list(struct tail *t, size_t *np)
 	long long rank;
 
 	*np = 0;
+	if (listed)
+		*listed = 1;
 	if ((dir = opendir(t->dir)) == NULL) {
+		if (listed)
+			*listed = errno == ENOENT;
 		log_warn("cannot list %s", t->dir);
 		return NULL;
 	}
@@ -577,15 +596,15 @@ static struct cand *cands_list(struct tail *t, size_t *np)
 /* cands_stable: list the generations until two listings agree (names
  * and inodes): a directory read while logrotate renames NAME.k to
  * NAME.k+1 may miss a file or see one twice */
-static struct cand *cands_stable(struct tail *t, size_t *np)
+static struct cand *cands_stable(struct tail *t, size_t *np, int *listed)
 {
 	struct cand *c, *d;
 	size_t n, m, i;
 	int tries;
 
-	c = cands_list(t, &n);
+	c = cands_list(t, &n, listed);
 	for (tries = 0; tries < 10; tries++) {
-		d = cands_list(t, &m);
+		d = cands_list(t, &m, listed);
 		for (i = 0; i < n && n == m; i++)
 			if (strcmp(c[i].path, d[i].path) != 0 ||
 			    c[i].st.st_ino != d[i].st.st_ino ||
@@ -619,25 +638,40 @@ static int same_inode(const struct cand *c, const struct store_file *rec)
 	    (uint64_t)c->st.st_ino == rec->ino;
 }
 
-/* seen_has: is c a generation already accounted for?  The same content
- * (the whole head known) under any inode (NAME.2 compressed to NAME.2.gz),
- * or the same inode still starting with the bytes known of it */
+/* ident_is: is c the generation identified by e?  The same content (the
+ * whole head known) under any inode (NAME.2 compressed to NAME.2.gz), or
+ * the same inode still starting with the bytes known of it */
+static int ident_is(const struct seen *e, const struct cand *c)
+{
+	if (e->fp_len > c->head_len)
+		return 0;
+	if (e->fp_len == c->head_len ? c->hash != e->fp_hash :
+	    fingerprint(c->head, e->fp_len) != e->fp_hash)
+		return 0;
+	return e->fp_len == c->head_len || ((uint64_t)c->st.st_dev ==
+	    e->dev && (uint64_t)c->st.st_ino == e->ino);
+}
+
+/* seen_has: is c a generation already accounted for? */
 static int seen_has(const struct tail *t, const struct cand *c)
 {
-	const struct seen *e;
 	size_t i;
 
-	for (i = 0; i < t->nseen; i++) {
-		e = &t->seen[i];
-		if (e->fp_len > c->head_len)
-			continue;
-		if (e->fp_len == c->head_len ? c->hash != e->fp_hash :
-		    fingerprint(c->head, e->fp_len) != e->fp_hash)
-			continue;
-		if (e->fp_len == c->head_len || ((uint64_t)c->st.st_dev ==
-		    e->dev && (uint64_t)c->st.st_ino == e->ino))
+	for (i = 0; i < t->nseen; i++)
+		if (ident_is(&t->seen[i], c))
 			return 1;
-	}
+	return 0;
+}
+
+/* history_has: was c there, rotated, when the daemon first followed the
+ * log? */
+static int history_has(const struct tail *t, const struct cand *c)
+{
+	size_t i;
+
+	for (i = 0; i < t->nhist; i++)
+		if (ident_is(&t->hist[i], c))
+			return 1;
 	return 0;
 }
 
@@ -807,6 +841,12 @@ static void cands_match(struct cand *c, size_t n,
 				c[i].drop = 1;
 				break;
 			}
+		/* a head that is the start of a longer one listed: a copy
+		 * being made (cp, gzip) of that one */
+		for (j = 0; j < n && !c[i].drop; j++)
+			if (j != i && c[i].head_len < c[j].head_len &&
+			    heads_agree(&c[i], &c[j]))
+				c[i].drop = 1;
 	}
 }
 
@@ -1073,7 +1113,7 @@ static int copy_probe(struct tail *t, struct tfile *f)
 		return 0;
 	if ((got = pread(f->fd, now, sizeof now, 0)) <= 0)
 		return 0;
-	c = cands_list(t, &n);
+	c = cands_list(t, &n, NULL);
 	r = copy_pick(t, f, c, n, now, (size_t)got) != SIZE_MAX;
 	/* a copy that still agrees with f (copied, not truncated yet): look
 	 * again at every wake-up until the truncation shows */
@@ -1095,7 +1135,7 @@ static int copy_finish(struct tail *t, struct tfile *f)
 	size_t n, best;
 	int r = 0;
 
-	c = cands_list(t, &n);
+	c = cands_list(t, &n, NULL);
 	best = copy_pick(t, f, c, n, NULL, 0);
 	if (best == SIZE_MAX) {
 		log_warnx("%s was truncated and no rotated copy of it was "
@@ -1231,7 +1271,7 @@ static int middle_read(struct tail *t, struct tfile *prev, struct tfile **kept)
 		phl = 0;
 	if ((lhl = pread(t->cur->fd, lh, sizeof lh, 0)) < 0)
 		lhl = 0;
-	c = cands_list(t, &n);
+	c = cands_list(t, &n, NULL);
 	cands_dedup(c, n);
 	/* where prev is now: its inode, or its content (compressed) */
 	for (i = 0; i < n && pi == SIZE_MAX; i++)
@@ -1540,8 +1580,8 @@ static int events_drain(struct tail *t)
 }
 
 /* catchup_want: should tail_start() read generation i, and from where */
-static int catchup_want(const struct cand *c, size_t i, size_t newest,
-    uint64_t *off)
+static int catchup_want(const struct tail *t, const struct cand *c, size_t i,
+    size_t newest, uint64_t *off)
 {
 	if (c[i].drop || c[i].live)
 		return 0;
@@ -1549,21 +1589,108 @@ static int catchup_want(const struct cand *c, size_t i, size_t newest,
 		*off = c[i].known->offset;
 		return !cand_done(&c[i], *off);
 	}
-	/* unknown: only when newer (by name) than the newest known rotated
-	 * generation: rotated in and out while we did not look.  Older
-	 * history, and everything before a first start, is `eximwatch
-	 * scan`'s job. */
+	/* unknown: content no commit has counted a line of.  What was there
+	 * at the first start is history, `eximwatch scan`'s job; anything
+	 * else came since (the log itself rotated while the daemon was down,
+	 * even one whose position was never committed), if it is newer (by
+	 * name) than the newest known rotated generation.  Without a history
+	 * (the first start, or a registry from before it was kept) only what
+	 * is newer than a known generation is new. */
 	*off = 0;
+	if (t->have_history)
+		return !history_has(t, &c[i]) &&
+		    (newest == SIZE_MAX || i > newest);
 	return newest != SIZE_MAX && i > newest;
 }
 
-int tail_start(struct tail *t, const struct store_file *known, size_t n)
+/* history_parse: the history tail_start() was given, if it is this log's */
+static void history_parse(struct tail *t, const char *text)
+{
+	const char *p, *nl;
+	size_t cap = 0, plen = strlen(t->path);
+	struct seen e;
+	unsigned long long dev, ino, hash;
+	unsigned len;
+	int used;
+
+	t->have_history = 0;
+	t->nhist = 0;
+	if (text == NULL || strncmp(text, "log ", 4) != 0 ||
+	    strncmp(text + 4, t->path, plen) != 0 || text[4 + plen] != '\n')
+		return;
+	for (p = text + 4 + plen + 1; *p; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL ||
+		    sscanf(p, "gen %llu %llu %u %llu%n", &dev, &ino, &len, &hash,
+		    &used) != 4 || p + used != nl || len == 0 || len > FP_MAX)
+			return;   /* not ours: noted again */
+		e.dev = dev;
+		e.ino = ino;
+		e.fp_len = len;
+		e.fp_hash = hash;
+		if (t->nhist == cap) {
+			cap = cap ? 2 * cap : 8;
+			t->hist = xreallocarray(t->hist, cap, sizeof *t->hist);
+		}
+		t->hist[t->nhist++] = e;
+	}
+	t->have_history = 1;
+}
+
+/* history_note: at a start without a history, the rotated generations
+ * that this start leaves alone are the history; they are made durable
+ * (on_history) before any line is delivered, so that a restart after a
+ * kill at any later moment tells them from the log's own generations.
+ * A copy of the live log (a copytruncate under way) is the live log's
+ * content, not history. */
+static int history_note(struct tail *t, const struct cand *c, size_t n,
+    size_t newest, int listed)
+{
+	struct sbuf b;
+	const struct cand *live = NULL;
+	size_t i, m, nh = 0;
+	uint64_t off;
+	int r;
+
+	if (t->have_history || t->on_history == NULL || !listed)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (c[i].live)
+			live = &c[i];
+	sbuf_init(&b);
+	sbuf_addf(&b, "log %s\n", t->path);
+	for (i = 0; i < n; i++) {
+		if (c[i].live || c[i].known || c[i].head_len == 0 ||
+		    catchup_want(t, c, i, newest, &off))
+			continue;
+		m = live && live->head_len < c[i].head_len ? live->head_len :
+		    c[i].head_len;
+		if (live && m > 0 && memcmp(live->head, c[i].head, m) == 0)
+			continue;
+		sbuf_addf(&b, "gen %llu %llu %zu %llu\n",
+		    (unsigned long long)c[i].st.st_dev,
+		    (unsigned long long)c[i].st.st_ino, c[i].head_len,
+		    (unsigned long long)c[i].hash);
+		nh++;
+	}
+	r = t->on_history(t->arg, b.s);
+	if (r == 0) {
+		history_parse(t, b.s);
+		log_info("%s: history noted: %zu rotated generation%s there "
+		    "now, left to `eximwatch scan`", t->path, nh,
+		    nh == 1 ? "" : "s");
+	}
+	sbuf_release(&b);
+	return r;
+}
+
+int tail_start(struct tail *t, const struct store_file *known, size_t n,
+    const char *history)
 {
 	struct tfile *kept = NULL;
 	struct cand *c = NULL;
 	size_t nc = 0, i, newest = SIZE_MAX, last = SIZE_MAX;
 	const struct store_file *live_known = NULL;
-	int live_seen = 0, r;
+	int live_seen = 0, listed, r;
 	uint64_t off;
 
 	if ((t->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
@@ -1573,7 +1700,8 @@ int tail_start(struct tail *t, const struct store_file *known, size_t n)
 	/* watch first: nothing created while we look around is missed */
 	if (dir_watch(t) < 0)
 		goto fail;
-	c = cands_stable(t, &nc);
+	history_parse(t, history);
+	c = cands_stable(t, &nc, &listed);
 	cands_dedup(c, nc);
 	cands_match(c, nc, known, n);
 	for (i = 0; i < nc; i++) {
@@ -1591,12 +1719,15 @@ int tail_start(struct tail *t, const struct store_file *known, size_t n)
 		 * from here on is new */
 		if (!c[i].live && !c[i].drop)
 			seen_cand(t, &c[i]);
-		if (catchup_want(c, i, newest, &off))
+		if (catchup_want(t, c, i, newest, &off))
 			last = i;
 	}
+	/* the first start: what is history, durable before any line */
+	if (history_note(t, c, nc, newest, listed) == -1)
+		goto fail;
 	/* catch up, oldest first */
 	for (i = 0; i < nc; i++) {
-		if (!catchup_want(c, i, newest, &off)) {
+		if (!catchup_want(t, c, i, newest, &off)) {
 			struct tfile f;
 
 			/* nothing to read; the record may still learn a new
