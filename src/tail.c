@@ -1471,12 +1471,15 @@ static void dir_watched(struct tail *t)
 		return;
 	parent = xstrdup(t->dir);
 	sl = strrchr(parent, '/');
-	if (sl == NULL)
-		strcpy(parent, "..");
-	else if (sl == parent)
+	if (sl == NULL) {
+		/* a relative directory without a slash: "." or a name */
+		free(parent);
+		parent = xstrdup(strcmp(t->dir, ".") == 0 ? ".." : ".");
+	} else if (sl == parent) {
 		parent[1] = '\0';
-	else
+	} else {
 		*sl = '\0';
+	}
 	if (strcmp(parent, t->dir) != 0)
 		t->pwd = inotify_add_watch(t->ifd, parent, IN_DELETE | IN_MOVED_FROM |
 		    IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);

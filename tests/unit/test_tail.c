@@ -859,6 +859,30 @@ static void test_firststart(void)
 	tail_free(t);
 }
 
+/* a log named relative to the current directory: its directory replaced
+ * (renamed away, a new one made), which only a watch on the right parent
+ * directory sees */
+static void test_relative(void)
+{
+	char cwd[4096];
+	struct tail *t;
+	int rc;
+
+	if (getcwd(cwd, sizeof cwd) == NULL || chdir(base) == -1)
+		exit(2);
+	sh("mkdir -p rel");
+	puts_("rel/exim_mainlog", "v1 one\n");
+	t = start("rel/exim_mainlog", 0, NULL, 0, &rc);
+	EXPECT("relative: start", "v1 one");
+	sh("mv rel rel.old && mkdir rel");
+	puts_("rel/exim_mainlog", "v2 one\n");
+	pump(t, 1);
+	EXPECT("relative: the directory replaced is seen", "v2 one");
+	tail_free(t);
+	if (chdir(cwd) == -1)
+		exit(2);
+}
+
 static void test_oversized(void)
 {
 	char *L = P("o/exim_mainlog");
@@ -1101,6 +1125,7 @@ int main(void)
 	test_order();
 	test_halfgz();
 	test_firststart();
+	test_relative();
 	test_oversized();
 	test_stress();
 	test_denied();
