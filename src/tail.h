@@ -21,12 +21,10 @@
  * old and the new file);
  * permission denied (an error naming the group).
  *
- * Generations are ordered by their rotation name (NAME newest, NAME.1 newer
- * than NAME.2, NAME-DATE by date, NAME.N.gz = NAME.N), the mtime only breaks
- * ties.  A fingerprint shorter than FP_MAX (the file was that small at the
- * last commit) is weak evidence: a rotated generation is preferred over the
- * live log for it, and while running a fresh copy next to the live log
- * that starts with those bytes but differs from it after them reveals a
+ * Finding the generations, their order, and where a file's content went
+ * (a short fingerprint as weak evidence included) is rotation.h's part;
+ * while running, a fresh copy next to the live log that starts with the
+ * bytes of its short fingerprint but differs from it after them reveals a
  * copytruncate the head alone cannot show.
  *
  * History: the rotated generations there at the first start are history,
