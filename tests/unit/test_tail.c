@@ -34,6 +34,41 @@ static struct got *got;
 static size_t ngot, capgot;
 static char base[4096];
 
+/* The follower's messages (log.c writes them to stderr) go to the TAP
+ * output as comments: a passing test prints nothing to the terminal. */
+static FILE *logrd;
+
+static void log_capture(void)
+{
+	char path[] = "/tmp/test_tail.log.XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0 || (logrd = fopen(path, "r")) == NULL)
+		exit(2);
+	unlink(path);
+	fflush(stderr);
+	if (dup2(fd, 2) == -1)
+		exit(2);
+	close(fd);
+}
+
+/* log_comments: what was logged since the last call, as TAP comments */
+static void log_comments(void)
+{
+	char line[8192];
+	size_t n;
+
+	if (logrd == NULL)
+		return;
+	fflush(stderr);
+	clearerr(logrd);
+	while (fgets(line, sizeof line, logrd) != NULL) {
+		n = strlen(line);
+		printf("# %s%s", line, n && line[n - 1] == '\n' ? "" : "\n");
+	}
+	fflush(stdout);
+}
+
 static void on_line(void *arg, const char *line, size_t len, int over)
 {
 	(void)arg;
@@ -91,6 +126,7 @@ static int expect(const char *what, const char *const *want, size_t n)
 	for (i = 0; good && i < n; i++)
 		good = got[i].len == strlen(want[i]) &&
 		    memcmp(got[i].s, want[i], got[i].len) == 0 && !got[i].over;
+	log_comments();
 	ok(good, "%s", what);
 	if (!good) {
 		for (i = 0; i < n; i++)
@@ -1069,7 +1105,11 @@ static void test_denied(void)
 	if (pipe(pfd) == -1)
 		exit(2);
 	fflush(stdout);
+	log_comments();
 	if ((pid = fork()) == 0) {
+		/* the parent reports what the child logs */
+		fclose(logrd);
+		logrd = NULL;
 		close(pfd[0]);
 		dup2(pfd[1], 2);
 		if (geteuid() == 0 && (setgid(65534) == -1 ||
@@ -1114,6 +1154,8 @@ int main(void)
 		return 2;
 	chmod(tmpl, 0755);
 	snprintf(base, sizeof base, "%s", tmpl);
+	log_capture();
+	atexit(log_comments);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	test_appends();
 	test_rename();
@@ -1137,5 +1179,8 @@ int main(void)
 	got_clear();
 	free(got);
 	reg_reset();
+	log_comments();
+	fclose(logrd);
+	logrd = NULL;
 	return done_testing();
 }
