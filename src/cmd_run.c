@@ -84,6 +84,7 @@ struct daemon {
 	struct metrics *metrics;    /* NULL: no metrics.textfile_dir */
 	struct metrics_conf mc;
 	int metrics_failed;         /* the last write failed (logged once) */
+	int history_failed;         /* the first start's note was not stored */
 	time_t last_commit;
 };
 
@@ -298,6 +299,24 @@ static void on_chunk(void *arg)
 		bulk_flush(dm);
 	if (dm->pending || dm->meta_dirty)
 		arm_flush(dm);
+}
+
+/* the rotated generations there at the first start (tail.h): committed
+ * before the first line is counted */
+static int on_history(void *arg, const char *history)
+{
+	struct daemon *dm = arg;
+
+	if (store_begin(dm->store) < 0 ||
+	    store_meta_set(dm->store, "daemon.history", history) < 0 ||
+	    store_commit(dm->store) < 0) {
+		log_warnx("%s: cannot record the log's history: %s",
+		    store_path(dm->store), store_errmsg(dm->store));
+		store_rollback(dm->store);
+		dm->history_failed = 1;
+		return -1;
+	}
+	return 0;
 }
 
 static void save_meta(struct daemon *dm)
@@ -616,6 +635,7 @@ int cmd_run(int argc, char **argv)
 	struct tail_opts to;
 	struct store_file *known = NULL;
 	size_t nknown = 0;
+	char *history = NULL;
 	const char *log_flag = NULL, *db_flag = NULL;
 	int c, syslog_flag = 0, verbose = 0;
 	sigset_t mask;
@@ -681,7 +701,8 @@ int cmd_run(int argc, char **argv)
 		dm.exit_code = EX_IOERR;
 		goto out;
 	}
-	if (store_file_list(dm.store, &known, &nknown) < 0) {
+	if (store_file_list(dm.store, &known, &nknown) < 0 ||
+	    store_meta_dup(dm.store, "daemon.history", &history) < 0) {
 		log_warnx("%s: %s", dm.cfg.db, store_errmsg(dm.store));
 		dm.exit_code = EX_IOERR;
 		goto out;
@@ -738,11 +759,12 @@ int cmd_run(int argc, char **argv)
 	to.max_line = dm.cfg.max_line;
 	to.on_line = on_line;
 	to.on_chunk = on_chunk;
+	to.on_history = on_history;
 	to.arg = &dm;
 	dm.tail = tail_new(&to);
 	dm.last_prune = 0;
-	if (tail_start(dm.tail, known, nknown) < 0) {
-		dm.exit_code = EX_NOINPUT;
+	if (tail_start(dm.tail, known, nknown, history) < 0) {
+		dm.exit_code = dm.history_failed ? EX_IOERR : EX_NOINPUT;
 		goto out;
 	}
 	if (loop_add(dm.loop, tail_fd(dm.tail), EPOLLIN, on_tail, &dm) < 0) {
@@ -767,6 +789,7 @@ out:
 	if (dm.tail && dm.store && dm.alerts && dm.exit_code != EX_CONFIG)
 		flush(&dm);
 	free(known);
+	free(history);
 	sender_free(dm.sender);     /* in-flight requests stay pending: resent */
 	alert_free(dm.alerts);
 	owners_free(dm.owners);

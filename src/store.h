@@ -67,6 +67,9 @@ int store_stat_add(struct store *s, const char *name, int64_t delta);
 int store_stat_get(struct store *s, const char *name, int64_t *value);
 int store_meta_set(struct store *s, const char *key, const char *value);
 int store_meta_get(struct store *s, const char *key, char *buf, size_t len);
+/* store_meta_dup: a value of any length: 1 and *value (free() it), 0 no
+ * such key (*value NULL), -1 error */
+int store_meta_dup(struct store *s, const char *key, char **value);
 
 /* store_prune: delete count buckets older than `before`; rows deleted or -1 */
 int64_t store_prune(struct store *s, time_t before);

@@ -12,15 +12,14 @@
  * At most three exist at once: the current file, the previous generation
  * (kept open after a rename because an Exim process that opened it before
  * the rotation may still append a line), and a rotated copy being
- * finished. */
+ * finished.  Which generations to read, and where a file's content went,
+ * is rotation.c's answer; this file reads them. */
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,13 +31,13 @@
 #include "input.h"
 #include "linesplit.h"
 #include "log.h"
+#include "rotation.h"
 #include "tail.h"
 #include "xmalloc.h"
 
 #define DIR_MASK  (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | \
     IN_ATTRIB)
 #define FILE_MASK (IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)
-#define SEEN_MAX  256
 
 struct tfile {
 	int fd;                  /* plain file; -1 when read through `in` */
@@ -53,21 +52,8 @@ struct tfile {
 	struct store_file rec;
 };
 
-/* a file found next to the log: NAME, NAME.N[.gz], NAME-DIGITS[.gz] */
-struct cand {
-	char *path;
-	int live, gz, drop;
-	int fd;                  /* the file listed, whatever its name now */
-	long long rank;          /* newer generations rank higher */
-	struct stat st;
-	unsigned char head[FP_MAX];
-	size_t head_len;
-	uint64_t hash;           /* fingerprint of the whole head */
-	const struct store_file *known;
-};
-
 struct tail {
-	char *path, *dir, *name;
+	char *path, *dir;
 	size_t max_line;
 	tail_line_fn *on_line;
 	tail_chunk_fn *on_chunk;
@@ -94,15 +80,9 @@ struct tail {
 	struct store_file *out;
 	struct tfile **owner;
 	size_t nout, capout;
-	/* identities of the generations already accounted for (read, or
-	 * present when we started): a sibling that starts with the bytes of
-	 * a short fingerprint is only taken for a fresh copytruncate copy when
-	 * it is none of these (a ring; older entries fall out) */
-	struct seen {
-		uint64_t dev, ino, fp_hash;
-		uint32_t fp_len;
-	} seen[SEEN_MAX];
-	size_t nseen, seenpos;
+	/* the generations: accounted for, history, where content went */
+	struct rotation *rot;
+	tail_history_fn *on_history;
 };
 
 struct tail *tail_new(const struct tail_opts *o)
@@ -111,51 +91,25 @@ struct tail *tail_new(const struct tail_opts *o)
 	const char *slash = strrchr(o->path, '/');
 
 	t->path = xstrdup(o->path);
-	if (slash == NULL) {
+	if (slash == NULL)
 		t->dir = xstrdup(".");
-		t->name = xstrdup(o->path);
-	} else {
+	else
 		t->dir = slash == o->path ? xstrdup("/") :
 		    xstrndup(o->path, (size_t)(slash - o->path));
-		t->name = xstrdup(slash + 1);
-	}
 	t->max_line = o->max_line ? o->max_line : 64 << 10;
 	t->on_line = o->on_line;
 	t->on_chunk = o->on_chunk;
+	t->on_history = o->on_history;
 	t->arg = o->arg;
 	t->ifd = t->dwd = t->awd = t->pwd = -1;
 	t->dir_gen = 1;
+	t->rot = rotation_new(o->path);
 	return t;
 }
 
 static void set_path(struct store_file *rec, const char *path)
 {
 	snprintf(rec->path, sizeof rec->path, "%s", path);
-}
-
-/* seen_add: remember a generation whose content is accounted for */
-static void seen_add(struct tail *t, uint64_t dev, uint64_t ino,
-    uint64_t fp_hash, uint32_t fp_len)
-{
-	struct seen *e;
-	size_t i;
-
-	if (fp_len == 0)
-		return;
-	for (i = 0; i < t->nseen; i++) {
-		e = &t->seen[i];
-		if (e->dev == dev && e->ino == ino && e->fp_hash == fp_hash &&
-		    e->fp_len == fp_len)
-			return;
-	}
-	e = &t->seen[t->seenpos];
-	t->seenpos = (t->seenpos + 1) % SEEN_MAX;
-	if (t->nseen < SEEN_MAX)
-		t->nseen++;
-	e->dev = dev;
-	e->ino = ino;
-	e->fp_hash = fp_hash;
-	e->fp_len = fp_len;
 }
 
 /* the caller may have stored ids into the last returned array */
@@ -211,7 +165,7 @@ static void tfile_close(struct tail *t, struct tfile *f, int final)
 	if (final && f->dirty)
 		closed_add(t, &f->rec);
 	/* what was read of it is accounted for */
-	seen_add(t, f->rec.dev, f->rec.ino, f->rec.fp_hash, f->rec.fp_len);
+	rotation_seen(t->rot, &f->rec);
 	/* the current file may share the watch (same inode seen twice) */
 	if (f->wd >= 0 && t->ifd >= 0 && (t->cur == NULL || t->cur == f ||
 	    t->cur->wd != f->wd) && (t->old == NULL || t->old == f ||
@@ -236,12 +190,12 @@ void tail_free(struct tail *t)
 	if (t->ifd >= 0)
 		close(t->ifd);
 	free(t->closed);
+	rotation_free(t->rot);
 	free(t->out);
 	free(t->owner);
 	free(t->path);
 	free(t->dir);
 	free(t->adir);
-	free(t->name);
 	free(t);
 }
 
@@ -398,463 +352,13 @@ fail:
 	return -1;
 }
 
-/* cand_input: open generation c for reading (decompressed for a .gz).
- * The writer may rename generations (NAME.k -> NAME.k+1) while we look:
- * what is read must be the very file listed (c->fd), so the name is only
- * taken when it still is that inode, else the descriptor is reopened. */
-static struct input *cand_input(const struct cand *c, struct diag *d,
-    int *err)
-{
-	struct input *in;
-	struct stat st;
-	char fdpath[64];
-
-	in = input_open(c->path, d, err);
-	if (in != NULL && fstat(input_fd(in), &st) == 0 &&
-	    st.st_dev == c->st.st_dev && st.st_ino == c->st.st_ino)
-		return in;
-	input_close(in);
-	if (c->fd < 0)
-		return NULL;
-	diag_release(d);
-	diag_init(d);
-	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", c->fd);
-	in = input_open(fdpath, d, err);
-	if (in != NULL && (fstat(input_fd(in), &st) != 0 ||
-	    st.st_dev != c->st.st_dev || st.st_ino != c->st.st_ino)) {
-		input_close(in);
-		in = NULL;
-	}
-	return in;
-}
-
-/* head_read: the first FP_MAX content bytes of c (decompressed for a .gz);
- * -1 with errno-like *err when it cannot be opened */
-static int head_read(struct cand *c, int *err)
-{
-	struct diag d;
-	struct input *in;
-	ssize_t n = 0;
-
-	diag_init(&d);
-	c->head_len = 0;
-	*err = 0;
-	in = cand_input(c, &d, err);
-	if (in == NULL)
-		goto fail;
-	c->gz = input_is_gzip(in);
-	while (c->head_len < FP_MAX && (n = input_read(in,
-	    c->head + c->head_len, FP_MAX - c->head_len, &d)) > 0)
-		c->head_len += (size_t)n;
-	input_close(in);
-	diag_release(&d);
-	return 0;
-fail:
-	diag_release(&d);
-	return -1;
-}
-
-/* sib_match: is `ent` the log itself or one of its rotated generations? */
-static int sib_match(const char *name, const char *ent, int *live,
-    long long *rank)
-{
-	size_t nl = strlen(name);
-	const char *p;
-	long long v = 0;
-	int digits = 0;
-	char sep;
-
-	if (strncmp(ent, name, nl) != 0)
-		return 0;
-	p = ent + nl;
-	*live = *p == '\0';
-	if (*live) {
-		*rank = LLONG_MAX;
-		return 1;
-	}
-	sep = *p++;
-	if (sep != '.' && sep != '-')
-		return 0;
-	for (; *p >= '0' && *p <= '9'; p++, digits++)
-		if (digits < 18)
-			v = v * 10 + (*p - '0');
-	if (digits == 0 || digits > 18)
-		return 0;
-	if (*p != '\0' && strcmp(p, ".gz") != 0)
-		return 0;
-	/* NAME.1 is newer than NAME.2; NAME-20261122 newer than -20261121 */
-	*rank = sep == '.' ? -v : v;
-	return 1;
-}
-
-/* cand_cmp: oldest generation first, by rotation name (NAME.2 before
- * NAME.1 before NAME; NAME-DATE by date; NAME.1.gz is NAME.1's generation).
- * The mtime only breaks ties: a straggler line written to a renamed file
- * after the new one got its lines makes the older generation look newer. */
-static int cand_cmp(const void *a, const void *b)
-{
-	const struct cand *x = a, *y = b;
-
-	if (x->rank != y->rank)
-		return x->rank < y->rank ? -1 : 1;
-	if (x->st.st_mtim.tv_sec != y->st.st_mtim.tv_sec)
-		return x->st.st_mtim.tv_sec < y->st.st_mtim.tv_sec ? -1 : 1;
-	if (x->st.st_mtim.tv_nsec != y->st.st_mtim.tv_nsec)
-		return x->st.st_mtim.tv_nsec < y->st.st_mtim.tv_nsec ? -1 : 1;
-	return strcmp(x->path, y->path);
-}
-
-static void cands_free(struct cand *c, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(c[i].path);
-		if (c[i].fd >= 0)
-			close(c[i].fd);
-	}
-	free(c);
-}
-
-/* cands_list: the log and its generations with their heads, oldest first.
- * Unreadable generations are skipped with a warning: the live log is what
- * must be readable. */
-static struct cand *cands_list(struct tail *t, size_t *np)
-{
-	struct cand *c = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *dir;
-	int live, err;
-	long long rank;
-
-	*np = 0;
-	if ((dir = opendir(t->dir)) == NULL) {
-		log_warn("cannot list %s", t->dir);
-		return NULL;
-	}
-	while ((de = readdir(dir)) != NULL) {
-		struct cand *x;
-
-		if (!sib_match(t->name, de->d_name, &live, &rank))
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			c = xreallocarray(c, cap, sizeof *c);
-		}
-		x = &c[n];
-		memset(x, 0, sizeof *x);
-		x->path = xasprintf("%s/%s", t->dir, de->d_name);
-		x->live = live;
-		x->rank = rank;
-		err = 0;
-		/* the identity (inode, head) and everything read later come
-		 * from this descriptor: the name may change meanwhile */
-		if ((x->fd = open(x->path, O_RDONLY | O_CLOEXEC |
-		    O_NONBLOCK)) == -1)
-			err = errno;
-		if (x->fd == -1 || fstat(x->fd, &x->st) == -1 ||
-		    !S_ISREG(x->st.st_mode) || head_read(x, &err) == -1) {
-			/* the live log's own error comes from live_open() */
-			if (!live && err == EACCES)
-				log_warnx("cannot read %s: permission denied, "
-				    "skipping it", x->path);
-			if (x->fd >= 0)
-				close(x->fd);
-			free(x->path);
-			continue;
-		}
-		x->hash = x->head_len ? fingerprint(x->head, x->head_len) : 0;
-		n++;
-	}
-	closedir(dir);
-	if (n)
-		qsort(c, n, sizeof *c, cand_cmp);
-	*np = n;
-	return c;
-}
-
-/* cands_stable: list the generations until two listings agree (names
- * and inodes): a directory read while logrotate renames NAME.k to
- * NAME.k+1 may miss a file or see one twice */
-static struct cand *cands_stable(struct tail *t, size_t *np)
-{
-	struct cand *c, *d;
-	size_t n, m, i;
-	int tries;
-
-	c = cands_list(t, &n);
-	for (tries = 0; tries < 10; tries++) {
-		d = cands_list(t, &m);
-		for (i = 0; i < n && n == m; i++)
-			if (strcmp(c[i].path, d[i].path) != 0 ||
-			    c[i].st.st_ino != d[i].st.st_ino ||
-			    c[i].st.st_dev != d[i].st.st_dev)
-				break;
-		cands_free(c, n);
-		c = d;
-		if (n == m && i == n) {
-			n = m;
-			break;
-		}
-		n = m;
-	}
-	*np = n;
-	return c;
-}
-
-/* cand_has: does c's content start with the bytes rec was fingerprinted on */
-static int cand_has(const struct cand *c, const struct store_file *rec)
-{
-	if (rec->fp_len == 0 || rec->fp_len > c->head_len)
-		return 0;
-	if (rec->fp_len == c->head_len)
-		return c->hash == rec->fp_hash;
-	return fingerprint(c->head, rec->fp_len) == rec->fp_hash;
-}
-
-static int same_inode(const struct cand *c, const struct store_file *rec)
-{
-	return (uint64_t)c->st.st_dev == rec->dev &&
-	    (uint64_t)c->st.st_ino == rec->ino;
-}
-
-/* seen_has: is c a generation already accounted for?  The same content
- * (the whole head known) under any inode (NAME.2 compressed to NAME.2.gz),
- * or the same inode still starting with the bytes known of it */
-static int seen_has(const struct tail *t, const struct cand *c)
-{
-	const struct seen *e;
-	size_t i;
-
-	for (i = 0; i < t->nseen; i++) {
-		e = &t->seen[i];
-		if (e->fp_len > c->head_len)
-			continue;
-		if (e->fp_len == c->head_len ? c->hash != e->fp_hash :
-		    fingerprint(c->head, e->fp_len) != e->fp_hash)
-			continue;
-		if (e->fp_len == c->head_len || ((uint64_t)c->st.st_dev ==
-		    e->dev && (uint64_t)c->st.st_ino == e->ino))
-			return 1;
-	}
-	return 0;
-}
-
-static void seen_cand(struct tail *t, const struct cand *c)
-{
-	seen_add(t, (uint64_t)c->st.st_dev, (uint64_t)c->st.st_ino, c->hash,
-	    (uint32_t)c->head_len);
-}
-
-/* cand_better: for the same content, which copy to read: the live log,
- * then a plain file (seekable, and a .gz of it may be half written),
- * then the newer name */
-static int cand_better(const struct cand *a, const struct cand *b)
-{
-	if (a->live != b->live)
-		return a->live;
-	if (a->gz != b->gz)
-		return !a->gz;
-	return a->rank > b->rank;
-}
-
-/* cands_dedup: NAME.1 and NAME.1.gz side by side (compression under way)
- * are one generation; reading both would count it twice */
-static void cands_dedup(struct cand *c, size_t n)
-{
-	size_t i, j;
-
-	for (i = 0; i < n; i++)
-		for (j = i + 1; j < n && !c[i].drop; j++) {
-			if (c[j].drop || c[i].head_len == 0 ||
-			    c[i].head_len != c[j].head_len ||
-			    c[i].hash != c[j].hash)
-				continue;
-			if (cand_better(&c[i], &c[j]))
-				c[j].drop = 1;
-			else
-				c[i].drop = 1;
-		}
-}
-
-/* heads_agree: do a and b start alike as far as both heads go? */
-static int heads_agree(const struct cand *a, const struct cand *b)
-{
-	size_t n = a->head_len < b->head_len ? a->head_len : b->head_len;
-
-	return memcmp(a->head, b->head, n) == 0;
-}
-
-/* match_class: how strongly candidate c is that registry record (which
- * starts like c; -1: it cannot be).  A full fingerprint (FP_MAX bytes)
- * identifies content; the inode only breaks ties (inode numbers are
- * reused).  A short one (the file held less than FP_MAX bytes at the last
- * commit) only says the content starts with those bytes, which a new file
- * may do too (same time stamp second, same text): then a rotated
- * generation is preferred over the live log, because the live log may have
- * been truncated and refilled (copytruncate: the content went to a copy
- * with a new inode; rename: the content kept its inode under the new
- * name), and the same inode over another. */
-static int match_class(const struct cand *c, const struct store_file *rec)
-{
-	int same = same_inode(c, rec);
-
-	if (!cand_has(c, rec))
-		return -1;
-	/* a plain file shorter than what was counted of it is another one */
-	if (!c->gz && (uint64_t)c->st.st_size < rec->offset)
-		return -1;
-	if (rec->fp_len >= FP_MAX)
-		return same ? 5 : 4;
-	if (!c->live)
-		return same ? 3 : 2;
-	return same ? 1 : 0;
-}
-
-/* cands_match: pair candidates with registry records, one record for one
- * file, the strongest pairs first (match_class, then the longer
- * fingerprint, then the larger offset: of two rows for the same content
- * the one that counted more) */
-static void cands_match(struct cand *c, size_t n,
-    const struct store_file *known, size_t nknown)
-{
-	struct pair {
-		size_t i, k;
-		int cl;
-	} *p = NULL;
-	size_t np = 0, cap = 0, i, k, j, b;
-
-	for (i = 0; i < n; i++) {
-		if (c[i].drop)
-			continue;
-		for (k = 0; k < nknown; k++) {
-			int cl = match_class(&c[i], &known[k]);
-
-			if (cl < 0)
-				continue;
-			if (np == cap) {
-				cap = cap ? 2 * cap : 16;
-				p = xreallocarray(p, cap, sizeof *p);
-			}
-			p[np].i = i;
-			p[np].k = k;
-			p[np++].cl = cl;
-		}
-	}
-	for (;;) {
-		b = SIZE_MAX;
-		for (j = 0; j < np; j++) {
-			const struct pair *x = &p[j],
-			    *y = &p[b == SIZE_MAX ? j : b];
-
-			if (x->cl < 0)
-				continue;
-			if (b != SIZE_MAX && (x->cl < y->cl || (x->cl == y->cl &&
-			    (known[x->k].fp_len < known[y->k].fp_len ||
-			    (known[x->k].fp_len == known[y->k].fp_len &&
-			    (known[x->k].offset < known[y->k].offset ||
-			    (known[x->k].offset == known[y->k].offset &&
-			    !cand_better(&c[x->i], &c[y->i]))))))))
-				continue;
-			b = j;
-		}
-		if (b == SIZE_MAX)
-			break;
-		c[p[b].i].known = &known[p[b].k];
-		/* one record, one file */
-		i = p[b].i;
-		k = p[b].k;
-		for (j = 0; j < np; j++)
-			if (p[j].i == i || p[j].k == k)
-				p[j].cl = -1;
-	}
-	free(p);
-	/* a short record given to a copy of the live log whose content the
-	 * live log still has (copied, not truncated yet): the live log is it */
-	for (i = 0; i < n; i++) {
-		if (!c[i].live || c[i].drop || c[i].known)
-			continue;
-		for (j = 0; j < n; j++)
-			if (j != i && c[j].known && !c[j].live &&
-			    c[j].known->fp_len < FP_MAX &&
-			    same_inode(&c[i], c[j].known) &&
-			    !same_inode(&c[j], c[j].known) &&
-			    match_class(&c[i], c[j].known) >= 0 &&
-			    heads_agree(&c[i], &c[j])) {
-				c[i].known = c[j].known;
-				c[j].known = NULL;
-				break;
-			}
-	}
-	/* another copy of a matched file's content (a copytruncate copy
-	 * before the truncation, a .gz being written: its head may be short
-	 * yet) is not read twice; a file that merely starts with the same few
-	 * bytes as a record is other content */
-	for (i = 0; i < n; i++) {
-		if (c[i].drop || c[i].known || c[i].live)
-			continue;
-		/* content whose whole head a record knows, only shorter than
-		 * what was counted: a partial copy */
-		for (k = 0; k < nknown && !c[i].drop; k++)
-			if (known[k].fp_len >= FP_MAX &&
-			    cand_has(&c[i], &known[k]))
-				c[i].drop = 1;
-		for (j = 0; j < n && !c[i].drop; j++)
-			if (j != i && c[j].known && heads_agree(&c[i], &c[j]) &&
-			    (c[i].head_len <= c[j].head_len ||
-			    match_class(&c[i], c[j].known) >= 0)) {
-				c[i].drop = 1;
-				break;
-			}
-	}
-}
-
-/* rec_init: the record for content with head c, from the registry entry
- * when there is one (its id, offset and line count carry over) */
-static void rec_init(struct tfile *f, const struct cand *c)
-{
-	if (c->known)
-		f->rec = *c->known;
-	else
-		memset(&f->rec, 0, sizeof f->rec);
-	if (f->rec.fp_len < c->head_len) {
-		f->rec.fp_len = (uint32_t)c->head_len;
-		f->rec.fp_hash = c->hash;
-		f->dirty = 1;
-	}
-	if (strcmp(f->rec.path, c->path) != 0 ||
-	    f->rec.dev != (uint64_t)c->st.st_dev ||
-	    f->rec.ino != (uint64_t)c->st.st_ino)
-		f->dirty = 1;
-	set_path(&f->rec, c->path);
-	f->rec.dev = (uint64_t)c->st.st_dev;
-	f->rec.ino = (uint64_t)c->st.st_ino;
-}
-
-/* gz_isize: the uncompressed size mod 2^32 from the gzip trailer */
-static int gz_isize(int fd, uint32_t *isize)
-{
-	unsigned char b[4];
-	struct stat st;
-
-	if (fstat(fd, &st) == 0 && st.st_size >= 18 &&
-	    pread(fd, b, 4, st.st_size - 4) == 4) {
-		*isize = (uint32_t)b[0] | (uint32_t)b[1] << 8 |
-		    (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-		return 0;
-	}
-	return -1;
-}
-
-/* cand_open: open generation c to read from content offset `off`; NULL when
- * it cannot be opened or is no longer the file listed */
-static struct tfile *cand_open(struct tail *t, const struct cand *c,
-    uint64_t off)
+/* gen_open: open generation i of l to read from content offset `off`;
+ * NULL when it cannot be opened or is no longer the file listed */
+static struct tfile *gen_open(struct tail *t, const struct rotation_list *l,
+    size_t i, uint64_t off)
 {
 	struct tfile *f;
 	struct diag d;
-	struct stat st;
 	uint64_t left = off;
 	size_t avail;
 	ssize_t n;
@@ -862,16 +366,10 @@ static struct tfile *cand_open(struct tail *t, const struct cand *c,
 
 	diag_init(&d);
 	f = tfile_new(t);
-	rec_init(f, c);
-	if (c->gz) {
-		if ((f->in = cand_input(c, &d, NULL)) == NULL) {
-			if (d.n)
-				log_warnx("%s", d.items[0].msg);
-			else
-				log_warnx("%s was replaced while starting, "
-				    "skipping it", c->path);
-			goto fail;
-		}
+	rotation_record(l, i, &f->rec, &f->dirty);
+	if (rotation_open(l, i, &f->fd, &f->in) == -1)
+		goto fail;
+	if (f->in) {
 		/* gzip cannot seek: decompress and drop what was counted */
 		while (left > 0) {
 			p = linesplit_space(f->ls, &avail);
@@ -883,39 +381,12 @@ static struct tfile *cand_open(struct tail *t, const struct cand *c,
 		}
 		if (left > 0) {
 			log_debug("%s: shorter than its recorded offset",
-			    c->path);
+			    f->rec.path);
 			goto fail;
 		}
-	} else {
-		if ((f->fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0 &&
-		    c->fd < 0) {
-			if (errno == EACCES)
-				perm_error(c->path);
-			else
-				log_warn("open %s", c->path);
-			goto fail;
-		}
-		if (c->fd >= 0 && (f->fd < 0 || fstat(f->fd, &st) == -1 ||
-		    st.st_dev != c->st.st_dev || st.st_ino != c->st.st_ino)) {
-			/* renamed meanwhile: the file listed, by its fd */
-			char fdpath[64];
-
-			if (f->fd >= 0)
-				close(f->fd);
-			snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d",
-			    c->fd);
-			f->fd = open(fdpath, O_RDONLY | O_CLOEXEC);
-		}
-		if (f->fd < 0 || fstat(f->fd, &st) == -1 ||
-		    st.st_dev != c->st.st_dev || st.st_ino != c->st.st_ino) {
-			log_warnx("%s was replaced while starting, skipping it",
-			    c->path);
-			goto fail;
-		}
-		if (lseek(f->fd, (off_t)off, SEEK_SET) == -1) {
-			log_warn("seek %s", c->path);
-			goto fail;
-		}
+	} else if (lseek(f->fd, (off_t)off, SEEK_SET) == -1) {
+		log_warn("seek %s", f->rec.path);
+		goto fail;
 	}
 	f->base = f->rpos = off;
 	f->rec.offset = off;
@@ -927,28 +398,14 @@ fail:
 	return NULL;
 }
 
-/* cand_done: has the registry already counted all of c? */
-static int cand_done(const struct cand *c, uint64_t off)
-{
-	uint32_t isize;
-
-	if (!c->gz)
-		return off >= (uint64_t)c->st.st_size;
-	/* a .gz is done when its trailer says so; decompressing every old
-	 * generation at each start would cost minutes on a busy server */
-	return c->fd >= 0 && gz_isize(c->fd, &isize) == 0 &&
-	    isize == (uint32_t)off &&
-	    off > 0;
-}
-
-/* finish: read generation c from `off` to its end.  With `keep` the file
- * stays open (it may still receive a line) and is returned. */
-static int finish(struct tail *t, const struct cand *c, uint64_t off,
-    int keep, struct tfile **kept)
+/* finish: read generation i of l from `off` to its end.  With `keep` the
+ * file stays open (it may still receive a line) and is returned. */
+static int finish(struct tail *t, const struct rotation_list *l, size_t i,
+    uint64_t off, int keep, struct tfile **kept)
 {
 	struct tfile *f;
 
-	if ((f = cand_open(t, c, off)) == NULL)
+	if ((f = gen_open(t, l, i, off)) == NULL)
 		return 0;
 	if (tfile_read(t, f, 0) == -1) {
 		tfile_close(t, f, 1);
@@ -969,9 +426,7 @@ static int finish(struct tail *t, const struct cand *c, uint64_t off,
 static int live_open(struct tail *t, const struct store_file *known)
 {
 	struct tfile *f;
-	struct cand c;
-	ssize_t n;
-	int fd;
+	int fd, r;
 
 	if ((fd = open(t->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		if (errno == ENOENT)
@@ -981,29 +436,19 @@ static int live_open(struct tail *t, const struct store_file *known)
 		log_warn("open %s", t->path);
 		return -1;
 	}
-	memset(&c, 0, sizeof c);
-	c.fd = -1;
-	if (fstat(fd, &c.st) == -1 || !S_ISREG(c.st.st_mode) ||
-	    (n = pread(fd, c.head, sizeof c.head, 0)) < 0) {
-		if (S_ISREG(c.st.st_mode))
+	f = tfile_new(t);
+	f->fd = fd;
+	if ((r = rotation_record_fd(fd, t->path, known, &f->rec,
+	    &f->dirty)) < 0) {
+		if (r == -1)
 			log_warn("read %s", t->path);
 		else
 			log_warnx("%s is not a regular file", t->path);
-		close(fd);
+		tfile_close(t, f, 0);
 		return -1;
 	}
-	c.path = t->path;
-	c.live = 1;
-	c.head_len = (size_t)n;
-	c.hash = n ? fingerprint(c.head, (size_t)n) : 0;
-	if (known && cand_has(&c, known) &&
-	    known->offset <= (uint64_t)c.st.st_size)
-		c.known = known;
-	f = tfile_new(t);
-	f->fd = fd;
-	rec_init(f, &c);
-	if (c.known) {
-		f->base = f->rpos = c.known->offset;
+	if (r == 1) {
+		f->base = f->rpos = f->rec.offset;
 		if (lseek(fd, (off_t)f->base, SEEK_SET) == -1) {
 			log_warn("seek %s", t->path);
 			tfile_close(t, f, 0);
@@ -1022,40 +467,6 @@ static int live_open(struct tail *t, const struct store_file *known)
 	return 1;
 }
 
-/* copy_pick: among the siblings c[0..n), the rotated copy of f's content:
- * another inode starting with f's fingerprint and holding at least what
- * was counted of f.  A short fingerprint (f held less than FP_MAX bytes)
- * is weak evidence: then the generations already accounted for are no
- * candidates, and with `now` (f's head as it is now) the copy must differ
- * from f after the shared bytes (else f still has that content: copied,
- * not truncated yet).  SIZE_MAX: none. */
-static size_t copy_pick(const struct tail *t, const struct tfile *f,
-    const struct cand *c, size_t n, const unsigned char *now, size_t nowlen)
-{
-	int weak = f->rec.fp_len < FP_MAX;
-	size_t i, best = SIZE_MAX, m;
-
-	for (i = 0; i < n; i++) {
-		if (c[i].live || !cand_has(&c[i], &f->rec) ||
-		    same_inode(&c[i], &f->rec))
-			continue;
-		if (!c[i].gz && (uint64_t)c[i].st.st_size < f->rec.offset)
-			continue;
-		if (t->old && same_inode(&c[i], &t->old->rec))
-			continue;
-		if (weak && seen_has(t, &c[i]))
-			continue;
-		if (now) {
-			m = nowlen < c[i].head_len ? nowlen : c[i].head_len;
-			if (memcmp(now, c[i].head, m) == 0)
-				continue;
-		}
-		if (best == SIZE_MAX || cand_better(&c[i], &c[best]))
-			best = i;
-	}
-	return best;
-}
-
 /* copy_probe: f's fingerprint is short and f grew past it: was f
  * truncated and refilled with content that starts with the same bytes
  * (the same time stamp second), its old content copied away?  Its head
@@ -1063,8 +474,8 @@ static size_t copy_pick(const struct tail *t, const struct tfile *f,
 static int copy_probe(struct tail *t, struct tfile *f)
 {
 	unsigned char now[FP_MAX];
-	struct cand *c;
-	size_t n;
+	struct rotation_list *l;
+	const struct store_file *old = t->old ? &t->old->rec : NULL;
 	ssize_t got;
 	int r;
 
@@ -1073,13 +484,15 @@ static int copy_probe(struct tail *t, struct tfile *f)
 		return 0;
 	if ((got = pread(f->fd, now, sizeof now, 0)) <= 0)
 		return 0;
-	c = cands_list(t, &n);
-	r = copy_pick(t, f, c, n, now, (size_t)got) != SIZE_MAX;
+	l = rotation_list(t->rot, 0);
+	r = rotation_copy_of(t->rot, l, &f->rec, old, now, (size_t)got) !=
+	    SIZE_MAX;
 	/* a copy that still agrees with f (copied, not truncated yet): look
 	 * again at every wake-up until the truncation shows */
-	if (!r && copy_pick(t, f, c, n, NULL, 0) == SIZE_MAX)
+	if (!r && rotation_copy_of(t->rot, l, &f->rec, old, NULL, 0) ==
+	    SIZE_MAX)
 		f->probed = t->dir_gen;
-	cands_free(c, n);
+	rotation_list_free(l);
 	if (r)
 		log_debug("%s: a copy of its content appeared, it was "
 		    "truncated", f->rec.path);
@@ -1091,27 +504,26 @@ static int copy_probe(struct tail *t, struct tfile *f)
  * inode (NAME.1, or NAME.1.gz once compressed): finish it from our offset. */
 static int copy_finish(struct tail *t, struct tfile *f)
 {
-	struct cand *c;
-	size_t n, best;
+	struct rotation_list *l;
+	struct store_file rec = f->rec;
+	size_t best;
 	int r = 0;
 
-	c = cands_list(t, &n);
-	best = copy_pick(t, f, c, n, NULL, 0);
+	l = rotation_list(t->rot, 0);
+	best = rotation_copy_of(t->rot, l, &rec, t->old ? &t->old->rec : NULL,
+	    NULL, 0);
 	if (best == SIZE_MAX) {
 		log_warnx("%s was truncated and no rotated copy of it was "
 		    "found: lines written after offset %llu may be lost",
-		    t->path, (unsigned long long)f->rec.offset);
+		    t->path, (unsigned long long)rec.offset);
 	} else {
-		struct cand *b = &c[best];
-		struct store_file rec = f->rec;
-
 		log_info("%s was truncated, finishing its copy %s", t->path,
-		    b->path);
+		    rotation_path(l, best));
 		/* the copy carries on as the record of that content */
-		b->known = &rec;
-		r = finish(t, b, rec.offset, 0, NULL);
+		rotation_set_known(l, best, &rec);
+		r = finish(t, l, best, rec.offset, 0, NULL);
 	}
-	cands_free(c, n);
+	rotation_list_free(l);
 	return r;
 }
 
@@ -1174,29 +586,13 @@ static int cur_read(struct tail *t)
  * the registry points at it (identity stays the fingerprint) */
 static void old_rename(struct tail *t, struct tfile *f)
 {
-	struct dirent *de;
-	struct stat st;
-	DIR *dir;
-	long long rank;
-	int live;
-	char *p;
+	char *p = rotation_find(t->rot, f->rec.dev, f->rec.ino);
 
-	if ((dir = opendir(t->dir)) == NULL)
+	if (p == NULL)
 		return;
-	while ((de = readdir(dir)) != NULL) {
-		if (!sib_match(t->name, de->d_name, &live, &rank) || live)
-			continue;
-		p = xasprintf("%s/%s", t->dir, de->d_name);
-		if (stat(p, &st) == 0 && (uint64_t)st.st_dev == f->rec.dev &&
-		    (uint64_t)st.st_ino == f->rec.ino) {
-			set_path(&f->rec, p);
-			f->dirty = 1;
-			free(p);
-			break;
-		}
-		free(p);
-	}
-	closedir(dir);
+	set_path(&f->rec, p);
+	f->dirty = 1;
+	free(p);
 }
 
 /* old_reap: a previous generation that was deleted gets no more lines;
@@ -1221,9 +617,10 @@ static void old_reap(struct tail *t)
 static int middle_read(struct tail *t, struct tfile *prev, struct tfile **kept)
 {
 	unsigned char ph[FP_MAX], lh[FP_MAX];
-	struct cand *c;
-	size_t n, i, pi = SIZE_MAX, last = SIZE_MAX;
+	struct rotation_list *l;
+	size_t n, i, last;
 	ssize_t phl, lhl;
+	uint64_t off;
 	int r = 0;
 
 	*kept = NULL;
@@ -1231,44 +628,21 @@ static int middle_read(struct tail *t, struct tfile *prev, struct tfile **kept)
 		phl = 0;
 	if ((lhl = pread(t->cur->fd, lh, sizeof lh, 0)) < 0)
 		lhl = 0;
-	c = cands_list(t, &n);
-	cands_dedup(c, n);
-	/* where prev is now: its inode, or its content (compressed) */
-	for (i = 0; i < n && pi == SIZE_MAX; i++)
-		if (!c[i].live && same_inode(&c[i], &prev->rec))
-			pi = i;
-	for (i = n; i-- > 0 && pi == SIZE_MAX; )
-		if (!c[i].live && phl > 0 && c[i].head_len == (size_t)phl &&
-		    memcmp(c[i].head, ph, (size_t)phl) == 0)
-			pi = i;
-	if (pi == SIZE_MAX)
-		goto out;   /* deleted: nothing to tell the order by */
-	for (i = 0; i < n; i++) {
-		if (c[i].drop || c[i].live || c[i].rank <= c[pi].rank ||
-		    c[i].head_len == 0 || same_inode(&c[i], &prev->rec) ||
-		    same_inode(&c[i], &t->cur->rec) ||
-		    (t->old && t->old != prev &&
-		    same_inode(&c[i], &t->old->rec)) ||
-		    (c[i].head_len == (size_t)phl &&
-		    memcmp(c[i].head, ph, (size_t)phl) == 0) ||
-		    /* a copy of the new file, not truncated yet: read there */
-		    (lhl > 0 && memcmp(c[i].head, lh, c[i].head_len <
-		    (size_t)lhl ? c[i].head_len : (size_t)lhl) == 0) ||
-		    seen_has(t, &c[i])) {
-			c[i].drop = 1;
-			continue;
-		}
-		last = i;
-	}
+	l = rotation_list(t->rot, 0);
+	rotation_plan_between(t->rot, l, &prev->rec, ph, (size_t)phl,
+	    &t->cur->rec, lh, (size_t)lhl,
+	    t->old && t->old != prev ? &t->old->rec : NULL);
+	n = rotation_count(l);
+	last = rotation_last(l);
 	for (i = 0; i < n && r == 0; i++) {
-		if (c[i].drop || c[i].live || c[i].rank <= c[pi].rank)
+		if (!rotation_want(l, i, &off))
 			continue;
 		log_info("%s: rotated in and out meanwhile, reading it",
-		    c[i].path);
-		r = finish(t, &c[i], 0, i == last && !c[i].gz, kept);
+		    rotation_path(l, i));
+		r = finish(t, l, i, 0, i == last && !rotation_is_gz(l, i),
+		    kept);
 	}
-out:
-	cands_free(c, n);
+	rotation_list_free(l);
 	return r;
 }
 
@@ -1431,12 +805,15 @@ static void dir_watched(struct tail *t)
 		return;
 	parent = xstrdup(t->dir);
 	sl = strrchr(parent, '/');
-	if (sl == NULL)
-		strcpy(parent, "..");
-	else if (sl == parent)
+	if (sl == NULL) {
+		/* a relative directory without a slash: "." or a name */
+		free(parent);
+		parent = xstrdup(strcmp(t->dir, ".") == 0 ? ".." : ".");
+	} else if (sl == parent) {
 		parent[1] = '\0';
-	else
+	} else {
 		*sl = '\0';
+	}
 	if (strcmp(parent, t->dir) != 0)
 		t->pwd = inotify_add_watch(t->ifd, parent, IN_DELETE | IN_MOVED_FROM |
 		    IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
@@ -1539,31 +916,37 @@ static int events_drain(struct tail *t)
 	}
 }
 
-/* catchup_want: should tail_start() read generation i, and from where */
-static int catchup_want(const struct cand *c, size_t i, size_t newest,
-    uint64_t *off)
+/* history_note: the first start (no history given): the rotated
+ * generations it leaves alone are history, made durable by the caller
+ * before any line is delivered, so that a restart after a kill at any
+ * later moment tells them from the log's own generations */
+static int history_note(struct tail *t, const struct rotation_list *l)
 {
-	if (c[i].drop || c[i].live)
+	size_t count;
+	char *text;
+	int r;
+
+	if (t->on_history == NULL ||
+	    (text = rotation_history_note(t->rot, l, &count)) == NULL)
 		return 0;
-	if (c[i].known) {
-		*off = c[i].known->offset;
-		return !cand_done(&c[i], *off);
+	if ((r = t->on_history(t->arg, text)) == 0) {
+		rotation_history_load(t->rot, text);
+		log_info("%s: history noted: %zu rotated generation%s there "
+		    "now, left to `eximwatch scan`", t->path, count,
+		    count == 1 ? "" : "s");
 	}
-	/* unknown: only when newer (by name) than the newest known rotated
-	 * generation: rotated in and out while we did not look.  Older
-	 * history, and everything before a first start, is `eximwatch
-	 * scan`'s job. */
-	*off = 0;
-	return newest != SIZE_MAX && i > newest;
+	free(text);
+	return r;
 }
 
-int tail_start(struct tail *t, const struct store_file *known, size_t n)
+int tail_start(struct tail *t, const struct store_file *known, size_t n,
+    const char *history)
 {
 	struct tfile *kept = NULL;
-	struct cand *c = NULL;
-	size_t nc = 0, i, newest = SIZE_MAX, last = SIZE_MAX;
-	const struct store_file *live_known = NULL;
-	int live_seen = 0, r;
+	struct rotation_list *l = NULL;
+	struct store_file rec;
+	size_t nl, i, last;
+	int r;
 	uint64_t off;
 
 	if ((t->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
@@ -1573,53 +956,33 @@ int tail_start(struct tail *t, const struct store_file *known, size_t n)
 	/* watch first: nothing created while we look around is missed */
 	if (dir_watch(t) < 0)
 		goto fail;
-	c = cands_stable(t, &nc);
-	cands_dedup(c, nc);
-	cands_match(c, nc, known, n);
-	for (i = 0; i < nc; i++) {
-		if (c[i].drop)
-			continue;
-		if (c[i].live) {
-			live_seen = 1;
-			live_known = c[i].known;
-		} else if (c[i].known) {
-			newest = i;
-		}
-	}
-	for (i = 0; i < nc; i++) {
-		/* what is there now is history or accounted for; a copy made
-		 * from here on is new */
-		if (!c[i].live && !c[i].drop)
-			seen_cand(t, &c[i]);
-		if (catchup_want(c, i, newest, &off))
-			last = i;
-	}
+	rotation_history_load(t->rot, history);
+	l = rotation_list(t->rot, 1);
+	rotation_plan_start(t->rot, l, known, n);
+	if (history_note(t, l) == -1)
+		goto fail;
 	/* catch up, oldest first */
-	for (i = 0; i < nc; i++) {
-		if (!catchup_want(c, i, newest, &off)) {
-			struct tfile f;
-
+	nl = rotation_count(l);
+	last = rotation_last(l);
+	for (i = 0; i < nl; i++) {
+		if (!rotation_want(l, i, &off)) {
 			/* nothing to read; the record may still learn a new
 			 * name or a longer head */
-			if (c[i].drop || !c[i].known || c[i].live)
-				continue;
-			memset(&f, 0, sizeof f);
-			rec_init(&f, &c[i]);
-			if (f.dirty)
-				closed_add(t, &f.rec);
+			if (rotation_moved(l, i, &rec))
+				closed_add(t, &rec);
 			continue;
 		}
 		/* the last generation stays open if the log itself is gone:
 		 * it was rotated just now and may still get a line */
-		if (finish(t, &c[i], off, i == last && !c[i].gz && !live_seen,
-		    &kept) == -1)
+		if (finish(t, l, i, off, i == last && !rotation_is_gz(l, i) &&
+		    !rotation_live_listed(l), &kept) == -1)
 			goto fail;
 	}
 	t->old = kept;
 	if (t->old)
 		t->old->wd = inotify_add_watch(t->ifd, t->old->rec.path,
 		    FILE_MASK);
-	r = live_open(t, live_known);
+	r = live_open(t, rotation_live_known(l));
 	if (r == -2) {
 		perm_error(t->path);
 		goto fail;
@@ -1631,10 +994,10 @@ int tail_start(struct tail *t, const struct store_file *known, size_t n)
 	} else if (cur_read(t) == -1) {
 		goto fail;
 	}
-	cands_free(c, nc);
+	rotation_list_free(l);
 	return 0;
 fail:
-	cands_free(c, nc);
+	rotation_list_free(l);
 	return -1;
 }
 

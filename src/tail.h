@@ -16,17 +16,24 @@
  * while the daemon was down (known files are found again among the siblings
  * NAME.1..N, NAME-YYYYMMDD, and their .gz forms; each is finished from its
  * offset, unknown newer generations are read from the start, oldest first,
- * then the live file); two rotations between two looks (the generation
- * rotated in and out meanwhile is read between the old and the new file);
+ * then the live file: see the history below); two rotations between two
+ * looks (the generation rotated in and out meanwhile is read between the
+ * old and the new file);
  * permission denied (an error naming the group).
  *
- * Generations are ordered by their rotation name (NAME newest, NAME.1 newer
- * than NAME.2, NAME-DATE by date, NAME.N.gz = NAME.N), the mtime only breaks
- * ties.  A fingerprint shorter than FP_MAX (the file was that small at the
- * last commit) is weak evidence: a rotated generation is preferred over the
- * live log for it, and while running a fresh copy next to the live log
- * that starts with those bytes but differs from it after them reveals a
+ * Finding the generations, their order, and where a file's content went
+ * (a short fingerprint as weak evidence included) is rotation.h's part;
+ * while running, a fresh copy next to the live log that starts with the
+ * bytes of its short fingerprint but differs from it after them reveals a
  * copytruncate the head alone cannot show.
+ *
+ * History: the rotated generations there at the first start are history,
+ * never read (`eximwatch scan` imports them).  tail_start() hands that list
+ * to the caller to commit before it delivers the first line, and gets it
+ * back at every later start: a generation that is neither known nor history
+ * is the log's own content, read from its start, even when the daemon was
+ * killed before it ever committed a position (the log renamed, or copied
+ * and truncated, while it was down).
  *
  * No polling: tail_fd() is an inotify descriptor for the caller's epoll loop.
  * The callbacks run synchronously inside tail_start()/tail_process(). */
@@ -47,20 +54,31 @@ typedef void tail_line_fn(void *arg, const char *line, size_t len, int oversized
  * tail_positions() and commit, to bound its memory during a long catch-up */
 typedef void tail_chunk_fn(void *arg);
 
+/* called inside tail_start(), before the first line is delivered, when it
+ * was given no history of this log (the first start, or a registry from
+ * before histories were kept): the caller must commit `history` (text,
+ * borrowed) durably and pass it to every later tail_start().  0 ok, -1:
+ * tail_start() fails (the promise of a restart reading every line since
+ * this start could not be kept) */
+typedef int tail_history_fn(void *arg, const char *history);
+
 struct tail_opts {
 	const char *path;        /* the live log, e.g. /var/log/exim_mainlog */
 	size_t max_line;         /* default 64 KiB */
 	tail_line_fn *on_line;
 	tail_chunk_fn *on_chunk; /* may be NULL */
+	tail_history_fn *on_history;   /* NULL: the history is not kept */
 	void *arg;
 };
 
 struct tail *tail_new(const struct tail_opts *o);
 void tail_free(struct tail *t);
 
-/* tail_start: catch up from the registry (known[0..n)), then follow.
+/* tail_start: catch up from the registry (known[0..n)) and the history
+ * kept from the first start (NULL: none; see on_history), then follow.
  * 0 ok (also when the log does not exist yet), -1 fatal (message logged) */
-int tail_start(struct tail *t, const struct store_file *known, size_t n);
+int tail_start(struct tail *t, const struct store_file *known, size_t n,
+    const char *history);
 /* tail_fd: the inotify descriptor to wait on (EPOLLIN) */
 int tail_fd(const struct tail *t);
 /* tail_process: read what inotify announced; 0 ok, -1 fatal */

@@ -20,6 +20,7 @@ truth, for the daemon tests (tests/t/3*-daemon-*.t).
   ewlog.py writer --log PATH --truth FILE --stats FILE [--rate 3000]
                   [--duration 30] [--rotate-min 2] [--rotate-max 4]
                   [--seed 1] [--keep 20] [--gzip] [--copytruncate P]
+                  [--on-signal --ack FILE] [--trickle SECS]
       The torture writer: appends known lines at RATE lines/s for DURATION
       seconds (or until SIGTERM), in batches, sometimes cutting a write in
       the middle of a line; rotates at random intervals the way logrotate
@@ -29,6 +30,13 @@ truth, for the daemon tests (tests/t/3*-daemon-*.t).
       With --gzip, NAME.2 is then compressed to NAME.2.gz (delaycompress).
       With --copytruncate P, that fraction of the rotations copies NAME to
       NAME.1 and truncates NAME in place instead of renaming it.
+      With --on-signal there are no timed rotations: SIGUSR1 rotates by
+      rename, SIGUSR2 by copytruncate, at once (within 5 ms); after each
+      the number of rotations done is written to the --ack file, so a test
+      can rotate at a moment of its choosing (while the daemon is down).
+      With --trickle SECS the first SECS seconds get one line every 40 ms,
+      most of them written in two parts: a young log under 1 KiB, whose
+      head grows while the daemon looks at it.
       Writes the truth and the figures (JSON) at the end.
 
 Truth file: {"rows": {"CLASS IP": count, ...}, "lines": N}
@@ -174,6 +182,14 @@ class Writer:
                       "lines_after_rename": 0, "split_writes": 0, "compressed": 0, "copytruncates": 0,
                       "seed": a.seed, "rate": a.rate}
         self.stop = False
+        self.asked = []          # rotations asked by signal: "rename"/"copy"
+
+    def ack(self):
+        if self.a.ack:
+            tmp = self.a.ack + ".tmp"
+            with open(tmp, "w") as f:
+                f.write("%d\n" % self.stats["rotations"])
+            os.replace(tmp, self.a.ack)
 
     def open_new(self):
         self.fd = os.open(self.a.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
@@ -194,7 +210,8 @@ class Writer:
         self.truth["lines"] += n
         self.stats["lines"] += n
         self.stats["bytes"] += len(data)
-        if len(data) > 10 and self.rng.random() < 0.2:
+        if len(data) > 10 and self.rng.random() < (
+                0.7 if n == 1 else 0.2):
             # a partial line for a moment: the daemon must wait for its end
             cut = self.rng.randrange(1, len(data) - 1)
             os.write(self.fd, data[:cut])
@@ -204,7 +221,9 @@ class Writer:
         else:
             os.write(self.fd, data)
 
-    def rotate(self):
+    def rotate(self, how=None):
+        """rotate now; how: "copy" or "rename" (default: at random with
+        the --copytruncate fraction).  True when the log was renamed."""
         log = self.a.log
         # NAME.k[.gz] -> NAME.k+1[.gz], oldest first; NAME.keep is overwritten
         for k in range(self.a.keep - 1, 0, -1):
@@ -213,7 +232,8 @@ class Writer:
                 if os.path.exists(src):
                     os.rename(src, "%s.%d%s" % (log, k + 1, sfx))
         self.stats["rotations"] += 1
-        if self.rng.random() < self.a.copytruncate:
+        if how == "copy" or (how is None and
+                             self.rng.random() < self.a.copytruncate):
             # copytruncate: copy, then truncate in place; no line is written
             # in between (the writer is single-threaded), so none is lost
             with open(log, "rb") as f, open(log + ".1", "wb") as o:
@@ -249,24 +269,37 @@ class Writer:
         self.open_new()
         t0 = time.monotonic()
         next_rot = t0 + self.rng.uniform(a.rotate_min, a.rotate_max)
+        if a.on_signal:
+            next_rot = float("inf")
         reopen_at = None
-        written = 0
+        written = trickled = 0
         while not self.stop:
             now = time.monotonic()
             if now - t0 >= a.duration:
                 break
-            due = int((now - t0) * a.rate) - written
+            if now - t0 < a.trickle:
+                due = int((now - t0) / 0.04) + 1 - written
+                trickled = written + max(due, 0)
+            else:
+                due = trickled + int((now - t0 - a.trickle) * a.rate) - written
             if due > 0:
                 self.emit(due)
                 written += due
                 if reopen_at is not None:
                     self.stats["lines_after_rename"] += due
-            if reopen_at is not None and now >= reopen_at:
+            if reopen_at is not None and (now >= reopen_at or self.asked):
+                # (a rotation asked for meanwhile first lets the new file be)
                 os.close(self.fd)
                 self.open_new()
                 reopen_at = None
                 if a.gzip:
                     self.compress()
+            elif reopen_at is None and self.asked:
+                if self.rotate(self.asked.pop(0)):
+                    reopen_at = now + self.rng.choice([0, 0, 0.05, 0.3])
+                elif a.gzip:
+                    self.compress()
+                self.ack()
             elif reopen_at is None and now >= next_rot:
                 if self.rotate():
                     # the old fd still writes to what is now NAME.1 for a while
@@ -295,6 +328,10 @@ def cmd_writer(a):
         w.stop = True
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
+    if a.on_signal:
+        signal.signal(signal.SIGUSR1, lambda s, f: w.asked.append("rename"))
+        signal.signal(signal.SIGUSR2, lambda s, f: w.asked.append("copy"))
+        w.ack()
     return w.run()
 
 
@@ -331,6 +368,11 @@ def main():
                    help="fraction of rotations done by copytruncate instead of rename")
     p.add_argument("--gzip", action="store_true",
                    help="compress NAME.2 after each rotation (delaycompress)")
+    p.add_argument("--on-signal", action="store_true",
+                   help="rotate only when asked: SIGUSR1 rename, SIGUSR2 copytruncate")
+    p.add_argument("--ack", help="with --on-signal: the number of rotations done")
+    p.add_argument("--trickle", type=float, default=0,
+                   help="seconds of one line per 40 ms at the start")
     p.add_argument("--ips", type=int, default=20)
     a = ap.parse_args()
     return {"lines": cmd_lines, "check": cmd_check, "writer": cmd_writer}[a.cmd](a)

@@ -1,8 +1,10 @@
 /* test_tail: the inotify follower against real files in a scratch directory:
  * appends and partial lines, rename rotation (new file at once or later),
  * copytruncate (plain and compressed copy), delete + recreate, a missing
- * log, restarts with rotations while down, permission denied, oversized
- * lines and NUL bytes.  Every test asserts the exact sequence of lines. */
+ * log, restarts with rotations while down (also after a first start that
+ * never saved a position: the history it noted), permission denied,
+ * oversized lines and NUL bytes.  Every test asserts the exact sequence of
+ * lines. */
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -31,6 +33,41 @@ struct got {
 static struct got *got;
 static size_t ngot, capgot;
 static char base[4096];
+
+/* The follower's messages (log.c writes them to stderr) go to the TAP
+ * output as comments: a passing test prints nothing to the terminal. */
+static FILE *logrd;
+
+static void log_capture(void)
+{
+	char path[] = "/tmp/test_tail.log.XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0 || (logrd = fopen(path, "r")) == NULL)
+		exit(2);
+	unlink(path);
+	fflush(stderr);
+	if (dup2(fd, 2) == -1)
+		exit(2);
+	close(fd);
+}
+
+/* log_comments: what was logged since the last call, as TAP comments */
+static void log_comments(void)
+{
+	char line[8192];
+	size_t n;
+
+	if (logrd == NULL)
+		return;
+	fflush(stderr);
+	clearerr(logrd);
+	while (fgets(line, sizeof line, logrd) != NULL) {
+		n = strlen(line);
+		printf("# %s%s", line, n && line[n - 1] == '\n' ? "" : "\n");
+	}
+	fflush(stdout);
+}
 
 static void on_line(void *arg, const char *line, size_t len, int over)
 {
@@ -89,6 +126,7 @@ static int expect(const char *what, const char *const *want, size_t n)
 	for (i = 0; good && i < n; i++)
 		good = got[i].len == strlen(want[i]) &&
 		    memcmp(got[i].s, want[i], got[i].len) == 0 && !got[i].over;
+	log_comments();
 	ok(good, "%s", what);
 	if (!good) {
 		for (i = 0; i < n; i++)
@@ -166,22 +204,73 @@ static void set_mtime(const char *path, time_t when)
 	utime(path, &u);
 }
 
+/* The registry, as the store keeps it: records by id, and the history
+ * each log's first start noted (the daemon's meta daemon.history). */
+static struct store_file reg[256];
+static size_t nreg;
+static int64_t next_id = 1;
+static char *hist[64];
+static size_t nhist;
+
+/* hist_for: the history noted for the log at path, or NULL */
+static char **hist_for(const char *path)
+{
+	size_t i, n = strlen(path);
+
+	for (i = 0; i < nhist; i++)
+		if (strncmp(hist[i] + 4, path, n) == 0 && hist[i][4 + n] == '\n')
+			return &hist[i];
+	return NULL;
+}
+
+static int on_history(void *arg, const char *text)
+{
+	char **h;
+
+	char path[4200];
+	const char *nl = strchr(text, '\n');
+
+	(void)arg;
+	if (strncmp(text, "log ", 4) != 0 || nl == NULL)
+		exit(2);
+	snprintf(path, sizeof path, "%.*s", (int)(nl - text - 4), text + 4);
+	if ((h = hist_for(path)) == NULL) {
+		if (nhist == sizeof hist / sizeof hist[0])
+			exit(2);
+		h = &hist[nhist++];
+	} else {
+		free(*h);
+	}
+	*h = strdup(text);
+	return 0;
+}
+
+/* reg_reset: a new, empty database */
+static void reg_reset(void)
+{
+	size_t i;
+
+	nreg = 0;
+	for (i = 0; i < nhist; i++)
+		free(hist[i]);
+	nhist = 0;
+}
+
+/* start: a tail on path; with the registry (known == reg) also the
+ * history kept from the log's first start */
 static struct tail *start(const char *path, size_t max_line,
     const struct store_file *known, size_t n, int *rc)
 {
 	struct tail_opts o = {
 		.path = path, .max_line = max_line, .on_line = on_line,
+		.on_history = on_history,
 	};
 	struct tail *t = tail_new(&o);
+	char **h = known == reg ? hist_for(path) : NULL;
 
-	*rc = tail_start(t, known, n);
+	*rc = tail_start(t, known, n, h ? *h : NULL);
 	return t;
 }
-
-/* The registry, as the store keeps it: records by id. */
-static struct store_file reg[256];
-static size_t nreg;
-static int64_t next_id = 1;
 
 static void reg_save(struct tail *t)
 {
@@ -470,7 +559,7 @@ static void test_restart(void)
 	set_mtime(L3, now - 7200);
 	puts_(L, "r1 one\nr1 two\nr1 thr");
 	set_mtime(L, now - 3600);
-	nreg = 0;
+	reg_reset();
 	t = start(L, 0, reg, nreg, &rc);
 	EXPECT("restart: first start: live log only", "r1 one", "r1 two");
 	reg_save(t);
@@ -608,7 +697,7 @@ static void test_order(void)
 	struct tail *t;
 
 	sh("mkdir -p %s/ord", base);
-	nreg = 0;
+	reg_reset();
 	puts_(L, "o1 one\n");
 	t = start(L, 0, reg, nreg, &rc);
 	EXPECT("order: start", "o1 one");
@@ -631,7 +720,7 @@ static void test_order(void)
 
 	/* a record whose fingerprint covers a few bytes (a partial line) */
 	sh("rm -f %s/ord/exim_mainlog*", base);
-	nreg = 0;
+	reg_reset();
 	puts_(L, same);
 	t = start(L, 0, reg, nreg, &rc);
 	EXPECT_NONE("shortfp: start on a partial line");
@@ -652,7 +741,7 @@ static void test_order(void)
 
 	/* the same while running: the truncation shows by the copy */
 	sh("rm -f %s/ord/exim_mainlog*", base);
-	nreg = 0;
+	reg_reset();
 	puts_(L, "o5 one\n");
 	t = start(L, 0, reg, nreg, &rc);
 	EXPECT("shortfp-live: start", "o5 one");
@@ -686,7 +775,7 @@ static void test_halfgz(void)
 	snprintf(L1, sizeof L1, "%s", P("z/exim_mainlog.1"));
 	sh("mkdir -p %s/z", base);
 	puts_(L, "z1 a\n");
-	nreg = 0;
+	reg_reset();
 	t = start(L, 0, reg, nreg, &rc);
 	EXPECT("halfgz: start", "z1 a");
 	reg_save(t);
@@ -699,6 +788,135 @@ static void test_halfgz(void)
 	EXPECT("halfgz: NAME.1 and NAME.1.gz are read as one generation",
 	    "z1 b", "z2 a");
 	tail_free(t);
+}
+
+/* hist_has: does the history noted for path list the inode of file? */
+static int hist_has(const char *path, const char *file)
+{
+	char **h = hist_for(path), gen[128];
+	struct stat st;
+
+	if (h == NULL || stat(file, &st) != 0)
+		return 0;
+	snprintf(gen, sizeof gen, "\ngen %llu %llu ",
+	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	return strstr(*h, gen) != NULL;
+}
+
+/* the daemon killed before its first commit (no position was ever saved),
+ * the log rotated while it was down: the first file is no history, it is
+ * read from its start; what was there at the first start stays unread */
+static void test_firststart(void)
+{
+	char *L = P("fs/exim_mainlog"), *L1 = P("fs/exim_mainlog.1"),
+	    *L2 = P("fs/exim_mainlog.2"), *L3 = P("fs/exim_mainlog.3");
+	char big[1600], **h;
+	struct tail *t;
+	int rc, i;
+
+	sh("mkdir -p %s/fs", base);
+	/* history: two rotated generations, one longer than FP_MAX */
+	for (i = 0; i < (int)sizeof big - 1; i++)
+		big[i] = i % 50 == 49 ? '\n' : 'a' + i % 26;
+	big[sizeof big - 1] = '\0';
+	puts_(L2, "h2 history\n");
+	puts_(L1, big);
+	puts_(L, "f1 one\n");
+	reg_reset();
+	t = start(L, 0, reg, nreg, &rc);
+	EXPECT("firststart: the live log only", "f1 one");
+	ok(hist_has(L, L1) && hist_has(L, L2) && !hist_has(L, L),
+	    "firststart: the history lists the rotated generations, not the "
+	    "log");
+	tail_free(t);     /* killed: no position saved */
+
+	/* down: renamed (logrotate: NAME.k -> NAME.k+1) */
+	puts_(L, "f1 two\n");
+	rename(L2, L3);
+	rename(L1, L2);
+	rename(L, L1);
+	puts_(L, "f2 one\n");
+	/* and a .gz of history being written: a head shorter than its own */
+	sh("head -c 500 %s | gzip > %s.gz", L2, L3);
+	t = start(L, 0, reg, nreg, &rc);
+	EXPECT("firststart: renamed while down before any commit: the first "
+	    "file from its start, then the new log (no history)",
+	    "f1 one", "f1 two", "f2 one");
+	tail_free(t);     /* killed again */
+
+	/* down: copied and truncated (a young file) */
+	puts_(L, "f2 two\n");
+	sh("rm -f %s.gz && mv %s %s && mv %s %s && cp %s %s && "
+	    "truncate -s 0 %s", L3, L2, L3, L1, L2, L, L1, L);
+	puts_(L, "f3 one\n");
+	t = start(L, 0, reg, nreg, &rc);
+	EXPECT("firststart: copied and truncated while down: every generation "
+	    "since the first start, oldest first",
+	    "f1 one", "f1 two", "f2 one", "f2 two", "f3 one");
+	reg_save(t);
+	tail_free(t);
+
+	/* the first start on an empty log: lines come, killed before the
+	 * commit, copied and truncated while down */
+	sh("rm -f %s/fs/exim_mainlog*", base);
+	puts_(L1, "h1 history\n");
+	puts_(L, "");
+	reg_reset();
+	t = start(L, 0, reg, nreg, &rc);
+	EXPECT_NONE("firststart-empty: nothing yet");
+	reg_save(t);
+	ok(nreg == 0, "firststart-empty: no position to save");
+	puts_(L, "e1 one\n");
+	pump(t, 1);
+	EXPECT("firststart-empty: the first line", "e1 one");
+	tail_free(t);
+	puts_(L, "e1 two\n");
+	sh("mv %s %s && cp %s %s && truncate -s 0 %s", L1, L2, L, L1, L);
+	puts_(L, "e2 one\n");
+	t = start(L, 0, reg, nreg, &rc);
+	EXPECT("firststart-empty: the copy from its start, then the log",
+	    "e1 one", "e1 two", "e2 one");
+	reg_save(t);
+	tail_free(t);
+	t = start(L, 0, reg, nreg, &rc);
+	EXPECT_NONE("firststart-empty: a restart repeats nothing");
+	tail_free(t);
+
+	/* a registry from before histories were kept: as before, unknown
+	 * generations older than every known one are not read; the history
+	 * is noted from now on */
+	h = hist_for(L);
+	free(*h);
+	*h = strdup("log /somewhere/else\n");
+	puts_(L3, "u3 unknown\n");
+	t = start(L, 0, reg, nreg, &rc);
+	EXPECT_NONE("legacy: nothing unknown is read");
+	ok(hist_has(L, L3), "legacy: the history is noted");
+	tail_free(t);
+}
+
+/* a log named relative to the current directory: its directory replaced
+ * (renamed away, a new one made), which only a watch on the right parent
+ * directory sees */
+static void test_relative(void)
+{
+	char cwd[4096];
+	struct tail *t;
+	int rc;
+
+	if (getcwd(cwd, sizeof cwd) == NULL || chdir(base) == -1)
+		exit(2);
+	sh("mkdir -p rel");
+	puts_("rel/exim_mainlog", "v1 one\n");
+	t = start("rel/exim_mainlog", 0, NULL, 0, &rc);
+	EXPECT("relative: start", "v1 one");
+	sh("mv rel rel.old && mkdir rel");
+	puts_("rel/exim_mainlog", "v2 one\n");
+	pump(t, 1);
+	EXPECT("relative: the directory replaced is seen", "v2 one");
+	tail_free(t);
+	if (chdir(cwd) == -1)
+		exit(2);
 }
 
 static void test_oversized(void)
@@ -769,7 +987,7 @@ static void test_stress(void)
 	snprintf(L, sizeof L, "%s", P("w/exim_mainlog"));
 	sh("mkdir -p %s/w", base);
 	got_clear();
-	nreg = 0;
+	reg_reset();
 	t = start(L, 0, reg, nreg, &rc);
 	fflush(stdout);
 	if ((pid = fork()) == 0) {
@@ -887,7 +1105,11 @@ static void test_denied(void)
 	if (pipe(pfd) == -1)
 		exit(2);
 	fflush(stdout);
+	log_comments();
 	if ((pid = fork()) == 0) {
+		/* the parent reports what the child logs */
+		fclose(logrd);
+		logrd = NULL;
 		close(pfd[0]);
 		dup2(pfd[1], 2);
 		if (geteuid() == 0 && (setgid(65534) == -1 ||
@@ -932,6 +1154,8 @@ int main(void)
 		return 2;
 	chmod(tmpl, 0755);
 	snprintf(base, sizeof base, "%s", tmpl);
+	log_capture();
+	atexit(log_comments);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	test_appends();
 	test_rename();
@@ -942,6 +1166,8 @@ int main(void)
 	test_middle();
 	test_order();
 	test_halfgz();
+	test_firststart();
+	test_relative();
 	test_oversized();
 	test_stress();
 	test_denied();
@@ -952,5 +1178,9 @@ int main(void)
 		sh("rm -rf %s", base);
 	got_clear();
 	free(got);
+	reg_reset();
+	log_comments();
+	fclose(logrd);
+	logrd = NULL;
 	return done_testing();
 }
