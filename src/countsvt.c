@@ -382,10 +382,10 @@ static int cv_update(sqlite3_vtab *vt, int argc, sqlite3_value **argv,
 	e.ip = sqlite3_value_int64(argv[2 + COL_IP]);
 	e.acct = sqlite3_value_int64(argv[2 + COL_ACCOUNT]);
 	e.n = sqlite3_value_int64(argv[2 + COL_N]);
-	if (e.ip < 0 || e.acct < 0 || e.n <= 0) {
+	if (e.ip < 0 || e.acct < 0 || e.n <= 0 || e.n > CHUNK_N_MAX) {
 		sqlite3_free(vt->zErrMsg);
 		vt->zErrMsg = sqlite3_mprintf("counts: ids must not be negative, "
-		    "n must be positive");
+		    "n must be from 1 to %lld", (long long)CHUNK_N_MAX);
 		return SQLITE_CONSTRAINT;
 	}
 	if (t->cw == NULL)
@@ -426,6 +426,8 @@ static void pack_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	if (*cvp == NULL)
 		*cvp = xcalloc(1, sizeof **cvp);
 	n = sqlite3_value_int64(argv[2]);
+	if (n > CHUNK_N_MAX)
+		n = CHUNK_N_MAX;
 	if (n > 0)
 		chunk_vec_push(*cvp, sqlite3_value_int64(argv[0]),
 		    sqlite3_value_int64(argv[1]), n);

@@ -168,6 +168,13 @@ int main(void)
 		counter_add(c2, 180, 0, "", 0, "", 0, 1);
 		ok(store_begin(s) == 0 && store_add_counts(s, c2, classes, 2) < 0 &&
 		    store_rollback(s) == 0, "adding to a malformed chunk fails");
+		/* a damaged count near 2^63: adding to it would overflow */
+		sqlite3_exec(store_db(s), "UPDATE count_chunks SET data = "
+		    "x'0000ffffffffffffffff7f' WHERE bucket = 180", NULL, NULL, NULL);
+		ok(store_begin(s) == 0 && store_add_counts(s, c2, classes, 2) < 0 &&
+		    store_rollback(s) == 0, "adding to a chunk with a count near "
+		    "2^63 fails as malformed, without overflowing");
+		ok(q1(s, "SELECT SUM(n) FROM counts") < 0, "reading it is an error");
 		counter_free(c2);
 	}
 	store_close(s);
