@@ -14,9 +14,11 @@
 #include "smap.h"
 #include "store.h"
 #include "threshold.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define SAMPLE_MAX 240
+#define KEY_MAX 256          /* bytes of a group or value, escaped, with NUL */
 #define PRUNE_EVERY 60
 #define AM_CHUNK 500         /* alerts per Alertmanager request */
 
@@ -26,7 +28,8 @@ enum { P_NONE, P_FIRE, P_RESOLVE };
 struct alert {
 	int64_t id;              /* 0 = not in the store yet */
 	int id_new;              /* inserted by the transaction being written */
-	char *grp;
+	char *grp;               /* printable text (utf8_printable), glen bytes */
+	size_t glen;
 	int state, pending;
 	int64_t started_at, resolved_at, last_notified, below_since;
 	int64_t value, peak;
@@ -289,6 +292,7 @@ static struct alert *alert_get(struct thr *t, const char *grp, size_t len)
 	if (a == NULL) {
 		a = xcalloc(1, sizeof *a);
 		a->grp = xstrndup(grp, len);
+		a->glen = len;
 		a->state = A_CANDIDATE;
 		smap_put(&t->alerts, grp, len, a);
 	}
@@ -299,7 +303,8 @@ void alert_event(struct alert_engine *e, const struct event *ev,
     const struct eximlog_line *ln, int64_t now)
 {
 	struct event parsed;
-	size_t i;
+	char gk[KEY_MAX], vk[KEY_MAX], sample[SAMPLE_MAX + 1];
+	size_t i, glen, vlen;
 
 	for (i = 0; i < e->nth; i++) {
 		struct thr *t = &e->th[i];
@@ -325,16 +330,20 @@ void alert_event(struct alert_engine *e, const struct event *ev,
 		if (t->tc->distinct != BY_GLOBAL &&
 		    !span_ok(v = group_of(e, t->tc->distinct, ev)))
 			continue;
-		if (threshold_add(t->w, g.p, g.len, v.p, v.len, ev->ts, 1, now, 0) < 0)
+		/* log text becomes keys, SQL text and message text from here
+		 * on: printable, without NUL bytes, bounded */
+		glen = utf8_printable(gk, sizeof gk, g.p, g.len);
+		vlen = utf8_printable(vk, sizeof vk, v.p, v.len);
+		if (threshold_add(t->w, gk, glen, vk, vlen, ev->ts, 1, now, 0) < 0)
 			continue;
 		e->unsaved = 1;
-		if (threshold_value(t->w, g.p, g.len) < t->tc->count)
+		if (threshold_value(t->w, gk, glen) < t->tc->count)
 			continue;
-		a = alert_get(t, g.p, g.len);
+		a = alert_get(t, gk, glen);
 		if (a->sample == NULL || a->sample_ts != ev->ts) {
 			free(a->sample);
-			a->sample = xstrndup(ln->body.p, ln->body.len > SAMPLE_MAX ?
-			    SAMPLE_MAX : ln->body.len);
+			utf8_printable(sample, sizeof sample, ln->body.p, ln->body.len);
+			a->sample = xstrdup(sample);
 			a->sample_ts = ev->ts;
 		}
 	}
@@ -349,7 +358,7 @@ static int by_value(const void *x, const void *y)
 
 	if (a->value != b->value)
 		return a->value > b->value ? -1 : 1;
-	return strcmp(a->grp, b->grp);
+	return strcmp(a->grp, b->grp);   /* printable: no NUL inside */
 }
 
 /* enqueue: one outbox row for sink sc about items [from, to) of notice n */
@@ -454,7 +463,7 @@ static void emit(struct alert_engine *e, struct thr *t, int64_t now_ms)
 		a->last_notified = n.now;
 		a->dirty = 1;
 		if (a->state == A_RESOLVED) {
-			smap_del(&t->alerts, a->grp, strlen(a->grp));
+			smap_del(&t->alerts, a->grp, a->glen);
 			a->next = t->grave;
 			t->grave = a;
 		}
@@ -472,7 +481,7 @@ void alert_evaluate(struct alert_engine *e, int64_t now_ms)
 {
 	int64_t now = now_ms / 1000;
 	size_t i, j, ndrop;
-	char **drop = NULL;
+	struct alert **drop = NULL;
 
 	for (i = 0; i < e->nth; i++) {
 		struct thr *t = &e->th[i];
@@ -487,12 +496,12 @@ void alert_evaluate(struct alert_engine *e, int64_t now_ms)
 
 			if (!t->alerts.keys[j])
 				continue;
-			v = threshold_value(t->w, a->grp, strlen(a->grp));
+			v = threshold_value(t->w, a->grp, a->glen);
 			switch (a->state) {
 			case A_CANDIDATE:
 				if (v < tc->count) {
 					drop = xreallocarray(drop, ndrop + 1, sizeof *drop);
-					drop[ndrop++] = a->grp;
+					drop[ndrop++] = a;
 					break;
 				}
 				a->state = A_FIRING;
@@ -532,8 +541,10 @@ void alert_evaluate(struct alert_engine *e, int64_t now_ms)
 			if (a->pending)
 				any = 1;
 		}
-		for (j = 0; j < ndrop; j++)
-			alert_free1(smap_del(&t->alerts, drop[j], strlen(drop[j])));
+		for (j = 0; j < ndrop; j++) {
+			smap_del(&t->alerts, drop[j]->grp, drop[j]->glen);
+			alert_free1(drop[j]);
+		}
 		if (any && t->batch_due == 0) {
 			int64_t due = now_ms + tc->first_wait_ms;
 
@@ -607,15 +618,15 @@ struct wctx {
 	const char *th;
 };
 
-static int save_delta(void *arg, const char *grp, const char *val, int64_t ts,
-    int64_t n)
+static int save_delta(void *arg, const char *grp, size_t glen, const char *val,
+    size_t vlen, int64_t ts, int64_t n)
 {
 	struct wctx *w = arg;
 	int rc;
 
 	sqlite3_bind_text(w->st, 1, w->th, -1, SQLITE_STATIC);
-	sqlite3_bind_text(w->st, 2, grp, -1, SQLITE_STATIC);
-	sqlite3_bind_text(w->st, 3, val, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->st, 2, grp, (int)glen, SQLITE_STATIC);
+	sqlite3_bind_text(w->st, 3, val, (int)vlen, SQLITE_STATIC);
 	sqlite3_bind_int64(w->st, 4, ts);
 	sqlite3_bind_int64(w->st, 5, n);
 	rc = sqlite3_step(w->st);
@@ -637,7 +648,7 @@ static int save_alert(sqlite3 *db, sqlite3_stmt *ins, sqlite3_stmt *upd,
 	if (!a->dirty || a->state == A_CANDIDATE)
 		return 0;
 	sqlite3_bind_text(st, 1, t->tc->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, a->grp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->grp, (int)a->glen, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, alert_by_name(t->tc->by), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, t->tc->severity, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, state_name(a->state), -1, SQLITE_STATIC);
@@ -818,12 +829,12 @@ struct cand {
 	struct thr *t;
 };
 
-static void candidate(void *arg, const char *grp, int64_t value)
+static void candidate(void *arg, const char *grp, size_t glen, int64_t value)
 {
 	struct thr *t = ((struct cand *)arg)->t;
 
-	if (value >= t->tc->count && smap_get(&t->alerts, grp, strlen(grp)) == NULL)
-		alert_get(t, grp, strlen(grp));
+	if (value >= t->tc->count && smap_get(&t->alerts, grp, glen) == NULL)
+		alert_get(t, grp, glen);
 }
 
 int alert_load(struct alert_engine *e, struct store *s, int64_t now)
@@ -841,10 +852,12 @@ int alert_load(struct alert_engine *e, struct store *s, int64_t now)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *g = (const char *)sqlite3_column_text(st, 1);
 		const char *v = (const char *)sqlite3_column_text(st, 2);
+		size_t glen = (size_t)sqlite3_column_bytes(st, 1);
+		size_t vlen = (size_t)sqlite3_column_bytes(st, 2);
 
 		if ((t = thr_find(e, (const char *)sqlite3_column_text(st, 0))) == NULL)
 			continue;
-		if (threshold_add(t->w, g, strlen(g), v, strlen(v),
+		if (threshold_add(t->w, g, glen, v, vlen,
 		    sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), now, 1) == 0)
 			nw++;
 	}
@@ -858,11 +871,12 @@ int alert_load(struct alert_engine *e, struct store *s, int64_t now)
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *g = (const char *)sqlite3_column_text(st, 2);
+		size_t glen = (size_t)sqlite3_column_bytes(st, 2);
 		struct alert *a;
 
 		if ((t = thr_find(e, (const char *)sqlite3_column_text(st, 1))) == NULL)
 			continue;   /* no longer configured: stays as it was */
-		a = alert_get(t, g, strlen(g));
+		a = alert_get(t, g, glen);
 		a->id = sqlite3_column_int64(st, 0);
 		a->state = A_FIRING;
 		a->started_at = sqlite3_column_int64(st, 3);

@@ -14,6 +14,7 @@ struct wentry {
 };
 
 struct group {
+	size_t *vlen;          /* distinct: length of each value */
 	struct wentry *e;      /* ring kept sorted by ts: e[head..head+n) */
 	size_t head, n, cap;
 	int64_t total;         /* sum of n in the window */
@@ -50,6 +51,7 @@ static void group_free(struct group *g)
 		free(g->vals[i]);
 	free(g->vals);
 	free(g->vcount);
+	free(g->vlen);
 	smap_release(&g->vidx);
 	free(g->e);
 	free(g);
@@ -78,7 +80,9 @@ static size_t value_index(struct group *g, const char *val, size_t vlen)
 		return ix - 1;
 	g->vals = xreallocarray(g->vals, g->nvals + 1, sizeof *g->vals);
 	g->vcount = xreallocarray(g->vcount, g->nvals + 1, sizeof *g->vcount);
+	g->vlen = xreallocarray(g->vlen, g->nvals + 1, sizeof *g->vlen);
 	g->vals[g->nvals] = xstrndup(val, vlen);
+	g->vlen[g->nvals] = vlen;
 	g->vcount[g->nvals] = 0;
 	smap_put(&g->vidx, val, vlen, (void *)(g->nvals + 1));
 	return g->nvals++;
@@ -192,7 +196,8 @@ void threshold_each(const struct threshold *t, threshold_group_cb *fn,
 		struct group *g = t->groups.vals[i];
 
 		if (t->groups.keys[i] && g->n > 0)
-			fn(arg, t->groups.keys[i], t->distinct ? g->ndistinct : g->total);
+			fn(arg, t->groups.keys[i], t->groups.klen[i],
+			    t->distinct ? g->ndistinct : g->total);
 	}
 }
 
@@ -209,7 +214,8 @@ int threshold_unsaved(struct threshold *t, threshold_delta_cb *fn, void *arg)
 			struct wentry *w = &AT(g, j);
 
 			if (w->unsaved && fn(arg, t->groups.keys[i],
-			    t->distinct ? g->vals[w->val] : "", w->ts, w->unsaved) < 0)
+			    t->groups.klen[i], t->distinct ? g->vals[w->val] : "",
+			    t->distinct ? g->vlen[w->val] : 0, w->ts, w->unsaved) < 0)
 				return -1;
 		}
 	}

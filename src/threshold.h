@@ -35,14 +35,15 @@ void threshold_expire(struct threshold *t, int64_t now);
 int64_t threshold_value(const struct threshold *t, const char *grp, size_t glen);
 
 /* threshold_each: fn for every group with events in the window */
-typedef void threshold_group_cb(void *arg, const char *grp, int64_t value);
+typedef void threshold_group_cb(void *arg, const char *grp, size_t glen,
+    int64_t value);
 void threshold_each(const struct threshold *t, threshold_group_cb *fn,
     void *arg);
 
 /* threshold_unsaved: fn for every (group, value, second, n) not yet saved,
  * then (if clear) mark it saved */
-typedef int threshold_delta_cb(void *arg, const char *grp, const char *val,
-    int64_t ts, int64_t n);
+typedef int threshold_delta_cb(void *arg, const char *grp, size_t glen,
+    const char *val, size_t vlen, int64_t ts, int64_t n);
 int threshold_unsaved(struct threshold *t, threshold_delta_cb *fn, void *arg);
 void threshold_mark_saved(struct threshold *t);
 

@@ -17,6 +17,7 @@
 #include "smap.h"
 #include "store.h"
 #include "threshold.h"
+#include "utf8.h"
 #include "tap.h"
 #include <sqlite3.h>
 
@@ -34,8 +35,20 @@ static void on_out(void *arg, int64_t id, const char *sink, const char *body,
 
 static int64_t T0 = 1795340000;
 
+static void feed_n(struct alert_engine *e, const struct rules *r,
+    const char *cls, const char *ip, const char *account, size_t alen,
+    int64_t ts);
+
 static void feed(struct alert_engine *e, const struct rules *r, const char *cls,
     const char *ip, const char *account, int64_t ts)
+{
+	feed_n(e, r, cls, ip, account, account ? strlen(account) : 0, ts);
+}
+
+/* feed_n: an event whose account is alen bytes (NUL bytes allowed) */
+static void feed_n(struct alert_engine *e, const struct rules *r,
+    const char *cls, const char *ip, const char *account, size_t alen,
+    int64_t ts)
 {
 	struct event ev;
 	struct eximlog_line ln;
@@ -53,7 +66,7 @@ static void feed(struct alert_engine *e, const struct rules *r, const char *cls,
 		ev.f[FIELD_IP] = span_make(ip, strlen(ip));
 	}
 	if (account)
-		ev.account = span_make(account, strlen(account));
+		ev.account = span_make(account, alen);
 	ln.body = span_make(body, sizeof body - 1);
 	alert_event(e, &ev, &ln, ts);
 }
@@ -284,6 +297,89 @@ int main(void)
 	    "grp = '192.0.2.1'"), 0, "many events of one account: no stuffing");
 	is_int(count(s, "SELECT count(*) FROM outbox_alerts"), count(s,
 	    "SELECT count(*) FROM outbox_alerts"), "links written");
+	alert_free(e);
+	store_close(s);
+	alertconf_release(&ac);
+
+	/* ---- hostile keys: NUL bytes, controls, not UTF-8, huge ---- */
+	{
+		char out[64], big[70000];
+		size_t n;
+
+		n = utf8_printable(out, sizeof out, "bob\0x@example.net", 17);
+		ok(n == 20 && strcmp(out, "bob\\x00x@example.net") == 0,
+		    "utf8_printable: a NUL byte becomes \\x00 (%s)", out);
+		utf8_printable(out, sizeof out, "a\tb\x7f\xc2\x9b\xff\xc3\xa9\xe2\x80\xa6", 12);
+		ok(strcmp(out, "a\\x09b\\x7f\\xc2\\x9b\\xff\xc3\xa9\xe2\x80\xa6") == 0,
+		    "utf8_printable: tab, DEL, the C1 CSI, a stray byte escaped; "
+		    "UTF-8 kept (%s)", out);
+		memset(big, 'a', sizeof big);
+		big[5] = '\0';
+		n = utf8_printable(out, sizeof out, big, sizeof big);
+		ok(n <= sizeof out - 1 && strlen(out) == n &&
+		    strcmp(out + n - 3, "\xe2\x80\xa6") == 0,
+		    "utf8_printable: a long text is cut, with an ellipsis");
+		memset(big, '\x01', 20);
+		n = utf8_printable(out, 16, big, 20);
+		ok(n == 15 && strcmp(out, "\\x01\\x01\\x01\xe2\x80\xa6") == 0,
+		    "utf8_printable: never cuts inside an escape (%s)", out);
+	}
+	snprintf(cfg, sizeof cfg, "%s/c2.yaml", dir);
+	snprintf(db, sizeof db, "%s/db2", dir);
+	fp = fopen(cfg, "w");
+	fprintf(fp, "sinks:\n  hook: {type: webhook, url: 'http://127.0.0.1:9/x'}\n"
+	    "thresholds:\n"
+	    "  - id: acct\n    classes: [auth_failed]\n    by: account\n"
+	    "    window: 10s\n    count: 1\n    first_wait: 0s\n    sinks: [hook]\n"
+	    "  - id: stuff\n    classes: [auth_failed]\n    by: ip\n"
+	    "    distinct: {field: account, count: 2}\n    window: 10s\n"
+	    "    first_wait: 0s\n    sinks: [hook]\n");
+	fclose(fp);
+	ok(alertconf_load(&ac, cfg, &d) == 0, "hostile keys: config loads");
+	s = store_open(db, STORE_CREATE, &d);
+	e = alert_new(&ac, r, ow);
+	alert_on_outbox(e, on_out, NULL);
+	alert_load(e, s, T0);
+	nout = 0;
+	/* the crash of issue 2: stored with its length, looked up with strlen */
+	feed_n(e, r, "auth_failed", "192.0.2.50", "bob\0x@example.net", 17, T0);
+	feed_n(e, r, "auth_failed", "192.0.2.50", "bob\0y@example.net", 17, T0);
+	{
+		static char huge[65536];
+
+		memset(huge, 'h', sizeof huge);
+		huge[100] = '\n';
+		feed_n(e, r, "auth_failed", "192.0.2.50", huge, sizeof huge, T0);
+	}
+	ok(commit(e, s, T0) == 0, "a NUL byte in an account: evaluated and "
+	    "committed, no crash");
+	is_int(count(s, "SELECT count(*) FROM alerts WHERE threshold = 'acct' AND "
+	    "grp = 'bob\\x00x@example.net'"), 1,
+	    "the alert's group is the account with the NUL escaped");
+	is_int(count(s, "SELECT count(*) FROM alerts WHERE threshold = 'acct'"), 3,
+	    "bob\\0x, bob\\0y and the huge one are three alerts, not one 'bob'");
+	is_int(count(s, "SELECT max(length(CAST(grp AS BLOB))) FROM alerts"), 255,
+	    "a 64 KiB account is cut to 255 bytes of key");
+	is_int(count(s, "SELECT count(*) FROM alerts WHERE threshold = 'stuff' AND "
+	    "grp = '192.0.2.50' AND value = 3"), 1,
+	    "distinct: the accounts that differ after the NUL are distinct");
+	commit(e, s, T0 + 1);
+	ok(nout >= 2, "notified");
+	is_int(count(s, "SELECT count(*) FROM outbox WHERE threshold = 'acct' AND "
+	    "instr(body, 'bob\\\\x00x@example.net') > 0"), 1,
+	    "the notification shows the escape (in JSON: bob\\\\x00x@...)");
+	is_int(count(s, "SELECT count(*) FROM alert_window WHERE instr(grp, "
+	    "char(0)) > 0 OR instr(val, char(0)) > 0 OR instr(grp, char(10)) > 0 "
+	    "OR instr(val, char(10)) > 0"), 0, "no NUL or newline stored in the "
+	    "window rows");
+	/* quiet: the alerts resolve and leave the map by their stored length */
+	for (now = T0 + 2; now <= T0 + 30; now++)
+		commit(e, s, now);
+	is_int(alert_firing(e), 0, "they resolve without a crash");
+	alert_free(e);
+	/* a restart reads them back */
+	e = alert_new(&ac, r, ow);
+	ok(alert_load(e, s, T0 + 5) == 0, "state with escaped keys loads");
 	alert_free(e);
 	store_close(s);
 	rules_free(r);
