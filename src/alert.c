@@ -614,23 +614,41 @@ int alert_dirty(const struct alert_engine *e)
 /* ---- store ---- */
 
 struct wctx {
-	sqlite3_stmt *st;
+	sqlite3_stmt *count, *slice, *unslice;
 	const char *th;
 };
 
-static int save_delta(void *arg, const char *grp, size_t glen, const char *val,
-    size_t vlen, int64_t ts, int64_t n)
+/* save_count: events added to a slot of a count threshold */
+static int save_count(void *arg, const char *grp, size_t glen, int64_t ts,
+    int64_t n)
 {
 	struct wctx *w = arg;
 	int rc;
 
-	sqlite3_bind_text(w->st, 1, w->th, -1, SQLITE_STATIC);
-	sqlite3_bind_text(w->st, 2, grp, (int)glen, SQLITE_STATIC);
-	sqlite3_bind_text(w->st, 3, val, (int)vlen, SQLITE_STATIC);
-	sqlite3_bind_int64(w->st, 4, ts);
-	sqlite3_bind_int64(w->st, 5, n);
-	rc = sqlite3_step(w->st);
-	sqlite3_reset(w->st);
+	sqlite3_bind_text(w->count, 1, w->th, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->count, 2, grp, (int)glen, SQLITE_STATIC);
+	sqlite3_bind_int64(w->count, 3, ts);
+	sqlite3_bind_int64(w->count, 4, n);
+	rc = sqlite3_step(w->count);
+	sqlite3_reset(w->count);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* save_slice: the state of a slice of a distinct threshold (len 0: none) */
+static int save_slice(void *arg, const char *grp, size_t glen, int64_t ts,
+    const void *data, size_t len)
+{
+	struct wctx *w = arg;
+	sqlite3_stmt *st = len ? w->slice : w->unslice;
+	int rc;
+
+	sqlite3_bind_text(st, 1, w->th, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, grp, (int)glen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, ts);
+	if (len)
+		sqlite3_bind_blob(st, 4, data, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -679,15 +697,23 @@ int alert_write(struct alert_engine *e, struct store *s, int64_t now)
 {
 	sqlite3 *db = store_db(s);
 	sqlite3_stmt *win = NULL, *ins = NULL, *upd = NULL, *box = NULL,
-	    *link = NULL, *prune = NULL;
+	    *link = NULL, *prune = NULL, *slice = NULL, *unslice = NULL,
+	    *prune_slices = NULL;
 	struct wctx w;
 	struct alert *a;
 	size_t i, j;
 	int ret = -1;
 
 	if (sqlite3_prepare_v2(db, "INSERT INTO alert_window (threshold, grp, val, "
-	    "ts, n) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + "
+	    "ts, n) VALUES (?, ?, '', ?, ?) ON CONFLICT DO UPDATE SET n = n + "
 	    "excluded.n", -1, &win, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO alert_distinct "
+	    "(threshold, grp, ts, data) VALUES (?, ?, ?, ?)", -1, &slice,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "DELETE FROM alert_distinct WHERE threshold = ? "
+	    "AND grp = ? AND ts = ?", -1, &unslice, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "DELETE FROM alert_distinct WHERE threshold = ? "
+	    "AND ts <= ?", -1, &prune_slices, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO alerts (threshold, grp, grp_kind, "
 	    "severity, state, started_at, resolved_at, last_notified, below_since, "
 	    "value, peak, sample) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
@@ -703,12 +729,15 @@ int alert_write(struct alert_engine *e, struct store *s, int64_t now)
 	    sqlite3_prepare_v2(db, "DELETE FROM alert_window WHERE threshold = ? "
 	    "AND ts <= ?", -1, &prune, NULL) != SQLITE_OK)
 		goto out;
-	w.st = win;
+	w.count = win;
+	w.slice = slice;
+	w.unslice = unslice;
 	for (i = 0; i < e->nth; i++) {
 		struct thr *t = &e->th[i];
 
 		w.th = t->tc->id;
-		if (e->unsaved && threshold_unsaved(t->w, save_delta, &w) < 0)
+		if (e->unsaved &&
+		    threshold_unsaved(t->w, save_count, save_slice, &w) < 0)
 			goto out;
 		for (j = 0; j < t->alerts.cap; j++)
 			if (t->alerts.keys[j] &&
@@ -718,11 +747,20 @@ int alert_write(struct alert_engine *e, struct store *s, int64_t now)
 			if (save_alert(db, ins, upd, t, a) < 0)
 				goto out;
 		if (now - e->last_prune >= PRUNE_EVERY) {
+			/* what left the window: a slot or slice is kept while its
+			 * last second is in it */
 			sqlite3_bind_text(prune, 1, t->tc->id, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(prune, 2, now - t->tc->window);
+			sqlite3_bind_int64(prune, 2, now - t->tc->window -
+			    THRESHOLD_SLOT(t->tc->window));
 			if (sqlite3_step(prune) != SQLITE_DONE)
 				goto out;
 			sqlite3_reset(prune);
+			sqlite3_bind_text(prune_slices, 1, t->tc->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(prune_slices, 2, now - t->tc->window -
+			    THRESHOLD_SLICE(t->tc->window));
+			if (sqlite3_step(prune_slices) != SQLITE_DONE)
+				goto out;
+			sqlite3_reset(prune_slices);
 		}
 	}
 	for (i = 0; i < e->nout; i++) {
@@ -759,6 +797,9 @@ out:
 	sqlite3_finalize(box);
 	sqlite3_finalize(link);
 	sqlite3_finalize(prune);
+	sqlite3_finalize(slice);
+	sqlite3_finalize(unslice);
+	sqlite3_finalize(prune_slices);
 	return ret;
 }
 
@@ -859,6 +900,22 @@ int alert_load(struct alert_engine *e, struct store *s, int64_t now)
 			continue;
 		if (threshold_add(t->w, g, glen, v, vlen,
 		    sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), now, 1) == 0)
+			nw++;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto fail;
+	if (sqlite3_prepare_v2(db, "SELECT threshold, grp, ts, data FROM "
+	    "alert_distinct ORDER BY ts", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((t = thr_find(e, (const char *)sqlite3_column_text(st, 0))) == NULL)
+			continue;
+		if (threshold_load_slice(t->w, (const char *)sqlite3_column_text(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1), sqlite3_column_int64(st, 2),
+		    sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
+		    now) == 0)
 			nw++;
 	}
 	sqlite3_finalize(st);

@@ -163,10 +163,24 @@ static int exec(struct store *s, const char *sql)
 	return 0;
 }
 
+/* schema_number: the number a migration file's name starts with (NNN_), 0
+ * if none */
+static int schema_number(const char *name)
+{
+	char *end;
+	long n = strtol(name, &end, 10);
+
+	return end != name && *end == '_' && n > 0 && n < 100000 ? (int)n : 0;
+}
+
+/* migrate: apply every migration whose number is above the database's
+ * version, in order; the version is then the number of the last one.  The
+ * numbers need not be consecutive (migrations are numbered by whoever adds
+ * them, in parallel). */
 static int migrate(struct store *s, struct diag *d)
 {
 	sqlite3_stmt *st;
-	int version = 0, i, n;
+	int version = 0, last = 0, i, num;
 	char *err = NULL;
 
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
@@ -174,26 +188,30 @@ static int migrate(struct store *s, struct diag *d)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	for (n = 0; embedded_schema[n].name; n++)
-		;
-	if (version > n) {
+	for (i = 0; embedded_schema[i].name; i++)
+		if ((num = schema_number(embedded_schema[i].name)) > last)
+			last = num;
+	if (version > last) {
 		diag_add(d, s->path, 0, 0, "database schema version %d is newer than "
-		    "this eximwatch knows (%d): upgrade eximwatch", version, n);
+		    "this eximwatch knows (%d): upgrade eximwatch", version, last);
 		return -1;
 	}
-	if (version == n)
+	if (version == last)
 		return 0;
 	if (s->readonly) {
 		diag_add(d, s->path, 0, 0, "database needs an upgrade (schema %d → %d): "
-		    "run 'eximwatch scan' or the daemon once with write access", version, n);
+		    "run 'eximwatch scan' or the daemon once with write access",
+		    version, last);
 		return -1;
 	}
-	for (i = version; i < n; i++) {
+	for (i = 0; embedded_schema[i].name; i++) {
 		char *sql;
 
-		/* migration files are numbered from 001; file i+1 → version i+1 */
+		/* embedded in name order: numbers ascending */
+		if ((num = schema_number(embedded_schema[i].name)) <= version)
+			continue;
 		sql = xasprintf("BEGIN IMMEDIATE;\n%s\nPRAGMA user_version = %d;\nCOMMIT;",
-		    embedded_schema[i].data, i + 1);
+		    embedded_schema[i].data, num);
 		if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
 			diag_add(d, s->path, 0, 0, "applying schema %s: %s",
 			    embedded_schema[i].name, err ? err : sqlite3_errmsg(s->db));
@@ -203,6 +221,7 @@ static int migrate(struct store *s, struct diag *d)
 			return -1;
 		}
 		free(sql);
+		version = num;
 	}
 	return 0;
 dberr:

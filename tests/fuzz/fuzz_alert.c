@@ -222,7 +222,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "instr(sample, char(27)) OR length(CAST(grp AS BLOB)) > 255") != 0)
 		abort();
 	sqlite3_exec(store_db(S), "DELETE FROM alerts; DELETE FROM outbox; "
-	    "DELETE FROM outbox_alerts; DELETE FROM alert_window", NULL, NULL,
+	    "DELETE FROM outbox_alerts; DELETE FROM alert_window; "
+	    "DELETE FROM alert_distinct", NULL, NULL,
 	    NULL);
 	free(buf);
 	return 0;

@@ -45,8 +45,10 @@ int main(void)
 		return 1;
 	snprintf(path, sizeof path, "%s/sub/dir/x.db", dir);
 	diag_init(&d);
+	/* the version is the number of the last migration (numbers may skip) */
 	while (embedded_schema[nschema].name)
 		nschema++;
+	nschema = atoi(embedded_schema[nschema - 1].name);
 
 	s = store_open(path, STORE_READONLY, &d);
 	ok(s == NULL && d.n == 1 && strstr(d.items[0].msg, "no database") != NULL,
