@@ -14,3 +14,26 @@ CREATE TABLE alert_distinct (
     data      BLOB NOT NULL,       -- the slice's values or registers
     PRIMARY KEY (threshold, grp, ts)
 ) WITHOUT ROWID;
+
+-- The interned addresses and accounts age out with the counts: last_used is
+-- the newest minute a count used the id (kept within a week of it by the
+-- writer), and pruning deletes the ids no count within the retention uses.
+-- Filled here from the counts there are (eximwatch's own `counts` table:
+-- this migration runs only inside eximwatch).
+ALTER TABLE ips ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0;
+-- (a table of the database itself, dropped again: a TEMP one would leave
+-- the connection with a temp database that every later statement pays for)
+CREATE TABLE ew_used (kind INTEGER, id INTEGER, bucket INTEGER,
+    PRIMARY KEY (kind, id)) WITHOUT ROWID;
+INSERT INTO ew_used SELECT 0, ip_id, max(bucket) FROM counts GROUP BY ip_id;
+INSERT INTO ew_used SELECT 1, account_id, max(bucket) FROM counts
+    GROUP BY account_id;
+UPDATE ips SET last_used = coalesce((SELECT bucket FROM ew_used
+    WHERE kind = 0 AND id = ips.id), 0);
+UPDATE accounts SET last_used = coalesce((SELECT bucket FROM ew_used
+    WHERE kind = 1 AND id = accounts.id), 0);
+DROP TABLE ew_used;
+
+-- pruning notifications deletes their links by notification
+CREATE INDEX outbox_alerts_outbox ON outbox_alerts (outbox_id);
