@@ -1,4 +1,5 @@
 -- eximwatch schema, version 5: bounded under attack.
+--
 -- A distinct threshold keeps per group either the values it saw exactly
 -- (up to 64, as hashes with the time each was last seen) or a sliding
 -- HyperLogLog (src/threshold.h).  Its state is saved per (threshold, group,
@@ -14,6 +15,23 @@ CREATE TABLE alert_distinct (
     data      BLOB NOT NULL,       -- the slice's values or registers
     PRIMARY KEY (threshold, grp, ts)
 ) WITHOUT ROWID;
+
+-- The counts of a (minute, class) in parts: new entries are merged into the
+-- last part while it holds fewer than 4096, else they start the next part
+-- (src/countsvt.h).  One part per (minute, class) in ordinary traffic; an
+-- attack with a new account in every line no longer makes every batch
+-- rewrite the whole minute (megabytes each time, and as much memory).
+CREATE TABLE count_chunks_parts (
+    bucket   INTEGER NOT NULL,
+    class_id INTEGER NOT NULL REFERENCES classes (id),
+    part     INTEGER NOT NULL,
+    data     BLOB NOT NULL,
+    PRIMARY KEY (bucket, class_id, part)
+) WITHOUT ROWID;
+INSERT INTO count_chunks_parts (bucket, class_id, part, data)
+    SELECT bucket, class_id, 0, data FROM count_chunks;
+DROP TABLE count_chunks;
+ALTER TABLE count_chunks_parts RENAME TO count_chunks;
 
 -- The interned addresses and accounts age out with the counts: last_used is
 -- the newest minute a count used the id (kept within a week of it by the

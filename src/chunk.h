@@ -18,6 +18,12 @@
  * stops at it (saturates) rather than overflow. */
 #define CHUNK_N_MAX ((int64_t)1 << 40)
 
+/* entries a stored chunk grows to by merging; past it, new entries start
+ * another part of the same (minute, class) (countsvt.h).  A busy minute of
+ * a busy server has a few hundred; an attack with a new account in every
+ * line has one per line, and then a part is what one batch rewrites. */
+#define CHUNK_PART_MAX 4096
+
 struct chunk_entry {
 	int64_t ip, acct, n;
 };

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chunk.h"
 #include "counter.h"
 #include "countsvt.h"
 #include "diag.h"
@@ -182,6 +183,46 @@ int main(void)
 	}
 	store_close(s);
 
+	/* an attack's minute: a new account in every line, in batches; the
+	 * minute is kept in parts, each rewritten at most while it is small */
+	snprintf(path, sizeof path, "%s/parts.db", dir);
+	{
+		struct counter *c4 = counter_new();
+		char acct[32];
+		int b, k, bad = 0;
+
+		s = store_open(path, STORE_CREATE, &d);
+		for (b = 0; b < 20 && s; b++) {
+			counter_clear(c4);
+			for (k = 0; k < 1000; k++) {
+				snprintf(acct, sizeof acct, "u%d@victim.example", b * 1000 + k);
+				counter_add(c4, 600, 0, "203.0.113.7", 11, acct, strlen(acct), 1);
+			}
+			/* and one account every batch brings again */
+			counter_add(c4, 600, 0, "203.0.113.7", 11, "again@x", 7, 1);
+			if (store_begin(s) < 0 || store_add_counts(s, c4, classes, 2) < 0 ||
+			    store_commit(s) < 0)
+				bad++;
+		}
+		is_int(bad, 0, "20 batches of 1,000 new accounts in one minute");
+		ok(q1(s, "SELECT count(*) FROM count_chunks") >= 20000 / (CHUNK_PART_MAX +
+		    1001) && q1(s, "SELECT count(*) FROM count_chunks WHERE bucket = 600 "
+		    "AND part = 0") == 1, "kept in %lld parts",
+		    q1(s, "SELECT count(*) FROM count_chunks"));
+		is_int(q1(s, "SELECT max(cnt) FROM (SELECT count(*) AS cnt FROM counts "
+		    "GROUP BY bucket, class_id, ip_id, account_id) WHERE 1"),
+		    q1(s, "SELECT count(*) FROM count_chunks"),
+		    "a key in several parts has a row in each");
+		is_int(q1(s, "SELECT SUM(n) FROM counts"), 20 * 1001, "every count there");
+		is_int(q1(s, "SELECT count(DISTINCT account_id) FROM counts"), 20001,
+		    "every account");
+		is_int(q1(s, "SELECT SUM(k.n) FROM counts k JOIN accounts a ON "
+		    "a.id = k.account_id WHERE a.name = 'again@x'"), 20,
+		    "the repeated account sums to 20 over the parts");
+		store_close(s);
+		counter_free(c4);
+	}
+
 	/* migration 3: a version 2 database, one row per count, to chunks */
 	snprintf(path, sizeof path, "%s/v2.db", dir);
 	{
@@ -239,8 +280,10 @@ int main(void)
 			    "INSERT INTO ips VALUES (1, '192.0.2.1'), (2, '192.0.2.2'),"
 			    " (3, '192.0.2.3');"
 			    "INSERT INTO accounts VALUES (1, 'bob'), (2, 'carol');"
-			    "INSERT INTO counts VALUES (60, 1, 1, 1, 3), (600, 1, 1, 0, 1),"
-			    " (120, 1, 2, 2, 2);", NULL, NULL, &err);
+			    "INSERT INTO count_chunks SELECT column1, column2, "
+			    "eximwatch_pack(column3, column4, column5) FROM (VALUES"
+			    " (60, 1, 1, 1, 3), (600, 1, 1, 0, 1), (120, 1, 2, 2, 2))"
+			    " GROUP BY 1, 2;", NULL, NULL, &err);
 		ok(rc == SQLITE_OK, "a version 3 database with counts%s%s",
 		    err ? ": " : "", err ? err : "");
 		sqlite3_free(err);
@@ -254,6 +297,8 @@ int main(void)
 		is_int(q1(s, "SELECT sum(last_used * id) FROM accounts"), 60 + 2 * 120,
 		    "each account's too");
 		is_int(q1(s, "SELECT SUM(n) FROM counts"), 6, "the counts unchanged");
+		is_int(q1(s, "SELECT count(*) FROM count_chunks WHERE part = 0"), 3,
+		    "each chunk is part 0 of its minute and class");
 		store_close(s);
 	}
 
