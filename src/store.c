@@ -23,7 +23,7 @@
 #define BUSY_TIMEOUT_MS 60000
 #define STR_(x) #x
 #define STR(x) STR_(x)
-#define INTERN_MAX 200000
+#define INTERN_MAX 65536
 
 /* a string → id cache for one dimension table (ips or accounts).  A slot
  * holds the key's hash and length, so a probe dereferences a key only when
