@@ -1,7 +1,10 @@
 #!/bin/sh
 # eximwatch benchmarks: throughput of `eximwatch scan` against wc -l and grep
 # (bench.py), then the daemon `eximwatch run` (daemon.py: append-to-committed
-# latency, catch-up throughput, idle wake-ups, peak RSS).
+# latency, catch-up throughput, idle wake-ups, peak RSS), then eximwatch
+# under attack (attack.py: the daemon's peak RSS after 2,000,000 attempts
+# with a new account each; the database size under a stream of new
+# addresses and accounts past the retention).
 #
 #   bench/run.sh [EXIMWATCH_BINARY] [--scan-only | --daemon-only] [options]
 #
@@ -67,5 +70,7 @@ if [ "$daemon" = 1 ]; then
 		echo
 	fi
 	python3 "$here/daemon.py" --eximwatch "$snap/eximwatch" "$@"
+	echo
+	python3 "$here/attack.py" --eximwatch "$snap/eximwatch" "$@"
 fi
 exit 0

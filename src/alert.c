@@ -15,9 +15,11 @@
 #include "smap.h"
 #include "store.h"
 #include "threshold.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define SAMPLE_MAX 240
+#define KEY_MAX 256          /* bytes of a group or value, escaped, with NUL */
 #define PRUNE_EVERY 60
 #define AM_CHUNK 500         /* alerts per Alertmanager request */
 
@@ -27,7 +29,8 @@ enum { P_NONE, P_FIRE, P_RESOLVE };
 struct alert {
 	int64_t id;              /* 0 = not in the store yet */
 	int id_new;              /* inserted by the transaction being written */
-	char *grp;
+	char *grp;               /* printable text (utf8_printable), glen bytes */
+	size_t glen;
 	int state, pending;
 	int64_t started_at, resolved_at, last_notified, below_since;
 	int64_t value, peak;
@@ -290,6 +293,7 @@ static struct alert *alert_get(struct thr *t, const char *grp, size_t len)
 	if (a == NULL) {
 		a = xcalloc(1, sizeof *a);
 		a->grp = xstrndup(grp, len);
+		a->glen = len;
 		a->state = A_CANDIDATE;
 		smap_put(&t->alerts, grp, len, a);
 	}
@@ -300,7 +304,8 @@ void alert_event(struct alert_engine *e, const struct event *ev,
     const struct eximlog_line *ln, int64_t now)
 {
 	struct event parsed;
-	size_t i;
+	char gk[KEY_MAX], vk[KEY_MAX], sample[SAMPLE_MAX + 1];
+	size_t i, glen, vlen;
 
 	for (i = 0; i < e->nth; i++) {
 		struct thr *t = &e->th[i];
@@ -326,16 +331,20 @@ void alert_event(struct alert_engine *e, const struct event *ev,
 		if (t->tc->distinct != BY_GLOBAL &&
 		    !span_ok(v = group_of(e, t->tc->distinct, ev)))
 			continue;
-		if (threshold_add(t->w, g.p, g.len, v.p, v.len, ev->ts, 1, now, 0) < 0)
+		/* log text becomes keys, SQL text and message text from here
+		 * on: printable, without NUL bytes, bounded */
+		glen = utf8_printable(gk, sizeof gk, g.p, g.len);
+		vlen = utf8_printable(vk, sizeof vk, v.p, v.len);
+		if (threshold_add(t->w, gk, glen, vk, vlen, ev->ts, 1, now, 0) < 0)
 			continue;
 		e->unsaved = 1;
-		if (threshold_value(t->w, g.p, g.len) < t->tc->count)
+		if (threshold_value(t->w, gk, glen) < t->tc->count)
 			continue;
-		a = alert_get(t, g.p, g.len);
+		a = alert_get(t, gk, glen);
 		if (a->sample == NULL || a->sample_ts != ev->ts) {
 			free(a->sample);
-			a->sample = xstrndup(ln->body.p, notice_boundary(ln->body.p,
-			    ln->body.len, SAMPLE_MAX));
+			utf8_printable(sample, sizeof sample, ln->body.p, ln->body.len);
+			a->sample = xstrdup(sample);
 			a->sample_ts = ev->ts;
 		}
 	}
@@ -350,7 +359,7 @@ static int by_value(const void *x, const void *y)
 
 	if (a->value != b->value)
 		return a->value > b->value ? -1 : 1;
-	return strcmp(a->grp, b->grp);
+	return strcmp(a->grp, b->grp);   /* printable: no NUL inside */
 }
 
 /* a body for items [from, to) of a notice */
@@ -513,7 +522,7 @@ static void emit(struct alert_engine *e, struct thr *t, int64_t now_ms)
 		a->last_notified = n.now;
 		a->dirty = 1;
 		if (a->state == A_RESOLVED) {
-			smap_del(&t->alerts, a->grp, strlen(a->grp));
+			smap_del(&t->alerts, a->grp, a->glen);
 			a->next = t->grave;
 			t->grave = a;
 		}
@@ -531,7 +540,7 @@ void alert_evaluate(struct alert_engine *e, int64_t now_ms)
 {
 	int64_t now = now_ms / 1000;
 	size_t i, j, ndrop;
-	char **drop = NULL;
+	struct alert **drop = NULL;
 
 	for (i = 0; i < e->nth; i++) {
 		struct thr *t = &e->th[i];
@@ -546,12 +555,12 @@ void alert_evaluate(struct alert_engine *e, int64_t now_ms)
 
 			if (!t->alerts.keys[j])
 				continue;
-			v = threshold_value(t->w, a->grp, strlen(a->grp));
+			v = threshold_value(t->w, a->grp, a->glen);
 			switch (a->state) {
 			case A_CANDIDATE:
 				if (v < tc->count) {
 					drop = xreallocarray(drop, ndrop + 1, sizeof *drop);
-					drop[ndrop++] = a->grp;
+					drop[ndrop++] = a;
 					break;
 				}
 				a->state = A_FIRING;
@@ -591,8 +600,10 @@ void alert_evaluate(struct alert_engine *e, int64_t now_ms)
 			if (a->pending)
 				any = 1;
 		}
-		for (j = 0; j < ndrop; j++)
-			alert_free1(smap_del(&t->alerts, drop[j], strlen(drop[j])));
+		for (j = 0; j < ndrop; j++) {
+			smap_del(&t->alerts, drop[j]->grp, drop[j]->glen);
+			alert_free1(drop[j]);
+		}
 		if (any && t->batch_due == 0) {
 			int64_t due = now_ms + tc->first_wait_ms;
 
@@ -662,23 +673,41 @@ int alert_dirty(const struct alert_engine *e)
 /* ---- store ---- */
 
 struct wctx {
-	sqlite3_stmt *st;
+	sqlite3_stmt *count, *slice, *unslice;
 	const char *th;
 };
 
-static int save_delta(void *arg, const char *grp, const char *val, int64_t ts,
+/* save_count: events added to a slot of a count threshold */
+static int save_count(void *arg, const char *grp, size_t glen, int64_t ts,
     int64_t n)
 {
 	struct wctx *w = arg;
 	int rc;
 
-	sqlite3_bind_text(w->st, 1, w->th, -1, SQLITE_STATIC);
-	sqlite3_bind_text(w->st, 2, grp, -1, SQLITE_STATIC);
-	sqlite3_bind_text(w->st, 3, val, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(w->st, 4, ts);
-	sqlite3_bind_int64(w->st, 5, n);
-	rc = sqlite3_step(w->st);
-	sqlite3_reset(w->st);
+	sqlite3_bind_text(w->count, 1, w->th, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->count, 2, grp, (int)glen, SQLITE_STATIC);
+	sqlite3_bind_int64(w->count, 3, ts);
+	sqlite3_bind_int64(w->count, 4, n);
+	rc = sqlite3_step(w->count);
+	sqlite3_reset(w->count);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* save_slice: the state of a slice of a distinct threshold (len 0: none) */
+static int save_slice(void *arg, const char *grp, size_t glen, int64_t ts,
+    const void *data, size_t len)
+{
+	struct wctx *w = arg;
+	sqlite3_stmt *st = len ? w->slice : w->unslice;
+	int rc;
+
+	sqlite3_bind_text(st, 1, w->th, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, grp, (int)glen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, ts);
+	if (len)
+		sqlite3_bind_blob(st, 4, data, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -696,7 +725,7 @@ static int save_alert(sqlite3 *db, sqlite3_stmt *ins, sqlite3_stmt *upd,
 	if (!a->dirty || a->state == A_CANDIDATE)
 		return 0;
 	sqlite3_bind_text(st, 1, t->tc->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, a->grp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->grp, (int)a->glen, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, alert_by_name(t->tc->by), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, t->tc->severity, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, state_name(a->state), -1, SQLITE_STATIC);
@@ -760,15 +789,23 @@ int alert_write(struct alert_engine *e, struct store *s, int64_t now)
 {
 	sqlite3 *db = store_db(s);
 	sqlite3_stmt *win = NULL, *ins = NULL, *upd = NULL, *box = NULL,
-	    *link = NULL, *prune = NULL;
+	    *link = NULL, *prune = NULL, *slice = NULL, *unslice = NULL,
+	    *prune_slices = NULL;
 	struct wctx w;
 	struct alert *a;
 	size_t i, j;
 	int ret = -1;
 
 	if (sqlite3_prepare_v2(db, "INSERT INTO alert_window (threshold, grp, val, "
-	    "ts, n) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + "
+	    "ts, n) VALUES (?, ?, '', ?, ?) ON CONFLICT DO UPDATE SET n = n + "
 	    "excluded.n", -1, &win, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO alert_distinct "
+	    "(threshold, grp, ts, data) VALUES (?, ?, ?, ?)", -1, &slice,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "DELETE FROM alert_distinct WHERE threshold = ? "
+	    "AND grp = ? AND ts = ?", -1, &unslice, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "DELETE FROM alert_distinct WHERE threshold = ? "
+	    "AND ts <= ?", -1, &prune_slices, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO alerts (threshold, grp, grp_kind, "
 	    "severity, state, started_at, resolved_at, last_notified, below_since, "
 	    "value, peak, sample) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
@@ -782,12 +819,15 @@ int alert_write(struct alert_engine *e, struct store *s, int64_t now)
 	    sqlite3_prepare_v2(db, "DELETE FROM alert_window WHERE threshold = ? "
 	    "AND ts <= ?", -1, &prune, NULL) != SQLITE_OK)
 		goto out;
-	w.st = win;
+	w.count = win;
+	w.slice = slice;
+	w.unslice = unslice;
 	for (i = 0; i < e->nth; i++) {
 		struct thr *t = &e->th[i];
 
 		w.th = t->tc->id;
-		if (e->unsaved && threshold_unsaved(t->w, save_delta, &w) < 0)
+		if (e->unsaved &&
+		    threshold_unsaved(t->w, save_count, save_slice, &w) < 0)
 			goto out;
 		for (j = 0; j < t->alerts.cap; j++)
 			if (t->alerts.keys[j] &&
@@ -797,11 +837,20 @@ int alert_write(struct alert_engine *e, struct store *s, int64_t now)
 			if (save_alert(db, ins, upd, t, a) < 0)
 				goto out;
 		if (now - e->last_prune >= PRUNE_EVERY) {
+			/* what left the window: a slot or slice is kept while its
+			 * last second is in it */
 			sqlite3_bind_text(prune, 1, t->tc->id, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(prune, 2, now - t->tc->window);
+			sqlite3_bind_int64(prune, 2, now - t->tc->window -
+			    THRESHOLD_SLOT(t->tc->window));
 			if (sqlite3_step(prune) != SQLITE_DONE)
 				goto out;
 			sqlite3_reset(prune);
+			sqlite3_bind_text(prune_slices, 1, t->tc->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(prune_slices, 2, now - t->tc->window -
+			    THRESHOLD_SLICE(t->tc->window));
+			if (sqlite3_step(prune_slices) != SQLITE_DONE)
+				goto out;
+			sqlite3_reset(prune_slices);
 		}
 	}
 	for (i = 0; i < e->nout; i++) {
@@ -827,6 +876,9 @@ out:
 	sqlite3_finalize(box);
 	sqlite3_finalize(link);
 	sqlite3_finalize(prune);
+	sqlite3_finalize(slice);
+	sqlite3_finalize(unslice);
+	sqlite3_finalize(prune_slices);
 	return ret;
 }
 
@@ -897,12 +949,12 @@ struct cand {
 	struct thr *t;
 };
 
-static void candidate(void *arg, const char *grp, int64_t value)
+static void candidate(void *arg, const char *grp, size_t glen, int64_t value)
 {
 	struct thr *t = ((struct cand *)arg)->t;
 
-	if (value >= t->tc->count && smap_get(&t->alerts, grp, strlen(grp)) == NULL)
-		alert_get(t, grp, strlen(grp));
+	if (value >= t->tc->count && smap_get(&t->alerts, grp, glen) == NULL)
+		alert_get(t, grp, glen);
 }
 
 int alert_load(struct alert_engine *e, struct store *s, int64_t now)
@@ -920,11 +972,29 @@ int alert_load(struct alert_engine *e, struct store *s, int64_t now)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *g = (const char *)sqlite3_column_text(st, 1);
 		const char *v = (const char *)sqlite3_column_text(st, 2);
+		size_t glen = (size_t)sqlite3_column_bytes(st, 1);
+		size_t vlen = (size_t)sqlite3_column_bytes(st, 2);
 
 		if ((t = thr_find(e, (const char *)sqlite3_column_text(st, 0))) == NULL)
 			continue;
-		if (threshold_add(t->w, g, strlen(g), v, strlen(v),
+		if (threshold_add(t->w, g, glen, v, vlen,
 		    sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), now, 1) == 0)
+			nw++;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto fail;
+	if (sqlite3_prepare_v2(db, "SELECT threshold, grp, ts, data FROM "
+	    "alert_distinct ORDER BY ts", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((t = thr_find(e, (const char *)sqlite3_column_text(st, 0))) == NULL)
+			continue;
+		if (threshold_load_slice(t->w, (const char *)sqlite3_column_text(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1), sqlite3_column_int64(st, 2),
+		    sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
+		    now) == 0)
 			nw++;
 	}
 	sqlite3_finalize(st);
@@ -937,11 +1007,12 @@ int alert_load(struct alert_engine *e, struct store *s, int64_t now)
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *g = (const char *)sqlite3_column_text(st, 2);
+		size_t glen = (size_t)sqlite3_column_bytes(st, 2);
 		struct alert *a;
 
 		if ((t = thr_find(e, (const char *)sqlite3_column_text(st, 1))) == NULL)
 			continue;   /* no longer configured: stays as it was */
-		a = alert_get(t, g, strlen(g));
+		a = alert_get(t, g, glen);
 		a->id = sqlite3_column_int64(st, 0);
 		a->state = A_FIRING;
 		a->started_at = sqlite3_column_int64(st, 3);

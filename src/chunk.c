@@ -30,6 +30,12 @@ void chunk_vec_push(struct chunk_vec *cv, int64_t ip, int64_t acct, int64_t n)
 	cv->n++;
 }
 
+/* add_n: a + b for counts in [0, CHUNK_N_MAX], saturating */
+static int64_t add_n(int64_t a, int64_t b)
+{
+	return a > CHUNK_N_MAX - b ? CHUNK_N_MAX : a + b;
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct chunk_entry *x = a, *y = b;
@@ -48,7 +54,7 @@ void chunk_sort(struct chunk_vec *cv)
 	qsort(cv->v, cv->n, sizeof *cv->v, entry_cmp);
 	for (i = 1, k = 0; i < cv->n; i++) {
 		if (cv->v[i].ip == cv->v[k].ip && cv->v[i].acct == cv->v[k].acct)
-			cv->v[k].n += cv->v[i].n;
+			cv->v[k].n = add_n(cv->v[k].n, cv->v[i].n);
 		else
 			cv->v[++k] = cv->v[i];
 	}
@@ -86,11 +92,14 @@ int chunk_decode(const unsigned char *p, size_t len, struct chunk_vec *cv)
 		    (p = get_varint(p, end, &acct)) == NULL ||
 		    (p = get_varint(p, end, &n)) == NULL)
 			return -1;
-		if (dip > INT64_MAX - (uint64_t)ip || acct > INT64_MAX ||
-		    n > INT64_MAX)
+		/* a stored chunk is sorted with each key once (chunk_merge relies
+		 * on it) and holds positive counts; a damaged one may say
+		 * anything, and its sums must not overflow */
+		if (dip > INT64_MAX - (uint64_t)ip || acct > INT64_MAX || n == 0 ||
+		    n > (uint64_t)CHUNK_N_MAX)
 			return -1;
 		if (dip == 0 && !first) {
-			if (acct > (uint64_t)(INT64_MAX - prev_acct))
+			if (acct == 0 || acct > (uint64_t)(INT64_MAX - prev_acct))
 				return -1;
 			acct += (uint64_t)prev_acct;
 		}
@@ -118,7 +127,8 @@ void chunk_merge(const struct chunk_entry *a, size_t na,
 			out->v[out->n++] = b[j++];
 		} else {
 			out->v[out->n] = a[i++];
-			out->v[out->n++].n += b[j++].n;
+			out->v[out->n].n = add_n(out->v[out->n].n, b[j++].n);
+			out->n++;
 		}
 	}
 	while (i < na)

@@ -13,6 +13,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* the most events one entry counts: no minute of any log comes near it, and
+ * 2^23 of them still sum within 64 bits.  Decoding refuses more; adding
+ * stops at it (saturates) rather than overflow. */
+#define CHUNK_N_MAX ((int64_t)1 << 40)
+
+/* entries a stored chunk grows to by merging; past it, new entries start
+ * another part of the same (minute, class) (countsvt.h).  A busy minute of
+ * a busy server has a few hundred; an attack with a new account in every
+ * line has one per line, and then a part is what one batch rewrites. */
+#define CHUNK_PART_MAX 4096
+
 struct chunk_entry {
 	int64_t ip, acct, n;
 };
@@ -26,14 +37,17 @@ struct chunk_vec {
 void chunk_vec_release(struct chunk_vec *cv);
 void chunk_vec_push(struct chunk_vec *cv, int64_t ip, int64_t acct, int64_t n);
 
-/* chunk_sort: sort cv's entries and merge equal keys (n summed) */
+/* chunk_sort: sort cv's entries and merge equal keys (n summed, at most
+ * CHUNK_N_MAX) */
 void chunk_sort(struct chunk_vec *cv);
 
 /* chunk_decode: append the entries of blob p[0..len) to cv; 0, or -1 if the
- * blob is malformed (then cv holds what was decoded before the fault) */
+ * blob is malformed (then cv holds what was decoded before the fault):
+ * cut short, keys not strictly increasing, an n of 0 or over CHUNK_N_MAX */
 int chunk_decode(const unsigned char *p, size_t len, struct chunk_vec *cv);
 
-/* chunk_merge: out = a ∪ b (both sorted, keys once), equal keys summed */
+/* chunk_merge: out = a ∪ b (both sorted, keys once), equal keys summed (at
+ * most CHUNK_N_MAX) */
 void chunk_merge(const struct chunk_entry *a, size_t na,
     const struct chunk_entry *b, size_t nb, struct chunk_vec *out);
 

@@ -260,6 +260,7 @@ static void bulk_flush(struct daemon *dm)
 	ws.events = (int64_t)(st->matched - dm->last.matched);
 	ws.suspicious_unmatched = (int64_t)(st->suspicious - dm->last.suspicious);
 	ws.oversized = (int64_t)(st->oversized - dm->last.oversized);
+	ws.binary = (int64_t)(st->binary - dm->last.binary);
 	if (counter_size(dm->counter) > 0) {
 		/* counts kept from a failed flush: the events join them */
 		evlog_count(dm->events, dm->counter);
@@ -352,6 +353,7 @@ static void write_metrics(struct daemon *dm)
 	snap.lines_read = st->lines;
 	snap.suspicious_unmatched = st->suspicious;
 	snap.oversized = st->oversized;
+	snap.binary = st->binary;
 	snap.bytes_behind = ts.size > ts.offset ? ts.size - ts.offset : 0;
 	snap.last_commit = dm->last_commit;
 	if (metrics_write(dm->mc.textfile_dir, &snap) < 0) {
@@ -402,7 +404,9 @@ static void flush(struct daemon *dm)
 	    store_stat_add(dm->store, "suspicious_unmatched",
 	    (int64_t)(st->suspicious - dm->last.suspicious)) < 0 ||
 	    store_stat_add(dm->store, "oversized",
-	    (int64_t)(st->oversized - dm->last.oversized)) < 0)
+	    (int64_t)(st->oversized - dm->last.oversized)) < 0 ||
+	    store_stat_add(dm->store, "binary",
+	    (int64_t)(st->binary - dm->last.binary)) < 0)
 		goto out;
 	if (alert_write(dm->alerts, dm->store, time(NULL)) < 0)
 		goto out;
@@ -711,6 +715,7 @@ int cmd_run(int argc, char **argv)
 	dm.events = evlog_new();
 	dm.pipe = pipeline_new(dm.rules, dm.counter);
 	pipeline_set_evlog(dm.pipe, dm.events);
+	pipeline_count_binary(dm.pipe, 1);
 	dm.loop = loop_new();
 	if ((dm.owners = owners_load(dm.cfg.userdomains, &d)) == NULL) {
 		size_t i;

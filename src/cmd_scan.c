@@ -102,6 +102,7 @@ static int flush(struct scan *sc, const struct store_file *f,
 	d.events = (int64_t)(st->matched - last->matched);
 	d.suspicious_unmatched = (int64_t)(st->suspicious - last->suspicious);
 	d.oversized = (int64_t)(st->oversized - last->oversized);
+	d.binary = 0;    /* scan names the first such line instead */
 	if (writer_submit_events(sc->writer, sc->events, f, f ? 1 : 0, &d) < 0)
 		return -1;
 	*last = *st;

@@ -41,30 +41,37 @@ int chunkw_add(struct chunkw *cw, int64_t bucket, int64_t cls,
 {
 	const struct chunk_entry *v = add;
 	size_t len, nv = n;
+	int64_t part = 0;
 	int rc;
 
 	if (n == 0)
 		return SQLITE_OK;
 	if (cw->get == NULL &&
-	    ((rc = sqlite3_prepare_v2(cw->db, "SELECT data FROM count_chunks "
-	    "WHERE bucket = ?1 AND class_id = ?2", -1, &cw->get, NULL)) != SQLITE_OK ||
+	    ((rc = sqlite3_prepare_v2(cw->db, "SELECT part, data FROM count_chunks "
+	    "WHERE bucket = ?1 AND class_id = ?2 ORDER BY part DESC LIMIT 1", -1,
+	    &cw->get, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_prepare_v2(cw->db, "INSERT OR REPLACE INTO count_chunks "
-	    "(bucket, class_id, data) VALUES (?1, ?2, ?3)", -1, &cw->put,
+	    "(bucket, class_id, part, data) VALUES (?1, ?2, ?3, ?4)", -1, &cw->put,
 	    NULL)) != SQLITE_OK))
 		return rc;
 	sqlite3_bind_int64(cw->get, 1, bucket);
 	sqlite3_bind_int64(cw->get, 2, cls);
 	rc = sqlite3_step(cw->get);
 	if (rc == SQLITE_ROW) {
+		part = sqlite3_column_int64(cw->get, 0);
 		cw->old.n = 0;
-		if (chunk_decode(sqlite3_column_blob(cw->get, 0),
-		    (size_t)sqlite3_column_bytes(cw->get, 0), &cw->old) < 0) {
+		if (chunk_decode(sqlite3_column_blob(cw->get, 1),
+		    (size_t)sqlite3_column_bytes(cw->get, 1), &cw->old) < 0) {
 			sqlite3_reset(cw->get);
 			return SQLITE_CORRUPT;
 		}
-		chunk_merge(cw->old.v, cw->old.n, add, n, &cw->out);
-		v = cw->out.v;
-		nv = cw->out.n;
+		if (cw->old.n < CHUNK_PART_MAX) {
+			chunk_merge(cw->old.v, cw->old.n, add, n, &cw->out);
+			v = cw->out.v;
+			nv = cw->out.n;
+		} else {
+			part++;      /* full: the new entries start the next part */
+		}
 	} else if (rc != SQLITE_DONE) {
 		sqlite3_reset(cw->get);
 		return rc;
@@ -73,7 +80,8 @@ int chunkw_add(struct chunkw *cw, int64_t bucket, int64_t cls,
 	len = chunk_encode(v, nv, &cw->buf, &cw->cap);
 	sqlite3_bind_int64(cw->put, 1, bucket);
 	sqlite3_bind_int64(cw->put, 2, cls);
-	sqlite3_bind_blob(cw->put, 3, cw->buf, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(cw->put, 3, part);
+	sqlite3_bind_blob(cw->put, 4, cw->buf, (int)len, SQLITE_STATIC);
 	rc = sqlite3_step(cw->put);
 	sqlite3_reset(cw->put);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -382,10 +390,10 @@ static int cv_update(sqlite3_vtab *vt, int argc, sqlite3_value **argv,
 	e.ip = sqlite3_value_int64(argv[2 + COL_IP]);
 	e.acct = sqlite3_value_int64(argv[2 + COL_ACCOUNT]);
 	e.n = sqlite3_value_int64(argv[2 + COL_N]);
-	if (e.ip < 0 || e.acct < 0 || e.n <= 0) {
+	if (e.ip < 0 || e.acct < 0 || e.n <= 0 || e.n > CHUNK_N_MAX) {
 		sqlite3_free(vt->zErrMsg);
 		vt->zErrMsg = sqlite3_mprintf("counts: ids must not be negative, "
-		    "n must be positive");
+		    "n must be from 1 to %lld", (long long)CHUNK_N_MAX);
 		return SQLITE_CONSTRAINT;
 	}
 	if (t->cw == NULL)
@@ -426,6 +434,8 @@ static void pack_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	if (*cvp == NULL)
 		*cvp = xcalloc(1, sizeof **cvp);
 	n = sqlite3_value_int64(argv[2]);
+	if (n > CHUNK_N_MAX)
+		n = CHUNK_N_MAX;
 	if (n > 0)
 		chunk_vec_push(*cvp, sqlite3_value_int64(argv[0]),
 		    sqlite3_value_int64(argv[1]), n);

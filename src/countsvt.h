@@ -1,8 +1,12 @@
 /* countsvt: the counts table that report, status and tests query.
  *
  * The counts are kept as chunks (chunk.h) in the table count_chunks, one
- * row per (minute bucket, class).  countsvt_register() makes them readable
- * on a connection as the table
+ * row per (minute bucket, class, part): new entries are merged into the
+ * last part while it has fewer than CHUNK_PART_MAX entries, else they
+ * start the next part, so writing costs the same whatever a minute holds
+ * (an attack with a new account in every line).  A key may then appear in
+ * several parts: the counts table has a row for each, to be summed.
+ * countsvt_register() makes them readable on a connection as the table
  *
  *     counts (bucket, class_id, ip_id, account_id, n)
  *
@@ -30,9 +34,9 @@ struct chunkw;
 
 struct chunkw *chunkw_new(sqlite3 *db);
 void chunkw_free(struct chunkw *cw);
-/* chunkw_add: add add[0..n) (sorted, keys once) to the chunk of (bucket,
- * cls); SQLITE_OK, or an SQLite error code (SQLITE_CORRUPT: the stored
- * chunk is malformed) */
+/* chunkw_add: add add[0..n) (sorted, keys once) to the counts of (bucket,
+ * cls): merged into its last part, or as a new part; SQLITE_OK, or an
+ * SQLite error code (SQLITE_CORRUPT: the stored part is malformed) */
 int chunkw_add(struct chunkw *cw, int64_t bucket, int64_t cls,
     const struct chunk_entry *add, size_t n);
 

@@ -88,6 +88,9 @@ char *metrics_format(const struct metrics_snapshot *s, size_t *len)
 	    s->suspicious_unmatched);
 	single(&b, "eximwatch_oversized_lines_total", "counter",
 	    "Lines longer than max_line, counted and skipped.", s->oversized);
+	single(&b, "eximwatch_binary_lines_total", "counter",
+	    "Lines holding NUL bytes (Exim writes none), counted as they are.",
+	    s->binary);
 	single(&b, "eximwatch_bytes_behind", "gauge",
 	    "Bytes of the followed log not read yet (size minus position).",
 	    s->bytes_behind);

@@ -48,6 +48,7 @@ struct metrics_snapshot {
 	uint64_t lines_read;                  /* eximwatch_lines_read_total */
 	uint64_t suspicious_unmatched;        /* eximwatch_lines_unmatched_suspicious_total */
 	uint64_t oversized;                   /* eximwatch_oversized_lines_total */
+	uint64_t binary;                      /* eximwatch_binary_lines_total */
 	uint64_t bytes_behind;                /* eximwatch_bytes_behind (log size - position) */
 	uint64_t alerts_firing;               /* eximwatch_alerts_firing */
 	uint64_t outbox_depth;                /* eximwatch_outbox_depth (pending notifications) */

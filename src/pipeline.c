@@ -31,6 +31,7 @@ struct pipeline {
 	pipeline_miss_fn *on_miss;
 	void *miss_arg;
 	int completed_cls;
+	int count_binary;
 };
 
 struct pipeline *pipeline_new(const struct rules *r, struct counter *c)
@@ -85,6 +86,11 @@ void pipeline_on_event(struct pipeline *p, pipeline_event_fn *fn, void *arg)
 {
 	p->on_event = fn;
 	p->event_arg = arg;
+}
+
+void pipeline_count_binary(struct pipeline *p, int on)
+{
+	p->count_binary = on;
 }
 
 void pipeline_on_miss(struct pipeline *p, pipeline_miss_fn *fn, void *arg)
@@ -146,13 +152,13 @@ int pipeline_line(struct pipeline *p, const char *line, size_t len,
 	p->st.lines++;
 	if (oversized)
 		p->st.oversized++;
+	if (p->count_binary && memchr(line, '\0', len) != NULL)
+		p->st.binary++;
 	if (eximlog_parse(&p->clk, line, len, &ln) != EXIMLOG_ENTRY) {
 		p->st.continuation += len > 0;
 		return -1;
 	}
 	p->st.entries++;
-	/* st.binary stays 0: NUL bytes are found (and reported) by scan
-	 * itself, per read, not by the parser on every line */
 	b = ln.body.p;
 	n = ln.body.len;
 	/* the message table's slot is a cache miss: start loading it now, the

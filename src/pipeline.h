@@ -21,7 +21,7 @@ struct pipeline_stats {
 	uint64_t matched;        /* lines that got a class */
 	uint64_t continuation;   /* lines without a time stamp */
 	uint64_t oversized;      /* lines cut at the size limit */
-	uint64_t binary;         /* lines holding NUL bytes */
+	uint64_t binary;         /* lines holding NUL bytes (pipeline_count_binary) */
 	uint64_t ambiguous;      /* events whose client IP was not trusted */
 	uint64_t suspicious;     /* rejection-looking lines no rule matched */
 	uint64_t repeats;        /* lines of a once-per-message class whose
@@ -48,6 +48,10 @@ void pipeline_set_counter(struct pipeline *p, struct counter *c);
  * stats' ambiguous count misses them); NULL: count into the counter again */
 void pipeline_set_evlog(struct pipeline *p, struct evlog *l);
 void pipeline_on_event(struct pipeline *p, pipeline_event_fn *fn, void *arg);
+/* pipeline_count_binary: count the lines holding NUL bytes in stats.binary
+ * (the daemon; scan finds them per read instead).  They are processed as
+ * they are: a NUL byte is text like any other from here on. */
+void pipeline_count_binary(struct pipeline *p, int on);
 void pipeline_on_miss(struct pipeline *p, pipeline_miss_fn *fn, void *arg);
 /* pipeline_line: process one line (without '\n'); returns the class of the
  * event counted, or -1 (no class, or a repeat of a class counted once per

@@ -22,21 +22,38 @@
 #include "xmalloc.h"
 
 #define BUSY_TIMEOUT_MS 60000
-#define INTERN_MAX 200000
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define INTERN_MAX 65536
 
 /* a string → id cache for one dimension table (ips or accounts).  A slot
  * holds the key's hash and length, so a probe dereferences a key only when
- * both agree (not for every probed slot of the same length). */
+ * both agree (not for every probed slot of the same length), and the step
+ * (STORE_LAST_USED_STEP) of the id's last_used in the table: a use in a
+ * later step writes last_used, so the table's value is never a step or
+ * more behind.  24 bytes: names over 65,535 bytes are not cached. */
 struct islot {
 	char *key;              /* NULL: empty */
-	uint32_t hash, len;
 	int64_t id;
+	uint32_t hash;
+	uint16_t len;
+	uint16_t step;          /* last_used / STORE_LAST_USED_STEP */
 };
+
+#define KEY_CACHE_MAX 65535
+
+/* step_of: the step of a minute (0 before 1970: those never write) */
+static uint16_t step_of(int64_t bucket)
+{
+	int64_t k = bucket / STORE_LAST_USED_STEP;
+
+	return k < 0 ? 0 : k > 65535 ? 65535 : (uint16_t)k;
+}
 
 struct intern {
 	struct islot *slots;
 	size_t n, cap;          /* cap: power of two */
-	sqlite3_stmt *sel, *ins;
+	sqlite3_stmt *sel, *ins, *touch;
 };
 
 struct irow {
@@ -81,6 +98,7 @@ static void intern_release(struct intern *in)
 	free(in->slots);
 	sqlite3_finalize(in->sel);
 	sqlite3_finalize(in->ins);
+	sqlite3_finalize(in->touch);
 	memset(in, 0, sizeof *in);
 }
 
@@ -104,15 +122,83 @@ static void intern_grow(struct intern *in)
 	free(old);
 }
 
-/* intern_id: the id of p[0..n) in the table, inserting it if new; -1 on a
- * database error.  The empty string is id 0 (present in the schema). */
+/* intern_touch: the id is used by a count of minute bucket, in a later
+ * step than its last_used (see STORE_LAST_USED_STEP): write it.
+ * 1 done, 0 the id is gone (pruned by another process since it was
+ * cached), -1 error. */
+static int intern_touch(struct intern *in, struct islot *sl, int64_t bucket)
+{
+	int rc;
+
+	sqlite3_bind_int64(in->touch, 1, sl->id);
+	sqlite3_bind_int64(in->touch, 2, bucket);
+	rc = sqlite3_step(in->touch);
+	sqlite3_reset(in->touch);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (sqlite3_changes(sqlite3_db_handle(in->touch)) == 0)
+		return 0;
+	sl->step = step_of(bucket);
+	return 1;
+}
+
+/* intern_lookup: p[0..n) (hash h) is not cached: its id from the table,
+ * inserted if new, cached in the empty slot `slot` */
+static int64_t intern_lookup(struct store *s, struct intern *in, size_t slot,
+    const char *p, size_t n, uint64_t h, int64_t bucket)
+{
+	struct islot *sl;
+	int64_t id = -1, last = 0;
+	int rc;
+
+	sqlite3_bind_text(in->sel, 1, p, (int)n, SQLITE_STATIC);
+	rc = sqlite3_step(in->sel);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(in->sel, 0);
+		last = sqlite3_column_int64(in->sel, 1);
+	}
+	sqlite3_reset(in->sel);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	if (id < 0) {
+		sqlite3_bind_text(in->ins, 1, p, (int)n, SQLITE_STATIC);
+		sqlite3_bind_int64(in->ins, 2, bucket);
+		rc = sqlite3_step(in->ins);
+		sqlite3_reset(in->ins);
+		if (rc != SQLITE_DONE)
+			return -1;
+		id = sqlite3_last_insert_rowid(s->db);
+		last = bucket;
+	}
+	if (n > KEY_CACHE_MAX) {
+		/* not cached: write last_used each time it is a step behind */
+		struct islot tmp = { NULL, id, 0, 0, step_of(last) };
+
+		if (step_of(bucket) > tmp.step && intern_touch(in, &tmp, bucket) < 0)
+			return -1;
+		return id;
+	}
+	sl = &in->slots[slot];
+	sl->key = xstrndup(p, n);
+	sl->hash = (uint32_t)(h >> 32);
+	sl->len = (uint16_t)n;
+	sl->id = id;
+	sl->step = step_of(last);
+	in->n++;
+	if (step_of(bucket) > sl->step && intern_touch(in, sl, bucket) < 0)
+		return -1;
+	return id;
+}
+
+/* intern_id: the id of p[0..n) in the table, inserting it if new, used by
+ * a count of minute bucket; -1 on a database error.  The empty string is
+ * id 0 (present in the schema, never pruned). */
 static int64_t intern_id(struct store *s, struct intern *in, const char *p,
-    size_t n)
+    size_t n, int64_t bucket)
 {
 	struct islot *sl;
 	uint64_t h;
 	size_t slot;
-	int64_t id = -1;
 	int rc;
 
 	if (n == 0)
@@ -128,31 +214,19 @@ static int64_t intern_id(struct store *s, struct intern *in, const char *p,
 	for (; in->slots[slot].key; slot = (slot + 1) & (in->cap - 1)) {
 		sl = &in->slots[slot];
 		if (sl->hash == (uint32_t)(h >> 32) && sl->len == n &&
-		    memcmp(sl->key, p, n) == 0)
-			return sl->id;
+		    memcmp(sl->key, p, n) == 0) {
+			if (step_of(bucket) <= sl->step)
+				return sl->id;
+			if ((rc = intern_touch(in, sl, bucket)) != 0)
+				return rc < 0 ? -1 : sl->id;
+			/* gone: look it up again, into this slot */
+			free(sl->key);
+			sl->key = NULL;
+			in->n--;
+			break;
+		}
 	}
-	sqlite3_bind_text(in->sel, 1, p, (int)n, SQLITE_STATIC);
-	rc = sqlite3_step(in->sel);
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(in->sel, 0);
-	sqlite3_reset(in->sel);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return -1;
-	if (id < 0) {
-		sqlite3_bind_text(in->ins, 1, p, (int)n, SQLITE_STATIC);
-		rc = sqlite3_step(in->ins);
-		sqlite3_reset(in->ins);
-		if (rc != SQLITE_DONE)
-			return -1;
-		id = sqlite3_last_insert_rowid(s->db);
-	}
-	sl = &in->slots[slot];
-	sl->key = xstrndup(p, n);
-	sl->hash = (uint32_t)(h >> 32);
-	sl->len = (uint32_t)n;
-	sl->id = id;
-	in->n++;
-	return id;
+	return intern_lookup(s, in, slot, p, n, h, bucket);
 }
 
 static int exec(struct store *s, const char *sql)
@@ -167,10 +241,24 @@ static int exec(struct store *s, const char *sql)
 	return 0;
 }
 
+/* schema_number: the number a migration file's name starts with (NNN_), 0
+ * if none */
+static int schema_number(const char *name)
+{
+	char *end;
+	long n = strtol(name, &end, 10);
+
+	return end != name && *end == '_' && n > 0 && n < 100000 ? (int)n : 0;
+}
+
+/* migrate: apply every migration whose number is above the database's
+ * version, in order; the version is then the number of the last one.  The
+ * numbers need not be consecutive (migrations are numbered by whoever adds
+ * them, in parallel). */
 static int migrate(struct store *s, struct diag *d)
 {
 	sqlite3_stmt *st;
-	int version = 0, i, n;
+	int version = 0, last = 0, i, num;
 	char *err = NULL;
 
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
@@ -178,26 +266,30 @@ static int migrate(struct store *s, struct diag *d)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	for (n = 0; embedded_schema[n].name; n++)
-		;
-	if (version > n) {
+	for (i = 0; embedded_schema[i].name; i++)
+		if ((num = schema_number(embedded_schema[i].name)) > last)
+			last = num;
+	if (version > last) {
 		diag_add(d, s->path, 0, 0, "database schema version %d is newer than "
-		    "this eximwatch knows (%d): upgrade eximwatch", version, n);
+		    "this eximwatch knows (%d): upgrade eximwatch", version, last);
 		return -1;
 	}
-	if (version == n)
+	if (version == last)
 		return 0;
 	if (s->readonly) {
 		diag_add(d, s->path, 0, 0, "database needs an upgrade (schema %d → %d): "
-		    "run 'eximwatch scan' or the daemon once with write access", version, n);
+		    "run 'eximwatch scan' or the daemon once with write access",
+		    version, last);
 		return -1;
 	}
-	for (i = version; i < n; i++) {
+	for (i = 0; embedded_schema[i].name; i++) {
 		char *sql;
 
-		/* migration files are numbered from 001; file i+1 → version i+1 */
+		/* embedded in name order: numbers ascending */
+		if ((num = schema_number(embedded_schema[i].name)) <= version)
+			continue;
 		sql = xasprintf("BEGIN IMMEDIATE;\n%s\nPRAGMA user_version = %d;\nCOMMIT;",
-		    embedded_schema[i].data, i + 1);
+		    embedded_schema[i].data, num);
 		if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
 			diag_add(d, s->path, 0, 0, "applying schema %s: %s",
 			    embedded_schema[i].name, err ? err : sqlite3_errmsg(s->db));
@@ -207,6 +299,7 @@ static int migrate(struct store *s, struct diag *d)
 			return -1;
 		}
 		free(sql);
+		version = num;
 	}
 	return 0;
 dberr:
@@ -317,10 +410,18 @@ struct store *store_open(const char *path, int flags, struct diag *d)
 	if (migrate(s, d) < 0)
 		goto fail;
 	if (!s->readonly) {
-		if (prepare(s, &s->ips.sel, "SELECT id FROM ips WHERE addr = ?") < 0 ||
-		    prepare(s, &s->ips.ins, "INSERT INTO ips (addr) VALUES (?)") < 0 ||
-		    prepare(s, &s->accounts.sel, "SELECT id FROM accounts WHERE name = ?") < 0 ||
-		    prepare(s, &s->accounts.ins, "INSERT INTO accounts (name) VALUES (?)") < 0) {
+		if (prepare(s, &s->ips.sel, "SELECT id, last_used FROM ips WHERE "
+		    "addr = ?") < 0 ||
+		    prepare(s, &s->ips.ins, "INSERT INTO ips (addr, last_used) "
+		    "VALUES (?, ?)") < 0 ||
+		    prepare(s, &s->ips.touch, "UPDATE ips SET last_used = "
+		    "max(last_used, ?2) WHERE id = ?1") < 0 ||
+		    prepare(s, &s->accounts.sel, "SELECT id, last_used FROM accounts "
+		    "WHERE name = ?") < 0 ||
+		    prepare(s, &s->accounts.ins, "INSERT INTO accounts (name, "
+		    "last_used) VALUES (?, ?)") < 0 ||
+		    prepare(s, &s->accounts.touch, "UPDATE accounts SET last_used = "
+		    "max(last_used, ?2) WHERE id = ?1") < 0) {
 			diag_add(d, path, 0, 0, "%s", sqlite3_errmsg(s->db));
 			goto fail;
 		}
@@ -518,8 +619,10 @@ int store_add_counts(struct store *s, const struct counter *batch,
 			cls_ids[r->cls] = class_id(s, class_names[r->cls]);
 		ir[i].bucket = r->bucket;
 		ir[i].cls = cls_ids[r->cls];
-		ir[i].ip = intern_id(s, &s->ips, arena + r->ip_off, r->ip_len);
-		ir[i].acct = intern_id(s, &s->accounts, arena + r->acct_off, r->acct_len);
+		ir[i].ip = intern_id(s, &s->ips, arena + r->ip_off, r->ip_len,
+		    r->bucket);
+		ir[i].acct = intern_id(s, &s->accounts, arena + r->acct_off,
+		    r->acct_len, r->bucket);
 		ir[i].n = (int64_t)r->n;
 		if (ir[i].cls < 0 || ir[i].ip < 0 || ir[i].acct < 0)
 			goto out;
@@ -754,7 +857,28 @@ int store_meta_dup(struct store *s, const char *key, char **value)
 
 int64_t store_prune(struct store *s, time_t before)
 {
+	/* what ages out with the counts: addresses and accounts no count
+	 * uses any more (last_used lags the newest use by less than a step),
+	 * alerts resolved before the retention, notifications delivered or
+	 * given up before it, and the alert windows of thresholds that are
+	 * gone from the configuration */
+	static const char *const more[] = {
+		"DELETE FROM ips WHERE last_used < ?1 - " STR(STORE_LAST_USED_STEP)
+		    " AND id <> 0",
+		"DELETE FROM accounts WHERE last_used < ?1 - "
+		    STR(STORE_LAST_USED_STEP) " AND id <> 0",
+		"DELETE FROM outbox_alerts WHERE alert_id IN (SELECT id FROM alerts "
+		    "WHERE state = 'resolved' AND resolved_at < ?1)",
+		"DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < ?1",
+		"DELETE FROM outbox_alerts WHERE outbox_id IN (SELECT id FROM outbox "
+		    "WHERE status <> 'pending' AND done_at < ?1)",
+		"DELETE FROM outbox WHERE status <> 'pending' AND done_at < ?1",
+		"DELETE FROM alert_window WHERE ts < ?1",
+		"DELETE FROM alert_distinct WHERE ts < ?1",
+	};
 	sqlite3_stmt *st;
+	int64_t n = -1;
+	size_t i;
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db, "DELETE FROM count_chunks WHERE bucket < ?1", -1,
@@ -763,5 +887,20 @@ int64_t store_prune(struct store *s, time_t before)
 	sqlite3_bind_int64(st, 1, (int64_t)before);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? sqlite3_changes64(s->db) : -1;
+	if (rc != SQLITE_DONE)
+		return -1;
+	n = sqlite3_changes64(s->db);
+	for (i = 0; i < sizeof more / sizeof more[0]; i++) {
+		if (sqlite3_prepare_v2(s->db, more[i], -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		sqlite3_bind_int64(st, 1, (int64_t)before);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return -1;
+	}
+	/* the cached ids may be gone */
+	intern_clear(&s->ips);
+	intern_clear(&s->accounts);
+	return n;
 }

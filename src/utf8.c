@@ -62,3 +62,43 @@ int utf8_ascii(const char *s, size_t n)
 		acc |= (unsigned char)s[i];
 	return (acc & 0x8080808080808080ULL) == 0;
 }
+
+size_t utf8_printable(char *dst, size_t cap, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 0, mark = 0, in, out;
+	char esc[4];
+	const char *u;
+
+	while (i < n) {
+		u = s + i;
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			in = out = 1;
+		} else if (p[i] >= 0x80 && (in = utf8_seqlen(p + i, n - i)) > 0 &&
+		    !(p[i] == 0xc2 && p[i + 1] < 0xa0)) {
+			out = in;            /* a character, not a C1 control */
+		} else {
+			esc[0] = '\\';
+			esc[1] = 'x';
+			esc[2] = hex[p[i] >> 4];
+			esc[3] = hex[p[i] & 15];
+			u = esc;
+			in = 1;
+			out = 4;
+		}
+		if (o + out > cap - 1) {
+			/* cut after the last character that leaves room for "…" */
+			memcpy(dst + mark, "\xe2\x80\xa6", 3);
+			dst[mark + 3] = '\0';
+			return mark + 3;
+		}
+		memcpy(dst + o, u, out);
+		o += out;
+		i += in;
+		if (o + 3 <= cap - 1)
+			mark = o;
+	}
+	dst[o] = '\0';
+	return o;
+}

@@ -129,11 +129,11 @@ static void tx_abort(struct writer *w)
 static int write_job(struct writer *w, struct job *j)
 {
 	static const char *const names[] = {
-		"lines", "events", "suspicious_unmatched", "oversized"
+		"lines", "events", "suspicious_unmatched", "oversized", "binary"
 	};
 	const int64_t deltas[] = {
 		j->delta.lines, j->delta.events, j->delta.suspicious_unmatched,
-		j->delta.oversized
+		j->delta.oversized, j->delta.binary
 	};
 	struct store *s = w->store;
 	size_t i;

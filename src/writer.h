@@ -48,6 +48,7 @@ struct writer_stats {
 	int64_t events;                 /* "events" */
 	int64_t suspicious_unmatched;   /* "suspicious_unmatched" */
 	int64_t oversized;              /* "oversized" */
+	int64_t binary;                 /* "binary": lines holding NUL bytes */
 };
 
 /* writer_new: starts the thread.  s, class_names (nclasses names, the

@@ -8,7 +8,8 @@ zlib1g-dev libcurl4-openssl-dev libssl-dev sqlite3 python3 perl gzip procps
 iproute2 util-linux openssl exim4-daemon-heavy swaks tzdata
 debhelper dpkg-dev fakeroot mandoc man-db systemd systemd-container adduser passwd
 rpm rpmlint
-prometheus prometheus-node-exporter prometheus-alertmanager curl"
+prometheus prometheus-node-exporter prometheus-alertmanager curl
+faketime"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

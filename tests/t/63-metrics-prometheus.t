@@ -55,6 +55,7 @@ ok "last_commit_timestamp_seconds: now" python3 -c \
 	"import sys; sys.exit(abs(int('$(val eximwatch_last_commit_timestamp_seconds)') - $now) > 30)"
 for m in eximwatch_events_total eximwatch_lines_read_total \
     eximwatch_lines_unmatched_suspicious_total eximwatch_oversized_lines_total \
+    eximwatch_binary_lines_total \
     eximwatch_bytes_behind eximwatch_alerts_firing eximwatch_outbox_depth \
     eximwatch_last_commit_timestamp_seconds; do
 	ok "HELP and TYPE for $m" sh -c "grep -q '^# HELP $m ' '$prom' && grep -q '^# TYPE $m ' '$prom'"

@@ -87,6 +87,39 @@ int main(void)
 	}
 	d.n = 0;
 	ok(chunk_decode(buf, 0, &d) == 0 && d.n == 0, "an empty chunk is empty");
+
+	/* a damaged chunk's counts: summing them must not overflow */
+	{
+		/* raw varints: (ip delta, account, n) per entry */
+		static const unsigned char huge[] = { 1, 1,
+			0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f };
+		static const unsigned char dup[] = { 1, 1, 5, 0, 0, 7 };
+		static const unsigned char zero[] = { 1, 1, 0 };
+		struct chunk_entry big[2] = { { 1, 1, CHUNK_N_MAX - 1 },
+			{ 2, 1, CHUNK_N_MAX } };
+		struct chunk_entry more[2] = { { 1, 1, 5 }, { 2, 1, INT64_MAX } };
+
+		d.n = 0;
+		ok(chunk_decode(huge, sizeof huge, &d) < 0,
+		    "an n near 2^63 is malformed (summing it would overflow)");
+		d.n = 0;
+		ok(chunk_decode(dup, sizeof dup, &d) < 0 && d.n == 1,
+		    "a key twice (an account delta of 0) is malformed");
+		d.n = 0;
+		ok(chunk_decode(zero, sizeof zero, &d) < 0, "an n of 0 is malformed");
+		chunk_merge(big, 2, more, 2, &m);
+		ok(m.n == 2 && m.v[0].n == CHUNK_N_MAX && m.v[1].n == CHUNK_N_MAX,
+		    "merging saturates at CHUNK_N_MAX instead of overflowing");
+		a.n = 0;
+		chunk_vec_push(&a, 3, 3, INT64_MAX);
+		chunk_vec_push(&a, 3, 3, INT64_MAX);
+		chunk_sort(&a);
+		ok(a.n == 1 && a.v[0].n == CHUNK_N_MAX, "sorting saturates too");
+		len = chunk_encode(m.v, m.n, &buf, &cap);
+		d.n = 0;
+		ok(chunk_decode(buf, len, &d) == 0 && same(&d, &m),
+		    "a saturated chunk round-trips");
+	}
 	free(buf);
 	chunk_vec_release(&a);
 	chunk_vec_release(&b);

@@ -71,6 +71,9 @@ static const char expected[] =
 	"# HELP eximwatch_oversized_lines_total Lines longer than max_line, counted and skipped.\n"
 	"# TYPE eximwatch_oversized_lines_total counter\n"
 	"eximwatch_oversized_lines_total 1\n"
+	"# HELP eximwatch_binary_lines_total Lines holding NUL bytes (Exim writes none), counted as they are.\n"
+	"# TYPE eximwatch_binary_lines_total counter\n"
+	"eximwatch_binary_lines_total 2\n"
 	"# HELP eximwatch_bytes_behind Bytes of the followed log not read yet (size minus position).\n"
 	"# TYPE eximwatch_bytes_behind gauge\n"
 	"eximwatch_bytes_behind 4096\n"
@@ -104,6 +107,7 @@ static void test_format_and_write(const char *tmp)
 	s.lines_read = 1000;
 	s.suspicious_unmatched = 3;
 	s.oversized = 1;
+	s.binary = 2;
 	s.bytes_behind = 4096;
 	s.alerts_firing = 2;
 	s.outbox_depth = 5;

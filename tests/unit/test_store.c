@@ -6,7 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chunk.h"
 #include "counter.h"
+#include "countsvt.h"
 #include "diag.h"
 #include "embedded.h"
 #include "fingerprint.h"
@@ -45,8 +47,10 @@ int main(void)
 		return 1;
 	snprintf(path, sizeof path, "%s/sub/dir/x.db", dir);
 	diag_init(&d);
+	/* the version is the number of the last migration (numbers may skip) */
 	while (embedded_schema[nschema].name)
 		nschema++;
+	nschema = atoi(embedded_schema[nschema - 1].name);
 
 	s = store_open(path, STORE_READONLY, &d);
 	ok(s == NULL && d.n == 1 && strstr(d.items[0].msg, "no database") != NULL,
@@ -168,9 +172,56 @@ int main(void)
 		counter_add(c2, 180, 0, "", 0, "", 0, 1);
 		ok(store_begin(s) == 0 && store_add_counts(s, c2, classes, 2) < 0 &&
 		    store_rollback(s) == 0, "adding to a malformed chunk fails");
+		/* a damaged count near 2^63: adding to it would overflow */
+		sqlite3_exec(store_db(s), "UPDATE count_chunks SET data = "
+		    "x'0000ffffffffffffffff7f' WHERE bucket = 180", NULL, NULL, NULL);
+		ok(store_begin(s) == 0 && store_add_counts(s, c2, classes, 2) < 0 &&
+		    store_rollback(s) == 0, "adding to a chunk with a count near "
+		    "2^63 fails as malformed, without overflowing");
+		ok(q1(s, "SELECT SUM(n) FROM counts") < 0, "reading it is an error");
 		counter_free(c2);
 	}
 	store_close(s);
+
+	/* an attack's minute: a new account in every line, in batches; the
+	 * minute is kept in parts, each rewritten at most while it is small */
+	snprintf(path, sizeof path, "%s/parts.db", dir);
+	{
+		struct counter *c4 = counter_new();
+		char acct[32];
+		int b, k, bad = 0;
+
+		s = store_open(path, STORE_CREATE, &d);
+		for (b = 0; b < 20 && s; b++) {
+			counter_clear(c4);
+			for (k = 0; k < 1000; k++) {
+				snprintf(acct, sizeof acct, "u%d@victim.example", b * 1000 + k);
+				counter_add(c4, 600, 0, "203.0.113.7", 11, acct, strlen(acct), 1);
+			}
+			/* and one account every batch brings again */
+			counter_add(c4, 600, 0, "203.0.113.7", 11, "again@x", 7, 1);
+			if (store_begin(s) < 0 || store_add_counts(s, c4, classes, 2) < 0 ||
+			    store_commit(s) < 0)
+				bad++;
+		}
+		is_int(bad, 0, "20 batches of 1,000 new accounts in one minute");
+		ok(q1(s, "SELECT count(*) FROM count_chunks") >= 20000 / (CHUNK_PART_MAX +
+		    1001) && q1(s, "SELECT count(*) FROM count_chunks WHERE bucket = 600 "
+		    "AND part = 0") == 1, "kept in %lld parts",
+		    q1(s, "SELECT count(*) FROM count_chunks"));
+		is_int(q1(s, "SELECT max(cnt) FROM (SELECT count(*) AS cnt FROM counts "
+		    "GROUP BY bucket, class_id, ip_id, account_id) WHERE 1"),
+		    q1(s, "SELECT count(*) FROM count_chunks"),
+		    "a key in several parts has a row in each");
+		is_int(q1(s, "SELECT SUM(n) FROM counts"), 20 * 1001, "every count there");
+		is_int(q1(s, "SELECT count(DISTINCT account_id) FROM counts"), 20001,
+		    "every account");
+		is_int(q1(s, "SELECT SUM(k.n) FROM counts k JOIN accounts a ON "
+		    "a.id = k.account_id WHERE a.name = 'again@x'"), 20,
+		    "the repeated account sums to 20 over the parts");
+		store_close(s);
+		counter_free(c4);
+	}
 
 	/* migration 3: a version 2 database, one row per count, to chunks */
 	snprintf(path, sizeof path, "%s/v2.db", dir);
@@ -209,6 +260,155 @@ int main(void)
 		is_int(q1(s, "SELECT count(*) FROM sqlite_master WHERE name = "
 		    "'counts'"), 0, "the old table is gone");
 		store_close(s);
+	}
+
+	/* migration 5 on a version 3 database: last_used from the counts */
+	snprintf(path, sizeof path, "%s/v3.db", dir);
+	{
+		sqlite3 *db;
+		char *err = NULL;
+		int rc = SQLITE_OK, k;
+
+		sqlite3_open(path, &db);
+		countsvt_register(db);     /* migration 3 packs with eximwatch_pack */
+		for (k = 0; rc == SQLITE_OK && embedded_schema[k].name &&
+		    atoi(embedded_schema[k].name) <= 3; k++)
+			rc = sqlite3_exec(db, embedded_schema[k].data, NULL, NULL, &err);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, "PRAGMA user_version = 3;"
+			    "INSERT INTO classes VALUES (1, 'auth_failed');"
+			    "INSERT INTO ips VALUES (1, '192.0.2.1'), (2, '192.0.2.2'),"
+			    " (3, '192.0.2.3');"
+			    "INSERT INTO accounts VALUES (1, 'bob'), (2, 'carol');"
+			    "INSERT INTO count_chunks SELECT column1, column2, "
+			    "eximwatch_pack(column3, column4, column5) FROM (VALUES"
+			    " (60, 1, 1, 1, 3), (600, 1, 1, 0, 1), (120, 1, 2, 2, 2))"
+			    " GROUP BY 1, 2;", NULL, NULL, &err);
+		ok(rc == SQLITE_OK, "a version 3 database with counts%s%s",
+		    err ? ": " : "", err ? err : "");
+		sqlite3_free(err);
+		sqlite3_close(db);
+	}
+	s = store_open(path, STORE_CREATE, &d);
+	ok(s != NULL, "opened, migrated to %d", nschema);
+	if (s != NULL) {
+		is_int(q1(s, "SELECT sum(last_used * id) FROM ips"), 600 + 2 * 120,
+		    "each address's last_used is its newest minute, 0 if unused");
+		is_int(q1(s, "SELECT sum(last_used * id) FROM accounts"), 60 + 2 * 120,
+		    "each account's too");
+		is_int(q1(s, "SELECT SUM(n) FROM counts"), 6, "the counts unchanged");
+		is_int(q1(s, "SELECT count(*) FROM count_chunks WHERE part = 0"), 3,
+		    "each chunk is part 0 of its minute and class");
+		store_close(s);
+	}
+
+	/* prune: everything ages out with the retention, on a real file */
+	snprintf(path, sizeof path, "%s/prune.db", dir);
+	{
+		struct store *s2;
+		struct counter *c3 = counter_new();
+		const int64_t old_b = 600, new_b = 2000000, cut = 1000000;
+		const char *report = "SELECT group_concat(x, ' ') FROM (SELECT "
+		    "i.addr || '/' || a.name || '=' || sum(k.n) AS x FROM counts k "
+		    "JOIN ips i ON i.id = k.ip_id JOIN accounts a ON "
+		    "a.id = k.account_id WHERE k.bucket >= 1000000 GROUP BY i.addr, "
+		    "a.name ORDER BY 1)";
+		char before[512];
+
+		s = store_open(path, STORE_CREATE, &d);
+		counter_add(c3, old_b, 0, "198.51.100.1", 12, "old@x", 5, 3);
+		counter_add(c3, old_b, 0, "198.51.100.2", 12, "both@x", 6, 1);
+		counter_add(c3, new_b, 0, "198.51.100.2", 12, "both@x", 6, 4);
+		counter_add(c3, new_b, 0, "198.51.100.3", 12, "", 0, 2);
+		ok(store_begin(s) == 0 && store_add_counts(s, c3, classes, 2) == 0 &&
+		    sqlite3_exec(store_db(s),
+		    "INSERT INTO alerts (id, threshold, grp, grp_kind, severity, state,"
+		    " started_at, resolved_at, value, peak) VALUES"
+		    " (1, 't', 'a', 'ip', 'warning', 'resolved', 500, 700, 1, 1),"
+		    " (2, 't', 'b', 'ip', 'warning', 'resolved', 500, 1500000, 1, 1),"
+		    " (3, 't', 'c', 'ip', 'warning', 'firing', 500, NULL, 1, 1);"
+		    "INSERT INTO outbox (id, sink, threshold, kind, body, created,"
+		    " status, done_at) VALUES"
+		    " (1, 's', 't', 'firing', '{}', 500, 'delivered', 600),"
+		    " (2, 's', 't', 'firing', '{}', 500, 'failed', 700),"
+		    " (3, 's', 't', 'firing', '{}', 500, 'pending', NULL),"
+		    " (4, 's', 't', 'resolved', '{}', 1500000, 'delivered', 1500001);"
+		    "INSERT INTO outbox_alerts VALUES (1, 1), (2, 3), (3, 3), (4, 2);"
+		    "INSERT INTO alert_window VALUES ('t', 'a', '', 600, 1),"
+		    " ('t', 'a', '', 1500000, 1);"
+		    "INSERT INTO alert_distinct VALUES ('t', 'a', 600, x'78'),"
+		    " ('t', 'a', 1500000, x'78');", NULL, NULL, NULL) == SQLITE_OK &&
+		    store_commit(s) == 0, "counts, alerts, notifications and windows "
+		    "of old and new");
+		snprintf(before, sizeof before, "%s", "?");
+		{
+			sqlite3_stmt *st;
+
+			if (sqlite3_prepare_v2(store_db(s), report, -1, &st, NULL) ==
+			    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+				snprintf(before, sizeof before, "%s",
+				    (const char *)sqlite3_column_text(st, 0));
+			sqlite3_finalize(st);
+		}
+		/* another process has the addresses cached */
+		s2 = store_open(path, STORE_CREATE, &d);
+		counter_clear(c3);
+		counter_add(c3, old_b, 1, "198.51.100.1", 12, "old@x", 5, 1);
+		ok(store_begin(s2) == 0 && store_add_counts(s2, c3, classes, 2) == 0 &&
+		    store_commit(s2) == 0, "a second connection caches the old ids");
+
+		ok(store_begin(s) == 0 && store_prune(s, cut) == 2 &&
+		    store_commit(s) == 0, "prune at the retention: the 2 old chunks");
+		is_int(q1(s, "SELECT count(*) FROM ips"), 3,
+		    "addresses no count uses are gone (2 of 4 left, and id 0)");
+		is_int(q1(s, "SELECT count(*) FROM ips WHERE addr = '198.51.100.1'"),
+		    0, "the old-only address among them");
+		is_int(q1(s, "SELECT count(*) FROM accounts"), 2,
+		    "accounts too (both@x stays, old@x goes)");
+		is_int(q1(s, "SELECT count(*) FROM alerts WHERE id = 1"), 0,
+		    "alerts: the one resolved before the retention is gone");
+		is_int(q1(s, "SELECT count(*) FROM alerts WHERE id IN (2, 3)"), 2,
+		    "the newer resolved one and the firing one stay");
+		is_int(q1(s, "SELECT count(*) FROM outbox"), 2,
+		    "notifications: the pending one and the new one stay");
+		is_int(q1(s, "SELECT count(*) FROM outbox WHERE id IN (3, 4)"), 2,
+		    "(those two)");
+		is_int(q1(s, "SELECT count(*) FROM outbox_alerts"), 2,
+		    "their links only");
+		is_int(q1(s, "SELECT count(*) FROM alert_window") +
+		    q1(s, "SELECT count(*) FROM alert_distinct"), 2,
+		    "alert windows: only the new rows");
+		{
+			sqlite3_stmt *st;
+			int same = 0;
+
+			if (sqlite3_prepare_v2(store_db(s), report, -1, &st, NULL) ==
+			    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+				same = strcmp(before, (const char *)sqlite3_column_text(st,
+				    0)) == 0;
+			sqlite3_finalize(st);
+			ok(same, "the report within the retention is unchanged (%s)",
+			    before);
+		}
+		/* both connections use the pruned address again */
+		counter_clear(c3);
+		counter_add(c3, new_b, 0, "198.51.100.1", 12, "old@x", 5, 7);
+		ok(store_begin(s) == 0 && store_add_counts(s, c3, classes, 2) == 0 &&
+		    store_commit(s) == 0, "the pruning connection adds it again");
+		counter_clear(c3);
+		counter_add(c3, new_b + 7200, 0, "198.51.100.1", 12, "old@x", 5, 5);
+		ok(store_begin(s2) == 0 && store_add_counts(s2, c3, classes, 2) == 0 &&
+		    store_commit(s2) == 0, "so does the other, whose cached id is gone");
+		is_int(q1(s, "SELECT sum(k.n) FROM counts k JOIN ips i ON "
+		    "i.id = k.ip_id JOIN accounts a ON a.id = k.account_id WHERE "
+		    "i.addr = '198.51.100.1' AND a.name = 'old@x'"), 12,
+		    "every new count of it is joined to its name");
+		is_int(q1(s, "SELECT count(*) FROM counts WHERE ip_id NOT IN "
+		    "(SELECT id FROM ips) OR account_id NOT IN (SELECT id FROM "
+		    "accounts)"), 0, "no count refers to a missing id");
+		store_close(s2);
+		store_close(s);
+		counter_free(c3);
 	}
 
 	/* not a database */
