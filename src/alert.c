@@ -6,6 +6,7 @@
 
 #include "alert.h"
 #include "eximlog.h"
+#include "hash.h"
 #include "log.h"
 #include "notice.h"
 #include "owners.h"
@@ -300,6 +301,21 @@ static struct alert *alert_get(struct thr *t, const char *grp, size_t len)
 	return a;
 }
 
+/* key_make: log text as a key: printable (utf8_printable), and when it
+ * had to be cut, the cut text followed by a hash of the whole, so that two
+ * long texts with the same beginning stay two keys. */
+static size_t key_make(char *dst, size_t cap, const char *s, size_t n)
+{
+	static const char cut[] = "\xe2\x80\xa6";     /* "…" */
+	size_t len = utf8_printable(dst, cap - 16, s, n);
+
+	if (len >= sizeof cut - 1 &&
+	    memcmp(dst + len - (sizeof cut - 1), cut, sizeof cut - 1) == 0)
+		len += (size_t)snprintf(dst + len, cap - len, "%016" PRIx64,
+		    hash_bytes(0x6b6579, s, n));
+	return len;
+}
+
 void alert_event(struct alert_engine *e, const struct event *ev,
     const struct eximlog_line *ln, int64_t now)
 {
@@ -333,8 +349,8 @@ void alert_event(struct alert_engine *e, const struct event *ev,
 			continue;
 		/* log text becomes keys, SQL text and message text from here
 		 * on: printable, without NUL bytes, bounded */
-		glen = utf8_printable(gk, sizeof gk, g.p, g.len);
-		vlen = utf8_printable(vk, sizeof vk, v.p, v.len);
+		glen = key_make(gk, sizeof gk, g.p, g.len);
+		vlen = key_make(vk, sizeof vk, v.p, v.len);
 		if (threshold_add(t->w, gk, glen, vk, vlen, ev->ts, 1, now, 0) < 0)
 			continue;
 		e->unsaved = 1;
