@@ -7,6 +7,7 @@
 #include "alert.h"
 #include "eximlog.h"
 #include "log.h"
+#include "netaddr.h"
 #include "notice.h"
 #include "owners.h"
 #include "rules.h"
@@ -200,14 +201,18 @@ size_t alert_nthresholds(const struct alert_engine *e)
 	return e->nth;
 }
 
-static int same_shape(const struct threshold_conf *a,
-    const struct threshold_conf *b)
+static int same_shape(const struct alertconf *aa, const struct threshold_conf *a,
+    const struct alertconf *bb, const struct threshold_conf *b)
 {
 	size_t i;
 
 	if (strcmp(a->id, b->id) != 0 || a->by != b->by ||
 	    a->distinct != b->distinct || a->window != b->window ||
 	    a->nclasses != b->nclasses)
+		return 0;
+	/* other networks are other groups */
+	if ((a->by == BY_PREFIX || a->distinct == BY_PREFIX) &&
+	    (aa->prefix_v4 != bb->prefix_v4 || aa->prefix_v6 != bb->prefix_v6))
 		return 0;
 	for (i = 0; i < a->nclasses; i++)
 		if (strcmp(a->classes[i], b->classes[i]) != 0)
@@ -223,7 +228,8 @@ void alert_reconfigure(struct alert_engine *e, const struct alertconf *ac,
 
 	for (i = 0; i < ac->nth; i++) {
 		for (j = 0; j < e->nth; j++)
-			if (e->th[j].tc && same_shape(e->th[j].tc, &ac->th[i]))
+			if (e->th[j].tc && same_shape(e->ac, e->th[j].tc, ac,
+			    &ac->th[i]))
 				break;
 		if (j < e->nth && e->nout == 0) {
 			/* keep the windows and alerts; take the new settings */
@@ -250,11 +256,14 @@ void alert_reconfigure(struct alert_engine *e, const struct alertconf *ac,
 
 /* ---- events ---- */
 
+/* group_of: the group (or distinct value) of ev for `by`; a network is
+ * written into net (NETADDR_STRLEN bytes) */
 static struct span group_of(const struct alert_engine *e, enum alert_by by,
-    const struct event *ev)
+    const struct event *ev, char *net)
 {
 	struct span s = span_make(NULL, 0);
 	const char *ow;
+	size_t n;
 
 	switch (by) {
 	case BY_GLOBAL:
@@ -262,6 +271,13 @@ static struct span group_of(const struct alert_engine *e, enum alert_by by,
 	case BY_IP:
 		s = ev->f[FIELD_IP];
 		break;
+	case BY_PREFIX:
+		/* the canonical network text, never the log's: "2001:db8:1:2::/64" */
+		s = ev->f[FIELD_IP];
+		if (!span_ok(s) || (n = netaddr_network_text(s.p, s.len,
+		    e->ac->prefix_v4, e->ac->prefix_v6, net, NETADDR_STRLEN)) == 0)
+			return span_make(NULL, 0);
+		return span_make(net, n);
 	case BY_ACCOUNT:
 		s = ev->account;
 		break;
@@ -300,6 +316,7 @@ void alert_event(struct alert_engine *e, const struct event *ev,
     const struct eximlog_line *ln, int64_t now)
 {
 	struct event parsed;
+	char gnet[NETADDR_STRLEN], vnet[NETADDR_STRLEN];
 	size_t i;
 
 	for (i = 0; i < e->nth; i++) {
@@ -321,10 +338,10 @@ void alert_event(struct alert_engine *e, const struct event *ev,
 			parsed.host_deferred = 0;
 			ev = &parsed;
 		}
-		if (!span_ok(g = group_of(e, t->tc->by, ev)))
+		if (!span_ok(g = group_of(e, t->tc->by, ev, gnet)))
 			continue;
 		if (t->tc->distinct != BY_GLOBAL &&
-		    !span_ok(v = group_of(e, t->tc->distinct, ev)))
+		    !span_ok(v = group_of(e, t->tc->distinct, ev, vnet)))
 			continue;
 		if (threshold_add(t->w, g.p, g.len, v.p, v.len, ev->ts, 1, now, 0) < 0)
 			continue;

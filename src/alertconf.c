@@ -24,6 +24,7 @@ const char *alert_by_name(enum alert_by b)
 	case BY_IP: return "ip";
 	case BY_ACCOUNT: return "account";
 	case BY_OWNER: return "owner";
+	case BY_PREFIX: return "prefix";
 	default: return "global";
 	}
 }
@@ -203,6 +204,8 @@ static int parse_by(const struct ydoc_node *v, enum alert_by *out, int allow_own
 		*out = BY_IP;
 	else if (strcmp(v->str, "account") == 0)
 		*out = BY_ACCOUNT;
+	else if (strcmp(v->str, "prefix") == 0)
+		*out = BY_PREFIX;
 	else if (allow_owner && strcmp(v->str, "owner") == 0)
 		*out = BY_OWNER;
 	else if (allow_owner && strcmp(v->str, "global") == 0)
@@ -246,7 +249,8 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 			    &t.class_line, &t.class_col);
 		} else if (strcmp(key, "by") == 0) {
 			if (parse_by(v, &t.by, 1) < 0)
-				ERR(d, file, v, "'by' must be ip, account, owner or global");
+				ERR(d, file, v, "'by' must be ip, prefix, account, owner or "
+				    "global");
 		} else if (strcmp(key, "window") == 0) {
 			want_secs(d, file, v, "window", &t.window);
 		} else if (strcmp(key, "count") == 0) {
@@ -255,8 +259,8 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 		} else if (strcmp(key, "distinct") == 0) {
 			have_count++;
 			if (v->type != YDOC_MAP) {
-				ERR(d, file, v, "'distinct' must be a mapping {field: ip|account, "
-				    "count: N}");
+				ERR(d, file, v, "'distinct' must be a mapping {field: "
+				    "ip|prefix|account, count: N}");
 				continue;
 			}
 			for (j = 0; j < v->n; j++) {
@@ -264,7 +268,8 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 
 				if (dk->type == YDOC_SCALAR && strcmp(dk->str, "field") == 0) {
 					if (parse_by(dv, &t.distinct, 0) < 0)
-						ERR(d, file, dv, "'distinct.field' must be ip or account");
+						ERR(d, file, dv, "'distinct.field' must be ip, prefix or "
+						    "account");
 				} else if (dk->type == YDOC_SCALAR &&
 				    strcmp(dk->str, "count") == 0) {
 					want_count(d, file, dv, "distinct.count", &t.count);
@@ -274,7 +279,8 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 				}
 			}
 			if (t.distinct == BY_GLOBAL)
-				ERR(d, file, v, "'distinct' needs a field: ip or account");
+				ERR(d, file, v, "'distinct' needs a field: ip, prefix or "
+				    "account");
 			if (t.count == 0)
 				ERR(d, file, v, "'distinct' needs a count");
 		} else if (strcmp(key, "severity") == 0) {
@@ -317,9 +323,10 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 	if (have_count > 1 || (have_count == 0 && d->n == n0))
 		ERR(d, file, m, "threshold '%s' needs exactly one of 'count' and "
 		    "'distinct'", t.id ? t.id : "?");
-	if (t.distinct != BY_GLOBAL && t.distinct == t.by)
+	if (t.distinct != BY_GLOBAL && (t.distinct == t.by ||
+	    (t.by == BY_IP && t.distinct == BY_PREFIX)))
 		ERR(d, file, m, "threshold '%s': counting distinct %s values per %s "
-		    "is always 1", t.id ? t.id : "?", alert_by_name(t.by),
+		    "is always 1", t.id ? t.id : "?", alert_by_name(t.distinct),
 		    alert_by_name(t.by));
 	if (!have_resolve)
 		t.resolve_after = t.window;
@@ -604,6 +611,8 @@ int alertconf_load(struct alertconf *ac, const char *path, struct diag *d)
 	memset(ac, 0, sizeof *ac);
 	ac->top = 10;
 	ac->max_groups = 10000;
+	ac->prefix_v4 = 24;
+	ac->prefix_v6 = 64;
 	if (gethostname(host, sizeof host) != 0)
 		strcpy(host, "localhost");
 	host[sizeof host - 1] = '\0';

@@ -16,6 +16,8 @@
  *       by: ip
  *       window: 10m
  *       count: 20                 # or distinct: {field: account, count: 10}
+ *                                 # by and distinct.field: ip, account,
+ *                                 # prefix (the ip's network), owner
  *       severity: warning
  *       sinks: [ops-slack]
  *
@@ -31,7 +33,8 @@
 
 struct rules;
 
-enum alert_by { BY_GLOBAL, BY_IP, BY_ACCOUNT, BY_OWNER };
+/* BY_PREFIX: the client address's network (alertconf prefix_v4/_v6) */
+enum alert_by { BY_GLOBAL, BY_IP, BY_ACCOUNT, BY_OWNER, BY_PREFIX };
 enum sink_type { SINK_SLACK, SINK_PAGERDUTY, SINK_ALERTMANAGER, SINK_WEBHOOK };
 
 struct threshold_conf {
@@ -40,7 +43,8 @@ struct threshold_conf {
 	int *class_line, *class_col;
 	size_t nclasses;
 	enum alert_by by;
-	enum alert_by distinct;   /* BY_GLOBAL = count events; BY_IP/BY_ACCOUNT */
+	enum alert_by distinct;   /* BY_GLOBAL = count events; BY_IP, BY_ACCOUNT,
+	                           * BY_PREFIX */
 	int64_t count;            /* events (or distinct values) to fire */
 	int64_t window;           /* seconds */
 	int64_t repeat;           /* seconds between notifications while firing */
@@ -73,6 +77,8 @@ struct alertconf {
 	char *host;
 	size_t top;
 	size_t max_groups;
+	int prefix_v4, prefix_v6; /* BY_PREFIX networks: config.h's `prefix`,
+	                           * set by the caller (default /24 and /64) */
 	struct threshold_conf *th;
 	size_t nth;
 	struct sink_conf *sinks;

@@ -138,6 +138,9 @@ static int load_alerts(struct alertconf *ac, const struct config *c,
 {
 	int bad = alertconf_load(ac, c->path, d) < 0;
 
+	ac->prefix_v4 = c->prefix_v4;
+	ac->prefix_v6 = c->prefix_v6;
+
 	/* report unknown classes along with the other errors */
 	if (r && alertconf_check_classes(ac, r, d) < 0)
 		bad = 1;
