@@ -21,6 +21,7 @@
 #define SAMPLE_MAX 240
 #define PRUNE_EVERY 60
 #define AM_CHUNK 500         /* alerts per Alertmanager request */
+#define CS_CHUNK 100         /* alerts per CrowdSec request */
 
 enum { A_CANDIDATE, A_FIRING, A_RESOLVED };
 enum { P_NONE, P_FIRE, P_RESOLVE };
@@ -515,6 +516,8 @@ static void emit(struct alert_engine *e, struct thr *t, int64_t now_ms)
 		 * one message */
 		if (sc->type == SINK_ALERTMANAGER && chunk > AM_CHUNK)
 			chunk = AM_CHUNK;
+		if (sc->type == SINK_CROWDSEC && chunk > CS_CHUNK)
+			chunk = CS_CHUNK;
 		memset(&ps, 0, sizeof ps);
 		for (from = 0; from < nf + nr; from += chunk)
 			render_parts(sc, &n, from,
