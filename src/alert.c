@@ -6,6 +6,7 @@
 
 #include "alert.h"
 #include "eximlog.h"
+#include "guard.h"
 #include "log.h"
 #include "netaddr.h"
 #include "notice.h"
@@ -35,6 +36,7 @@ struct alert {
 	int64_t value, peak;
 	int64_t sample_ts;
 	char *sample;
+	char *not_acted;         /* why the acting sinks were not given it */
 	int dirty;
 	int refs;                /* notifications not yet committed */
 	struct alert *next;      /* graveyard */
@@ -74,12 +76,14 @@ struct alert_engine {
 	void *cbarg;
 	int unsaved;             /* windows have entries not in the store */
 	int64_t last_prune;
+	struct guard *guard;     /* never act against the wrong address */
 };
 
 static void alert_free1(struct alert *a)
 {
 	free(a->grp);
 	free(a->sample);
+	free(a->not_acted);
 	free(a);
 }
 
@@ -195,6 +199,42 @@ void alert_set_rules(struct alert_engine *e, const struct rules *r)
 	e->rules = r;
 	for (i = 0; i < e->nth; i++)
 		thr_rules(&e->th[i], r);
+}
+
+void alert_set_guard(struct alert_engine *e, struct guard *g)
+{
+	e->guard = g;
+}
+
+/* acting: tc names a sink that acts on addresses */
+static int acting(const struct alert_engine *e, const struct threshold_conf *tc)
+{
+	const struct sink_conf *sc;
+	size_t k;
+
+	for (k = 0; k < tc->nsinks; k++)
+		if ((sc = alertconf_sink(e->ac, tc->sinks[k])) != NULL &&
+		    sink_acts(sc))
+			return 1;
+	return 0;
+}
+
+/* guarded: why grp must not go to the acting sinks, or NULL (a new string:
+ * free()) — asked of the guard every time it would go: a client may have
+ * logged in since, a relay list may have changed */
+static char *guarded(struct alert_engine *e, const struct threshold_conf *tc,
+    const char *grp, int64_t now)
+{
+	char why[600];
+
+	if (e->guard == NULL) {
+		snprintf(why, sizeof why, "no never-act guard");
+	} else if (guard_check(e->guard, grp, now, why, sizeof why)) {
+		return NULL;
+	}
+	log_info("alert %s: %s is not given to the acting sinks: %s", tc->id,
+	    grp, why);
+	return xstrdup(why);
 }
 
 size_t alert_nthresholds(const struct alert_engine *e)
@@ -460,6 +500,7 @@ static void emit(struct alert_engine *e, struct thr *t, int64_t now_ms)
 	struct alert **fire = NULL, **res = NULL, *a;
 	size_t nf = 0, nr = 0, i, k, still = 0;
 	struct notice n;
+	int act;
 
 	for (i = 0; i < t->alerts.cap; i++) {
 		if (!t->alerts.keys[i])
@@ -492,8 +533,12 @@ static void emit(struct alert_engine *e, struct thr *t, int64_t now_ms)
 	n.nresolved = nr;
 	n.still_firing = still > 0;
 	n.items = xcalloc(nf + nr, sizeof *n.items);
+	act = acting(e, t->tc);
 	for (i = 0; i < nf + nr; i++) {
 		a = i < nf ? fire[i] : res[i - nf];
+		free(a->not_acted);
+		a->not_acted = act && i < nf ? guarded(e, t->tc, a->grp, n.now) : NULL;
+		n.items[i].not_acted = a->not_acted;
 		n.items[i].grp = a->grp;
 		n.items[i].value = a->value;
 		n.items[i].peak = a->peak;
@@ -1078,6 +1123,11 @@ int alert_split(struct alert_engine *e, struct store *s, int64_t id,
 	qsort(items, nitems, sizeof *items, split_order);
 	while (nf < nitems && !items[nf].resolved)
 		nf++;
+	/* the guard again: nothing it refuses reaches an acting sink, and
+	 * the others show the reason as they did */
+	if (acting(e, t->tc))
+		for (i = 0; i < nf; i++)
+			items[i].not_acted = guarded(e, t->tc, items[i].grp, created);
 	memset(&n, 0, sizeof n);
 	n.tc = t->tc;
 	n.host = e->ac->host;
@@ -1139,6 +1189,7 @@ out:
 	for (i = 0; i < nitems; i++) {
 		free((char *)items[i].grp);
 		free((char *)items[i].sample);
+		free((char *)items[i].not_acted);
 	}
 	free(items);
 	free(out);

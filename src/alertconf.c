@@ -764,7 +764,8 @@ static void parse_guard(struct alertconf *ac, const char *file,
 		strv_free(ac->relay_files, ac->nrelay_files);
 		ac->relay_files = NULL;
 		ac->nrelay_files = 0;
-		if (!(v->type == YDOC_SCALAR && v->len == 0))
+		if (!(v->type == YDOC_SCALAR && v->len == 0) &&
+		    !(v->type == YDOC_SEQ && v->n == 0))
 			want_list(d, file, v, "trusted_relay_files", &ac->relay_files,
 			    &ac->nrelay_files, NULL, NULL);
 	}

@@ -10,7 +10,8 @@
 #   lapi_machine NAME PASS    register a watcher (cscli machines add)
 #   lapi_decisions IP         the bouncer's view: GET /v1/decisions?ip=IP
 #                             (JSON, "null" when there is none)
-#   lapi_cscli ARGS...        cscli -c CONFIG ARGS...
+#   lapi_cscli ARGS...        cscli -c CONFIG ARGS... (as its own machine:
+#                             `alerts list` works)
 # Skips the whole test when crowdsec is not installed.  Everything stays
 # on 127.0.0.1; the process is killed at exit.
 command -v crowdsec >/dev/null && command -v cscli >/dev/null ||
@@ -92,6 +93,9 @@ lapi_start() {
 			LAPI_PORT=$(_lapi_free_port)
 			_lapi_config
 			LAPI_KEY=$(lapi_cscli bouncers add firewall -o raw 2>/dev/null)
+			# cscli's own machine, for `lapi_cscli alerts list`
+			lapi_cscli machines add cscli --auto --force \
+				-f "$LAPI_DIR/local_api_credentials.yaml" >/dev/null 2>&1
 		fi
 		LAPI_URL=http://127.0.0.1:$LAPI_PORT
 		crowdsec -c "$LAPI_DIR/config.yaml" -no-cs >>"$LAPI_DIR/lapi.log" 2>&1 &
