@@ -156,6 +156,13 @@ is "$(sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE sink = 'lapi' AND status 
 	"every CrowdSec notification delivered"
 is "$(decision 192.0.2.66)" "eximwatch:ban:Ip:192.0.2.66:eximwatch/bf_ip" "the decisions from before are still there"
 
+# the Local API restarts under a running daemon: its JWT is refused (401),
+# it logs in again and the decision goes through
+lapi_stop; lapi_start
+for i in 1 2 3 4 5 6; do af 192.0.2.78 eve@example.com; done >> "$LOG"
+wait_for 15 has_decision 192.0.2.78; is $? 0 "after a Local API restart: a new login, the decision arrives"
+grep -q "sink 'lapi': HTTP 401, logging in again" "$TMP/daemon.err"; is $? 0 "... the old JWT was refused (401)"
+
 # ---- a second server on the same Local API --------------------------------------------
 sed -e 's/host: mail1.example.com/host: mail2.example.com/' -e 's/login: mail1$/login: mail2/' \
 	-e "s|$TMP/lapi.pw|$TMP/lapi2.pw|" "$CFG" > "$TMP/mail2.yaml"
