@@ -85,7 +85,8 @@ demo: deps
 bench: eximwatch
 	@bench/run.sh ./eximwatch
 
-# install: the binary, the shipped rules and schema, the man pages, the
+# install: the binary, the shipped rules and schema, the CSF and fail2ban
+# files for a banlog sink (share/eximwatch/csf, fail2ban), the man pages, the
 # systemd unit and sysusers.d file, the example configuration (always, as
 # eximwatch.yaml.example) and the default one (packaging/eximwatch.yaml:
 # every key commented out, so a fresh install starts on the defaults; only
@@ -119,7 +120,8 @@ fuzz: $(FUZZ_BINS)
 
 install: eximwatch
 	install -d $(DESTDIR)$(SBINDIR) $(EWDATA)/rules $(EWDATA)/schema \
-	    $(EWDATA)/cpanel $(EWCONF) $(EWCONF)/rules.d \
+	    $(EWDATA)/cpanel $(EWDATA)/csf $(EWDATA)/fail2ban/filter.d \
+	    $(EWDATA)/fail2ban/jail.d $(EWCONF) $(EWCONF)/rules.d \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 eximwatch $(DESTDIR)$(SBINDIR)/eximwatch
@@ -127,6 +129,11 @@ install: eximwatch
 	install -m 0644 $(SCHEMA) $(EWDATA)/schema/
 	install -m 0755 packaging/log-groups.sh $(EWDATA)/log-groups
 	install -m 0644 packaging/cpanel/eximwatch.chkserv $(EWDATA)/cpanel/chkserv.d-eximwatch
+	install -m 0644 packaging/csf/README packaging/csf/regex.custom.pm \
+	    packaging/csf/regex.custom.pm.snippet packaging/csf/csf.conf.snippet \
+	    $(EWDATA)/csf/
+	install -m 0644 packaging/fail2ban/filter.d/eximwatch.conf $(EWDATA)/fail2ban/filter.d/
+	install -m 0644 packaging/fail2ban/jail.d/eximwatch.conf $(EWDATA)/fail2ban/jail.d/
 	install -m 0644 docs/eximwatch.8 $(DESTDIR)$(MANDIR)/man8/eximwatch.8
 	install -m 0644 docs/eximwatch.yaml.5 $(DESTDIR)$(MANDIR)/man5/eximwatch.yaml.5
 	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/eximwatch.service > $(BUILD)/eximwatch.service

@@ -6,8 +6,10 @@
 
 #include "alert.h"
 #include "eximlog.h"
+#include "guard.h"
 #include "hash.h"
 #include "log.h"
+#include "netaddr.h"
 #include "notice.h"
 #include "owners.h"
 #include "rules.h"
@@ -23,6 +25,7 @@
 #define KEY_MAX 256          /* bytes of a group or value, escaped, with NUL */
 #define PRUNE_EVERY 60
 #define AM_CHUNK 500         /* alerts per Alertmanager request */
+#define CS_CHUNK 100         /* alerts per CrowdSec request */
 
 enum { A_CANDIDATE, A_FIRING, A_RESOLVED };
 enum { P_NONE, P_FIRE, P_RESOLVE };
@@ -37,6 +40,7 @@ struct alert {
 	int64_t value, peak;
 	int64_t sample_ts;
 	char *sample;
+	char *not_acted;         /* why the acting sinks were not given it */
 	int dirty;
 	int refs;                /* notifications not yet committed */
 	struct alert *next;      /* graveyard */
@@ -76,12 +80,14 @@ struct alert_engine {
 	void *cbarg;
 	int unsaved;             /* windows have entries not in the store */
 	int64_t last_prune;
+	struct guard *guard;     /* never act against the wrong address */
 };
 
 static void alert_free1(struct alert *a)
 {
 	free(a->grp);
 	free(a->sample);
+	free(a->not_acted);
 	free(a);
 }
 
@@ -199,19 +205,59 @@ void alert_set_rules(struct alert_engine *e, const struct rules *r)
 		thr_rules(&e->th[i], r);
 }
 
+void alert_set_guard(struct alert_engine *e, struct guard *g)
+{
+	e->guard = g;
+}
+
+/* acting: tc names a sink that acts on addresses */
+static int acting(const struct alert_engine *e, const struct threshold_conf *tc)
+{
+	const struct sink_conf *sc;
+	size_t k;
+
+	for (k = 0; k < tc->nsinks; k++)
+		if ((sc = alertconf_sink(e->ac, tc->sinks[k])) != NULL &&
+		    sink_acts(sc))
+			return 1;
+	return 0;
+}
+
+/* guarded: why grp must not go to the acting sinks, or NULL (a new string:
+ * free()) — asked of the guard every time it would go: a client may have
+ * logged in since, a relay list may have changed */
+static char *guarded(struct alert_engine *e, const struct threshold_conf *tc,
+    const char *grp, int64_t now)
+{
+	char why[600];
+
+	if (e->guard == NULL) {
+		snprintf(why, sizeof why, "no never-act guard");
+	} else if (guard_check(e->guard, grp, now, why, sizeof why)) {
+		return NULL;
+	}
+	log_info("alert %s: %s is not given to the acting sinks: %s", tc->id,
+	    grp, why);
+	return xstrdup(why);
+}
+
 size_t alert_nthresholds(const struct alert_engine *e)
 {
 	return e->nth;
 }
 
-static int same_shape(const struct threshold_conf *a,
-    const struct threshold_conf *b)
+static int same_shape(const struct alertconf *aa, const struct threshold_conf *a,
+    const struct alertconf *bb, const struct threshold_conf *b)
 {
 	size_t i;
 
 	if (strcmp(a->id, b->id) != 0 || a->by != b->by ||
 	    a->distinct != b->distinct || a->window != b->window ||
 	    a->nclasses != b->nclasses)
+		return 0;
+	/* other networks are other groups */
+	if ((a->by == BY_PREFIX || a->distinct == BY_PREFIX) &&
+	    (aa->prefix_v4 != bb->prefix_v4 || aa->prefix_v6 != bb->prefix_v6))
 		return 0;
 	for (i = 0; i < a->nclasses; i++)
 		if (strcmp(a->classes[i], b->classes[i]) != 0)
@@ -227,7 +273,8 @@ void alert_reconfigure(struct alert_engine *e, const struct alertconf *ac,
 
 	for (i = 0; i < ac->nth; i++) {
 		for (j = 0; j < e->nth; j++)
-			if (e->th[j].tc && same_shape(e->th[j].tc, &ac->th[i]))
+			if (e->th[j].tc && same_shape(e->ac, e->th[j].tc, ac,
+			    &ac->th[i]))
 				break;
 		if (j < e->nth && e->nout == 0) {
 			/* keep the windows and alerts; take the new settings */
@@ -254,11 +301,14 @@ void alert_reconfigure(struct alert_engine *e, const struct alertconf *ac,
 
 /* ---- events ---- */
 
+/* group_of: the group (or distinct value) of ev for `by`; a network is
+ * written into net (NETADDR_STRLEN bytes) */
 static struct span group_of(const struct alert_engine *e, enum alert_by by,
-    const struct event *ev)
+    const struct event *ev, char *net)
 {
 	struct span s = span_make(NULL, 0);
 	const char *ow;
+	size_t n;
 
 	switch (by) {
 	case BY_GLOBAL:
@@ -266,6 +316,13 @@ static struct span group_of(const struct alert_engine *e, enum alert_by by,
 	case BY_IP:
 		s = ev->f[FIELD_IP];
 		break;
+	case BY_PREFIX:
+		/* the canonical network text, never the log's: "2001:db8:1:2::/64" */
+		s = ev->f[FIELD_IP];
+		if (!span_ok(s) || (n = netaddr_network_text(s.p, s.len,
+		    e->ac->prefix_v4, e->ac->prefix_v6, net, NETADDR_STRLEN)) == 0)
+			return span_make(NULL, 0);
+		return span_make(net, n);
 	case BY_ACCOUNT:
 		s = ev->account;
 		break;
@@ -321,6 +378,7 @@ void alert_event(struct alert_engine *e, const struct event *ev,
 {
 	struct event parsed;
 	char gk[KEY_MAX], vk[KEY_MAX], sample[SAMPLE_MAX + 1];
+	char gnet[NETADDR_STRLEN], vnet[NETADDR_STRLEN];
 	size_t i, glen, vlen;
 
 	for (i = 0; i < e->nth; i++) {
@@ -342,10 +400,10 @@ void alert_event(struct alert_engine *e, const struct event *ev,
 			parsed.host_deferred = 0;
 			ev = &parsed;
 		}
-		if (!span_ok(g = group_of(e, t->tc->by, ev)))
+		if (!span_ok(g = group_of(e, t->tc->by, ev, gnet)))
 			continue;
 		if (t->tc->distinct != BY_GLOBAL &&
-		    !span_ok(v = group_of(e, t->tc->distinct, ev)))
+		    !span_ok(v = group_of(e, t->tc->distinct, ev, vnet)))
 			continue;
 		/* log text becomes keys, SQL text and message text from here
 		 * on: printable, without NUL bytes, bounded */
@@ -467,6 +525,7 @@ static void emit(struct alert_engine *e, struct thr *t, int64_t now_ms)
 	struct alert **fire = NULL, **res = NULL, *a;
 	size_t nf = 0, nr = 0, i, k, still = 0;
 	struct notice n;
+	int act;
 
 	for (i = 0; i < t->alerts.cap; i++) {
 		if (!t->alerts.keys[i])
@@ -499,8 +558,12 @@ static void emit(struct alert_engine *e, struct thr *t, int64_t now_ms)
 	n.nresolved = nr;
 	n.still_firing = still > 0;
 	n.items = xcalloc(nf + nr, sizeof *n.items);
+	act = acting(e, t->tc);
 	for (i = 0; i < nf + nr; i++) {
 		a = i < nf ? fire[i] : res[i - nf];
+		free(a->not_acted);
+		a->not_acted = act && i < nf ? guarded(e, t->tc, a->grp, n.now) : NULL;
+		n.items[i].not_acted = a->not_acted;
 		n.items[i].grp = a->grp;
 		n.items[i].value = a->value;
 		n.items[i].peak = a->peak;
@@ -523,6 +586,8 @@ static void emit(struct alert_engine *e, struct thr *t, int64_t now_ms)
 		 * one message */
 		if (sc->type == SINK_ALERTMANAGER && chunk > AM_CHUNK)
 			chunk = AM_CHUNK;
+		if (sc->type == SINK_CROWDSEC && chunk > CS_CHUNK)
+			chunk = CS_CHUNK;
 		memset(&ps, 0, sizeof ps);
 		for (from = 0; from < nf + nr; from += chunk)
 			render_parts(sc, &n, from,
@@ -1145,6 +1210,11 @@ int alert_split(struct alert_engine *e, struct store *s, int64_t id,
 	qsort(items, nitems, sizeof *items, split_order);
 	while (nf < nitems && !items[nf].resolved)
 		nf++;
+	/* the guard again: nothing it refuses reaches an acting sink, and
+	 * the others show the reason as they did */
+	if (acting(e, t->tc))
+		for (i = 0; i < nf; i++)
+			items[i].not_acted = guarded(e, t->tc, items[i].grp, created);
 	memset(&n, 0, sizeof n);
 	n.tc = t->tc;
 	n.host = e->ac->host;
@@ -1206,6 +1276,7 @@ out:
 	for (i = 0; i < nitems; i++) {
 		free((char *)items[i].grp);
 		free((char *)items[i].sample);
+		free((char *)items[i].not_acted);
 	}
 	free(items);
 	free(out);

@@ -46,6 +46,10 @@ void alert_set_rules(struct alert_engine *e, const struct rules *r);
 void alert_reconfigure(struct alert_engine *e, const struct alertconf *ac,
     const struct owners *o);
 size_t alert_nthresholds(const struct alert_engine *e);
+/* alert_set_guard: what may go to an acting sink (crowdsec, banlog) is
+ * asked of g (borrowed); without a guard nothing goes to them */
+struct guard;
+void alert_set_guard(struct alert_engine *e, struct guard *g);
 
 int alert_load(struct alert_engine *e, struct store *s, int64_t now);
 void alert_event(struct alert_engine *e, const struct event *ev,

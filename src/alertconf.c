@@ -24,6 +24,7 @@ const char *alert_by_name(enum alert_by b)
 	case BY_IP: return "ip";
 	case BY_ACCOUNT: return "account";
 	case BY_OWNER: return "owner";
+	case BY_PREFIX: return "prefix";
 	default: return "global";
 	}
 }
@@ -34,8 +35,15 @@ const char *sink_type_name(enum sink_type t)
 	case SINK_SLACK: return "slack";
 	case SINK_PAGERDUTY: return "pagerduty";
 	case SINK_ALERTMANAGER: return "alertmanager";
+	case SINK_CROWDSEC: return "crowdsec";
+	case SINK_BANLOG: return "banlog";
 	default: return "webhook";
 	}
+}
+
+int sink_acts(const struct sink_conf *s)
+{
+	return s->type == SINK_CROWDSEC || s->type == SINK_BANLOG;
 }
 
 int alertconf_ms(const char *s, int64_t *ms)
@@ -95,8 +103,13 @@ void alertconf_release(struct alertconf *ac)
 			OPENSSL_cleanse(s->key, s->keylen);
 		free(s->key);
 		free(s->proxy);
+		free(s->login);
+		free(s->decision_type);
+		free(s->path);
 	}
 	free(ac->sinks);
+	free(ac->never_act);
+	strv_free(ac->relay_files, ac->nrelay_files);
 	free(ac->path);
 	free(ac->host);
 	memset(ac, 0, sizeof *ac);
@@ -203,6 +216,8 @@ static int parse_by(const struct ydoc_node *v, enum alert_by *out, int allow_own
 		*out = BY_IP;
 	else if (strcmp(v->str, "account") == 0)
 		*out = BY_ACCOUNT;
+	else if (strcmp(v->str, "prefix") == 0)
+		*out = BY_PREFIX;
 	else if (allow_owner && strcmp(v->str, "owner") == 0)
 		*out = BY_OWNER;
 	else if (allow_owner && strcmp(v->str, "global") == 0)
@@ -246,7 +261,8 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 			    &t.class_line, &t.class_col);
 		} else if (strcmp(key, "by") == 0) {
 			if (parse_by(v, &t.by, 1) < 0)
-				ERR(d, file, v, "'by' must be ip, account, owner or global");
+				ERR(d, file, v, "'by' must be ip, prefix, account, owner or "
+				    "global");
 		} else if (strcmp(key, "window") == 0) {
 			want_secs(d, file, v, "window", &t.window);
 		} else if (strcmp(key, "count") == 0) {
@@ -255,8 +271,8 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 		} else if (strcmp(key, "distinct") == 0) {
 			have_count++;
 			if (v->type != YDOC_MAP) {
-				ERR(d, file, v, "'distinct' must be a mapping {field: ip|account, "
-				    "count: N}");
+				ERR(d, file, v, "'distinct' must be a mapping {field: "
+				    "ip|prefix|account, count: N}");
 				continue;
 			}
 			for (j = 0; j < v->n; j++) {
@@ -264,7 +280,8 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 
 				if (dk->type == YDOC_SCALAR && strcmp(dk->str, "field") == 0) {
 					if (parse_by(dv, &t.distinct, 0) < 0)
-						ERR(d, file, dv, "'distinct.field' must be ip or account");
+						ERR(d, file, dv, "'distinct.field' must be ip, prefix or "
+						    "account");
 				} else if (dk->type == YDOC_SCALAR &&
 				    strcmp(dk->str, "count") == 0) {
 					want_count(d, file, dv, "distinct.count", &t.count);
@@ -274,7 +291,8 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 				}
 			}
 			if (t.distinct == BY_GLOBAL)
-				ERR(d, file, v, "'distinct' needs a field: ip or account");
+				ERR(d, file, v, "'distinct' needs a field: ip, prefix or "
+				    "account");
 			if (t.count == 0)
 				ERR(d, file, v, "'distinct' needs a count");
 		} else if (strcmp(key, "severity") == 0) {
@@ -317,9 +335,10 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 	if (have_count > 1 || (have_count == 0 && d->n == n0))
 		ERR(d, file, m, "threshold '%s' needs exactly one of 'count' and "
 		    "'distinct'", t.id ? t.id : "?");
-	if (t.distinct != BY_GLOBAL && t.distinct == t.by)
+	if (t.distinct != BY_GLOBAL && (t.distinct == t.by ||
+	    (t.by == BY_IP && t.distinct == BY_PREFIX)))
 		ERR(d, file, m, "threshold '%s': counting distinct %s values per %s "
-		    "is always 1", t.id ? t.id : "?", alert_by_name(t.by),
+		    "is always 1", t.id ? t.id : "?", alert_by_name(t.distinct),
 		    alert_by_name(t.by));
 	if (!have_resolve)
 		t.resolve_after = t.window;
@@ -439,7 +458,89 @@ static int webhook_key(struct sink_conf *s)
 static const char *const sink_keys[] = { "type", "url", "url_file", "url_env",
 	"routing_key", "routing_key_file", "routing_key_env", "secret",
 	"secret_file", "secret_env", "proxy", "timeout", "connect_timeout",
-	"retry_initial", "retry_max", "give_up_after", "min_interval", NULL };
+	"retry_initial", "retry_max", "give_up_after", "min_interval", "login",
+	"password", "password_file", "password_env", "duration", "decision_type",
+	"dry_run", "path", "max_size", NULL };
+
+static int want_bool(struct diag *d, const char *file, const struct ydoc_node *v,
+    const char *key, int *out)
+{
+	if (is_scalar(v) && (strcmp(v->str, "true") == 0 ||
+	    strcmp(v->str, "yes") == 0)) {
+		*out = 1;
+		return 0;
+	}
+	if (is_scalar(v) && (strcmp(v->str, "false") == 0 ||
+	    strcmp(v->str, "no") == 0)) {
+		*out = 0;
+		return 0;
+	}
+	ERR(d, file, v, "'%s' must be true or false", key);
+	return -1;
+}
+
+/* acting: the keys of the acting sinks (crowdsec, banlog) */
+static void parse_acting(struct alertconf *ac, const char *file,
+    const struct ydoc_node *m, struct sink_conf *s, struct diag *d)
+{
+	const struct ydoc_node *v;
+	char *end;
+	long long n;
+
+	s->duration = 4 * 3600;
+	if ((v = ydoc_get(m, "duration")) != NULL &&
+	    want_secs(d, file, v, "duration", &s->duration) == 0 &&
+	    (s->duration < 60 || s->duration > 365 * 86400))
+		ERR(d, file, v, "'duration' must be from 1m to 365d");
+	if ((v = ydoc_get(m, "dry_run")) != NULL)
+		want_bool(d, file, v, "dry_run", &s->dry_run);
+	if (s->type == SINK_CROWDSEC) {
+		if ((v = ydoc_get(m, "login")) == NULL || !is_scalar(v) ||
+		    v->len > 255)
+			ERR(d, file, v ? v : m, "sink '%s' needs a login: the machine "
+			    "id of this server in the CrowdSec Local API (cscli "
+			    "machines add NAME)", s->name);
+		else
+			s->login = xstrdup(v->str);
+		if (read_secret(ac, file, m, "password", &s->secret, d) == 0)
+			ERR(d, file, m, "sink '%s' needs a password (or password_file, "
+			    "password_env)", s->name);
+		s->decision_type = xstrdup("ban");
+		if ((v = ydoc_get(m, "decision_type")) != NULL) {
+			if (!is_scalar(v) || v->len > 64 ||
+			    strspn(v->str, "abcdefghijklmnopqrstuvwxyz0123456789_-")
+			    != v->len)
+				ERR(d, file, v, "'decision_type' must be a word like ban "
+				    "or captcha");
+			else {
+				free(s->decision_type);
+				s->decision_type = xstrdup(v->str);
+			}
+		}
+	} else {
+		s->path = xstrdup("/var/lib/eximwatch/bans.log");
+		if ((v = ydoc_get(m, "path")) != NULL) {
+			if (!is_scalar(v) || v->str[0] != '/')
+				ERR(d, file, v, "'path' must be an absolute file name");
+			else {
+				free(s->path);
+				s->path = xstrdup(v->str);
+			}
+		}
+		s->max_size = 10 << 20;
+		if ((v = ydoc_get(m, "max_size")) != NULL) {
+			n = is_scalar(v) ? strtoll(v->str, &end, 10) : 0;
+			if (n < 1 || n > 1 << 20 || (*end != '\0' &&
+			    strcmp(end, "k") != 0 && strcmp(end, "M") != 0))
+				ERR(d, file, v, "'max_size' must be a size like 10M or "
+				    "512k");
+			else
+				s->max_size = n << (*end == 'k' ? 10 : *end == 'M' ? 20 : 0);
+			if (s->max_size < 4096)
+				s->max_size = 4096;
+		}
+	}
+}
 
 static void parse_sink(struct alertconf *ac, const char *file,
     const struct ydoc_node *k, const struct ydoc_node *m, struct diag *d)
@@ -477,15 +578,16 @@ static void parse_sink(struct alertconf *ac, const char *file,
 				break;
 		if (!sink_keys[j])
 			ERR(d, file, kk, "unknown key '%s' in sink '%s' (expected type, url, "
-			    "routing_key, secret (each also as _file or _env), proxy, "
-			    "timeout, connect_timeout, retry_initial, retry_max, "
+			    "routing_key, secret, password (each also as _file or _env), "
+			    "login, duration, decision_type, dry_run, path, max_size, "
+			    "proxy, timeout, connect_timeout, retry_initial, retry_max, "
 			    "give_up_after, min_interval)",
 			    kk->type == YDOC_SCALAR ? kk->str : "?", s.name);
 	}
 	v = ydoc_get(m, "type");
 	if (v == NULL || !is_scalar(v)) {
 		ERR(d, file, v ? v : m, "sink '%s' needs a type: slack, pagerduty, "
-		    "alertmanager or webhook", s.name);
+		    "alertmanager, webhook, crowdsec or banlog", s.name);
 		goto done;
 	}
 	if (strcmp(v->str, "slack") == 0)
@@ -496,19 +598,44 @@ static void parse_sink(struct alertconf *ac, const char *file,
 		s.type = SINK_ALERTMANAGER;
 	else if (strcmp(v->str, "webhook") == 0)
 		s.type = SINK_WEBHOOK;
+	else if (strcmp(v->str, "crowdsec") == 0)
+		s.type = SINK_CROWDSEC;
+	else if (strcmp(v->str, "banlog") == 0)
+		s.type = SINK_BANLOG;
 	else {
 		ERR(d, file, v, "unknown sink type '%s' (expected slack, pagerduty, "
-		    "alertmanager, webhook)", v->str);
+		    "alertmanager, webhook, crowdsec, banlog)", v->str);
 		goto done;
+	}
+	if (sink_acts(&s))
+		parse_acting(ac, file, m, &s, d);
+	else {
+		static const char *const acting_keys[] = { "login", "password",
+			"password_file", "password_env", "duration", "decision_type",
+			"dry_run", "path", "max_size", NULL };
+
+		for (j = 0; acting_keys[j]; j++)
+			if ((v = ydoc_get(m, acting_keys[j])) != NULL)
+				ERR(d, file, v, "sink '%s': '%s' is for crowdsec and banlog "
+				    "sinks", s.name, acting_keys[j]);
+	}
+	if (s.type == SINK_BANLOG) {
+		if (ydoc_get(m, "url") || ydoc_get(m, "url_file") ||
+		    ydoc_get(m, "url_env"))
+			ERR(d, file, m, "sink '%s': a banlog sink writes a file "
+			    "('path'), it has no url", s.name);
+		goto common;
 	}
 	if (s.type == SINK_SLACK)
 		s.min_interval_ms = 1000;
+	had = ac->inline_secrets;
 	r = read_secret(ac, file, m, "url", &s.url, d);
 	if (r == 0 && s.type == SINK_PAGERDUTY)
 		s.url = xstrdup("https://events.pagerduty.com");
 	else if (r == 0)
 		ERR(d, file, m, "sink '%s' needs a url (or url_file, url_env)", s.name);
-	if (r > 0 && (s.type == SINK_ALERTMANAGER || s.type == SINK_PAGERDUTY))
+	if (r > 0 && (s.type == SINK_ALERTMANAGER || s.type == SINK_PAGERDUTY ||
+	    s.type == SINK_CROWDSEC))
 		ac->inline_secrets = had;   /* these urls hold no secret */
 	if (s.url && strncmp(s.url, "http://", 7) != 0 &&
 	    strncmp(s.url, "https://", 8) != 0)
@@ -530,6 +657,7 @@ static void parse_sink(struct alertconf *ac, const char *file,
 	    ydoc_get(m, "secret_env")) {
 		ERR(d, file, m, "sink '%s': secret is for webhook sinks", s.name);
 	}
+common:
 	if ((v = ydoc_get(m, "proxy")) != NULL) {
 		if (v->type != YDOC_SCALAR)
 			ERR(d, file, v, "'proxy' must be a URL like http://proxy:3128");
@@ -595,8 +723,58 @@ static void parse_settings(struct alertconf *ac, const char *file,
 	}
 }
 
+/* parse_guard: never_act, known_client_days, trusted_relay_files */
+static void parse_guard(struct alertconf *ac, const char *file,
+    const struct ydoc_node *doc, struct diag *d)
+{
+	const struct ydoc_node *v;
+	size_t i;
+	int64_t n;
+
+	if ((v = ydoc_get(doc, "never_act")) != NULL) {
+		if (v->type != YDOC_SEQ && !(v->type == YDOC_SCALAR && v->len == 0)) {
+			ERR(d, file, v, "'never_act' must be a list of addresses and "
+			    "networks like 192.0.2.0/24");
+		} else if (v->type == YDOC_SEQ) {
+			ac->never_act = xcalloc(v->n ? v->n : 1, sizeof *ac->never_act);
+			for (i = 0; i < v->n; i++) {
+				const struct ydoc_node *k = v->kids[i];
+
+				if (!is_scalar(k) || netaddr_parse(k->str, k->len,
+				    &ac->never_act[ac->nnever_act]) < 0)
+					ERR(d, file, k, "never_act: '%s' is not an address or a "
+					    "network (192.0.2.7, 192.0.2.0/24, 2001:db8::/48)",
+					    k->type == YDOC_SCALAR ? k->str : "?");
+				else
+					ac->nnever_act++;
+			}
+		}
+	}
+	if ((v = ydoc_get(doc, "known_client_days")) != NULL) {
+		char *end;
+
+		n = is_scalar(v) ? strtoll(v->str, &end, 10) : -1;
+		if (n < 0 || n > 3650 || !is_scalar(v) || *end)
+			ERR(d, file, v, "'known_client_days' must be a number of days "
+			    "from 0 (do not look) to 3650");
+		else
+			ac->known_client_days = n;
+	}
+	if ((v = ydoc_get(doc, "trusted_relay_files")) != NULL) {
+		strv_free(ac->relay_files, ac->nrelay_files);
+		ac->relay_files = NULL;
+		ac->nrelay_files = 0;
+		if (!(v->type == YDOC_SCALAR && v->len == 0) &&
+		    !(v->type == YDOC_SEQ && v->n == 0))
+			want_list(d, file, v, "trusted_relay_files", &ac->relay_files,
+			    &ac->nrelay_files, NULL, NULL);
+	}
+}
+
 int alertconf_load(struct alertconf *ac, const char *path, struct diag *d)
 {
+	static const char *const relay_files[] = { "/etc/relayhosts",
+		"/etc/alwaysrelay", "/etc/trustedmailhosts" };
 	struct ydoc_node *doc, *v;
 	char host[256];
 	size_t i, j, n0 = d->n;
@@ -604,6 +782,13 @@ int alertconf_load(struct alertconf *ac, const char *path, struct diag *d)
 	memset(ac, 0, sizeof *ac);
 	ac->top = 10;
 	ac->max_groups = 10000;
+	ac->prefix_v4 = 24;
+	ac->prefix_v6 = 64;
+	ac->known_client_days = 30;
+	ac->nrelay_files = sizeof relay_files / sizeof *relay_files;
+	ac->relay_files = xcalloc(ac->nrelay_files, sizeof *ac->relay_files);
+	for (i = 0; i < ac->nrelay_files; i++)
+		ac->relay_files[i] = xstrdup(relay_files[i]);
 	if (gethostname(host, sizeof host) != 0)
 		strcpy(host, "localhost");
 	host[sizeof host - 1] = '\0';
@@ -636,13 +821,24 @@ int alertconf_load(struct alertconf *ac, const char *path, struct diag *d)
 			ERR(d, path, v, "'thresholds' must be a list");
 		}
 	}
-	/* every sink a threshold names must exist */
+	parse_guard(ac, path, doc, d);
+	/* every sink a threshold names must exist; an acting sink needs an
+	 * address to act on */
 	for (i = 0; i < ac->nth; i++)
-		for (j = 0; j < ac->th[i].nsinks; j++)
-			if (alertconf_sink(ac, ac->th[i].sinks[j]) == NULL)
+		for (j = 0; j < ac->th[i].nsinks; j++) {
+			const struct sink_conf *sc = alertconf_sink(ac, ac->th[i].sinks[j]);
+
+			if (sc == NULL)
 				diag_add(d, path, ac->th[i].line, ac->th[i].col,
 				    "threshold '%s' names an unknown sink '%s'",
 				    ac->th[i].id, ac->th[i].sinks[j]);
+			else if (sink_acts(sc) && ac->th[i].by != BY_IP &&
+			    ac->th[i].by != BY_PREFIX)
+				diag_add(d, path, ac->th[i].line, ac->th[i].col,
+				    "threshold '%s': sink '%s' (%s) acts on addresses: "
+				    "the threshold must be 'by: ip' or 'by: prefix'",
+				    ac->th[i].id, sc->name, sink_type_name(sc->type));
+		}
 	ydoc_free(doc);
 	return d->n > n0 ? -1 : 0;
 }

@@ -16,10 +16,19 @@
  *       by: ip
  *       window: 10m
  *       count: 20                 # or distinct: {field: account, count: 10}
+ *                                 # by and distinct.field: ip, account,
+ *                                 # prefix (the ip's network), owner
  *       severity: warning
  *       sinks: [ops-slack]
  *
- * Secrets (url, routing_key, secret) may be given inline, as K_file (a file
+ *     lapi: {type: crowdsec, url: http://127.0.0.1:8080, login: mail1,
+ *            password_file: /etc/eximwatch/lapi.pw, duration: 4h}
+ *     bans: {type: banlog, path: /var/lib/eximwatch/bans.log}
+ *   never_act: [203.0.113.0/24, 2001:db8::1]   # never given to acting sinks
+ *   known_client_days: 30
+ *   trusted_relay_files: [/etc/relayhosts, /etc/alwaysrelay, /etc/trustedmailhosts]
+ *
+ * Secrets (url, routing_key, secret, password) may be given inline, as K_file (a file
  * holding it) or K_env (an environment variable's name).  Errors go into a
  * diag as file:line:col, every one of them.  Class names are checked against
  * a rule set separately (alertconf_check_classes), as rules load later. */
@@ -28,11 +37,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "diag.h"
+#include "netaddr.h"
 
 struct rules;
 
-enum alert_by { BY_GLOBAL, BY_IP, BY_ACCOUNT, BY_OWNER };
-enum sink_type { SINK_SLACK, SINK_PAGERDUTY, SINK_ALERTMANAGER, SINK_WEBHOOK };
+/* BY_PREFIX: the client address's network (alertconf prefix_v4/_v6) */
+enum alert_by { BY_GLOBAL, BY_IP, BY_ACCOUNT, BY_OWNER, BY_PREFIX };
+/* SINK_CROWDSEC and SINK_BANLOG act on addresses (sink_acts): what they
+ * get passes the never-act guard (guard.h) first */
+enum sink_type { SINK_SLACK, SINK_PAGERDUTY, SINK_ALERTMANAGER, SINK_WEBHOOK,
+	SINK_CROWDSEC, SINK_BANLOG };
 
 struct threshold_conf {
 	char *id;
@@ -40,7 +54,8 @@ struct threshold_conf {
 	int *class_line, *class_col;
 	size_t nclasses;
 	enum alert_by by;
-	enum alert_by distinct;   /* BY_GLOBAL = count events; BY_IP/BY_ACCOUNT */
+	enum alert_by distinct;   /* BY_GLOBAL = count events; BY_IP, BY_ACCOUNT,
+	                           * BY_PREFIX */
 	int64_t count;            /* events (or distinct values) to fire */
 	int64_t window;           /* seconds */
 	int64_t repeat;           /* seconds between notifications while firing */
@@ -57,14 +72,23 @@ struct threshold_conf {
 struct sink_conf {
 	char *name;
 	enum sink_type type;
-	char *url;                /* full URL or base URL (PagerDuty, Alertmanager) */
-	char *secret;             /* routing key (PagerDuty), signing key (webhook) */
+	char *url;                /* full URL or base URL (PagerDuty, Alertmanager,
+	                           * CrowdSec's Local API) */
+	char *secret;             /* routing key (PagerDuty), signing key (webhook),
+	                           * password (CrowdSec) */
 	unsigned char *key;       /* webhook: the decoded signing key */
 	size_t keylen;
 	char *proxy;              /* NULL = none ("" disables the environment's) */
 	int64_t timeout_ms, connect_timeout_ms;
 	int64_t retry_initial_ms, retry_max_ms, give_up_ms;
 	int64_t min_interval_ms;  /* between two requests (Slack: 1s) */
+	char *login;              /* crowdsec: the watcher's machine id */
+	char *decision_type;      /* crowdsec: "ban" */
+	int64_t duration;         /* crowdsec, banlog: seconds a decision lasts */
+	char *path;               /* banlog: the file */
+	int64_t max_size;         /* banlog: rotated beyond this many bytes */
+	int dry_run;              /* acting sinks: log what would be sent, send
+	                           * nothing */
 	int line, col;
 };
 
@@ -73,11 +97,19 @@ struct alertconf {
 	char *host;
 	size_t top;
 	size_t max_groups;
+	int prefix_v4, prefix_v6; /* BY_PREFIX networks: config.h's `prefix`,
+	                           * set by the caller (default /24 and /64) */
 	struct threshold_conf *th;
 	size_t nth;
 	struct sink_conf *sinks;
 	size_t nsinks;
 	int inline_secrets;       /* a secret is written in the file itself */
+	/* the never-act guard (guard.h) of the acting sinks */
+	struct netaddr *never_act;   /* never_act: addresses and networks */
+	size_t nnever_act;
+	int64_t known_client_days;   /* 0 = known clients are not looked up */
+	char **relay_files;          /* cPanel's trusted relay lists */
+	size_t nrelay_files;
 };
 
 /* alertconf_load: read the alert sections of path (NULL: none, empty conf);
@@ -91,6 +123,8 @@ const struct sink_conf *alertconf_sink(const struct alertconf *ac,
     const char *name);
 const char *alert_by_name(enum alert_by b);
 const char *sink_type_name(enum sink_type t);
+/* sink_acts: the sink acts on addresses (crowdsec, banlog) */
+int sink_acts(const struct sink_conf *s);
 /* alertconf_ms: "500ms", "2s", "1m", bare number = ms; 0 or -1 */
 int alertconf_ms(const char *s, int64_t *ms);
 

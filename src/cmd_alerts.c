@@ -20,6 +20,7 @@
 #include "paths.h"
 #include "sbuf.h"
 #include "sender.h"
+#include "sink.h"
 #include "store.h"
 
 static void alerts_usage(FILE *fp)
@@ -255,6 +256,42 @@ static int list(int argc, char **argv)
 	return rc;
 }
 
+static void duration_print(int64_t secs)
+{
+	char buf[32];
+
+	duration_format(secs, buf, sizeof buf);
+	fputs(buf, stdout);
+}
+
+/* test_banlog: a "test" line (no address) in the sink's file */
+static int test_banlog(const struct alertconf *ac, const struct sink_conf *sc)
+{
+	struct sbuf body;
+	char err[512];
+	int rc;
+
+	sbuf_init(&body);
+	alert_test_body(ac, sc, &body);
+	if (sc->dry_run) {
+		printf("sink '%s' (banlog): dry_run: the daemon would write to %s: "
+		    "%.*s", sc->name, sc->path, (int)body.len, body.s);
+		rc = 0;
+	} else if (sink_banlog_write(sc, body.s, body.len, time(NULL), err,
+	    sizeof err) == 0) {
+		printf("sink '%s' (banlog): wrote a test line to %s; decisions: ",
+		    sc->name, sc->path);
+		duration_print(sc->duration);
+		printf("\n");
+		rc = 0;
+	} else {
+		printf("sink '%s' (banlog): failed: %s\n", sc->name, err);
+		rc = EX_CANTCREAT;
+	}
+	sbuf_release(&body);
+	return rc;
+}
+
 static int test(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -299,6 +336,10 @@ static int test(int argc, char **argv)
 		rc = EX_USAGE;
 		goto out;
 	}
+	if (sc->type == SINK_BANLOG) {
+		rc = test_banlog(&ac, sc);
+		goto out;
+	}
 	sbuf_init(&body);
 	alert_test_body(&ac, sc, &body);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -306,7 +347,23 @@ static int test(int argc, char **argv)
 	    err, sizeof err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	sbuf_release(&body);
-	if (http >= 200 && http < 300) {
+	if (sc->type == SINK_CROWDSEC && http == 200) {
+		/* a test decision would block somebody: the login is the test */
+		printf("sink '%s' (crowdsec): logged in to %s as '%s' (HTTP 200 in "
+		    "%ld ms); decisions: %s for ", sc->name, sc->url, sc->login,
+		    (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000), sc->decision_type);
+		duration_print(sc->duration);
+		printf("%s\n", sc->dry_run ? " (dry_run: the daemon sends nothing)" :
+		    "");
+		rc = 0;
+	} else if (sc->type == SINK_CROWDSEC && http > 0) {
+		printf("sink '%s' (crowdsec): login as '%s' refused: HTTP %ld: "
+		    "%.300s%s\n", sc->name, sc->login, http, err,
+		    http == 401 || http == 403 ? " (check the sink's login and "
+		    "password: cscli machines add)" : "");
+		rc = EX_UNAVAILABLE;
+	} else if (http >= 200 && http < 300) {
 		printf("sink '%s' (%s): HTTP %ld in %ld ms\n", sc->name,
 		    sink_type_name(sc->type), http,
 		    (long)((t1.tv_sec - t0.tv_sec) * 1000 +

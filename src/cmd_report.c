@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "config.h"
 #include "diag.h"
 #include "duration.h"
 #include "log.h"
@@ -40,7 +41,7 @@ static void help(void)
 	    "                      \"2026-11-22 08:00\", ISO 8601, @UNIX, all"
 	    " (default 24h)\n"
 	    "  --until TIME        window end, exclusive (default now)\n"
-	    "  --by LIST           group by class,ip,account,owner"
+	    "  --by LIST           group by class,ip,prefix,account,owner"
 	    " (comma list)\n"
 	    "  --class ID          only these classes (repeatable, comma"
 	    " list)\n"
@@ -80,6 +81,7 @@ static int parse_by(const char *s, unsigned *by, char *bad, size_t badlen)
 	} keys[] = {
 		{ "class", REPORT_BY_CLASS }, { "ip", REPORT_BY_IP },
 		{ "account", REPORT_BY_ACCOUNT }, { "owner", REPORT_BY_OWNER },
+		{ "prefix", REPORT_BY_PREFIX },
 	};
 	char *copy = xstrdup(s), *tok, *save = NULL;
 	size_t i;
@@ -199,7 +201,7 @@ int cmd_report(int argc, char **argv)
 		case O_BY:
 			if (parse_by(optarg, &ro.by, bad, sizeof bad) < 0) {
 				rc = usage_error("unknown --by key '%s' "
-				    "(class, ip, account, owner)", bad);
+				    "(class, ip, prefix, account, owner)", bad);
 				goto done;
 			}
 			break;
@@ -320,6 +322,22 @@ int cmd_report(int argc, char **argv)
 		log_warnx("no cPanel userdomains file: every owner is empty "
 		    "(use --userdomains PATH)");
 	ro.owners = ow;
+	if (ro.by & REPORT_BY_PREFIX) {
+		/* the networks of the daemon's `by: prefix` alerts */
+		struct config cfg;
+
+		if (config_load(&cfg, paths_default_config(), 1, &d) == 0) {
+			ro.prefix_v4 = cfg.prefix_v4;
+			ro.prefix_v6 = cfg.prefix_v6;
+		} else {
+			diag_print(&d, stderr);
+			log_warnx("--by prefix: the configuration is not valid: "
+			    "networks are /24 and /64");
+		}
+		config_release(&cfg);
+		diag_release(&d);
+		diag_init(&d);
+	}
 
 	/* descriptions and remedies are only shown by the default table */
 	if (ro.format == REPORT_TABLE && ro.by == 0) {

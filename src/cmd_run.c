@@ -28,6 +28,8 @@
 #include "counter.h"
 #include "diag.h"
 #include "evlog.h"
+#include "guard.h"
+#include "kclient.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -80,6 +82,8 @@ struct daemon {
 	struct owners *owners;
 	struct alert_engine *alerts;
 	struct sender *sender;
+	struct guard *guard;        /* what acting sinks must never get */
+	struct kclient *kclient;    /* the guard's known clients */
 	int alert_tfd;
 	struct metrics *metrics;    /* NULL: no metrics.textfile_dir */
 	struct metrics_conf mc;
@@ -138,6 +142,9 @@ static int load_alerts(struct alertconf *ac, const struct config *c,
     const struct rules *r, struct diag *d)
 {
 	int bad = alertconf_load(ac, c->path, d) < 0;
+
+	ac->prefix_v4 = c->prefix_v4;
+	ac->prefix_v6 = c->prefix_v6;
 
 	/* report unknown classes along with the other errors */
 	if (r && alertconf_check_classes(ac, r, d) < 0)
@@ -573,6 +580,7 @@ static void reload(struct daemon *dm)
 	alertconf_release(&dm->ac);
 	dm->ac = nac;
 	alert_reconfigure(dm->alerts, &dm->ac, dm->owners);
+	guard_set_conf(dm->guard, &dm->ac);
 	sender_set_conf(dm->sender, &dm->ac);
 	pipeline_set_rules(dm->pipe, nr);
 	if (dm->metrics)
@@ -739,6 +747,10 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	alert_on_outbox(dm.alerts, on_outbox, &dm);
+	dm.guard = guard_new(&dm.ac);
+	dm.kclient = kclient_new(dm.store);
+	guard_on_known(dm.guard, kclient_lookup, dm.kclient);
+	alert_set_guard(dm.alerts, dm.guard);
 	sender_on_split(dm.sender, on_split, &dm);
 	pipeline_on_event(dm.pipe, on_event, &dm);
 	sigemptyset(&mask);
@@ -797,6 +809,8 @@ out:
 	free(history);
 	sender_free(dm.sender);     /* in-flight requests stay pending: resent */
 	alert_free(dm.alerts);
+	guard_free(dm.guard);
+	kclient_free(dm.kclient);
 	owners_free(dm.owners);
 	tail_free(dm.tail);
 	pipeline_free(dm.pipe);

@@ -39,6 +39,8 @@ void config_defaults(struct config *c)
 	c->retention = 90 * 86400;
 	c->flush_ms = 500;
 	c->max_line = 64 << 10;
+	c->prefix_v4 = CONFIG_PREFIX_V4;
+	c->prefix_v6 = CONFIG_PREFIX_V6;
 }
 
 void config_release(struct config *c)
@@ -133,10 +135,48 @@ static int want_bool(struct diag *d, const char *file, const struct ydoc_node *v
 	return -1;
 }
 
+/* want_prefix: `prefix: {v4: N, v6: M}`.  A network group is what one
+ * operator holds: shorter prefixes than /16 and /32 would put strangers
+ * in one group (and an acting sink would ban them all). */
+static void want_prefix(struct diag *d, const char *file,
+    const struct ydoc_node *v, struct config *c)
+{
+	size_t i;
+
+	if (v->type != YDOC_MAP) {
+		ERR(d, file, v, "'prefix' must be a mapping like {v4: 24, v6: 64}");
+		return;
+	}
+	for (i = 0; i < v->n; i++) {
+		const struct ydoc_node *k = v->kids[2 * i], *n = v->kids[2 * i + 1];
+		const char *key = k->type == YDOC_SCALAR ? k->str : "?";
+		int v6 = strcmp(key, "v6") == 0, lo = v6 ? 32 : 16, hi = v6 ? 128 : 32;
+		char *end;
+		long bits;
+
+		if (!v6 && strcmp(key, "v4") != 0) {
+			ERR(d, file, k, "unknown setting 'prefix.%s' (expected v4, v6)",
+			    key);
+			continue;
+		}
+		bits = n->type == YDOC_SCALAR ? strtol(n->str, &end, 10) : 0;
+		if (n->type != YDOC_SCALAR || n->len == 0 || *end || bits < lo ||
+		    bits > hi) {
+			ERR(d, file, n, "'prefix.%s' must be a prefix length from %d "
+			    "to %d", key, lo, hi);
+			continue;
+		}
+		if (v6)
+			c->prefix_v6 = (int)bits;
+		else
+			c->prefix_v4 = (int)bits;
+	}
+}
+
 /* sections handled by later stages (alerts, metrics) are accepted here so
  * one file holds the whole configuration */
 static const char *const later_keys[] = { "thresholds", "sinks", "metrics",
-	"alerts", NULL };
+	"alerts", "never_act", "known_client_days", "trusted_relay_files", NULL };
 
 int config_load(struct config *c, const char *path, int missing_ok,
     struct diag *d)
@@ -197,6 +237,8 @@ int config_load(struct config *c, const char *path, int missing_ok,
 				    "1024 to 16777216");
 			else
 				c->max_line = (size_t)ml;
+		} else if (strcmp(k->str, "prefix") == 0) {
+			want_prefix(d, path, v, c);
 		} else if (strcmp(k->str, "syslog") == 0) {
 			want_bool(d, path, v, "syslog", &c->syslog);
 		} else if (strcmp(k->str, "rules") == 0) {
@@ -224,7 +266,8 @@ int config_load(struct config *c, const char *path, int missing_ok,
 			if (!later_keys[j])
 				ERR(d, path, k, "unknown setting '%s' (expected log, db, rules, "
 				    "userdomains, retention, flush_interval, max_line, syslog, "
-				    "thresholds, sinks, metrics)", k->str);
+				    "prefix, alerts, thresholds, sinks, never_act, "
+				    "known_client_days, trusted_relay_files, metrics)", k->str);
 		}
 	}
 	ydoc_free(doc);

@@ -10,6 +10,7 @@
  *   flush_interval: 500ms            # commit at least this often when there is new data
  *   max_line: 65536                  # longer lines are counted as oversized and skipped
  *   syslog: false                    # log to syslog (LOG_MAIL) instead of stderr
+ *   prefix: {v4: 24, v6: 64}         # the network of an address (by: prefix)
  *
  * Errors are collected in a diag as "file:line:col: message", every one of
  * them.  Command-line flags override the file (the caller applies them). */
@@ -18,6 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "diag.h"
+
+#define CONFIG_PREFIX_V4 24
+#define CONFIG_PREFIX_V6 64
 
 struct config {
 	char *path;               /* the file read, NULL for built-in defaults */
@@ -30,6 +34,7 @@ struct config {
 	int64_t flush_ms;
 	size_t max_line;
 	int syslog;
+	int prefix_v4, prefix_v6; /* network groups: /24 and /64 by default */
 	int world_readable;       /* the file is readable by others (secrets) */
 };
 

@@ -16,7 +16,7 @@ static const struct command commands[] = {
 	{ "scan", cmd_scan,
 	  "scan [--db PATH] [--rules DIR] [--disable ID] [--retention DUR] [-q] FILE..." },
 	{ "report", cmd_report,
-	  "report [--db PATH] [--since DUR|TIME] [--until TIME] [--by class,ip,account,owner]\n"
+	  "report [--db PATH] [--since DUR|TIME] [--until TIME] [--by class,ip,prefix,account,owner]\n"
 	  "                  [--class ID] [--ip IP] [--account A] [--top N] [--format table|json|csv]\n"
 	  "                  [--userdomains PATH] [--rules DIR] [--no-color]" },
 	{ "test", cmd_test,

@@ -145,7 +145,8 @@ void notice_rule(const struct notice *n, struct sbuf *out)
 	duration_format(tc->window, w, sizeof w);
 	if (tc->distinct != BY_GLOBAL)
 		sbuf_addf(out, ">= %" PRId64 " distinct %s", tc->count,
-		    tc->distinct == BY_IP ? "IPs" : "accounts");
+		    tc->distinct == BY_IP ? "IPs" : tc->distinct == BY_PREFIX ?
+		    "networks" : "accounts");
 	else
 		sbuf_addf(out, ">= %" PRId64 " events", tc->count);
 	sbuf_addf(out, " of %s", n->classes);

@@ -20,6 +20,9 @@ struct notice_item {
 	int64_t alert_id;
 	int64_t started_at, resolved_at;
 	const char *sample;       /* a log line body of this group (hostile), or "" */
+	const char *not_acted;    /* firing, and the threshold has an acting sink
+	                           * that was not given this group: why (guard.h;
+	                           * may hold an account: log text), else NULL */
 	int resolved;
 };
 

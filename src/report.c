@@ -22,13 +22,15 @@
 #include "owners.h"
 #include "report.h"
 #include "rules.h"
+#include "netaddr.h"
 #include "sbuf.h"
 #include "store.h"
 #include "xmalloc.h"
 
 /* Key columns, in output order; bit i of `by` is key i (enum report_by). */
-enum { K_CLASS, K_IP, K_ACCOUNT, K_OWNER, K_N };
-static const char *const key_names[K_N] = { "class", "ip", "account", "owner" };
+enum { K_CLASS, K_IP, K_ACCOUNT, K_OWNER, K_PREFIX, K_N };
+static const char *const key_names[K_N] = { "class", "ip", "account", "owner",
+	"prefix" };
 
 /* The classes that count ordinary mail flow; everything else is a rejection
  * or a failure and gets the detailed treatment in the default table. */
@@ -131,7 +133,7 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 		sbuf_adds(&q, "k.name, ");
 		col[K_CLASS] = ncol++;
 	}
-	if (by & REPORT_BY_IP) {
+	if (by & (REPORT_BY_IP | REPORT_BY_PREFIX)) {
 		sbuf_adds(&q, "i.addr, ");
 		col[K_IP] = ncol++;
 	}
@@ -211,6 +213,17 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 			    strlen(r->k[K_ACCOUNT])) : NULL;
 		if (!(by & REPORT_BY_ACCOUNT))
 			r->k[K_ACCOUNT] = NULL;
+		if (by & REPORT_BY_PREFIX) {
+			/* the address's network (by: prefix of the alerts) */
+			char net[NETADDR_STRLEN];
+
+			r->k[K_PREFIX] = r->k[K_IP] && netaddr_network_text(r->k[K_IP],
+			    strlen(r->k[K_IP]), o->prefix_v4 ? o->prefix_v4 : 24,
+			    o->prefix_v6 ? o->prefix_v6 : 64, net, sizeof net) ?
+			    rows_str(out, (const unsigned char *)net) : NULL;
+			if (!(by & REPORT_BY_IP))
+				r->k[K_IP] = NULL;
+		}
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
@@ -281,7 +294,8 @@ static int grouped(struct store *s, const struct report_opts *o, unsigned by,
 {
 	if (fetch(s, o, by, 0, 0, r) < 0)
 		return -1;
-	if ((by & REPORT_BY_OWNER) && !(by & REPORT_BY_ACCOUNT))
+	if (((by & REPORT_BY_OWNER) && !(by & REPORT_BY_ACCOUNT)) ||
+	    ((by & REPORT_BY_PREFIX) && !(by & REPORT_BY_IP)))
 		rollup(r);
 	if (r->n)
 		qsort(r->v, r->n, sizeof *r->v, cmp_count_q);
@@ -1024,7 +1038,7 @@ int report_run(struct store *s, const struct report_opts *o, FILE *out)
 	struct rows r = { 0 };
 	struct sbuf b;
 	unsigned by = o->by & (REPORT_BY_CLASS | REPORT_BY_IP |
-	    REPORT_BY_ACCOUNT | REPORT_BY_OWNER);
+	    REPORT_BY_ACCOUNT | REPORT_BY_OWNER | REPORT_BY_PREFIX);
 
 	sbuf_init(&b);
 	if (o->format == REPORT_TABLE && by == 0) {

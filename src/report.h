@@ -27,6 +27,7 @@ enum report_by {
 	REPORT_BY_IP      = 1 << 1,
 	REPORT_BY_ACCOUNT = 1 << 2,
 	REPORT_BY_OWNER   = 1 << 3,
+	REPORT_BY_PREFIX  = 1 << 4,   /* the ip's network (prefix_v4/_v6) */
 };
 
 enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_CSV };
@@ -43,6 +44,7 @@ struct report_opts {
 	int width;                    /* terminal width, 0 = 80 */
 	const struct owners *owners;  /* may be NULL: no owner roll-up */
 	const struct rules *rules;    /* descriptions and remedies; may be NULL */
+	int prefix_v4, prefix_v6;     /* --by prefix: 0 = /24 and /64 */
 };
 
 /* report_run: 0 ok, -1 on a database error (message logged) */

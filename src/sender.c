@@ -21,7 +21,8 @@
 #include "store.h"
 #include "xmalloc.h"
 
-#define RESP_MAX 512
+#define RESP_MAX 4096         /* a CrowdSec login answer holds a JWT */
+#define TOKEN_TTL (50 * 60 * 1000)  /* ms a JWT is used at most */
 #define RETRY_AFTER_MAX (3600 * 1000)
 
 struct job {
@@ -31,6 +32,7 @@ struct job {
 	size_t len;
 	int64_t created;         /* unix seconds */
 	int attempts;
+	int reauth;              /* a 401 made us log in again once */
 	int64_t next_at;         /* unix ms */
 	struct job *next;
 };
@@ -46,6 +48,13 @@ struct queue {               /* one per sink name */
 	size_t resp_len;
 	char retry_after[64];
 	int64_t next_allowed;    /* unix ms: min_interval */
+	/* a CrowdSec sink: the watcher's JWT, and the login in flight */
+	char *token;
+	int64_t token_until;     /* unix ms */
+	int logging_in;          /* the request in flight is the login */
+	int want_login;          /* log in even without a row (start, reload) */
+	int login_failures;
+	int64_t login_next;      /* unix ms: the next login without a row */
 	struct queue *next;
 };
 
@@ -167,7 +176,9 @@ static void record(struct sender *sd, const struct job *j, const char *status,
 
 /* ---- scheduling ---- */
 
-static void start(struct sender *sd, struct queue *q);
+static int start(struct sender *sd, struct queue *q);
+static void start_login(struct sender *sd, struct queue *q,
+    const struct sink_conf *sc);
 
 static void schedule(struct sender *sd)
 {
@@ -175,14 +186,33 @@ static void schedule(struct sender *sd)
 	int64_t now = now_ms(), wake = -1, at;
 
 	for (q = sd->queues; q; q = q->next) {
-		if (q->inflight || q->head == NULL)
+		if (q->inflight || q->logging_in)
 			continue;
-		at = q->head->next_at > q->next_allowed ? q->head->next_at :
-		    q->next_allowed;
-		if (at <= now) {
-			start(sd, q);
+		if (q->head == NULL) {
+			const struct sink_conf *sc;
+
+			if (!q->want_login || q->token || sd->ac == NULL ||
+			    (sc = alertconf_sink(sd->ac, q->sink)) == NULL ||
+			    sc->type != SINK_CROWDSEC || sc->dry_run) {
+				q->want_login = 0;
+				continue;
+			}
+			if (q->login_next <= now) {
+				start_login(sd, q, sc);
+				continue;
+			}
+			if (wake < 0 || q->login_next < wake)
+				wake = q->login_next;
 			continue;
 		}
+		at = q->head->next_at > q->next_allowed ? q->head->next_at :
+		    q->next_allowed;
+		/* a file sink or a dry run is done at once: the next row */
+		while (at <= now && start(sd, q) && q->head)
+			at = q->head->next_at > q->next_allowed ? q->head->next_at :
+			    q->next_allowed;
+		if (q->inflight || q->logging_in || q->head == NULL)
+			continue;
 		if (wake < 0 || at < wake)
 			wake = at;
 	}
@@ -278,10 +308,34 @@ static CURL *easy_setup(const struct sink_conf *sc, struct sink_request *rq,
 	return e;
 }
 
-static void start(struct sender *sd, struct queue *q)
+static void failed_attempt(struct sender *sd, struct queue *q,
+    const struct sink_conf *sc, long http, const char *err);
+
+/* dry_run: log what an acting sink would have been sent (its body is one
+ * line per decision then), send nothing */
+static void dry_run(struct sender *sd, struct queue *q,
+    const struct sink_conf *sc, struct job *j)
+{
+	const char *p = j->body, *e, *end = j->body + j->len;
+
+	for (; p < end; p = e + 1) {
+		if ((e = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			e = end;
+		if (e > p)
+			log_info("dry run: sink '%s' (%s) would send: %.*s", sc->name,
+			    sink_type_name(sc->type), (int)(e - p), p);
+	}
+	record(sd, j, "dry_run", 0, "dry run: nothing was sent");
+	finish(sd, q);
+}
+
+/* start: begin the head row of q; 1 if it was done at once (a file, a dry
+ * run, a dropped row), 0 if a request is in flight */
+static int start(struct sender *sd, struct queue *q)
 {
 	const struct sink_conf *sc = sd->ac ? alertconf_sink(sd->ac, q->sink) : NULL;
 	struct job *j = q->head;
+	char err[700];
 
 	if (sc == NULL) {
 		j->attempts++;
@@ -289,9 +343,31 @@ static void start(struct sender *sd, struct queue *q)
 		    "dropped", j->id, q->sink);
 		record(sd, j, "failed", 0, "the sink is no longer in the configuration");
 		finish(sd, q);
-		return;
+		return 1;
 	}
-	sink_request(sc, j->id, j->body, j->len, time(NULL), &q->rq);
+	if (sc->dry_run && sink_acts(sc)) {
+		dry_run(sd, q, sc, j);
+		return 1;
+	}
+	if (sc->type == SINK_BANLOG) {
+		j->attempts++;
+		if (sink_banlog_write(sc, j->body, j->len, time(NULL), err,
+		    sizeof err) == 0) {
+			record(sd, j, "delivered", 0, "");
+			log_debug("notification %" PRId64 " written to %s", j->id,
+			    sc->path);
+			finish(sd, q);
+		} else {
+			failed_attempt(sd, q, sc, 0, err);
+		}
+		return 1;
+	}
+	if (sc->type == SINK_CROWDSEC && (q->token == NULL ||
+	    now_ms() >= q->token_until)) {
+		start_login(sd, q, sc);
+		return 0;
+	}
+	sink_request(sc, j->id, j->body, j->len, time(NULL), q->token, &q->rq);
 	q->easy = easy_setup(sc, &q->rq, q->errbuf);
 	q->resp_len = 0;
 	q->resp[0] = '\0';
@@ -304,6 +380,26 @@ static void start(struct sender *sd, struct queue *q)
 	q->inflight = j;
 	q->next_allowed = now_ms() + sc->min_interval_ms;
 	j->attempts++;
+	curl_multi_add_handle(sd->multi, q->easy);
+	return 0;
+}
+
+static void start_login(struct sender *sd, struct queue *q,
+    const struct sink_conf *sc)
+{
+	free(q->token);
+	q->token = NULL;
+	sink_crowdsec_login(sc, &q->rq);
+	q->easy = easy_setup(sc, &q->rq, q->errbuf);
+	q->resp_len = 0;
+	q->resp[0] = '\0';
+	q->retry_after[0] = '\0';
+	curl_easy_setopt(q->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(q->easy, CURLOPT_WRITEDATA, q);
+	curl_easy_setopt(q->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(q->easy, CURLOPT_HEADERDATA, q);
+	curl_easy_setopt(q->easy, CURLOPT_PRIVATE, q);
+	q->logging_in = 1;
 	curl_multi_add_handle(sd->multi, q->easy);
 }
 
@@ -319,7 +415,10 @@ long sender_send_once(const struct sink_conf *sc, int64_t id, const char *body,
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	memset(&q, 0, sizeof q);
-	sink_request(sc, id, body, len, time(NULL), &rq);
+	if (sc->type == SINK_CROWDSEC)
+		sink_crowdsec_login(sc, &rq);
+	else
+		sink_request(sc, id, body, len, time(NULL), NULL, &rq);
 	e = easy_setup(sc, &rq, errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &q);
@@ -365,13 +464,58 @@ static int split(struct sender *sd, struct queue *q, struct job *j, long http,
 	return 1;
 }
 
+/* login_done: the CrowdSec login of q ended */
+static void login_done(struct sender *sd, struct queue *q,
+    const struct sink_conf *sc, CURLcode rc, long http)
+{
+	int64_t now = now_ms(), expire;
+	char err[700];
+
+	q->logging_in = 0;
+	if (rc == CURLE_OK && http == 200 &&
+	    sink_crowdsec_token(q->resp, &q->token, &expire) == 0) {
+		q->token_until = now + TOKEN_TTL;
+		if (expire > 0 && expire * 1000 - 60000 < q->token_until)
+			q->token_until = expire * 1000 - 60000;
+		if (q->login_failures)
+			log_info("sink '%s': logged in to the CrowdSec Local API as "
+			    "'%s' again", q->sink, sc ? sc->login : "?");
+		else
+			log_info("sink '%s': logged in to the CrowdSec Local API at %s "
+			    "as '%s'", q->sink, sc ? sc->url : "?", sc ? sc->login : "?");
+		q->login_failures = 0;
+		q->want_login = 0;
+		return;
+	}
+	if (rc != CURLE_OK)
+		snprintf(err, sizeof err, "login: %s", q->errbuf[0] ? q->errbuf :
+		    curl_easy_strerror(rc));
+	else
+		snprintf(err, sizeof err, "login: HTTP %ld%s%.300s%s", http,
+		    q->resp_len ? ": " : "", q->resp,
+		    http == 401 || http == 403 ? " (check the sink's login and "
+		    "password: cscli machines add)" : "");
+	printable(err);
+	q->login_failures++;
+	if (q->head) {
+		q->head->attempts++;
+		failed_attempt(sd, q, sc, http, err);
+		return;
+	}
+	q->login_next = now + backoff_delay(sc ? sc->retry_initial_ms : 1000,
+	    sc ? sc->retry_max_ms : 300000, q->login_failures - 1, rnd());
+	if (q->login_failures == 1 || log_verbose())
+		log_warnx("sink '%s': CrowdSec Local API %s failed: %s; retrying in "
+		    "%" PRId64 " ms", q->sink, sc ? sc->url : "?", err,
+		    q->login_next - now);
+}
+
 static void done(struct sender *sd, struct queue *q, CURLcode rc)
 {
 	const struct sink_conf *sc = sd->ac ? alertconf_sink(sd->ac, q->sink) : NULL;
 	struct job *j = q->inflight;
 	long http = 0;
 	char err[700];
-	int64_t delay, now = now_ms(), ra;
 
 	curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &http);
 	curl_multi_remove_handle(sd->multi, q->easy);
@@ -380,6 +524,10 @@ static void done(struct sender *sd, struct queue *q, CURLcode rc)
 	sink_request_release(&q->rq);
 	q->inflight = NULL;
 	printable(q->resp);
+	if (q->logging_in) {
+		login_done(sd, q, sc, rc, http);
+		return;
+	}
 	if (rc == CURLE_OK && http >= 200 && http < 300) {
 		record(sd, j, "delivered", http, "");
 		log_debug("notification %" PRId64 " delivered to sink '%s' (HTTP %ld)",
@@ -394,6 +542,21 @@ static void done(struct sender *sd, struct queue *q, CURLcode rc)
 		snprintf(err, sizeof err, "HTTP %ld%s%.400s", http,
 		    q->resp_len ? ": " : "", q->resp);
 	printable(err);
+	if (rc == CURLE_OK && http == 401 && sc && sc->type == SINK_CROWDSEC) {
+		/* the JWT expired or the Local API restarted with a new
+		 * secret: log in again, and retry at once the first time */
+		free(q->token);
+		q->token = NULL;
+		if (!j->reauth) {
+			log_debug("sink '%s': HTTP 401, logging in again", q->sink);
+			j->reauth = 1;
+			j->attempts--;
+			j->next_at = 0;
+			return;
+		}
+		failed_attempt(sd, q, sc, http, err);
+		return;
+	}
 	if (rc == CURLE_OK && http >= 400 && http < 500 && http != 408 &&
 	    http != 429) {
 		if (split(sd, q, j, http, err))
@@ -404,6 +567,19 @@ static void done(struct sender *sd, struct queue *q, CURLcode rc)
 		finish(sd, q);
 		return;
 	}
+	failed_attempt(sd, q, sc, http, err);
+}
+
+/* failed_attempt: the head row of q was not delivered (err): retry after a
+ * backoff, or give up after the sink's give_up_after */
+static void failed_attempt(struct sender *sd, struct queue *q,
+    const struct sink_conf *sc, long http, const char *err)
+{
+	struct job *j = q->head;
+	int64_t delay, now = now_ms(), ra;
+
+	if (j->attempts == 0)
+		j->attempts = 1;
 	delay = backoff_delay(sc ? sc->retry_initial_ms : 1000,
 	    sc ? sc->retry_max_ms : 300000, j->attempts - 1, rnd());
 	if ((http == 429 || http == 503) && q->retry_after[0] &&
@@ -578,6 +754,7 @@ void sender_free(struct sender *sd)
 			job_free(j);
 		}
 		free(q->sink);
+		free(q->token);
 		free(q);
 	}
 	if (sd->multi)
@@ -593,9 +770,30 @@ void sender_free(struct sender *sd)
 	free(sd);
 }
 
+/* want_logins: log in to every CrowdSec Local API now, so that a wrong
+ * password shows at start (and after a reload), not at the first attack;
+ * a JWT from before a reload may be for another login */
+static void want_logins(struct sender *sd)
+{
+	struct queue *q;
+	size_t i;
+
+	for (i = 0; sd->ac && i < sd->ac->nsinks; i++)
+		if (sd->ac->sinks[i].type == SINK_CROWDSEC && !sd->ac->sinks[i].dry_run)
+			queue_get(sd, sd->ac->sinks[i].name);
+	for (q = sd->queues; q; q = q->next) {
+		free(q->token);
+		q->token = NULL;
+		q->want_login = 1;
+		q->login_failures = 0;
+		q->login_next = 0;
+	}
+}
+
 void sender_set_conf(struct sender *sd, const struct alertconf *ac)
 {
 	sd->ac = ac;
+	want_logins(sd);
 	schedule(sd);
 }
 
@@ -661,6 +859,7 @@ int sender_load(struct sender *sd)
 	sqlite3_finalize(st);
 	if (n > 0)
 		log_info("%d notification(s) pending from before: resending", n);
+	want_logins(sd);
 	schedule(sd);
 	return n < 0 ? -1 : 0;
 }

@@ -18,6 +18,8 @@ int sink_render(const struct sink_conf *s, const struct notice *n,
 	case SINK_SLACK: return sink_slack_render(s, n, out);
 	case SINK_PAGERDUTY: return sink_pagerduty_render(s, n, out);
 	case SINK_ALERTMANAGER: return sink_alertmanager_render(s, n, out);
+	case SINK_CROWDSEC: return sink_crowdsec_render(s, n, out);
+	case SINK_BANLOG: return sink_banlog_render(s, n, out);
 	default: return sink_webhook_render(s, n, out);
 	}
 }
@@ -28,12 +30,14 @@ size_t sink_body_max(const struct sink_conf *s)
 	case SINK_SLACK: return 0;
 	case SINK_PAGERDUTY: return SINK_PAGERDUTY_BODY_MAX;
 	case SINK_ALERTMANAGER: return SINK_ALERTMANAGER_BODY_MAX;
+	case SINK_CROWDSEC: return SINK_CROWDSEC_BODY_MAX;
+	case SINK_BANLOG: return SINK_BANLOG_BODY_MAX;
 	default: return SINK_WEBHOOK_BODY_MAX;
 	}
 }
 
 void sink_request(const struct sink_conf *s, int64_t id, const char *body,
-    size_t len, time_t now, struct sink_request *rq)
+    size_t len, time_t now, const char *token, struct sink_request *rq)
 {
 	char idbuf[32], h[64];
 	struct sbuf sig;
@@ -59,6 +63,18 @@ void sink_request(const struct sink_conf *s, int64_t id, const char *body,
 		rq->url = xasprintf("%.*s/api/v2/alerts", (int)n, s->url);
 		sbuf_add(&rq->body, body, len);
 		break;
+	case SINK_CROWDSEC: {
+		struct sbuf auth;
+
+		rq->url = xasprintf("%.*s/v1/alerts", (int)n, s->url);
+		sbuf_add(&rq->body, body, len);
+		sbuf_init(&auth);
+		sbuf_addf(&auth, "Authorization: Bearer %s", token ? token : "");
+		rq->headers = curl_slist_append(rq->headers, auth.s);
+		memset(auth.s, 0, auth.len);
+		sbuf_release(&auth);
+		break;
+	}
 	default:
 		rq->url = xstrdup(s->url);
 		sbuf_add(&rq->body, body, len);

@@ -31,6 +31,8 @@ int sink_render(const struct sink_conf *s, const struct notice *n,
 #define SINK_PAGERDUTY_BODY_MAX (512 * 1000 - 1024)   /* payloads: 512 KB */
 #define SINK_ALERTMANAGER_BODY_MAX (1024 * 1024)
 #define SINK_WEBHOOK_BODY_MAX (256 * 1024)
+#define SINK_CROWDSEC_BODY_MAX (512 * 1024)
+#define SINK_BANLOG_BODY_MAX (256 * 1024)
 size_t sink_body_max(const struct sink_conf *s);
 
 struct sink_request {
@@ -39,9 +41,11 @@ struct sink_request {
 	struct sbuf body;
 };
 
-/* sink_request: the request for outbox row id with stored body */
+/* sink_request: the request for outbox row id with stored body; token:
+ * a CrowdSec sink's JWT (sink_crowdsec_token), else NULL.  Not for a
+ * banlog sink (sink_banlog_write). */
 void sink_request(const struct sink_conf *s, int64_t id, const char *body,
-    size_t len, time_t now, struct sink_request *rq);
+    size_t len, time_t now, const char *token, struct sink_request *rq);
 void sink_request_release(struct sink_request *rq);
 
 /* per type (sink_*.c) */
@@ -53,6 +57,31 @@ int sink_alertmanager_render(const struct sink_conf *s, const struct notice *n,
     struct sbuf *out);
 int sink_webhook_render(const struct sink_conf *s, const struct notice *n,
     struct sbuf *out);
+/* crowdsec: the body is POST /v1/alerts's (or, for a dry_run sink, one
+ * line per decision for the log); -1 when no firing group is acted on */
+int sink_crowdsec_render(const struct sink_conf *s, const struct notice *n,
+    struct sbuf *out);
+/* banlog: the lines without their time (sink_banlog.c has the format) */
+int sink_banlog_render(const struct sink_conf *s, const struct notice *n,
+    struct sbuf *out);
+
+/* sink_crowdsec_target: the group grp as a CrowdSec target: canonical text
+ * into buf (NETADDR_STRLEN) and scope "Ip" or "Range"; -1 if grp is not an
+ * address or network */
+int sink_crowdsec_target(const char *grp, char *buf, size_t len,
+    const char **scope);
+/* sink_crowdsec_login: the watcher's login request (holds the password:
+ * sink_request_release wipes it) */
+void sink_crowdsec_login(const struct sink_conf *s, struct sink_request *rq);
+/* sink_crowdsec_token: the JWT of a login answer (NUL-terminated) into
+ * *token (free()) and its expiry (unix time, 0 if not given); 0, or -1
+ * when the answer holds no token */
+int sink_crowdsec_token(const char *resp, char **token, int64_t *expire);
+/* sink_banlog_write: append the stored body's lines to s->path, each with
+ * the time now in front, rotating the file (see sink_banlog.c); 0, or -1
+ * with the reason in err */
+int sink_banlog_write(const struct sink_conf *s, const char *body,
+    size_t len, time_t now, char *err, size_t errlen);
 
 /* webhook_sign: "v1,<base64 HMAC-SHA256 of id.ts.body>" into out */
 void webhook_sign(const unsigned char *key, size_t keylen, const char *id,

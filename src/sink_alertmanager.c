@@ -64,6 +64,12 @@ static void one(struct sbuf *b, const struct notice *n,
 		notice_cut(&t, n->remedy, strlen(n->remedy), REMEDY_MAX);
 		json_str(b, t.s, t.len);
 	}
+	if (it->not_acted && !it->resolved) {
+		sbuf_reset(&t);
+		notice_cut(&t, it->not_acted, strlen(it->not_acted), SAMPLE_MAX);
+		sbuf_adds(b, ",\"not_acted\":");
+		json_str(b, t.s, t.len);
+	}
 	if (it->sample && *it->sample) {
 		sbuf_reset(&t);
 		notice_cut(&t, it->sample, strlen(it->sample), SAMPLE_MAX);

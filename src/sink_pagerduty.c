@@ -66,6 +66,30 @@ static void groups(struct sbuf *b, const struct notice *n, size_t from,
 	sbuf_release(&g);
 }
 
+/* not_acted: "not_acted": {group: why} for the firing groups an acting
+ * sink of the threshold was not given (at most DETAIL_GROUPS) */
+static void not_acted(struct sbuf *b, const struct notice *n, struct sbuf *t)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n->nfiring && k < DETAIL_GROUPS; i++) {
+		const struct notice_item *it = &n->items[i];
+
+		if (it->not_acted == NULL)
+			continue;
+		sbuf_adds(b, k++ ? "," : ",\"not_acted\":{");
+		sbuf_reset(t);
+		notice_key(t, it->grp, strlen(it->grp), DETAIL_GROUP);
+		json_str(b, t->s, t->len);
+		sbuf_addc(b, ':');
+		sbuf_reset(t);
+		notice_cut(t, it->not_acted, strlen(it->not_acted), SAMPLE_MAX);
+		json_str(b, t->s, t->len);
+	}
+	if (k)
+		sbuf_addc(b, '}');
+}
+
 /* summary: the title and the firing groups that fit in SUMMARY_MAX */
 static void summary(const struct notice *n, int trigger, struct sbuf *out)
 {
@@ -149,6 +173,7 @@ int sink_pagerduty_render(const struct sink_conf *s, const struct notice *n,
 			    SAMPLE_MAX);
 			json_str(b, t.s, t.len);
 		}
+		not_acted(b, n, &t);
 		sbuf_adds(b, ",\"remedy\":");
 		if (n->remedy) {
 			sbuf_reset(&t);

@@ -97,6 +97,10 @@ static void list(struct slack *sl, const struct notice *n, size_t from,
 			sbuf_adds(&line, "` ");
 		}
 		sbuf_addf(&line, "%s %" PRId64, what, notice_value(it));
+		if (it->not_acted && !it->resolved) {
+			sbuf_adds(&line, "\n      _not blocked:_ ");
+			esc(&line, it->not_acted, SAMPLE_RAW, SAMPLE_MAX);
+		}
 		if (it->sample && *it->sample && !it->resolved) {
 			sbuf_adds(&line, "\n      _e.g._ ");
 			esc(&line, it->sample, SAMPLE_RAW, SAMPLE_MAX);
@@ -120,7 +124,9 @@ int sink_slack_render(const struct sink_conf *s, const struct notice *n,
 	struct slack sl;
 	int remedy = n->remedy && *n->remedy && n->nfiring;
 	const char *what = n->tc->distinct != BY_GLOBAL ?
-	    (n->tc->distinct == BY_IP ? "distinct IPs:" : "distinct accounts:") :
+	    (n->tc->distinct == BY_IP ? "distinct IPs:" :
+	    n->tc->distinct == BY_PREFIX ? "distinct networks:" :
+	    "distinct accounts:") :
 	    "events:";
 
 	(void)s;

@@ -62,6 +62,11 @@ static void items(struct sbuf *b, const struct notice *n, size_t from,
 		}
 		sbuf_adds(b, ",\"sample\":");
 		text(b, &t, it->sample, TEXT_MAX);
+		if (it->not_acted) {
+			/* an acting sink of the threshold was not given it */
+			sbuf_adds(b, ",\"not_acted\":");
+			text(b, &t, it->not_acted, TEXT_MAX);
+		}
 		sbuf_addc(b, '}');
 	}
 	sbuf_addc(b, ']');

@@ -9,7 +9,7 @@ iproute2 util-linux openssl exim4-daemon-heavy swaks tzdata
 debhelper dpkg-dev fakeroot mandoc man-db systemd systemd-container adduser passwd
 rpm rpmlint
 prometheus prometheus-node-exporter prometheus-alertmanager curl
-faketime"
+faketime crowdsec fail2ban"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -26,6 +26,17 @@ exim_was_running=$(test -e /run/exim4/exim.pid && echo y || echo n)
 prom_was_running=$(pgrep -x prometheus >/dev/null && echo y || echo n)
 nodeexp_was_running=$(pgrep -f '^/usr/bin/prometheus-node-exporter' >/dev/null && echo y || echo n)
 am_was_running=$(pgrep -f '^/usr/bin/prometheus-alertmanager' >/dev/null && echo y || echo n)
+cs_was_running=$(pgrep -x crowdsec >/dev/null && echo y || echo n)
+f2b_was_running=$(pgrep -f '^/usr/bin/python3 /usr/bin/fail2ban-server' >/dev/null && echo y || echo n)
+# crowdsec's postinst registers with CrowdSec's Central API over the
+# internet unless this file exists and is not empty: the tests run their
+# own Local API on the loopback, offline
+case " $missing " in *" crowdsec "*)
+	if [ ! -s /etc/crowdsec/online_api_credentials.yaml ]; then
+		$SUDO mkdir -p /etc/crowdsec
+		echo '# offline: no Central API' | $SUDO tee /etc/crowdsec/online_api_credentials.yaml >/dev/null
+	fi ;;
+esac
 $SUDO apt-get update -q >/dev/null
 # policy: the package install must not leave a system MTA running on port 25
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
@@ -42,4 +53,13 @@ if [ "$nodeexp_was_running" = n ] && pgrep -f '^/usr/bin/prometheus-node-exporte
 fi
 if [ "$am_was_running" = n ] && pgrep -f '^/usr/bin/prometheus-alertmanager' >/dev/null; then
 	$SUDO /etc/init.d/prometheus-alertmanager stop >/dev/null 2>&1 || true
+fi
+# and for CrowdSec and fail2ban (tests/lib/crowdsec.sh starts a private
+# Local API; fail2ban is only used through fail2ban-regex)
+if [ "$cs_was_running" = n ] && pgrep -x crowdsec >/dev/null; then
+	$SUDO systemctl stop crowdsec >/dev/null 2>&1 ||
+		$SUDO kill $(pgrep -x crowdsec) 2>/dev/null || true
+fi
+if [ "$f2b_was_running" = n ] && pgrep -f '^/usr/bin/python3 /usr/bin/fail2ban-server' >/dev/null; then
+	$SUDO /etc/init.d/fail2ban stop >/dev/null 2>&1 || true
 fi

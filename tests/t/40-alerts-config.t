@@ -46,7 +46,7 @@ like "$OUT" "bad.yaml:4:[0-9]+: unknown key 'colour' in sink 'hook'" "an unknown
 like "$OUT" "url must start with https:// or http://" "a bad url scheme"
 like "$OUT" "a whsec_ secret must be base64" "a bad whsec_ secret"
 like "$OUT" "bad.yaml:5:[0-9]+: unknown sink type 'carrier-pigeon'" "an unknown sink type"
-like "$OUT" "bad.yaml:9:9: 'by' must be ip, account, owner or global" "a bad 'by' at its column"
+like "$OUT" "bad.yaml:9:9: 'by' must be ip, prefix, account, owner or global" "a bad 'by' at its column"
 like "$OUT" "bad.yaml:10:13: 'window' must be a duration" "a bad window at its column"
 like "$OUT" "bad.yaml:11:12: 'count' must be a whole number" "a bad count"
 like "$OUT" "needs exactly one of 'count' and 'distinct'" "count and distinct together"

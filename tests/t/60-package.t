@@ -52,6 +52,9 @@ for f in /usr/sbin/eximwatch /lib/systemd/system/eximwatch.service \
     /usr/lib/sysusers.d/eximwatch.conf /usr/share/eximwatch/log-groups \
     /usr/share/eximwatch/rules/10-auth.yaml /usr/share/eximwatch/rules/90-traffic.yaml \
     /usr/share/eximwatch/schema/001_init.sql /usr/share/man/man8/eximwatch.8.gz \
+    /usr/share/eximwatch/csf/regex.custom.pm /usr/share/eximwatch/csf/README \
+    /usr/share/eximwatch/fail2ban/filter.d/eximwatch.conf \
+    /usr/share/eximwatch/fail2ban/jail.d/eximwatch.conf \
     /usr/share/man/man5/eximwatch.yaml.5.gz /etc/eximwatch/eximwatch.yaml \
     /etc/eximwatch/eximwatch.yaml.example /etc/eximwatch/rules.d; do
 	ok "installed: $f" sh -c "printf '%s\n' \"\$1\" | grep -qx '$f' && test -e '$f'" _ "$files"

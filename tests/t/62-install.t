@@ -31,6 +31,16 @@ want=$(sort <<'LIST'
 ./usr/share/eximwatch
 ./usr/share/eximwatch/cpanel
 ./usr/share/eximwatch/cpanel/chkserv.d-eximwatch
+./usr/share/eximwatch/csf
+./usr/share/eximwatch/csf/README
+./usr/share/eximwatch/csf/csf.conf.snippet
+./usr/share/eximwatch/csf/regex.custom.pm
+./usr/share/eximwatch/csf/regex.custom.pm.snippet
+./usr/share/eximwatch/fail2ban
+./usr/share/eximwatch/fail2ban/filter.d
+./usr/share/eximwatch/fail2ban/filter.d/eximwatch.conf
+./usr/share/eximwatch/fail2ban/jail.d
+./usr/share/eximwatch/fail2ban/jail.d/eximwatch.conf
 ./usr/share/eximwatch/log-groups
 ./usr/share/eximwatch/rules
 ./usr/share/eximwatch/schema

@@ -170,7 +170,7 @@ int main(void)
 	{
 		struct sink_request rq;
 
-		sink_request(&pd, 7, b.s, b.len, 1795340100, &rq);
+		sink_request(&pd, 7, b.s, b.len, 1795340100, NULL, &rq);
 		ok(strncmp(rq.body.s, "{\"routing_key\":\"R0UTINGKEY\",\"event_action\"", 42) == 0,
 		    "pagerduty: the routing key is added when sending");
 		is_str(rq.url, "http://127.0.0.1:1/v2/enqueue", "pagerduty: URL");
@@ -332,7 +332,7 @@ int main(void)
 		struct curl_slist *h;
 		int have[3] = { 0, 0, 0 };
 
-		sink_request(&hook, 42, "{}", 2, 1700000000, &rq);
+		sink_request(&hook, 42, "{}", 2, 1700000000, NULL, &rq);
 		for (h = rq.headers; h; h = h->next) {
 			have[0] |= strcmp(h->data, "webhook-id: msg_42") == 0;
 			have[1] |= strcmp(h->data, "webhook-timestamp: 1700000000") == 0;
