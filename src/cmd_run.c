@@ -27,6 +27,7 @@
 #include "config.h"
 #include "counter.h"
 #include "diag.h"
+#include "evidence.h"
 #include "evlog.h"
 #include "log.h"
 #include "loop.h"
@@ -48,6 +49,8 @@
 #define FLUSH_EVENTS 8192
 #define FLUSH_BYTES (4u << 20)
 #define PRUNE_EVERY 3600        /* seconds between retention prunes */
+#define EVIDENCE_EVERY 60       /* seconds: the evidence of the hour so far
+                                 * is written at least this often */
 
 struct daemon {
 	struct config cfg;
@@ -57,6 +60,8 @@ struct daemon {
 	struct store *store;
 	struct counter *counter;   /* counted here, for the next flush */
 	struct evlog *events;      /* the events since, not counted yet */
+	struct evidence *evidence; /* known clients and details (evidence.h) */
+	time_t last_evidence;      /* the last write of all of it */
 	struct pipeline *pipe;
 	struct tail *tail;
 	struct loop *loop;
@@ -76,6 +81,7 @@ struct daemon {
 	struct pipeline_stats last;
 	time_t last_prune;
 	int exit_code;
+	int stopping;               /* the last flush: write everything */
 	struct alertconf ac;        /* alerts: thresholds and sinks */
 	struct owners *owners;
 	struct alert_engine *alerts;
@@ -253,7 +259,7 @@ static void bulk_flush(struct daemon *dm)
 			bulk_settle(dm);
 	} else {
 		dm->writer = writer_new(dm->store, rules_class_names(dm->rules),
-		    rules_nclasses(dm->rules));
+		    rules_nclasses(dm->rules), dm->evidence);
 	}
 	n = tail_positions(dm->tail, &files);
 	ws.lines = (int64_t)(st->lines - dm->last.lines);
@@ -262,13 +268,14 @@ static void bulk_flush(struct daemon *dm)
 	ws.oversized = (int64_t)(st->oversized - dm->last.oversized);
 	ws.binary = (int64_t)(st->binary - dm->last.binary);
 	if (counter_size(dm->counter) > 0) {
-		/* counts kept from a failed flush: the events join them */
+		/* counts kept from a failed flush: the events join them (and
+		 * go along for their evidence) */
 		evlog_count(dm->events, dm->counter);
-		evlog_clear(dm->events);
 		if (dm->metrics)
 			metrics_add_batch(dm->metrics, dm->counter,
 			    rules_class_names(dm->rules), rules_nclasses(dm->rules));
-		rc = writer_submit(dm->writer, &dm->counter, files, n, &ws);
+		rc = writer_submit(dm->writer, &dm->counter, dm->events, files, n,
+		    &ws);
 		pipeline_set_counter(dm->pipe, dm->counter);
 	} else {
 		/* the writer thread counts them (and parses their hosts) */
@@ -374,13 +381,16 @@ static void flush(struct daemon *dm)
 	struct store_file *files;
 	int64_t *ids = NULL;
 	size_t n, i;
-	int ok = 0;
+	int ok = 0, force;
 
 	bulk_end(dm);
 	/* the events since the last batch, counted here (failed commits keep
-	 * their counts in dm->counter and retry) */
+	 * their counts in dm->counter, and the evidence its own, and retry) */
 	evlog_count(dm->events, dm->counter);
+	evidence_add_events(dm->evidence, dm->events, 1);
 	evlog_clear(dm->events);
+	force = time(NULL) - dm->last_evidence >= EVIDENCE_EVERY ||
+	    dm->stopping;
 	alert_evaluate(dm->alerts, now_ms());
 	n = tail_positions(dm->tail, &files);
 	if (n == 0 && counter_size(dm->counter) == 0 && !dm->meta_dirty &&
@@ -395,6 +405,8 @@ static void flush(struct daemon *dm)
 		goto out;
 	if (store_add_counts(dm->store, dm->counter, rules_class_names(dm->rules),
 	    rules_nclasses(dm->rules)) < 0)
+		goto out;
+	if (evidence_write(dm->evidence, dm->store, force) < 0)
 		goto out;
 	for (i = 0; i < n; i++)
 		if (store_file_save(dm->store, &files[i]) < 0)
@@ -419,7 +431,10 @@ static void flush(struct daemon *dm)
 	if (store_commit(dm->store) < 0)
 		goto out;
 	ok = 1;
+	if (force)
+		dm->last_evidence = time(NULL);
 out:
+	evidence_done(dm->evidence, ok);
 	alert_written(dm->alerts, ok);    /* ok: the sender gets the new rows */
 	arm_alerts(dm);
 	if (!ok) {
@@ -575,6 +590,8 @@ static void reload(struct daemon *dm)
 	alert_reconfigure(dm->alerts, &dm->ac, dm->owners);
 	sender_set_conf(dm->sender, &dm->ac);
 	pipeline_set_rules(dm->pipe, nr);
+	evidence_set_classes(dm->evidence, rules_class_names(nr),
+	    rules_nclasses(nr));
 	if (dm->metrics)
 		metrics_set_classes(dm->metrics, rules_class_names(nr),
 		    rules_nclasses(nr));
@@ -606,6 +623,7 @@ static void on_signal(void *arg, int fd, uint32_t events)
 		case SIGINT:
 			log_info("signal %d: flushing and exiting", (int)si.ssi_signo);
 			notify("STOPPING=1");
+			dm->stopping = 1;
 			flush(dm);
 			if (dm->failed)
 				dm->exit_code = EX_IOERR;
@@ -713,6 +731,9 @@ int cmd_run(int argc, char **argv)
 	}
 	dm.counter = counter_new();
 	dm.events = evlog_new();
+	dm.evidence = evidence_new(rules_class_names(dm.rules),
+	    rules_nclasses(dm.rules));
+	dm.last_evidence = time(NULL);
 	dm.pipe = pipeline_new(dm.rules, dm.counter);
 	pipeline_set_evlog(dm.pipe, dm.events);
 	pipeline_count_binary(dm.pipe, 1);
@@ -791,6 +812,7 @@ int cmd_run(int argc, char **argv)
 	if (loop_run(dm.loop) < 0)
 		dm.exit_code = EX_OSERR;
 out:
+	dm.stopping = 1;
 	if (dm.tail && dm.store && dm.alerts && dm.exit_code != EX_CONFIG)
 		flush(&dm);
 	free(known);
@@ -804,6 +826,7 @@ out:
 	metrics_conf_release(&dm.mc);
 	counter_free(dm.counter);
 	evlog_free(dm.events);
+	evidence_free(dm.evidence);
 	store_close(dm.store);
 	rules_free(dm.rules);
 	loop_free(dm.loop);

@@ -15,8 +15,10 @@
 #include "counter.h"
 #include "countsvt.h"
 #include "embedded.h"
+#include "evidence.h"
 #include "fingerprint.h"
 #include "hash.h"
+#include "knownclients.h"
 #include "log.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -485,6 +487,14 @@ const char *store_errmsg(struct store *s)
 	return sqlite3_errmsg(s->db);
 }
 
+int64_t store_account_id(struct store *s, const char *name, size_t len,
+    int64_t bucket)
+{
+	if (s->readonly)
+		return -1;
+	return intern_id(s, &s->accounts, name, len, bucket);
+}
+
 int store_begin(struct store *s)
 {
 	return exec(s, "BEGIN IMMEDIATE");
@@ -865,8 +875,11 @@ int64_t store_prune(struct store *s, time_t before)
 	static const char *const more[] = {
 		"DELETE FROM ips WHERE last_used < ?1 - " STR(STORE_LAST_USED_STEP)
 		    " AND id <> 0",
+		/* an account of a known client stays while the client does
+		 * (known_clients.account_id; its id must not be reused) */
 		"DELETE FROM accounts WHERE last_used < ?1 - "
-		    STR(STORE_LAST_USED_STEP) " AND id <> 0",
+		    STR(STORE_LAST_USED_STEP) " AND id <> 0 AND id NOT IN "
+		    "(SELECT account_id FROM known_clients)",
 		"DELETE FROM outbox_alerts WHERE alert_id IN (SELECT id FROM alerts "
 		    "WHERE state = 'resolved' AND resolved_at < ?1)",
 		"DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < ?1",
@@ -890,6 +903,11 @@ int64_t store_prune(struct store *s, time_t before)
 	if (rc != SQLITE_DONE)
 		return -1;
 	n = sqlite3_changes64(s->db);
+	/* known clients and evidence age out by their own times; an account
+	 * a known client names stays (below) */
+	if (knownclients_prune(s, (int64_t)before) < 0 ||
+	    evidence_prune(s, (int64_t)before) < 0)
+		return -1;
 	for (i = 0; i < sizeof more / sizeof more[0]; i++) {
 		if (sqlite3_prepare_v2(s->db, more[i], -1, &st, NULL) != SQLITE_OK)
 			return -1;

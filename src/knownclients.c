@@ -1,0 +1,588 @@
+/* knownclients: who logged in from where (see knownclients.h) */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hash.h"
+#include "knownclients.h"
+#include "log.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define WEEK (7 * 86400)
+
+size_t knownclients_key(const struct netaddr *a, unsigned char *out)
+{
+	if (a->family == 4) {
+		out[0] = 4;
+		memcpy(out + 1, a->a, 4);
+		return 5;
+	}
+	if (a->family == 6) {
+		out[0] = 6;
+		memcpy(out + 1, a->a, 16);
+		return 17;
+	}
+	return 0;
+}
+
+/* range: the lowest and highest key inside net */
+static size_t range(const struct netaddr *net, unsigned char *lo,
+    unsigned char *hi)
+{
+	size_t n = knownclients_key(net, lo), i;
+	int bits = net->bits;
+
+	memcpy(hi, lo, n);
+	for (i = 1; i < n; i++) {
+		int b0 = (int)(i - 1) * 8;
+
+		if (bits >= b0 + 8)
+			continue;
+		if (bits <= b0) {
+			lo[i] = 0;
+			hi[i] = 0xff;
+		} else {
+			unsigned char m = (unsigned char)(0xff >> (bits - b0));
+
+			lo[i] &= (unsigned char)~m;
+			hi[i] |= m;
+		}
+	}
+	return n;
+}
+
+/* ---- recording ---------------------------------------------------------- */
+
+struct sums {
+	int64_t n, first, last;
+};
+
+/* a pair: entries live in one array, their strings in one arena, and the
+ * index holds (hash, entry), so a probe touches one cache line until the
+ * hash matches */
+struct kce {
+	uint32_t ip_off, acct_off;    /* into the arena */
+	uint16_t ip_len, acct_len;
+	uint8_t stored;               /* the row exists (as far as we know) */
+	uint8_t stored_before;        /* stored, before the writes in flight */
+	uint8_t listed;               /* in the dirty list */
+	uint8_t inflight;             /* in the flight list */
+	struct sums pend;             /* logins not written */
+	struct sums infl;             /* written, not committed yet */
+	int64_t pend_first;           /* the oldest pending login */
+};
+
+struct kslot {
+	uint32_t hash;
+	uint32_t ref;                 /* entry index + 1; 0 empty */
+};
+
+struct kc_writer {
+	struct kslot *idx;
+	size_t cap;                   /* power of two */
+	struct kce *e;
+	size_t n, cape;
+	char *arena;
+	size_t alen, acap;
+	uint32_t *dirty, *flight;     /* entry indexes */
+	size_t ndirty, capdirty, nflight, capflight;
+	int64_t now;                  /* the latest login noted */
+	int shrink;                   /* forget written pairs after the commit */
+	sqlite3 *db;
+	sqlite3_stmt *ins, *upd;   /* a pair new here, one known */
+};
+
+static void sums_add(struct sums *a, const struct sums *b)
+{
+	if (b->n == 0)
+		return;
+	if (a->n == 0) {
+		*a = *b;
+		return;
+	}
+	a->n += b->n;
+	if (b->first < a->first)
+		a->first = b->first;
+	if (b->last > a->last)
+		a->last = b->last;
+}
+
+struct kc_writer *kc_writer_new(void)
+{
+	struct kc_writer *w = xcalloc(1, sizeof *w);
+
+	w->cap = 1024;
+	w->idx = xcalloc(w->cap, sizeof *w->idx);
+	return w;
+}
+
+void kc_writer_free(struct kc_writer *w)
+{
+	if (w == NULL)
+		return;
+	free(w->idx);
+	free(w->e);
+	free(w->arena);
+	free(w->dirty);
+	free(w->flight);
+	sqlite3_finalize(w->ins);
+	sqlite3_finalize(w->upd);
+	free(w);
+}
+
+size_t kc_writer_pending(const struct kc_writer *w)
+{
+	return w->ndirty;
+}
+
+static uint32_t pair_hash(const char *ip, size_t il, const char *ac, size_t al)
+{
+	return (uint32_t)(hash_bytes(hash_bytes(0x51ed27, ip, il), ac, al) >> 32);
+}
+
+static void index_put(struct kc_writer *w, uint32_t h, uint32_t ref)
+{
+	size_t m = w->cap - 1, s = h & m;
+
+	while (w->idx[s].ref)
+		s = (s + 1) & m;
+	w->idx[s].hash = h;
+	w->idx[s].ref = ref;
+}
+
+static void reindex(struct kc_writer *w)
+{
+	size_t i;
+
+	while (w->n * 2 > w->cap)
+		w->cap *= 2;
+	free(w->idx);
+	w->idx = xcalloc(w->cap, sizeof *w->idx);
+	for (i = 0; i < w->n; i++) {
+		struct kce *e = &w->e[i];
+
+		index_put(w, pair_hash(w->arena + e->ip_off, e->ip_len,
+		    w->arena + e->acct_off, e->acct_len), (uint32_t)i + 1);
+	}
+}
+
+static void push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 256;
+		*v = xreallocarray(*v, *cap, sizeof **v);
+	}
+	(*v)[(*n)++] = x;
+}
+
+static uint32_t arena_put(struct kc_writer *w, const char *p, size_t n)
+{
+	uint32_t off;
+
+	if (w->alen + n > w->acap) {
+		w->acap = w->acap ? 2 * w->acap : 65536;
+		while (w->alen + n > w->acap)
+			w->acap *= 2;
+		w->arena = xrealloc(w->arena, w->acap);
+	}
+	off = (uint32_t)w->alen;
+	memcpy(w->arena + off, p, n);
+	w->alen += n;
+	return off;
+}
+
+void kc_writer_note(struct kc_writer *w, const char *ip, size_t il,
+    const char *acct, size_t al, int64_t t, int64_t n)
+{
+	uint32_t h, ref = 0;
+	size_t m = w->cap - 1, s;
+	struct kce *e;
+	struct sums more;
+
+	if (il == 0 || al == 0 || il > 64 || al > 512 || n <= 0)
+		return;
+	h = pair_hash(ip, il, acct, al);
+	for (s = h & m; w->idx[s].ref; s = (s + 1) & m) {
+		if (w->idx[s].hash != h)
+			continue;
+		e = &w->e[w->idx[s].ref - 1];
+		if (e->ip_len == il && e->acct_len == al &&
+		    memcmp(w->arena + e->ip_off, ip, il) == 0 &&
+		    memcmp(w->arena + e->acct_off, acct, al) == 0) {
+			ref = w->idx[s].ref;
+			break;
+		}
+	}
+	if (ref == 0) {
+		if (w->n == w->cape) {
+			w->cape = w->cape ? 2 * w->cape : 1024;
+			w->e = xreallocarray(w->e, w->cape, sizeof *w->e);
+		}
+		e = &w->e[w->n];
+		memset(e, 0, sizeof *e);
+		e->ip_off = arena_put(w, ip, il);
+		e->ip_len = (uint16_t)il;
+		e->acct_off = arena_put(w, acct, al);
+		e->acct_len = (uint16_t)al;
+		ref = (uint32_t)++w->n;
+		w->idx[s].hash = h;
+		w->idx[s].ref = ref;
+		if (w->n * 2 > w->cap)
+			reindex(w);
+	}
+	e = &w->e[ref - 1];
+	more.n = n;
+	more.first = more.last = t;
+	sums_add(&e->pend, &more);
+	if (!e->listed) {
+		e->listed = 1;
+		push(&w->dirty, &w->ndirty, &w->capdirty, ref - 1);
+	}
+	if (t > w->now)
+		w->now = t;
+}
+
+/* the dirty list in address-text order: close keys, close B-tree pages */
+static const struct kc_writer *sort_w;
+
+static int cmp_entry(const void *x, const void *y)
+{
+	const struct kce *a = &sort_w->e[*(const uint32_t *)x];
+	const struct kce *b = &sort_w->e[*(const uint32_t *)y];
+	int c = memcmp(sort_w->arena + a->ip_off, sort_w->arena + b->ip_off,
+	    a->ip_len < b->ip_len ? a->ip_len : b->ip_len);
+
+	if (c)
+		return c;
+	return (int)a->ip_len - (int)b->ip_len;
+}
+
+static int put(struct kc_writer *w, sqlite3_stmt *st, const unsigned char *key,
+    size_t kl, int64_t id, const struct sums *d)
+{
+	int rc;
+
+	(void)w;
+	sqlite3_bind_blob(st, 1, key, (int)kl, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int64(st, 3, d->first);
+	sqlite3_bind_int64(st, 4, d->last);
+	sqlite3_bind_int64(st, 5, d->n);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int kc_writer_write(struct kc_writer *w, struct store *s, int force)
+{
+	size_t i, keep = 0, ndue;
+	int rc = 0;
+
+	if (w->ndirty == 0)
+		return 0;
+	if (w->n > KC_CACHE_MAX) {
+		force = 1;          /* write everything, then forget it */
+		w->shrink = 1;
+	}
+	if (w->db != store_db(s)) {
+		sqlite3_finalize(w->ins);
+		sqlite3_finalize(w->upd);
+		w->ins = w->upd = NULL;
+		w->db = store_db(s);
+	}
+	/* a pair new to this writer is inserted (one B-tree seek) and only
+	 * when it was there already (an earlier run) added to; a stored one
+	 * is added to */
+	if (w->ins == NULL && (sqlite3_prepare_v3(w->db, "INSERT OR IGNORE INTO "
+	    "known_clients (addr, account_id, first_seen, last_seen, n) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5)", -1, SQLITE_PREPARE_PERSISTENT, &w->ins,
+	    NULL) != SQLITE_OK || sqlite3_prepare_v3(w->db, "UPDATE known_clients "
+	    "SET first_seen = min(first_seen, ?3), last_seen = max(last_seen, ?4), "
+	    "n = n + ?5 WHERE addr = ?1 AND account_id = ?2", -1,
+	    SQLITE_PREPARE_PERSISTENT, &w->upd, NULL) != SQLITE_OK))
+		return -1;
+	/* the due ones first (new pairs; sums older than a week; all with
+	 * force), sorted: close keys, close B-tree pages */
+	for (i = 0; i < w->ndirty; i++) {
+		struct kce *e = &w->e[w->dirty[i]];
+
+		if (force || !e->stored || e->pend.first + WEEK <= w->now) {
+			uint32_t t = w->dirty[keep];
+
+			w->dirty[keep++] = w->dirty[i];
+			w->dirty[i] = t;
+		}
+	}
+	ndue = keep;
+	keep = 0;
+	sort_w = w;
+	qsort(w->dirty, ndue, sizeof *w->dirty, cmp_entry);
+	for (i = 0; i < w->ndirty; i++) {
+		struct kce *e = &w->e[w->dirty[i]];
+		unsigned char key[KC_KEY_MAX];
+		struct netaddr a;
+		size_t kl;
+		int64_t id;
+
+		if (rc != 0 || i >= ndue) {
+			w->dirty[keep++] = w->dirty[i];
+			continue;
+		}
+		e->listed = 0;
+		if (netaddr_parse_ip(w->arena + e->ip_off, e->ip_len, &a) < 0 ||
+		    (kl = knownclients_key(&a, key)) == 0) {
+			memset(&e->pend, 0, sizeof e->pend);   /* not an address */
+			continue;
+		}
+		if ((id = store_account_id(s, w->arena + e->acct_off,
+		    e->acct_len, w->now)) < 0) {
+			rc = -1;
+		} else {
+			rc = put(w, e->stored ? w->upd : w->ins, key, kl, id, &e->pend);
+			if (rc == 0 && !e->stored && sqlite3_changes(w->db) == 0)
+				rc = put(w, w->upd, key, kl, id, &e->pend);
+		}
+		if (rc != 0) {
+			e->listed = 1;
+			w->dirty[keep++] = w->dirty[i];
+			continue;
+		}
+		if (!e->inflight) {
+			e->inflight = 1;
+			e->stored_before = e->stored;
+			push(&w->flight, &w->nflight, &w->capflight, w->dirty[i]);
+		}
+		sums_add(&e->infl, &e->pend);
+		memset(&e->pend, 0, sizeof e->pend);
+		e->stored = 1;
+	}
+	w->ndirty = keep;
+	return rc;
+}
+
+/* forget: keep only the pairs with logins not written (their strings
+ * copied into a new arena, their indexes renumbered) */
+static void forget(struct kc_writer *w)
+{
+	char *old = w->arena;
+	size_t i, k = 0;
+
+	w->arena = NULL;
+	w->alen = w->acap = 0;
+	for (i = 0; i < w->n; i++) {
+		struct kce e = w->e[i];
+
+		if (e.pend.n == 0 && !e.listed)
+			continue;
+		e.ip_off = arena_put(w, old + e.ip_off, e.ip_len);
+		e.acct_off = arena_put(w, old + e.acct_off, e.acct_len);
+		w->e[k++] = e;
+	}
+	free(old);
+	w->n = k;
+	w->ndirty = 0;
+	for (i = 0; i < k; i++)
+		if (w->e[i].listed)
+			push(&w->dirty, &w->ndirty, &w->capdirty, (uint32_t)i);
+	reindex(w);
+}
+
+void kc_writer_done(struct kc_writer *w, int ok)
+{
+	size_t i;
+
+	for (i = 0; i < w->nflight; i++) {
+		struct kce *e = &w->e[w->flight[i]];
+
+		if (!ok) {
+			/* written again next time, as if never written */
+			sums_add(&e->pend, &e->infl);
+			e->stored = e->stored_before;
+			if (!e->listed) {
+				e->listed = 1;
+				push(&w->dirty, &w->ndirty, &w->capdirty, w->flight[i]);
+			}
+		}
+		memset(&e->infl, 0, sizeof e->infl);
+		e->inflight = 0;
+	}
+	w->nflight = 0;
+	if (ok && w->shrink) {
+		w->shrink = 0;
+		forget(w);
+	}
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+struct knownclients {
+	struct store *s;
+	sqlite3_stmt *any, *acct, *each;
+};
+
+struct knownclients *knownclients_open(struct store *s)
+{
+	struct knownclients *k = xcalloc(1, sizeof *k);
+
+	k->s = s;
+	return k;
+}
+
+void knownclients_close(struct knownclients *k)
+{
+	if (k == NULL)
+		return;
+	sqlite3_finalize(k->any);
+	sqlite3_finalize(k->acct);
+	sqlite3_finalize(k->each);
+	free(k);
+}
+
+static int prep(struct knownclients *k, sqlite3_stmt **st, const char *sql)
+{
+	if (*st)
+		return 0;
+	if (sqlite3_prepare_v3(store_db(k->s), sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    st, NULL) != SQLITE_OK) {
+		log_warnx("%s: known clients: %s", store_path(k->s),
+		    sqlite3_errmsg(store_db(k->s)));
+		return -1;
+	}
+	return 0;
+}
+
+int knownclients_lookup(struct knownclients *k, const struct netaddr *net,
+    const char *account, int64_t first_before, int64_t seen_after,
+    struct kc_info *out)
+{
+	unsigned char lo[KC_KEY_MAX], hi[KC_KEY_MAX];
+	size_t n;
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((n = range(net, lo, hi)) == 0)
+		return 0;
+	if (account == NULL) {
+		if (prep(k, &k->any, "SELECT min(first_seen), max(last_seen), "
+		    "sum(n), count(*) FROM known_clients WHERE addr BETWEEN ?1 AND ?2 "
+		    "AND (?3 = 0 OR first_seen < ?3) AND last_seen >= ?4") < 0)
+			return -1;
+		st = k->any;
+	} else {
+		if (prep(k, &k->acct, "SELECT min(k.first_seen), max(k.last_seen), "
+		    "sum(k.n), count(*) FROM known_clients k JOIN accounts a ON "
+		    "a.id = k.account_id WHERE k.addr BETWEEN ?1 AND ?2 AND "
+		    "(?3 = 0 OR k.first_seen < ?3) AND k.last_seen >= ?4 AND "
+		    "a.name = ?5 COLLATE NOCASE") < 0)
+			return -1;
+		st = k->acct;
+		sqlite3_bind_text(st, 5, account, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_blob(st, 1, lo, (int)n, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, hi, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, first_before);
+	sqlite3_bind_int64(st, 4, seen_after);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 3) > 0) {
+		out->first_seen = sqlite3_column_int64(st, 0);
+		out->last_seen = sqlite3_column_int64(st, 1);
+		out->n = sqlite3_column_int64(st, 2);
+		out->rows = (size_t)sqlite3_column_int64(st, 3);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		log_warnx("%s: known clients: %s", store_path(k->s),
+		    sqlite3_errmsg(store_db(k->s)));
+		return -1;
+	}
+	return out->rows > 0;
+}
+
+int knownclients_is_known(struct knownclients *k, const char *ip,
+    int64_t seen_after)
+{
+	struct netaddr a;
+	struct kc_info info;
+
+	if (ip == NULL || netaddr_parse(ip, strlen(ip), &a) < 0)
+		return -1;
+	return knownclients_lookup(k, &a, NULL, 0, seen_after, &info);
+}
+
+static void key_text(const unsigned char *p, size_t n, char *buf, size_t size)
+{
+	struct netaddr a;
+
+	memset(&a, 0, sizeof a);
+	buf[0] = '\0';
+	if (n == 5 && p[0] == 4) {
+		a.family = 4;
+		a.bits = 32;
+		memcpy(a.a, p + 1, 4);
+	} else if (n == 17 && p[0] == 6) {
+		a.family = 6;
+		a.bits = 128;
+		memcpy(a.a, p + 1, 16);
+	} else {
+		return;
+	}
+	netaddr_format(&a, buf, size);
+}
+
+int knownclients_each(struct knownclients *k, const struct netaddr *net,
+    const char *account, kc_each_cb *cb, void *arg)
+{
+	unsigned char lo[KC_KEY_MAX], hi[KC_KEY_MAX];
+	sqlite3_stmt *st;
+	struct kc_row r;
+	size_t n = 0;
+	int rc;
+
+	if (net != NULL && (n = range(net, lo, hi)) == 0)
+		return 0;
+	if (prep(k, &k->each, "SELECT k.addr, a.name, k.first_seen, k.last_seen, "
+	    "k.n FROM known_clients k JOIN accounts a ON a.id = k.account_id "
+	    "WHERE (?3 = 0 OR k.addr BETWEEN ?1 AND ?2) AND (?4 IS NULL OR "
+	    "a.name = ?4 COLLATE NOCASE) ORDER BY k.addr, a.name") < 0)
+		return -1;
+	st = k->each;
+	sqlite3_bind_blob(st, 1, lo, (int)n, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, hi, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, net != NULL);
+	if (account)
+		sqlite3_bind_text(st, 4, account, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		key_text(sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0), r.addr, sizeof r.addr);
+		r.account = (const char *)sqlite3_column_text(st, 1);
+		r.first_seen = sqlite3_column_int64(st, 2);
+		r.last_seen = sqlite3_column_int64(st, 3);
+		r.n = sqlite3_column_int64(st, 4);
+		if (cb(arg, &r) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t knownclients_prune(struct store *s, int64_t before)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(store_db(s), "DELETE FROM known_clients WHERE "
+	    "last_seen < ?1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? sqlite3_changes64(store_db(s)) : -1;
+}
