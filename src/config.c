@@ -136,7 +136,7 @@ static int want_bool(struct diag *d, const char *file, const struct ydoc_node *v
 /* sections handled by later stages (alerts, metrics) are accepted here so
  * one file holds the whole configuration */
 static const char *const later_keys[] = { "thresholds", "sinks", "metrics",
-	"alerts", NULL };
+	"alerts", "diagnose", NULL };
 
 int config_load(struct config *c, const char *path, int missing_ok,
     struct diag *d)
@@ -224,7 +224,7 @@ int config_load(struct config *c, const char *path, int missing_ok,
 			if (!later_keys[j])
 				ERR(d, path, k, "unknown setting '%s' (expected log, db, rules, "
 				    "userdomains, retention, flush_interval, max_line, syslog, "
-				    "thresholds, sinks, metrics)", k->str);
+				    "thresholds, sinks, metrics, alerts, diagnose)", k->str);
 		}
 	}
 	ydoc_free(doc);

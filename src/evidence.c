@@ -869,6 +869,41 @@ void evidence_values_free(struct evidence_value *v, size_t n)
 	free(v);
 }
 
+int evidence_span(struct store *s, enum evidence_kind kind, const char *value,
+    int64_t since, int64_t until, int64_t *first, int64_t *last)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, found = 0;
+
+	*first = *last = 0;
+	if (kind <= 0 || kind >= EVK_N || !kinds[kind].per_minute)
+		return 0;
+	if (sqlite3_prepare_v2(store_db(s), "SELECT min(period), max(period) FROM "
+	    "evidence WHERE kind = ?1 AND subject = ?2 AND period >= ?3 AND "
+	    "period < ?4", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int(st, 1, kind);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, since);
+	sqlite3_bind_int64(st, 4, until);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*first = sqlite3_column_int64(st, 0);
+		*last = sqlite3_column_int64(st, 1);
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		goto fail2;
+	return found;
+fail:
+	sqlite3_finalize(st);
+fail2:
+	log_warnx("%s: reading evidence: %s", store_path(s),
+	    sqlite3_errmsg(store_db(s)));
+	return -1;
+}
+
 int64_t evidence_prune(struct store *s, int64_t before)
 {
 	sqlite3_stmt *st;

@@ -112,6 +112,10 @@ int evidence_query(struct store *s, enum evidence_kind kind,
     const char *subject, int64_t since, int64_t until, size_t max,
     struct evidence_value **out, size_t *n, int64_t *total);
 void evidence_values_free(struct evidence_value *v, size_t n);
+/* evidence_span: the first and last minute of a per-minute kind's value
+ * (a domain) in [since, until); 1 found, 0 none, -1 error (logged) */
+int evidence_span(struct store *s, enum evidence_kind kind, const char *value,
+    int64_t since, int64_t until, int64_t *first, int64_t *last);
 
 /* evidence_prune: delete the periods before `before`; rows or -1 */
 int64_t evidence_prune(struct store *s, int64_t before);

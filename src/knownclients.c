@@ -468,14 +468,14 @@ int knownclients_lookup(struct knownclients *k, const struct netaddr *net,
 	if (account == NULL) {
 		if (prep(k, &k->any, "SELECT min(first_seen), max(last_seen), "
 		    "sum(n), count(*) FROM known_clients WHERE addr BETWEEN ?1 AND ?2 "
-		    "AND (?3 = 0 OR first_seen < ?3) AND last_seen >= ?4") < 0)
+		    "AND first_seen < ?3 AND last_seen >= ?4") < 0)
 			return -1;
 		st = k->any;
 	} else {
 		if (prep(k, &k->acct, "SELECT min(k.first_seen), max(k.last_seen), "
 		    "sum(k.n), count(*) FROM known_clients k JOIN accounts a ON "
 		    "a.id = k.account_id WHERE k.addr BETWEEN ?1 AND ?2 AND "
-		    "(?3 = 0 OR k.first_seen < ?3) AND k.last_seen >= ?4 AND "
+		    "k.first_seen < ?3 AND k.last_seen >= ?4 AND "
 		    "a.name = ?5 COLLATE NOCASE") < 0)
 			return -1;
 		st = k->acct;
@@ -509,7 +509,7 @@ int knownclients_is_known(struct knownclients *k, const char *ip,
 
 	if (ip == NULL || netaddr_parse(ip, strlen(ip), &a) < 0)
 		return -1;
-	return knownclients_lookup(k, &a, NULL, 0, seen_after, &info);
+	return knownclients_lookup(k, &a, NULL, INT64_MAX, seen_after, &info);
 }
 
 static void key_text(const unsigned char *p, size_t n, char *buf, size_t size)

@@ -78,9 +78,9 @@ void knownclients_close(struct knownclients *k);
 
 /* knownclients_lookup: the known clients inside net (an address, or a
  * network), of account (NULL: of any account; compared case-insensitively),
- * whose first login was before first_before and last login at or after
- * seen_after (0: no such limit).  1 found (out filled), 0 none, -1 error
- * (logged). */
+ * whose first login was before first_before (INT64_MAX: any) and last
+ * login at or after seen_after (0: any).  1 found (out filled), 0 none, -1
+ * error (logged). */
 int knownclients_lookup(struct knownclients *k, const struct netaddr *net,
     const char *account, int64_t first_before, int64_t seen_after,
     struct kc_info *out);

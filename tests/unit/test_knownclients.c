@@ -1,6 +1,7 @@
 /* test_knownclients: recording and looking up known clients on a real
  * SQLite file — pairs, networks, deferred sums, rollback, prune. */
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,8 @@ static int commit(struct store *s, struct kc_writer *w, int force)
 static int found(struct knownclients *k, const char *net, const char *acct,
     long long first_before, long long seen_after)
 {
+	if (first_before == 0)
+		first_before = INT64_MAX;
 	struct netaddr a = A(net);
 	struct kc_info info;
 
@@ -173,7 +176,7 @@ int main(void)
 	is_int(found(k, "192.0.2.10", "alice@example.com", 0, T0 + H + 121), 0,
 	    "not seen since a time after its last login");
 	a = A("192.0.2.0/24");
-	ok(knownclients_lookup(k, &a, "alice@example.com", 0, 0, &info) == 1 &&
+	ok(knownclients_lookup(k, &a, "alice@example.com", INT64_MAX, 0, &info) == 1 &&
 	    info.first_seen == T0 + 60 && info.last_seen == T0 + H + 120 &&
 	    info.n == 4 && info.rows == 1, "first, last, count of a network");
 	is_int(knownclients_is_known(k, "2001:db8:1:2::/64", 0), 1,
