@@ -25,6 +25,7 @@
 #include "netaddr.h"
 #include "owners.h"
 #include "sbuf.h"
+#include "smap.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -126,6 +127,12 @@ static void imap_release(struct imap *m)
 	memset(m, 0, sizeof *m);
 }
 
+static inline size_t imap_hash(uint64_t a, uint64_t b)
+{
+	return (size_t)hash_mix(hash_mix(a ^ 0x9e3779b97f4a7c15ULL,
+	    0xbf58476d1ce4e5b9ULL) ^ b, 0x94d049bb133111ebULL);
+}
+
 static uint32_t *imap_find(struct imap *m, uint64_t a, uint64_t b)
 {
 	size_t mask, i;
@@ -142,8 +149,8 @@ static uint32_t *imap_find(struct imap *m, uint64_t a, uint64_t b)
 			if (!o.v[j])
 				continue;
 			mask = m->cap - 1;
-			for (i = hash_mix(o.a[j] + 1, o.b[j] ^ 0x9e3779b97f4a7c15ULL) &
-			    mask; m->v[i]; i = (i + 1) & mask)
+			for (i = imap_hash(o.a[j], o.b[j]) & mask; m->v[i];
+			    i = (i + 1) & mask)
 				;
 			m->a[i] = o.a[j];
 			m->b[i] = o.b[j];
@@ -154,8 +161,7 @@ static uint32_t *imap_find(struct imap *m, uint64_t a, uint64_t b)
 		free(o.v);
 	}
 	mask = m->cap - 1;
-	for (i = hash_mix(a + 1, b ^ 0x9e3779b97f4a7c15ULL) & mask; m->v[i];
-	    i = (i + 1) & mask)
+	for (i = imap_hash(a, b) & mask; m->v[i]; i = (i + 1) & mask)
 		if (m->a[i] == a && m->b[i] == b)
 			break;
 	m->a[i] = a;
@@ -177,6 +183,7 @@ struct ctx {
 	size_t nname, capname;
 	struct findings *out;
 	int failed;
+	int in_tx;
 };
 
 /* name: the text of ip id (table 0) or account id (table 1), "" if none */
@@ -961,12 +968,15 @@ struct sender {
 	struct snet *net;
 	size_t nnet, capnet;
 	int candidate;
+	int64_t next_dom;         /* the next sender of its domain (index + 1) */
 };
 
 struct senders {
 	struct imap map;
 	struct sender *v;
 	size_t n, cap;
+	struct smap byname;       /* lower-cased account -> index + 1 */
+	struct smap bydom;        /* lower-cased domain -> first index + 1 */
 	int64_t hours;            /* of the window */
 	int local;                /* local users (script_spam) */
 };
@@ -975,6 +985,8 @@ static void senders_release(struct senders *s)
 {
 	size_t i;
 
+	smap_release(&s->byname);
+	smap_release(&s->bydom);
 	for (i = 0; i < s->n; i++) {
 		free(s->v[i].hour);
 		free(s->v[i].net);
@@ -1066,22 +1078,72 @@ static void fails_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
 		x->fails += n;
 }
 
+/* lower: s lower-cased into buf (cut) */
+static size_t lower(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < len; i++)
+		buf[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+	buf[i] = '\0';
+	return i;
+}
+
+/* index_names: the senders by account and by domain, for the limit hits
+ * (which name either) */
+static void index_names(struct ctx *c, struct senders *s)
+{
+	char buf[512];
+	size_t i, n;
+
+	for (i = 0; i < s->n; i++) {
+		const char *an = name(c, 1, s->v[i].acct), *dom;
+		uintptr_t head;
+
+		n = lower(an, buf, sizeof buf);
+		smap_put(&s->byname, buf, n, (void *)(uintptr_t)(i + 1));
+		if ((dom = domain_of(an)) == NULL)
+			continue;
+		n = lower(dom, buf, sizeof buf);
+		head = (uintptr_t)smap_get(&s->bydom, buf, n);
+		s->v[i].next_dom = (int64_t)head;
+		smap_put(&s->bydom, buf, n, (void *)(uintptr_t)(i + 1));
+	}
+}
+
+/* each_named: fn for every sender that an account or domain names */
+static void each_named(struct ctx *c, struct senders *s, int64_t acct,
+    void (*fn)(struct sender *, int64_t), int64_t n)
+{
+	char buf[512];
+	size_t k = lower(name(c, 1, acct), buf, sizeof buf);
+	uintptr_t i;
+
+	if ((i = (uintptr_t)smap_get(&s->byname, buf, k)) != 0)
+		fn(&s->v[i - 1], n);
+	for (i = (uintptr_t)smap_get(&s->bydom, buf, k); i != 0;
+	    i = (uintptr_t)s->v[i - 1].next_dom)
+		fn(&s->v[i - 1], n);
+}
+
+static void add_limit(struct sender *x, int64_t n)
+{
+	x->limits += n;
+}
+
+static void add_limit_base(struct sender *x, int64_t n)
+{
+	if (x->candidate)
+		x->limit_base += n;
+}
+
 /* limits_row: cPanel's sending limits, for a sender or its domain */
 static void limits_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
     int64_t acct, int64_t n)
 {
-	struct senders *s = arg;
-	const char *an = name(c, 1, acct);
-	size_t i;
-
 	(void)bucket;
 	(void)ip;
-	for (i = 0; i < s->n; i++) {
-		const char *sn = name(c, 1, s->v[i].acct), *dom = domain_of(sn);
-
-		if (strcasecmp(sn, an) == 0 || (dom && strcasecmp(dom, an) == 0))
-			s->v[i].limits += n;
-	}
+	each_named(c, arg, acct, add_limit, n);
 }
 
 /* the baseline: per candidate, its events per hour before the window */
@@ -1099,23 +1161,11 @@ static void base_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
 {
 	struct base *b = arg;
 	uint32_t *slot, *sx;
-	size_t i;
 
-	(void)c;
 	(void)ip;
 	if (b->which == 2) {
 		/* limit hits name a domain or a sender: any candidate's */
-		const char *an = name(c, 1, acct);
-
-		for (i = 0; i < b->s->n; i++) {
-			const char *sn = name(c, 1, b->s->v[i].acct), *dom;
-
-			if (!b->s->v[i].candidate)
-				continue;
-			dom = domain_of(sn);
-			if (strcasecmp(sn, an) == 0 || (dom && strcasecmp(dom, an) == 0))
-				b->s->v[i].limit_base += n;
-		}
+		each_named(c, b->s, acct, add_limit_base, n);
 		return;
 	}
 	sx = imap_find(&b->s->map, (uint64_t)acct, 7);
@@ -1148,6 +1198,11 @@ static int baseline(struct ctx *c, struct senders *s, const char *const *cls,
 	size_t *nper, i;
 	int rc = 0;
 
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].candidate)
+			break;
+	if (i == s->n)
+		return 0;   /* nobody to compare */
 	memset(&b, 0, sizeof b);
 	b.s = s;
 	b.which = which;
@@ -1244,6 +1299,8 @@ static int judge_senders(struct ctx *c, int local)
 	if (each_row(c, local ? "msg_in_local" : "msg_in_auth", c->in->since,
 	    c->in->until, sender_row, &s) < 0)
 		goto out;
+	if (!local)
+		index_names(c, &s);
 	if (!local && (each_row(c, "bounced", c->in->since, c->in->until,
 	    fails_row, &s) < 0 || each_row(c, "deferred", c->in->since,
 	    c->in->until, fails_row, &s) < 0 || each_row(c, "sending_limit",
@@ -1460,6 +1517,13 @@ int diagnose_run(struct store *s, const struct diagnose_input *in,
 	}
 	if (in->until <= in->since)
 		goto done;
+	/* one read transaction: one lock for the thousands of small reads,
+	 * and one consistent view of the store */
+	if (sqlite3_exec(c.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		log_warnx("%s: diagnose: %s", store_path(s), sqlite3_errmsg(c.db));
+		goto out;
+	}
+	c.in_tx = 1;
 	if (judge_logins(&c) < 0 ||
 	    judge_clients(&c, "submission_auth_required", FK_CLIENT_NEEDS_TLS) < 0 ||
 	    judge_clients(&c, "relay_denied", FK_CLIENT_NOT_AUTHENTICATING) < 0 ||
@@ -1475,6 +1539,8 @@ out:
 	sqlite3_finalize(c.rows);
 	sqlite3_finalize(c.ipname);
 	sqlite3_finalize(c.acname);
+	if (c.in_tx)
+		sqlite3_exec(c.db, "COMMIT", NULL, NULL, NULL);
 	knownclients_close(c.kc);
 	for (i = 0; i < c.nname; i++)
 		free(c.name[i]);
