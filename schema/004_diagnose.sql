@@ -37,3 +37,31 @@ CREATE TABLE evidence (
     n       INTEGER NOT NULL,
     PRIMARY KEY (kind, subject, period, value)
 ) WITHOUT ROWID;
+
+-- Findings the daemon raised (src/diagnotify.h): one row per (kind,
+-- subject) from the first diagnosis that found it to its resolve; a later
+-- occurrence is a new row.  subject: "ip|account|owner|domain"; the
+-- finding as last seen in the other columns (evidence: a JSON object;
+-- all of it log text).  The notifications go through the outbox (its
+-- threshold column says "diagnose/KIND").
+CREATE TABLE findings (
+    id            INTEGER PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    verdict       TEXT NOT NULL,
+    state         TEXT NOT NULL,       -- firing or resolved
+    started_at    INTEGER NOT NULL,
+    last_seen     INTEGER NOT NULL,    -- the last diagnosis that found it
+    resolved_at   INTEGER,
+    last_notified INTEGER NOT NULL DEFAULT 0,
+    events        INTEGER NOT NULL,
+    first         INTEGER NOT NULL DEFAULT 0,
+    last          INTEGER NOT NULL DEFAULT 0,
+    ip            TEXT,
+    account       TEXT,
+    owner         TEXT,
+    domain        TEXT,
+    summary       TEXT NOT NULL DEFAULT '',
+    evidence      TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX findings_state ON findings (state, kind);

@@ -24,6 +24,7 @@ const char *verdict_name(enum verdict v)
 void diagconf_defaults(struct diagconf *c)
 {
 	memset(c, 0, sizeof *c);
+	c->enabled = 1;
 	c->window = 3600;
 	c->interval = 60;
 	c->new_networks = 5;
@@ -60,7 +61,7 @@ static int want_secs(struct diag *d, const char *file,
 	int64_t s;
 
 	if (v->type != YDOC_SCALAR || duration_parse(v->str, &s) < 0 || s < min) {
-		ERR(d, file, v, "'diagnose.%s' must be a duration like 30m, 1h or "
+		ERR(d, file, v, "'diagnose.%s' must be a duration like 30s, 1h or "
 		    "7d%s", key, min > 1 ? " (at least 1m)" : "");
 		return -1;
 	}
@@ -173,7 +174,16 @@ int diagconf_load(struct diagconf *c, const char *path,
 		const struct ydoc_node *k = sec->kids[2 * i], *v = sec->kids[2 * i + 1];
 		const char *key = k->type == YDOC_SCALAR ? k->str : "?";
 
-		if (strcmp(key, "window") == 0)
+		if (strcmp(key, "enabled") == 0) {
+			if (v->type == YDOC_SCALAR && (strcmp(v->str, "true") == 0 ||
+			    strcmp(v->str, "yes") == 0))
+				c->enabled = 1;
+			else if (v->type == YDOC_SCALAR && (strcmp(v->str, "false") == 0 ||
+			    strcmp(v->str, "no") == 0))
+				c->enabled = 0;
+			else
+				ERR(d, path, v, "'diagnose.enabled' must be true or false");
+		} else if (strcmp(key, "window") == 0)
 			want_secs(d, path, v, key, 60, &c->window);
 		else if (strcmp(key, "interval") == 0)
 			want_secs(d, path, v, key, 1, &c->interval);
@@ -198,14 +208,14 @@ int diagconf_load(struct diagconf *c, const char *path,
 		else if (strcmp(key, "remotedomains") == 0)
 			want_path(d, path, v, key, &c->remotedomains);
 		else if (strcmp(key, "repeat") == 0)
-			want_secs(d, path, v, key, 60, &c->repeat);
+			want_secs(d, path, v, key, 1, &c->repeat);
 		else if (strcmp(key, "resolve_after") == 0)
-			want_secs(d, path, v, key, 60, &c->resolve_after);
+			want_secs(d, path, v, key, 1, &c->resolve_after);
 		else if (strcmp(key, "route") == 0)
 			parse_route(c, path, v, ac, d);
 		else
-			ERR(d, path, k, "unknown setting 'diagnose.%s' (expected window, "
-			    "interval, new_networks, volume_factor, volume_min, "
+			ERR(d, path, k, "unknown setting 'diagnose.%s' (expected enabled, "
+			    "window, interval, new_networks, volume_factor, volume_min, "
 			    "baseline_days, failures_min, known_client_days, "
 			    "brute_min_failures, stale_min_failures, localdomains, "
 			    "remotedomains, route, repeat, resolve_after)", key);

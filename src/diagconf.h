@@ -3,6 +3,7 @@
  * and where each verdict's findings go.
  *
  *   diagnose:
+ *     enabled: true               # the daemon diagnoses (and records findings)
  *     window: 1h                  # judged window (the CLI's default --since)
  *     interval: 1m                # the daemon diagnoses this often
  *     new_networks: 5             # compromised: networks never seen for it
@@ -35,6 +36,7 @@ enum verdict { VERDICT_HELPDESK, VERDICT_ATTACK, VERDICT_ABUSE,
 	VERDICT_CONFIG, VERDICT_N };
 
 struct diagconf {
+	int enabled;               /* the daemon diagnoses */
 	int64_t window;            /* seconds */
 	int64_t interval;          /* seconds */
 	int64_t new_networks;

@@ -1518,12 +1518,16 @@ int diagnose_run(struct store *s, const struct diagnose_input *in,
 	if (in->until <= in->since)
 		goto done;
 	/* one read transaction: one lock for the thousands of small reads,
-	 * and one consistent view of the store */
-	if (sqlite3_exec(c.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		log_warnx("%s: diagnose: %s", store_path(s), sqlite3_errmsg(c.db));
-		goto out;
+	 * and one consistent view of the store (the daemon calls this inside
+	 * its commit's transaction) */
+	if (sqlite3_get_autocommit(c.db)) {
+		if (sqlite3_exec(c.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+			log_warnx("%s: diagnose: %s", store_path(s),
+			    sqlite3_errmsg(c.db));
+			goto out;
+		}
+		c.in_tx = 1;
 	}
-	c.in_tx = 1;
 	if (judge_logins(&c) < 0 ||
 	    judge_clients(&c, "submission_auth_required", FK_CLIENT_NEEDS_TLS) < 0 ||
 	    judge_clients(&c, "relay_denied", FK_CLIENT_NOT_AUTHENTICATING) < 0 ||
