@@ -34,4 +34,16 @@ like "$table" "config +missing_localdomains +harbor.test \[harbor\]  3 events" \
 like "$table" "Remedy: The next server refuses our mail for this domain" \
 	"the table: the remedy"
 
+# the report opens with them (its thresholds: the configuration's)
+printf 'diagnose:\n  volume_min: 30\n  localdomains: %s\n' "$FX/localdomains" >"$TMP/cfg.yaml"
+rep=$(EXIMWATCH_CONFIG=$TMP/cfg.yaml "$EW" report --db "$TMP/d.db" --since "@$SINCE" \
+	--until "@$((SINCE + 3600))" --userdomains "$FX/userdomains")
+like "$rep" $'\nFindings \\(10\\): see eximwatch diagnose --since' "report: the table opens with the findings"
+like "$rep" $'\n  abuse    compromised_account dora@cobalt.test \\[cobalt\\]: 30 events' \
+	"report: the most important first, one line each"
+like "$rep" "… and 5 more" "report: the rest counted"
+rep=$(EXIMWATCH_CONFIG=$TMP/cfg.yaml "$EW" report --db "$TMP/d.db" --since "@$SINCE" \
+	--until "@$((SINCE + 3600))" --userdomains "$FX/userdomains" --format json)
+unlike "$rep" "compromised_account" "report --format json is as it was (no findings in it)"
+
 done_testing
