@@ -55,28 +55,38 @@ static size_t range(const struct netaddr *net, unsigned char *lo,
 
 /* ---- recording ---------------------------------------------------------- */
 
+/* Times are log minutes, kept in 32 bits (clamped; a log before 1970 or
+ * after 2106 is not one to diagnose); the sums of a pair's logins in
+ * memory, not written, and written in the open transaction. */
 struct sums {
-	int64_t n, first, last;
+	uint32_t n, first, last;
 };
 
-/* a pair: entries live in one array, their strings in one arena, and the
+/* a pair: its address as the table's key (family byte + bytes) and its
+ * account as an index into the writer's own account names, 48 bytes; the
  * index holds (hash, entry), so a probe touches one cache line until the
  * hash matches */
+#define F_STORED 1            /* the row exists (as far as we know) */
+#define F_STORED_BEFORE 2     /* stored, before the writes in flight */
+#define F_LISTED 4            /* in the dirty list */
+#define F_INFLIGHT 8          /* in the flight list */
+
 struct kce {
-	uint32_t ip_off, acct_off;    /* into the arena */
-	uint16_t ip_len, acct_len;
-	uint8_t stored;               /* the row exists (as far as we know) */
-	uint8_t stored_before;        /* stored, before the writes in flight */
-	uint8_t listed;               /* in the dirty list */
-	uint8_t inflight;             /* in the flight list */
-	struct sums pend;             /* logins not written */
-	struct sums infl;             /* written, not committed yet */
-	int64_t pend_first;           /* the oldest pending login */
+	uint32_t acct;            /* into w->acct */
+	struct sums pend;         /* logins not written */
+	struct sums infl;         /* written, not committed yet */
+	unsigned char key[KC_KEY_MAX];
+	uint8_t flags;
 };
 
 struct kslot {
 	uint32_t hash;
-	uint32_t ref;                 /* entry index + 1; 0 empty */
+	uint32_t ref;                 /* index + 1; 0 empty */
+};
+
+struct kacct {
+	uint32_t off, len;            /* into the arena */
+	int64_t id;                   /* the store's id (0: not known yet) */
 };
 
 struct kc_writer {
@@ -84,15 +94,30 @@ struct kc_writer {
 	size_t cap;                   /* power of two */
 	struct kce *e;
 	size_t n, cape;
+	/* the accounts: names in one arena, an index like the pairs' */
+	struct kacct *acct;
+	size_t nacct, capacct;
+	struct kslot *aidx;
+	size_t acap;
 	char *arena;
-	size_t alen, acap;
+	size_t alen, arcap;
 	uint32_t *dirty, *flight;     /* entry indexes */
 	size_t ndirty, capdirty, nflight, capflight;
 	int64_t now;                  /* the latest login noted */
 	int shrink;                   /* forget written pairs after the commit */
 	sqlite3 *db;
-	sqlite3_stmt *ins, *upd;   /* a pair new here, one known */
+	sqlite3_stmt *ins, *upd;      /* a pair new here, one known */
 };
+
+static uint32_t clamp32(int64_t t)
+{
+	return t < 0 ? 0 : t > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
+static size_t keylen(const unsigned char *k)
+{
+	return k[0] == 4 ? 5 : 17;
+}
 
 static void sums_add(struct sums *a, const struct sums *b)
 {
@@ -102,7 +127,7 @@ static void sums_add(struct sums *a, const struct sums *b)
 		*a = *b;
 		return;
 	}
-	a->n += b->n;
+	a->n = a->n + b->n < a->n ? UINT32_MAX : a->n + b->n;
 	if (b->first < a->first)
 		a->first = b->first;
 	if (b->last > a->last)
@@ -115,6 +140,8 @@ struct kc_writer *kc_writer_new(void)
 
 	w->cap = 1024;
 	w->idx = xcalloc(w->cap, sizeof *w->idx);
+	w->acap = 64;
+	w->aidx = xcalloc(w->acap, sizeof *w->aidx);
 	return w;
 }
 
@@ -124,6 +151,8 @@ void kc_writer_free(struct kc_writer *w)
 		return;
 	free(w->idx);
 	free(w->e);
+	free(w->acct);
+	free(w->aidx);
 	free(w->arena);
 	free(w->dirty);
 	free(w->flight);
@@ -137,19 +166,20 @@ size_t kc_writer_pending(const struct kc_writer *w)
 	return w->ndirty;
 }
 
-static uint32_t pair_hash(const char *ip, size_t il, const char *ac, size_t al)
+static uint32_t pair_hash(const unsigned char *key, uint32_t acct)
 {
-	return (uint32_t)(hash_bytes(hash_bytes(0x51ed27, ip, il), ac, al) >> 32);
+	return (uint32_t)(hash_mix(hash_bytes(0x51ed27, (const char *)key,
+	    keylen(key)), acct) >> 32);
 }
 
-static void index_put(struct kc_writer *w, uint32_t h, uint32_t ref)
+static void slot_put(struct kslot *idx, size_t cap, uint32_t h, uint32_t ref)
 {
-	size_t m = w->cap - 1, s = h & m;
+	size_t m = cap - 1, s = h & m;
 
-	while (w->idx[s].ref)
+	while (idx[s].ref)
 		s = (s + 1) & m;
-	w->idx[s].hash = h;
-	w->idx[s].ref = ref;
+	idx[s].hash = h;
+	idx[s].ref = ref;
 }
 
 static void reindex(struct kc_writer *w)
@@ -160,12 +190,9 @@ static void reindex(struct kc_writer *w)
 		w->cap *= 2;
 	free(w->idx);
 	w->idx = xcalloc(w->cap, sizeof *w->idx);
-	for (i = 0; i < w->n; i++) {
-		struct kce *e = &w->e[i];
-
-		index_put(w, pair_hash(w->arena + e->ip_off, e->ip_len,
-		    w->arena + e->acct_off, e->acct_len), (uint32_t)i + 1);
-	}
+	for (i = 0; i < w->n; i++)
+		slot_put(w->idx, w->cap, pair_hash(w->e[i].key, w->e[i].acct),
+		    (uint32_t)i + 1);
 }
 
 static void push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
@@ -181,11 +208,11 @@ static uint32_t arena_put(struct kc_writer *w, const char *p, size_t n)
 {
 	uint32_t off;
 
-	if (w->alen + n > w->acap) {
-		w->acap = w->acap ? 2 * w->acap : 65536;
-		while (w->alen + n > w->acap)
-			w->acap *= 2;
-		w->arena = xrealloc(w->arena, w->acap);
+	if (w->alen + n > w->arcap) {
+		w->arcap = w->arcap ? 2 * w->arcap : 4096;
+		while (w->alen + n > w->arcap)
+			w->arcap *= 2;
+		w->arena = xrealloc(w->arena, w->arcap);
 	}
 	off = (uint32_t)w->alen;
 	memcpy(w->arena + off, p, n);
@@ -193,24 +220,73 @@ static uint32_t arena_put(struct kc_writer *w, const char *p, size_t n)
 	return off;
 }
 
+static uint32_t acct_hash(const char *p, size_t n)
+{
+	return (uint32_t)(hash_bytes(0xacc7, p, n) >> 32);
+}
+
+static void acct_reindex(struct kc_writer *w)
+{
+	size_t i;
+
+	while (w->nacct * 2 > w->acap)
+		w->acap *= 2;
+	free(w->aidx);
+	w->aidx = xcalloc(w->acap, sizeof *w->aidx);
+	for (i = 0; i < w->nacct; i++)
+		slot_put(w->aidx, w->acap, acct_hash(w->arena + w->acct[i].off,
+		    w->acct[i].len), (uint32_t)i + 1);
+}
+
+/* acct_ref: the index of account p[0..n), added if need be */
+static uint32_t acct_ref(struct kc_writer *w, const char *p, size_t n)
+{
+	uint32_t h = acct_hash(p, n);
+	size_t m = w->acap - 1, s;
+	struct kacct *a;
+
+	for (s = h & m; w->aidx[s].ref; s = (s + 1) & m) {
+		a = &w->acct[w->aidx[s].ref - 1];
+		if (w->aidx[s].hash == h && a->len == n &&
+		    memcmp(w->arena + a->off, p, n) == 0)
+			return w->aidx[s].ref - 1;
+	}
+	if (w->nacct == w->capacct) {
+		w->capacct = w->capacct ? 2 * w->capacct : 64;
+		w->acct = xreallocarray(w->acct, w->capacct, sizeof *w->acct);
+	}
+	a = &w->acct[w->nacct];
+	a->off = arena_put(w, p, n);
+	a->len = (uint32_t)n;
+	a->id = 0;
+	w->aidx[s].hash = h;
+	w->aidx[s].ref = (uint32_t)++w->nacct;
+	if (w->nacct * 2 > w->acap)
+		acct_reindex(w);
+	return (uint32_t)w->nacct - 1;
+}
+
 void kc_writer_note(struct kc_writer *w, const char *ip, size_t il,
     const char *acct, size_t al, int64_t t, int64_t n)
 {
-	uint32_t h, ref = 0;
-	size_t m = w->cap - 1, s;
+	unsigned char key[KC_KEY_MAX];
+	struct netaddr a;
+	uint32_t h, ac, ref = 0;
+	size_t m = w->cap - 1, s, kl;
 	struct kce *e;
 	struct sums more;
 
-	if (il == 0 || al == 0 || il > 64 || al > 512 || n <= 0)
+	if (il == 0 || al == 0 || il > 64 || al > 512 || n <= 0 ||
+	    netaddr_parse_ip(ip, il, &a) < 0 ||
+	    (kl = knownclients_key(&a, key)) == 0)
 		return;
-	h = pair_hash(ip, il, acct, al);
+	memset(key + kl, 0, sizeof key - kl);
+	ac = acct_ref(w, acct, al);
+	h = pair_hash(key, ac);
 	for (s = h & m; w->idx[s].ref; s = (s + 1) & m) {
-		if (w->idx[s].hash != h)
-			continue;
 		e = &w->e[w->idx[s].ref - 1];
-		if (e->ip_len == il && e->acct_len == al &&
-		    memcmp(w->arena + e->ip_off, ip, il) == 0 &&
-		    memcmp(w->arena + e->acct_off, acct, al) == 0) {
+		if (w->idx[s].hash == h && e->acct == ac &&
+		    memcmp(e->key, key, kl) == 0) {
 			ref = w->idx[s].ref;
 			break;
 		}
@@ -222,10 +298,8 @@ void kc_writer_note(struct kc_writer *w, const char *ip, size_t il,
 		}
 		e = &w->e[w->n];
 		memset(e, 0, sizeof *e);
-		e->ip_off = arena_put(w, ip, il);
-		e->ip_len = (uint16_t)il;
-		e->acct_off = arena_put(w, acct, al);
-		e->acct_len = (uint16_t)al;
+		memcpy(e->key, key, sizeof key);
+		e->acct = ac;
 		ref = (uint32_t)++w->n;
 		w->idx[s].hash = h;
 		w->idx[s].ref = ref;
@@ -233,39 +307,38 @@ void kc_writer_note(struct kc_writer *w, const char *ip, size_t il,
 			reindex(w);
 	}
 	e = &w->e[ref - 1];
-	more.n = n;
-	more.first = more.last = t;
+	more.n = n > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	more.first = more.last = clamp32(t);
 	sums_add(&e->pend, &more);
-	if (!e->listed) {
-		e->listed = 1;
+	if (!(e->flags & F_LISTED)) {
+		e->flags |= F_LISTED;
 		push(&w->dirty, &w->ndirty, &w->capdirty, ref - 1);
 	}
 	if (t > w->now)
 		w->now = t;
 }
 
-/* the dirty list in address-text order: close keys, close B-tree pages */
+/* the dirty list in key order, the table's: close keys, close B-tree
+ * pages */
 static const struct kc_writer *sort_w;
 
 static int cmp_entry(const void *x, const void *y)
 {
 	const struct kce *a = &sort_w->e[*(const uint32_t *)x];
 	const struct kce *b = &sort_w->e[*(const uint32_t *)y];
-	int c = memcmp(sort_w->arena + a->ip_off, sort_w->arena + b->ip_off,
-	    a->ip_len < b->ip_len ? a->ip_len : b->ip_len);
+	int c = memcmp(a->key, b->key, KC_KEY_MAX);
 
 	if (c)
 		return c;
-	return (int)a->ip_len - (int)b->ip_len;
+	return a->acct < b->acct ? -1 : a->acct > b->acct;
 }
 
-static int put(struct kc_writer *w, sqlite3_stmt *st, const unsigned char *key,
-    size_t kl, int64_t id, const struct sums *d)
+static int put(sqlite3_stmt *st, const struct kce *e, int64_t id,
+    const struct sums *d)
 {
 	int rc;
 
-	(void)w;
-	sqlite3_bind_blob(st, 1, key, (int)kl, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, e->key, (int)keylen(e->key), SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, id);
 	sqlite3_bind_int64(st, 3, d->first);
 	sqlite3_bind_int64(st, 4, d->last);
@@ -292,23 +365,25 @@ int kc_writer_write(struct kc_writer *w, struct store *s, int force)
 		w->ins = w->upd = NULL;
 		w->db = store_db(s);
 	}
-	/* a pair new to this writer is inserted (one B-tree seek) and only
-	 * when it was there already (an earlier run) added to; a stored one
-	 * is added to */
-	if (w->ins == NULL && (sqlite3_prepare_v3(w->db, "INSERT OR IGNORE INTO "
+	/* a pair new to this writer is upserted (one B-tree seek, and a row
+	 * of an earlier run is added to); a stored one is updated */
+	if (w->ins == NULL && (sqlite3_prepare_v3(w->db, "INSERT INTO "
 	    "known_clients (addr, account_id, first_seen, last_seen, n) VALUES "
-	    "(?1, ?2, ?3, ?4, ?5)", -1, SQLITE_PREPARE_PERSISTENT, &w->ins,
-	    NULL) != SQLITE_OK || sqlite3_prepare_v3(w->db, "UPDATE known_clients "
-	    "SET first_seen = min(first_seen, ?3), last_seen = max(last_seen, ?4), "
-	    "n = n + ?5 WHERE addr = ?1 AND account_id = ?2", -1,
+	    "(?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET first_seen = "
+	    "min(first_seen, ?3), last_seen = max(last_seen, ?4), n = n + ?5",
+	    -1, SQLITE_PREPARE_PERSISTENT, &w->ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(w->db, "UPDATE known_clients SET first_seen = "
+	    "min(first_seen, ?3), last_seen = max(last_seen, ?4), n = n + ?5 "
+	    "WHERE addr = ?1 AND account_id = ?2", -1,
 	    SQLITE_PREPARE_PERSISTENT, &w->upd, NULL) != SQLITE_OK))
 		return -1;
 	/* the due ones first (new pairs; sums older than a week; all with
-	 * force), sorted: close keys, close B-tree pages */
+	 * force), sorted */
 	for (i = 0; i < w->ndirty; i++) {
 		struct kce *e = &w->e[w->dirty[i]];
 
-		if (force || !e->stored || e->pend.first + WEEK <= w->now) {
+		if (force || !(e->flags & F_STORED) ||
+		    (int64_t)e->pend.first + WEEK <= w->now) {
 			uint32_t t = w->dirty[keep];
 
 			w->dirty[keep++] = w->dirty[i];
@@ -319,72 +394,78 @@ int kc_writer_write(struct kc_writer *w, struct store *s, int force)
 	keep = 0;
 	sort_w = w;
 	qsort(w->dirty, ndue, sizeof *w->dirty, cmp_entry);
+	/* the account ids: interned by the store in this transaction (a
+	 * rolled-back one is forgotten by it, so ask it each time) */
+	for (i = 0; i < w->nacct; i++)
+		w->acct[i].id = 0;
 	for (i = 0; i < w->ndirty; i++) {
 		struct kce *e = &w->e[w->dirty[i]];
-		unsigned char key[KC_KEY_MAX];
-		struct netaddr a;
-		size_t kl;
-		int64_t id;
+		struct kacct *a = &w->acct[e->acct];
 
 		if (rc != 0 || i >= ndue) {
 			w->dirty[keep++] = w->dirty[i];
 			continue;
 		}
-		e->listed = 0;
-		if (netaddr_parse_ip(w->arena + e->ip_off, e->ip_len, &a) < 0 ||
-		    (kl = knownclients_key(&a, key)) == 0) {
-			memset(&e->pend, 0, sizeof e->pend);   /* not an address */
-			continue;
-		}
-		if ((id = store_account_id(s, w->arena + e->acct_off,
-		    e->acct_len, w->now)) < 0) {
+		e->flags &= (uint8_t)~F_LISTED;
+		if (a->id == 0)
+			a->id = store_account_id(s, w->arena + a->off, a->len,
+			    w->now);
+		if (a->id < 0)
 			rc = -1;
-		} else {
-			rc = put(w, e->stored ? w->upd : w->ins, key, kl, id, &e->pend);
-			if (rc == 0 && !e->stored && sqlite3_changes(w->db) == 0)
-				rc = put(w, w->upd, key, kl, id, &e->pend);
-		}
+		else
+			rc = put((e->flags & F_STORED) ? w->upd : w->ins, e, a->id,
+			    &e->pend);
 		if (rc != 0) {
-			e->listed = 1;
+			e->flags |= F_LISTED;
 			w->dirty[keep++] = w->dirty[i];
 			continue;
 		}
-		if (!e->inflight) {
-			e->inflight = 1;
-			e->stored_before = e->stored;
+		if (!(e->flags & F_INFLIGHT)) {
+			e->flags |= F_INFLIGHT;
+			e->flags = (uint8_t)((e->flags & ~F_STORED_BEFORE) |
+			    ((e->flags & F_STORED) ? F_STORED_BEFORE : 0));
 			push(&w->flight, &w->nflight, &w->capflight, w->dirty[i]);
 		}
 		sums_add(&e->infl, &e->pend);
 		memset(&e->pend, 0, sizeof e->pend);
-		e->stored = 1;
+		e->flags |= F_STORED;
 	}
 	w->ndirty = keep;
 	return rc;
 }
 
-/* forget: keep only the pairs with logins not written (their strings
- * copied into a new arena, their indexes renumbered) */
+/* forget: keep only the pairs with logins not written (and the accounts
+ * they name: new indexes, a new arena) */
 static void forget(struct kc_writer *w)
 {
 	char *old = w->arena;
-	size_t i, k = 0;
+	struct kacct *oacct = w->acct;
+	size_t i, k = 0, onacct = w->nacct;
+	uint32_t *map = xcalloc(onacct ? onacct : 1, sizeof *map);
 
 	w->arena = NULL;
-	w->alen = w->acap = 0;
+	w->alen = w->arcap = 0;
+	w->acct = NULL;
+	w->nacct = w->capacct = 0;
+	memset(w->aidx, 0, w->acap * sizeof *w->aidx);
 	for (i = 0; i < w->n; i++) {
 		struct kce e = w->e[i];
 
-		if (e.pend.n == 0 && !e.listed)
+		if (e.pend.n == 0 && !(e.flags & F_LISTED))
 			continue;
-		e.ip_off = arena_put(w, old + e.ip_off, e.ip_len);
-		e.acct_off = arena_put(w, old + e.acct_off, e.acct_len);
+		if (map[e.acct] == 0)
+			map[e.acct] = acct_ref(w, old + oacct[e.acct].off,
+			    oacct[e.acct].len) + 1;
+		e.acct = map[e.acct] - 1;
 		w->e[k++] = e;
 	}
+	free(map);
+	free(oacct);
 	free(old);
 	w->n = k;
 	w->ndirty = 0;
 	for (i = 0; i < k; i++)
-		if (w->e[i].listed)
+		if (w->e[i].flags & F_LISTED)
 			push(&w->dirty, &w->ndirty, &w->capdirty, (uint32_t)i);
 	reindex(w);
 }
@@ -399,14 +480,15 @@ void kc_writer_done(struct kc_writer *w, int ok)
 		if (!ok) {
 			/* written again next time, as if never written */
 			sums_add(&e->pend, &e->infl);
-			e->stored = e->stored_before;
-			if (!e->listed) {
-				e->listed = 1;
+			e->flags = (uint8_t)((e->flags & ~F_STORED) |
+			    ((e->flags & F_STORED_BEFORE) ? F_STORED : 0));
+			if (!(e->flags & F_LISTED)) {
+				e->flags |= F_LISTED;
 				push(&w->dirty, &w->ndirty, &w->capdirty, w->flight[i]);
 			}
 		}
 		memset(&e->infl, 0, sizeof e->infl);
-		e->inflight = 0;
+		e->flags &= (uint8_t)~F_INFLIGHT;
 	}
 	w->nflight = 0;
 	if (ok && w->shrink) {
