@@ -501,7 +501,7 @@ void kc_writer_done(struct kc_writer *w, int ok)
 
 struct knownclients {
 	struct store *s;
-	sqlite3_stmt *any, *acct, *each;
+	sqlite3_stmt *any, *acct, *each, *all;
 };
 
 struct knownclients *knownclients_open(struct store *s)
@@ -519,6 +519,7 @@ void knownclients_close(struct knownclients *k)
 	sqlite3_finalize(k->any);
 	sqlite3_finalize(k->acct);
 	sqlite3_finalize(k->each);
+	sqlite3_finalize(k->all);
 	free(k);
 }
 
@@ -625,15 +626,26 @@ int knownclients_each(struct knownclients *k, const struct netaddr *net,
 
 	if (net != NULL && (n = range(net, lo, hi)) == 0)
 		return 0;
-	if (prep(k, &k->each, "SELECT k.addr, a.name, k.first_seen, k.last_seen, "
-	    "k.n FROM known_clients k JOIN accounts a ON a.id = k.account_id "
-	    "WHERE (?3 = 0 OR k.addr BETWEEN ?1 AND ?2) AND (?4 IS NULL OR "
-	    "a.name = ?4 COLLATE NOCASE) ORDER BY k.addr, a.name") < 0)
-		return -1;
-	st = k->each;
-	sqlite3_bind_blob(st, 1, lo, (int)n, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, hi, (int)n, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, net != NULL);
+	/* two statements: a range of the key (a network) is a search of the
+	 * primary key only when the statement has no "OR no range" */
+	if (net != NULL) {
+		if (prep(k, &k->each, "SELECT k.addr, a.name, k.first_seen, "
+		    "k.last_seen, k.n FROM known_clients k JOIN accounts a ON "
+		    "a.id = k.account_id WHERE k.addr BETWEEN ?1 AND ?2 AND (?4 "
+		    "IS NULL OR a.name = ?4 COLLATE NOCASE) ORDER BY k.addr, "
+		    "a.name") < 0)
+			return -1;
+		st = k->each;
+		sqlite3_bind_blob(st, 1, lo, (int)n, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, hi, (int)n, SQLITE_STATIC);
+	} else {
+		if (prep(k, &k->all, "SELECT k.addr, a.name, k.first_seen, "
+		    "k.last_seen, k.n FROM known_clients k JOIN accounts a ON "
+		    "a.id = k.account_id WHERE ?4 IS NULL OR a.name = ?4 COLLATE "
+		    "NOCASE ORDER BY k.addr, a.name") < 0)
+			return -1;
+		st = k->all;
+	}
 	if (account)
 		sqlite3_bind_text(st, 4, account, -1, SQLITE_STATIC);
 	else
