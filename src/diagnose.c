@@ -111,19 +111,30 @@ const char *finding_remedy(enum finding_kind k)
 	return (unsigned)k < FK_N ? remedies[k] : "";
 }
 
+/* grow: room for one more element in *v (n used, *cap allocated) */
+static void *grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap ? 2 * *cap : 16;
+	return xreallocarray(v, *cap, size);
+}
+
 /* ---- a map of two 64-bit keys to an index ------------------------------- */
 
+struct islot {
+	uint64_t a, b;
+	uint32_t v;               /* index + 1; 0 empty */
+};
+
 struct imap {
-	uint64_t *a, *b;
-	uint32_t *v;              /* index + 1; 0 empty */
+	struct islot *s;          /* one array: a probe reads one line */
 	size_t cap, n;
 };
 
 static void imap_release(struct imap *m)
 {
-	free(m->a);
-	free(m->b);
-	free(m->v);
+	free(m->s);
 	memset(m, 0, sizeof *m);
 }
 
@@ -133,6 +144,8 @@ static inline size_t imap_hash(uint64_t a, uint64_t b)
 	    0xbf58476d1ce4e5b9ULL) ^ b, 0x94d049bb133111ebULL);
 }
 
+/* imap_find: the slot of (a, b), claimed for it if new (*result 0: the
+ * caller stores an index there and counts m->n) */
 static uint32_t *imap_find(struct imap *m, uint64_t a, uint64_t b)
 {
 	size_t mask, i;
@@ -142,34 +155,35 @@ static uint32_t *imap_find(struct imap *m, uint64_t a, uint64_t b)
 		size_t j;
 
 		m->cap = m->cap ? 2 * m->cap : 256;
-		m->a = xcalloc(m->cap, sizeof *m->a);
-		m->b = xcalloc(m->cap, sizeof *m->b);
-		m->v = xcalloc(m->cap, sizeof *m->v);
+		m->s = xcalloc(m->cap, sizeof *m->s);
+		mask = m->cap - 1;
 		for (j = 0; j < o.cap; j++) {
-			if (!o.v[j])
+			if (!o.s[j].v)
 				continue;
-			mask = m->cap - 1;
-			for (i = imap_hash(o.a[j], o.b[j]) & mask; m->v[i];
+			for (i = imap_hash(o.s[j].a, o.s[j].b) & mask; m->s[i].v;
 			    i = (i + 1) & mask)
 				;
-			m->a[i] = o.a[j];
-			m->b[i] = o.b[j];
-			m->v[i] = o.v[j];
+			m->s[i] = o.s[j];
 		}
-		free(o.a);
-		free(o.b);
-		free(o.v);
+		free(o.s);
 	}
 	mask = m->cap - 1;
-	for (i = imap_hash(a, b) & mask; m->v[i]; i = (i + 1) & mask)
-		if (m->a[i] == a && m->b[i] == b)
+	for (i = imap_hash(a, b) & mask; m->s[i].v; i = (i + 1) & mask)
+		if (m->s[i].a == a && m->s[i].b == b)
 			break;
-	m->a[i] = a;
-	m->b[i] = b;
-	return &m->v[i];
+	m->s[i].a = a;
+	m->s[i].b = b;
+	return &m->s[i].v;
 }
 
 /* ---- the context -------------------------------------------------------- */
+
+#define NAME_PAGE 1024
+
+struct names {
+	char ***page;             /* [id / NAME_PAGE][id % NAME_PAGE] */
+	size_t npages;
+};
 
 struct ctx {
 	struct store *s;
@@ -178,38 +192,60 @@ struct ctx {
 	const struct diagconf *cf;
 	struct knownclients *kc;
 	sqlite3_stmt *rows, *ipname, *acname;
-	struct imap names;        /* (table, id) -> names[] */
-	char **name;
-	size_t nname, capname;
+	struct names names[2];    /* ips, accounts */
 	struct findings *out;
 	int failed;
 	int in_tx;
 };
 
-/* name: the text of ip id (table 0) or account id (table 1), "" if none */
+/* name: the text of ip id (table 0) or account id (table 1), "" if none.
+ * Ids are rowids, dense: a two-level table by id (pages of NAME_PAGE
+ * names, made when first touched) finds a name without hashing, and
+ * holds only the ranges of ids the window uses. */
 static const char *name(struct ctx *c, int table, int64_t id)
 {
-	uint32_t *slot;
+	struct names *t = &c->names[table != 0];
 	sqlite3_stmt *st = table ? c->acname : c->ipname;
-	const unsigned char *t;
+	const unsigned char *txt;
+	size_t pg, off;
+	char **slot;
 
-	if (id == 0)
+	if (id <= 0)
 		return "";
-	slot = imap_find(&c->names, (uint64_t)table, (uint64_t)id);
-	if (*slot)
-		return c->name[*slot - 1];
-	if (*slot == 0)
-		c->names.n++;
-	sqlite3_bind_int64(st, 1, id);
-	t = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-	if (c->nname == c->capname) {
-		c->capname = c->capname ? 2 * c->capname : 256;
-		c->name = xreallocarray(c->name, c->capname, sizeof *c->name);
+	pg = (size_t)((uint64_t)id / NAME_PAGE);
+	off = (size_t)((uint64_t)id % NAME_PAGE);
+	if (pg >= t->npages) {
+		size_t n = t->npages ? t->npages : 16;
+
+		while (n <= pg)
+			n *= 2;
+		t->page = xreallocarray(t->page, n, sizeof *t->page);
+		memset(t->page + t->npages, 0, (n - t->npages) * sizeof *t->page);
+		t->npages = n;
 	}
-	c->name[c->nname] = xstrdup(t ? (const char *)t : "");
+	if (t->page[pg] == NULL)
+		t->page[pg] = xcalloc(NAME_PAGE, sizeof *t->page[pg]);
+	slot = &t->page[pg][off];
+	if (*slot)
+		return *slot;
+	sqlite3_bind_int64(st, 1, id);
+	txt = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	*slot = xstrdup(txt ? (const char *)txt : "");
 	sqlite3_reset(st);
-	*slot = (uint32_t)++c->nname;
-	return c->name[*slot - 1];
+	return *slot;
+}
+
+static void names_release(struct names *t)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->npages; i++) {
+		for (j = 0; t->page[i] && j < NAME_PAGE; j++)
+			free(t->page[i][j]);
+		free(t->page[i]);
+	}
+	free(t->page);
+	memset(t, 0, sizeof *t);
 }
 
 typedef void row_fn(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
@@ -602,7 +638,7 @@ static int judge_logins(struct ctx *c)
 	struct pairs p;
 	struct unit *u = NULL;
 	struct attacker *at = NULL, *nw = NULL;
-	size_t nu = 0, nat = 0, nnw = 0, i, j;
+	size_t nu = 0, nat = 0, nnw = 0, capu = 0, capat = 0, capnw = 0, i, j;
 	struct imap um, am, nm;
 	int rc = 0;
 
@@ -651,7 +687,7 @@ static int judge_logins(struct ctx *c)
 			slot = imap_find(&um, hash_bytes(0, key, strlen(key)),
 			    (uint64_t)pr->acct);
 			if (*slot == 0) {
-				u = xreallocarray(u, nu + 1, sizeof *u);
+				u = grow(u, nu, &capu, sizeof *u);
 				memset(&u[nu], 0, sizeof u[nu]);
 				u[nu].acct = pr->acct;
 				snprintf(u[nu].key, sizeof u[nu].key, "%s", key);
@@ -695,7 +731,7 @@ static int judge_logins(struct ctx *c)
 		}
 		slot = imap_find(&am, (uint64_t)pr->ip, 0);
 		if (*slot == 0) {
-			at = xreallocarray(at, nat + 1, sizeof *at);
+			at = grow(at, nat, &capat, sizeof *at);
 			memset(&at[nat], 0, sizeof at[nat]);
 			at[nat].ip = pr->ip;
 			snprintf(at[nat].key, sizeof at[nat].key, "%s", ip);
@@ -737,7 +773,7 @@ static int judge_logins(struct ctx *c)
 			continue;
 		slot = imap_find(&nm, hash_bytes(0, nk, strlen(nk)), 2);
 		if (*slot == 0) {
-			nw = xreallocarray(nw, nnw + 1, sizeof *nw);
+			nw = grow(nw, nnw, &capnw, sizeof *nw);
 			memset(&nw[nnw], 0, sizeof nw[nnw]);
 			snprintf(nw[nnw].key, sizeof nw[nnw].key, "%s", nk);
 			nw[nnw].first = at[i].first;
@@ -1493,7 +1529,6 @@ int diagnose_run(struct store *s, const struct diagnose_input *in,
     struct findings *out)
 {
 	struct ctx c;
-	size_t i;
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
@@ -1546,9 +1581,7 @@ out:
 	if (c.in_tx)
 		sqlite3_exec(c.db, "COMMIT", NULL, NULL, NULL);
 	knownclients_close(c.kc);
-	for (i = 0; i < c.nname; i++)
-		free(c.name[i]);
-	free(c.name);
-	imap_release(&c.names);
+	names_release(&c.names[0]);
+	names_release(&c.names[1]);
 	return rc;
 }
