@@ -156,8 +156,12 @@ static int write_job(struct writer *w, struct job *j)
 	if (store_add_counts(s, j->is_log ? w->agg : j->c, w->names,
 	    w->nclasses) < 0)
 		goto fail;
-	/* the evidence is written at the commit (tx_commit): a pair of the
-	 * known clients seen in several batches is then one write */
+	/* the evidence: new known clients and the hours that ended are
+	 * written with each batch (a known pair's later logins are summed in
+	 * memory: evidence.h).  A failed transaction ends the writer and
+	 * nothing of it is retried, so what is written counts as settled
+	 * right away: the memory holds the groups of the current hour, not
+	 * those of a whole transaction. */
 	if (w->ev) {
 		if (j->is_log) {
 			evidence_add_counter(w->ev, w->agg);
@@ -165,6 +169,9 @@ static int write_job(struct writer *w, struct job *j)
 		} else if (j->has_log) {
 			evidence_add_events(w->ev, j->log, 1);
 		}
+		if (evidence_write(w->ev, s, 0) < 0)
+			goto fail;
+		evidence_done(w->ev, 1);
 	}
 	for (i = 0; i < j->nfiles; i++) {
 		struct store_file *f = &j->files[i];
