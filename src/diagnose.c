@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "chunk.h"
 #include "diagnose.h"
 #include "domainlist.h"
 #include "duration.h"
@@ -191,7 +192,8 @@ struct ctx {
 	const struct diagnose_input *in;
 	const struct diagconf *cf;
 	struct knownclients *kc;
-	sqlite3_stmt *rows, *ipname, *acname;
+	sqlite3_stmt *rows, *classid, *ipname, *acname;
+	struct chunk_vec cv;      /* each_row's decoded chunk */
 	struct names names[2];    /* ips, accounts */
 	struct findings *out;
 	int failed;
@@ -251,26 +253,55 @@ static void names_release(struct names *t)
 typedef void row_fn(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
     int64_t acct, int64_t n);
 
-/* each_row: the counts of class cls in [since, until) */
+/* each_row: the counts of class cls in [since, until).  The chunks are
+ * read and decoded here, not through the counts table: one SQLite row per
+ * minute, not one per entry (the window of a full retention has hundreds
+ * of thousands of entries). */
 static int each_row(struct ctx *c, const char *cls, int64_t since,
     int64_t until, row_fn *fn, void *arg)
 {
-	sqlite3_stmt *st = c->rows;
+	sqlite3_stmt *st;
+	int64_t cid;
+	size_t i;
 	int rc;
 
+	st = c->classid;
 	sqlite3_bind_text(st, 1, cls, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	cid = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto fail;
+	if (rc == SQLITE_DONE)
+		return 0;   /* a class never counted */
+	st = c->rows;
+	sqlite3_bind_int64(st, 1, cid);
 	sqlite3_bind_int64(st, 2, since);
 	sqlite3_bind_int64(st, 3, until);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(c, arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-		    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("%s: diagnose: %s", store_path(c->s), sqlite3_errmsg(c->db));
-		c->failed = 1;
-		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t bucket = sqlite3_column_int64(st, 0);
+		const unsigned char *p = sqlite3_column_blob(st, 1);
+		int len = sqlite3_column_bytes(st, 1);
+
+		c->cv.n = 0;
+		if (chunk_decode(p, (size_t)len, &c->cv) < 0) {
+			log_warnx("%s: diagnose: the stored chunk of minute %" PRId64
+			    " is malformed (the database is damaged)", store_path(c->s),
+			    bucket);
+			sqlite3_reset(st);
+			c->failed = 1;
+			return -1;
+		}
+		for (i = 0; i < c->cv.n; i++)
+			fn(c, arg, bucket, c->cv.v[i].ip, c->cv.v[i].acct, c->cv.v[i].n);
 	}
-	return 0;
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+fail:
+	log_warnx("%s: diagnose: %s", store_path(c->s), sqlite3_errmsg(c->db));
+	c->failed = 1;
+	return -1;
 }
 
 /* ---- findings ----------------------------------------------------------- */
@@ -1539,10 +1570,11 @@ int diagnose_run(struct store *s, const struct diagnose_input *in,
 	c.cf = in->conf;
 	c.out = out;
 	c.kc = knownclients_open(s);
-	if (sqlite3_prepare_v2(c.db, "SELECT c.bucket, c.ip_id, c.account_id, c.n "
-	    "FROM counts c WHERE c.class_id = (SELECT id FROM classes WHERE name = "
-	    "?1) AND c.bucket >= ?2 AND c.bucket < ?3", -1, &c.rows, NULL) !=
-	    SQLITE_OK ||
+	if (sqlite3_prepare_v2(c.db, "SELECT bucket, data FROM count_chunks WHERE "
+	    "bucket >= ?2 AND bucket < ?3 AND class_id = ?1", -1, &c.rows,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c.db, "SELECT id FROM classes WHERE name = ?1", -1,
+	    &c.classid, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(c.db, "SELECT addr FROM ips WHERE id = ?1", -1,
 	    &c.ipname, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(c.db, "SELECT name FROM accounts WHERE id = ?1", -1,
@@ -1576,6 +1608,8 @@ done:
 	rc = 0;
 out:
 	sqlite3_finalize(c.rows);
+	sqlite3_finalize(c.classid);
+	chunk_vec_release(&c.cv);
 	sqlite3_finalize(c.ipname);
 	sqlite3_finalize(c.acname);
 	if (c.in_tx)
