@@ -155,7 +155,7 @@ static uint32_t *imap_find(struct imap *m, uint64_t a, uint64_t b)
 		struct imap o = *m;
 		size_t j;
 
-		m->cap = m->cap ? 2 * m->cap : 256;
+		m->cap = m->cap ? 2 * m->cap : 16;
 		m->s = xcalloc(m->cap, sizeof *m->s);
 		mask = m->cap - 1;
 		for (j = 0; j < o.cap; j++) {
@@ -1220,8 +1220,16 @@ struct base {
 	int64_t *count;
 	size_t n, cap;
 	uint32_t *who;
+	struct imap named;        /* limit hits: account id -> 2 names a
+	                           * candidate, 1 not */
 	int which;                /* 0 messages, 1 failures, 2 limit hits */
 };
+
+static void count_candidate(struct sender *x, int64_t hit)
+{
+	if (x->candidate)
+		*(int64_t *)(intptr_t)hit += 1;
+}
 
 static void base_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
     int64_t acct, int64_t n)
@@ -1231,8 +1239,19 @@ static void base_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
 
 	(void)ip;
 	if (b->which == 2) {
-		/* limit hits name a domain or a sender: any candidate's */
-		each_named(c, b->s, acct, add_limit_base, n);
+		/* limit hits name a domain or a sender: any candidate's (a
+		 * week of hits names few of them: asked once per name) */
+		slot = imap_find(&b->named, (uint64_t)acct, 0);
+		if (*slot == 0) {
+			int64_t hit = 0;
+
+			each_named(c, b->s, acct, count_candidate,
+			    (int64_t)(intptr_t)&hit);
+			*slot = hit ? 2 : 1;
+			b->named.n++;
+		}
+		if (*slot == 2)
+			each_named(c, b->s, acct, add_limit_base, n);
 		return;
 	}
 	sx = imap_find(&b->s->map, (uint64_t)acct, 7);
@@ -1304,6 +1323,7 @@ static int baseline(struct ctx *c, struct senders *s, const char *const *cls,
 	free(nper);
 out:
 	imap_release(&b.hours);
+	imap_release(&b.named);
 	free(b.count);
 	free(b.who);
 	return rc;
