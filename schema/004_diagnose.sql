@@ -65,3 +65,8 @@ CREATE TABLE findings (
     evidence      TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX findings_state ON findings (state, kind);
+
+-- Account names as diagnosis compares them (a mailbox logs in and is
+-- refused under any spelling of its case): a known client of an account
+-- is looked up by the ids of its names, found here.
+CREATE INDEX accounts_name_nocase ON accounts (name COLLATE NOCASE);

@@ -7,6 +7,7 @@
 #include "hash.h"
 #include "knownclients.h"
 #include "log.h"
+#include "smap.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -499,9 +500,17 @@ void kc_writer_done(struct kc_writer *w, int ok)
 
 /* ---- reading ------------------------------------------------------------ */
 
+/* the ids of an account's names (its spellings: the lookups ignore
+ * case), asked once per account and reader */
+struct kc_ids {
+	size_t n;
+	int64_t id[];
+};
+
 struct knownclients {
 	struct store *s;
-	sqlite3_stmt *any, *acct, *each, *all;
+	sqlite3_stmt *any, *acct, *each, *all, *ids;
+	struct smap idcache;      /* lower-cased name -> struct kc_ids */
 };
 
 struct knownclients *knownclients_open(struct store *s)
@@ -509,17 +518,25 @@ struct knownclients *knownclients_open(struct store *s)
 	struct knownclients *k = xcalloc(1, sizeof *k);
 
 	k->s = s;
+	smap_init(&k->idcache);
 	return k;
 }
 
 void knownclients_close(struct knownclients *k)
 {
+	size_t i;
+
 	if (k == NULL)
 		return;
 	sqlite3_finalize(k->any);
 	sqlite3_finalize(k->acct);
 	sqlite3_finalize(k->each);
 	sqlite3_finalize(k->all);
+	sqlite3_finalize(k->ids);
+	for (i = 0; i < k->idcache.cap; i++)
+		if (k->idcache.keys[i])
+			free(k->idcache.vals[i]);
+	smap_release(&k->idcache);
 	free(k);
 }
 
@@ -536,14 +553,54 @@ static int prep(struct knownclients *k, sqlite3_stmt **st, const char *sql)
 	return 0;
 }
 
+/* account_ids: the ids of account's names (any case), cached; NULL on
+ * an error (logged) */
+static const struct kc_ids *account_ids(struct knownclients *k,
+    const char *account)
+{
+	char key[512];
+	size_t n, cap = 1;
+	struct kc_ids *v;
+	int rc;
+
+	for (n = 0; account[n] && n + 1 < sizeof key; n++)
+		key[n] = account[n] >= 'A' && account[n] <= 'Z' ?
+		    (char)(account[n] - 'A' + 'a') : account[n];
+	if ((v = smap_get(&k->idcache, key, n)) != NULL)
+		return v;
+	if (prep(k, &k->ids, "SELECT id FROM accounts WHERE name = ?1 COLLATE "
+	    "NOCASE") < 0)
+		return NULL;
+	v = xmalloc(sizeof *v + cap * sizeof v->id[0]);
+	v->n = 0;
+	sqlite3_bind_text(k->ids, 1, account, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(k->ids)) == SQLITE_ROW) {
+		if (v->n == cap) {
+			cap *= 2;
+			v = xrealloc(v, sizeof *v + cap * sizeof v->id[0]);
+		}
+		v->id[v->n++] = sqlite3_column_int64(k->ids, 0);
+	}
+	sqlite3_reset(k->ids);
+	if (rc != SQLITE_DONE) {
+		log_warnx("%s: known clients: %s", store_path(k->s),
+		    sqlite3_errmsg(store_db(k->s)));
+		free(v);
+		return NULL;
+	}
+	smap_put(&k->idcache, key, n, v);
+	return v;
+}
+
 int knownclients_lookup(struct knownclients *k, const struct netaddr *net,
     const char *account, int64_t first_before, int64_t seen_after,
     struct kc_info *out)
 {
 	unsigned char lo[KC_KEY_MAX], hi[KC_KEY_MAX];
-	size_t n;
+	const struct kc_ids *ids = NULL;
+	size_t n, i;
 	sqlite3_stmt *st;
-	int rc;
+	int rc = SQLITE_ROW;
 
 	memset(out, 0, sizeof *out);
 	if ((n = range(net, lo, hi)) == 0)
@@ -555,27 +612,37 @@ int knownclients_lookup(struct knownclients *k, const struct netaddr *net,
 			return -1;
 		st = k->any;
 	} else {
-		if (prep(k, &k->acct, "SELECT min(k.first_seen), max(k.last_seen), "
-		    "sum(k.n), count(*) FROM known_clients k JOIN accounts a ON "
-		    "a.id = k.account_id WHERE k.addr BETWEEN ?1 AND ?2 AND "
-		    "k.first_seen < ?3 AND k.last_seen >= ?4 AND "
-		    "a.name = ?5 COLLATE NOCASE") < 0)
+		/* by the account's ids: a range of the key checked against an
+		 * integer, no join per row (a busy /24 has many rows) */
+		if ((ids = account_ids(k, account)) == NULL ||
+		    prep(k, &k->acct, "SELECT min(first_seen), max(last_seen), "
+		    "sum(n), count(*) FROM known_clients WHERE addr BETWEEN ?1 AND "
+		    "?2 AND account_id = ?5 AND first_seen < ?3 AND last_seen >= ?4")
+		    < 0)
 			return -1;
 		st = k->acct;
-		sqlite3_bind_text(st, 5, account, -1, SQLITE_STATIC);
 	}
 	sqlite3_bind_blob(st, 1, lo, (int)n, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, hi, (int)n, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, first_before);
 	sqlite3_bind_int64(st, 4, seen_after);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 3) > 0) {
-		out->first_seen = sqlite3_column_int64(st, 0);
-		out->last_seen = sqlite3_column_int64(st, 1);
-		out->n = sqlite3_column_int64(st, 2);
-		out->rows = (size_t)sqlite3_column_int64(st, 3);
+	for (i = 0; rc == SQLITE_ROW && (ids == NULL ? i < 1 : i < ids->n); i++) {
+		if (ids)
+			sqlite3_bind_int64(st, 5, ids->id[i]);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && sqlite3_column_int64(st, 3) > 0) {
+			int64_t f = sqlite3_column_int64(st, 0);
+			int64_t l = sqlite3_column_int64(st, 1);
+
+			if (out->rows == 0 || f < out->first_seen)
+				out->first_seen = f;
+			if (out->rows == 0 || l > out->last_seen)
+				out->last_seen = l;
+			out->n += sqlite3_column_int64(st, 2);
+			out->rows += (size_t)sqlite3_column_int64(st, 3);
+		}
+		sqlite3_reset(st);
 	}
-	sqlite3_reset(st);
 	if (rc != SQLITE_ROW) {
 		log_warnx("%s: known clients: %s", store_path(k->s),
 		    sqlite3_errmsg(store_db(k->s)));

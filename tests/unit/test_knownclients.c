@@ -199,6 +199,18 @@ int main(void)
 	memset(&seen, 0, sizeof seen);
 	knownclients_each(k, NULL, "BOB@example.com", each_cb, &seen);
 	is_str(seen.text, "bob@example.com=2001:db8:1:2::7", "each: by account");
+	/* one mailbox under two spellings (two account rows): a lookup in
+	 * any spelling finds the logins of both */
+	note(w, "Erin@example.com", "198.51.100.1", T0 + H + 240);
+	note(w, "erin@example.com", "198.51.100.2", T0 + H + 300);
+	ok(commit(s, w, 1), "two spellings of one mailbox");
+	a = A("198.51.100.0/24");
+	is_int(knownclients_lookup(k, &a, "ERIN@example.com", INT64_MAX, 0, &info),
+	    1, "a network known under both spellings");
+	ok(info.rows == 2 && info.n == 2 && info.first_seen == T0 + H + 240 &&
+	    info.last_seen == T0 + H + 300, "... with the logins of both");
+	is_int(found(k, "198.51.100.2", "ERIN@EXAMPLE.COM", 0, 0), 1,
+	    "an address known under the other spelling");
 
 	/* prune with the retention: last seen before the cut goes */
 	is_int(knownclients_prune(s, T0 + H + 121), 2, "prune: the clients "
