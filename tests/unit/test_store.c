@@ -388,9 +388,18 @@ int main(void)
 		    "INSERT INTO alert_window VALUES ('t', 'a', '', 600, 1),"
 		    " ('t', 'a', '', 1500000, 1);"
 		    "INSERT INTO alert_distinct VALUES ('t', 'a', 600, x'78'),"
-		    " ('t', 'a', 1500000, x'78');", NULL, NULL, NULL) == SQLITE_OK &&
-		    store_commit(s) == 0, "counts, alerts, notifications and windows "
-		    "of old and new");
+		    " ('t', 'a', 1500000, x'78');"
+		    /* accounts no count uses, named by known clients: one seen
+		     * within the retention, one before it */
+		    "INSERT INTO accounts (name, last_used) VALUES ('kc@x', 0),"
+		    " ('gone@x', 0);"
+		    "INSERT INTO known_clients SELECT x'04c6336401', id, 600,"
+		    " 2000000, 3 FROM accounts WHERE name = 'kc@x';"
+		    "INSERT INTO known_clients SELECT x'04c6336402', id, 600,"
+		    " 700, 1 FROM accounts WHERE name = 'gone@x';",
+		    NULL, NULL, NULL) == SQLITE_OK &&
+		    store_commit(s) == 0, "counts, alerts, notifications, windows "
+		    "and known clients of old and new");
 		snprintf(before, sizeof before, "%s", "?");
 		{
 			sqlite3_stmt *st;
@@ -414,8 +423,18 @@ int main(void)
 		    "addresses no count uses are gone (2 of 4 left, and id 0)");
 		is_int(q1(s, "SELECT count(*) FROM ips WHERE addr = '198.51.100.1'"),
 		    0, "the old-only address among them");
-		is_int(q1(s, "SELECT count(*) FROM accounts"), 2,
+		is_int(q1(s, "SELECT count(*) FROM accounts WHERE name NOT LIKE "
+		    "'%kc@x' AND name <> 'gone@x'"), 2,
 		    "accounts too (both@x stays, old@x goes)");
+		is_int(q1(s, "SELECT count(*) FROM known_clients k JOIN accounts a ON "
+		    "a.id = k.account_id WHERE a.name = 'kc@x'"), 1,
+		    "an account no count uses stays while a known client names it "
+		    "(its id is not freed for another account)");
+		is_int(q1(s, "SELECT count(*) FROM accounts WHERE name = 'gone@x'") +
+		    q1(s, "SELECT count(*) FROM known_clients WHERE account_id NOT IN "
+		    "(SELECT id FROM accounts)"), 0, "a known client past the "
+		    "retention goes, and its account with it; no known client "
+		    "names a deleted account");
 		is_int(q1(s, "SELECT count(*) FROM alerts WHERE id = 1"), 0,
 		    "alerts: the one resolved before the retention is gone");
 		is_int(q1(s, "SELECT count(*) FROM alerts WHERE id IN (2, 3)"), 2,
