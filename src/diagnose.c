@@ -486,7 +486,10 @@ static void pair_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
 		pr->first = bucket;
 	if (bucket > pr->last)
 		pr->last = bucket;
-	if (p->minutes && pr->nmin < MINUTES_MAX) {
+	/* a minute's counts may come in parts (count_chunks.part): its
+	 * rows in order, so a repeat of the minute is the last one noted */
+	if (p->minutes && pr->nmin < MINUTES_MAX &&
+	    (pr->nmin == 0 || pr->min[pr->nmin - 1] != bucket)) {
 		if (pr->nmin == pr->capmin) {
 			pr->capmin = pr->capmin ? 2 * pr->capmin : 8;
 			pr->min = xreallocarray(pr->min, pr->capmin, sizeof *pr->min);
