@@ -4,16 +4,21 @@
 # latency, catch-up throughput, idle wake-ups, peak RSS), then eximwatch
 # under attack (attack.py: the daemon's peak RSS after 2,000,000 attempts
 # with a new account each; the database size under a stream of new
-# addresses and accounts past the retention).
+# addresses and accounts past the retention), then the diagnosis
+# (diagnose.py: `eximwatch diagnose` over the retention and the last hour,
+# the daemon's catch-up with diagnosis on vs off, its RSS with a million
+# known client addresses).
 #
-#   bench/run.sh [EXIMWATCH_BINARY] [--scan-only | --daemon-only] [options]
+#   bench/run.sh [EXIMWATCH_BINARY] [--scan-only | --daemon-only |
+#                --diagnose-only] [options]
 #
 # The binary is, in order: the first argument, $EXIMWATCH, ./eximwatch at the
 # repository root.  Test logs are generated once by bench/genlog.py into
 # bench/data/ (gitignored; ~330 MB + ~55 MB) and reused.  Options go to both
 # scripts (--runs N, --tmpdir DIR, --data DIR, --lines N, --seed S,
 # --rej-lines N); the daemon's own options (--rate, --seconds, --poll-ms,
-# --flush) only with --daemon-only.  Prints tables for the README; always
+# --flush) only with --daemon-only, the diagnosis's (--only) only with
+# --diagnose-only.  Prints tables for the README; always
 # exits 0 whatever the figures (PASS/MISS are printed), non-zero only if a
 # benchmark cannot run.
 set -eu
@@ -28,20 +33,28 @@ else
 	bin=${EXIMWATCH:-$root/eximwatch}
 fi
 
-scan=1
-daemon=1
+only=
 for arg do
 	shift
 	case $arg in
-	--daemon-only) scan=0 ;;
-	--scan-only) daemon=0 ;;
+	--scan-only | --daemon-only | --diagnose-only)
+		if [ -n "$only" ] && [ "$only" != "$arg" ]; then
+			echo "bench: $only and $arg exclude each other" >&2
+			exit 64
+		fi
+		only=$arg
+		;;
 	*) set -- "$@" "$arg" ;;
 	esac
 done
-if [ "$scan" = 0 ] && [ "$daemon" = 0 ]; then
-	echo "bench: --scan-only and --daemon-only exclude each other" >&2
-	exit 64
-fi
+scan=1
+daemon=1
+diagnose=1
+case $only in
+--scan-only) daemon=0 diagnose=0 ;;
+--daemon-only) scan=0 diagnose=0 ;;
+--diagnose-only) scan=0 daemon=0 ;;
+esac
 
 command -v python3 >/dev/null 2>&1 || {
 	echo "bench: python3 is required" >&2
@@ -72,5 +85,11 @@ if [ "$daemon" = 1 ]; then
 	python3 "$here/daemon.py" --eximwatch "$snap/eximwatch" "$@"
 	echo
 	python3 "$here/attack.py" --eximwatch "$snap/eximwatch" "$@"
+fi
+if [ "$diagnose" = 1 ]; then
+	if [ "$scan" = 1 ] || [ "$daemon" = 1 ]; then
+		echo
+	fi
+	python3 "$here/diagnose.py" --eximwatch "$snap/eximwatch" "$@"
 fi
 exit 0

@@ -10,6 +10,7 @@
 #include "cmds.h"
 #include "config.h"
 #include "diag.h"
+#include "diagconf.h"
 #include "metrics.h"
 #include "paths.h"
 #include "rules.h"
@@ -27,6 +28,7 @@ int cmd_check_config(int argc, char **argv)
 	struct rules *r = NULL;
 	struct alertconf ac;
 	struct metrics_conf mc;
+	struct diagconf dc;
 	struct diag d;
 	int c, explicit = 0, rc = 0;
 
@@ -45,12 +47,16 @@ int cmd_check_config(int argc, char **argv)
 	diag_init(&d);
 	memset(&ac, 0, sizeof ac);
 	memset(&mc, 0, sizeof mc);
+	diagconf_defaults(&dc);
 	if (config_load(&cfg, path, !explicit, &d) < 0) {
 		rc = EX_CONFIG;
 	} else {
 		if (alertconf_load(&ac, cfg.path, &d) < 0)
 			rc = EX_CONFIG;
 		if (metrics_conf_load(&mc, cfg.path, &d) < 0)
+			rc = EX_CONFIG;
+		diagconf_release(&dc);
+		if (diagconf_load(&dc, cfg.path, &ac, &d) < 0)
 			rc = EX_CONFIG;
 		memset(&src, 0, sizeof src);
 		src.dirs = (const char *const *)cfg.rule_dirs;
@@ -74,6 +80,7 @@ int cmd_check_config(int argc, char **argv)
 	}
 	alertconf_release(&ac);
 	metrics_conf_release(&mc);
+	diagconf_release(&dc);
 	rules_free(r);
 	config_release(&cfg);
 	diag_release(&d);

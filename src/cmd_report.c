@@ -15,6 +15,9 @@
 #include "cmds.h"
 #include "config.h"
 #include "diag.h"
+#include "diagconf.h"
+#include "diagnose.h"
+#include "domainlist.h"
 #include "duration.h"
 #include "log.h"
 #include "owners.h"
@@ -144,6 +147,50 @@ static int term_width(void)
 	return 80;
 }
 
+/* window_findings: diagnose the report's window (the thresholds of the
+ * configuration if it can be read, else the defaults; the domain lists
+ * when readable: the findings that need them are skipped otherwise, as
+ * `eximwatch diagnose` says) */
+static void window_findings(struct store *st, const struct report_opts *ro,
+    const struct owners *ow, struct findings *out)
+{
+	struct diagnose_input in;
+	struct diagconf dc;
+	struct config cfg;
+	struct diag d;
+	struct domainlist *local = NULL, *remote = NULL;
+
+	diag_init(&d);
+	memset(&in, 0, sizeof in);
+	diagconf_defaults(&dc);
+	if (config_load(&cfg, paths_default_config(), 1, &d) == 0) {
+		diagconf_release(&dc);
+		if (diagconf_load(&dc, cfg.path, NULL, &d) < 0) {
+			diagconf_release(&dc);
+			diagconf_defaults(&dc);
+		}
+	}
+	diag_release(&d);
+	diag_init(&d);
+	local = domainlist_load(dc.localdomains, &d);
+	remote = domainlist_load(dc.remotedomains, &d);
+	in.since = ro->since;
+	in.until = ro->until;
+	in.conf = &dc;
+	in.owners = ow && owners_count(ow) ? ow : NULL;
+	in.local = local;
+	in.remote = remote;
+	in.account = ro->account;
+	in.ip = ro->ip;
+	if (diagnose_run(st, &in, out) < 0)
+		findings_release(out);
+	domainlist_free(local);
+	domainlist_free(remote);
+	diagconf_release(&dc);
+	config_release(&cfg);
+	diag_release(&d);
+}
+
 int cmd_report(int argc, char **argv)
 {
 	enum { O_DB = 256, O_SINCE, O_UNTIL, O_BY, O_CLASS, O_IP, O_ACCOUNT,
@@ -173,6 +220,7 @@ int cmd_report(int argc, char **argv)
 	struct store *st = NULL;
 	struct owners *ow = NULL;
 	struct rules *rules = NULL;
+	struct findings findings;
 	struct diag d;
 	char **classes = NULL, *end, bad[64];
 	size_t nclasses = 0, i;
@@ -181,6 +229,7 @@ int cmd_report(int argc, char **argv)
 	long v;
 
 	memset(&ro, 0, sizeof ro);
+	memset(&findings, 0, sizeof findings);
 	ro.top = 10;
 	ro.format = REPORT_TABLE;
 	diag_init(&d);
@@ -356,6 +405,10 @@ int cmd_report(int argc, char **argv)
 		ro.rules = rules;
 	}
 
+	/* the table opens with the window's findings */
+	if (ro.format == REPORT_TABLE && ro.by == 0)
+		window_findings(st, &ro, ow, &findings);
+	ro.findings = &findings;
 	if (report_run(st, &ro, stdout) < 0) {
 		rc = EX_IOERR;
 		goto done;
@@ -371,6 +424,7 @@ done:
 	if (rules)
 		rules_free(rules);
 	owners_free(ow);
+	findings_release(&findings);
 	diag_release(&d);
 	for (i = 0; i < nclasses; i++)
 		free(classes[i]);

@@ -27,6 +27,11 @@
 #include "config.h"
 #include "counter.h"
 #include "diag.h"
+#include "diagconf.h"
+#include "diagnose.h"
+#include "diagnotify.h"
+#include "domainlist.h"
+#include "evidence.h"
 #include "evlog.h"
 #include "guard.h"
 #include "kclient.h"
@@ -50,6 +55,8 @@
 #define FLUSH_EVENTS 8192
 #define FLUSH_BYTES (4u << 20)
 #define PRUNE_EVERY 3600        /* seconds between retention prunes */
+#define EVIDENCE_EVERY 60       /* seconds: the evidence of the hour so far
+                                 * is written at least this often */
 
 struct daemon {
 	struct config cfg;
@@ -59,6 +66,8 @@ struct daemon {
 	struct store *store;
 	struct counter *counter;   /* counted here, for the next flush */
 	struct evlog *events;      /* the events since, not counted yet */
+	struct evidence *evidence; /* known clients and details (evidence.h) */
+	time_t last_evidence;      /* the last write of all of it */
 	struct pipeline *pipe;
 	struct tail *tail;
 	struct loop *loop;
@@ -78,6 +87,7 @@ struct daemon {
 	struct pipeline_stats last;
 	time_t last_prune;
 	int exit_code;
+	int stopping;               /* the last flush: write everything */
 	struct alertconf ac;        /* alerts: thresholds and sinks */
 	struct owners *owners;
 	struct alert_engine *alerts;
@@ -85,6 +95,12 @@ struct daemon {
 	struct guard *guard;        /* what acting sinks must never get */
 	struct kclient *kclient;    /* the guard's known clients */
 	int alert_tfd;
+	struct diagconf dc;         /* the diagnose: section */
+	struct diagnotify *dn;      /* findings and their notifications */
+	struct domainlist *local, *remote;   /* dc.localdomains, remotedomains */
+	time_t last_diag;           /* the last diagnosis committed */
+	uint64_t diag_lines;        /* lines read at that diagnosis */
+	int diag_tfd;               /* the next diagnosis */
 	struct metrics *metrics;    /* NULL: no metrics.textfile_dir */
 	struct metrics_conf mc;
 	int metrics_failed;         /* the last write failed (logged once) */
@@ -93,6 +109,85 @@ struct daemon {
 };
 
 static void flush(struct daemon *dm);
+
+/* diag_wanted: something to diagnose: lines since the last diagnosis, or
+ * findings that may resolve (an idle daemon without findings sleeps) */
+static int diag_wanted(const struct daemon *dm)
+{
+	return dm->dc.enabled && dm->dn && (dm->last_diag == 0 ||
+	    pipeline_stats(dm->pipe)->lines != dm->diag_lines ||
+	    diagnotify_firing(dm->dn, NULL) > 0);
+}
+
+/* diag_due: time for a diagnosis */
+static int diag_due(const struct daemon *dm)
+{
+	return diag_wanted(dm) && time(NULL) - dm->last_diag >= dm->dc.interval;
+}
+
+/* arm_diag: the timer for the next diagnosis, if one is wanted */
+static void arm_diag(struct daemon *dm)
+{
+	int64_t wait;
+
+	if (dm->diag_tfd < 0)
+		return;
+	if (!diag_wanted(dm)) {
+		loop_timer_arm(dm->diag_tfd, 0);
+		return;
+	}
+	wait = dm->dc.interval - (int64_t)(time(NULL) - dm->last_diag);
+	loop_timer_arm(dm->diag_tfd, wait > 0 ? wait * 1000 : 1);
+}
+
+static void on_diag_timer(void *arg, int fd, uint32_t events)
+{
+	(void)events;
+	loop_timer_ack(fd);
+	flush(arg);
+}
+
+/* load_domains: /etc/localdomains and /etc/remotedomains, for
+ * missing_localdomains (said once when localdomains cannot be read) */
+static void load_domains(struct daemon *dm)
+{
+	struct diag d;
+
+	domainlist_free(dm->local);
+	domainlist_free(dm->remote);
+	diag_init(&d);
+	if ((dm->local = domainlist_load(dm->dc.localdomains, &d)) == NULL &&
+	    dm->dc.enabled)
+		log_warnx("%s: %s; missing_localdomains is not diagnosed",
+		    dm->dc.localdomains, d.items[0].msg);
+	diag_release(&d);
+	diag_init(&d);
+	dm->remote = domainlist_load(dm->dc.remotedomains, &d);
+	diag_release(&d);
+}
+
+/* diagnose: judge the last window and update the findings (inside the
+ * commit's transaction: its state and notifications commit with it) */
+static int diagnose(struct daemon *dm, time_t now)
+{
+	struct diagnose_input in;
+	struct findings f;
+
+	memset(&in, 0, sizeof in);
+	in.since = now - (time_t)dm->dc.window;
+	in.until = now;
+	in.conf = &dm->dc;
+	in.owners = owners_count(dm->owners) ? dm->owners : NULL;
+	in.local = dm->local;
+	in.remote = dm->remote;
+	if (diagnose_run(dm->store, &in, &f) < 0) {
+		findings_release(&f);
+		return -1;
+	}
+	diagnotify_update(dm->dn, &f, (int64_t)now);
+	findings_release(&f);
+	return diagnotify_write(dm->dn, dm->store);
+}
 
 static int64_t now_ms(void)
 {
@@ -260,7 +355,7 @@ static void bulk_flush(struct daemon *dm)
 			bulk_settle(dm);
 	} else {
 		dm->writer = writer_new(dm->store, rules_class_names(dm->rules),
-		    rules_nclasses(dm->rules));
+		    rules_nclasses(dm->rules), dm->evidence);
 	}
 	n = tail_positions(dm->tail, &files);
 	ws.lines = (int64_t)(st->lines - dm->last.lines);
@@ -269,13 +364,14 @@ static void bulk_flush(struct daemon *dm)
 	ws.oversized = (int64_t)(st->oversized - dm->last.oversized);
 	ws.binary = (int64_t)(st->binary - dm->last.binary);
 	if (counter_size(dm->counter) > 0) {
-		/* counts kept from a failed flush: the events join them */
+		/* counts kept from a failed flush: the events join them (and
+		 * go along for their evidence) */
 		evlog_count(dm->events, dm->counter);
-		evlog_clear(dm->events);
 		if (dm->metrics)
 			metrics_add_batch(dm->metrics, dm->counter,
 			    rules_class_names(dm->rules), rules_nclasses(dm->rules));
-		rc = writer_submit(dm->writer, &dm->counter, files, n, &ws);
+		rc = writer_submit(dm->writer, &dm->counter, dm->events, files, n,
+		    &ws);
 		pipeline_set_counter(dm->pipe, dm->counter);
 	} else {
 		/* the writer thread counts them (and parses their hosts) */
@@ -381,17 +477,23 @@ static void flush(struct daemon *dm)
 	struct store_file *files;
 	int64_t *ids = NULL;
 	size_t n, i;
-	int ok = 0;
+	int ok = 0, force, due;
 
 	bulk_end(dm);
 	/* the events since the last batch, counted here (failed commits keep
-	 * their counts in dm->counter and retry) */
+	 * their counts in dm->counter, and the evidence its own, and retry) */
 	evlog_count(dm->events, dm->counter);
+	evidence_add_events(dm->evidence, dm->events, 1);
 	evlog_clear(dm->events);
+	due = diag_due(dm) && !dm->stopping;
+	/* a diagnosis wants the evidence of the hour so far */
+	force = time(NULL) - dm->last_evidence >= EVIDENCE_EVERY ||
+	    dm->stopping || due;
 	alert_evaluate(dm->alerts, now_ms());
 	n = tail_positions(dm->tail, &files);
 	if (n == 0 && counter_size(dm->counter) == 0 && !dm->meta_dirty &&
-	    st->lines == dm->last.lines && !alert_dirty(dm->alerts)) {
+	    st->lines == dm->last.lines && !alert_dirty(dm->alerts) && !due &&
+	    !(dm->dn && diagnotify_dirty(dm->dn))) {
 		arm_alerts(dm);
 		return;
 	}
@@ -402,6 +504,8 @@ static void flush(struct daemon *dm)
 		goto out;
 	if (store_add_counts(dm->store, dm->counter, rules_class_names(dm->rules),
 	    rules_nclasses(dm->rules)) < 0)
+		goto out;
+	if (evidence_write(dm->evidence, dm->store, force) < 0)
 		goto out;
 	for (i = 0; i < n; i++)
 		if (store_file_save(dm->store, &files[i]) < 0)
@@ -417,6 +521,9 @@ static void flush(struct daemon *dm)
 		goto out;
 	if (alert_write(dm->alerts, dm->store, time(NULL)) < 0)
 		goto out;
+	if (due ? diagnose(dm, time(NULL)) < 0 : (dm->dn &&
+	    diagnotify_dirty(dm->dn) && diagnotify_write(dm->dn, dm->store) < 0))
+		goto out;
 	save_meta(dm);
 	if (dm->cfg.retention > 0 && time(NULL) - dm->last_prune >= PRUNE_EVERY) {
 		if (store_prune(dm->store, time(NULL) - dm->cfg.retention) < 0)
@@ -426,9 +533,19 @@ static void flush(struct daemon *dm)
 	if (store_commit(dm->store) < 0)
 		goto out;
 	ok = 1;
+	if (force)
+		dm->last_evidence = time(NULL);
+	if (due) {
+		dm->last_diag = time(NULL);
+		dm->diag_lines = st->lines;
+	}
 out:
+	evidence_done(dm->evidence, ok);
 	alert_written(dm->alerts, ok);    /* ok: the sender gets the new rows */
+	if (dm->dn)
+		diagnotify_written(dm->dn, ok);
 	arm_alerts(dm);
+	arm_diag(dm);
 	if (!ok) {
 		/* keep the counts and redo everything at the next flush; ids
 		 * inserted by the rolled-back transaction do not exist */
@@ -517,6 +634,7 @@ static void reload(struct daemon *dm)
 	struct config nc;
 	struct rules *nr;
 	struct alertconf nac;
+	struct diagconf ndc;
 	struct owners *no;
 	struct diag d, od;
 	size_t i, n0;
@@ -544,13 +662,16 @@ static void reload(struct daemon *dm)
 		return;
 	}
 	n0 = d.n;
-	if (load_alerts(&nac, &nc, nr, &d) < 0) {
+	memset(&ndc, 0, sizeof ndc);
+	if (load_alerts(&nac, &nc, nr, &d) < 0 ||
+	    diagconf_load(&ndc, nc.path, &nac, &d) < 0) {
 		for (i = n0; i < d.n; i++)
 			log_warnx("%s:%d:%d: %s", d.items[i].file ? d.items[i].file : "",
 			    d.items[i].line, d.items[i].col, d.items[i].msg);
-		log_warnx("reload failed: alert configuration errors; the old "
-		    "configuration stays in use");
+		log_warnx("reload failed: alert or diagnose configuration errors; "
+		    "the old configuration stays in use");
 		alertconf_release(&nac);
+		diagconf_release(&ndc);
 		rules_free(nr);
 		config_release(&nc);
 		diag_release(&d);
@@ -561,6 +682,7 @@ static void reload(struct daemon *dm)
 	if (dm->failed) {
 		log_warnx("reload postponed: the database is not writable right now");
 		alertconf_release(&nac);
+		diagconf_release(&ndc);
 		rules_free(nr);
 		config_release(&nc);
 		diag_release(&d);
@@ -582,7 +704,14 @@ static void reload(struct daemon *dm)
 	alert_reconfigure(dm->alerts, &dm->ac, dm->owners);
 	guard_set_conf(dm->guard, &dm->ac);
 	sender_set_conf(dm->sender, &dm->ac);
+	diagconf_release(&dm->dc);
+	dm->dc = ndc;
+	diagnotify_reconfigure(dm->dn, &dm->dc, &dm->ac);
+	load_domains(dm);
+	arm_diag(dm);
 	pipeline_set_rules(dm->pipe, nr);
+	evidence_set_classes(dm->evidence, rules_class_names(nr),
+	    rules_nclasses(nr));
 	if (dm->metrics)
 		metrics_set_classes(dm->metrics, rules_class_names(nr),
 		    rules_nclasses(nr));
@@ -614,6 +743,7 @@ static void on_signal(void *arg, int fd, uint32_t events)
 		case SIGINT:
 			log_info("signal %d: flushing and exiting", (int)si.ssi_signo);
 			notify("STOPPING=1");
+			dm->stopping = 1;
 			flush(dm);
 			if (dm->failed)
 				dm->exit_code = EX_IOERR;
@@ -653,7 +783,8 @@ int cmd_run(int argc, char **argv)
 	sigset_t mask;
 
 	memset(&dm, 0, sizeof dm);
-	dm.sigfd = dm.timerfd = dm.alert_tfd = -1;
+	dm.sigfd = dm.timerfd = dm.alert_tfd = dm.diag_tfd = -1;
+	diagconf_defaults(&dm.dc);
 	dm.config_path = paths_default_config();
 	diag_init(&d);
 	optind = 1;
@@ -701,6 +832,12 @@ int cmd_run(int argc, char **argv)
 		dm.exit_code = EX_CONFIG;
 		goto out;
 	}
+	diagconf_release(&dm.dc);
+	if (diagconf_load(&dm.dc, dm.cfg.path, &dm.ac, &d) < 0) {
+		diag_print(&d, stderr);
+		dm.exit_code = EX_CONFIG;
+		goto out;
+	}
 	if (dm.mc.textfile_dir) {
 		dm.metrics = metrics_new();
 		metrics_set_classes(dm.metrics, rules_class_names(dm.rules),
@@ -721,6 +858,9 @@ int cmd_run(int argc, char **argv)
 	}
 	dm.counter = counter_new();
 	dm.events = evlog_new();
+	dm.evidence = evidence_new(rules_class_names(dm.rules),
+	    rules_nclasses(dm.rules));
+	dm.last_evidence = time(NULL);
 	dm.pipe = pipeline_new(dm.rules, dm.counter);
 	pipeline_set_evlog(dm.pipe, dm.events);
 	pipeline_count_binary(dm.pipe, 1);
@@ -752,6 +892,13 @@ int cmd_run(int argc, char **argv)
 	guard_on_known(dm.guard, kclient_lookup, dm.kclient);
 	alert_set_guard(dm.alerts, dm.guard);
 	sender_on_split(dm.sender, on_split, &dm);
+	dm.dn = diagnotify_new(&dm.dc, &dm.ac);
+	diagnotify_on_outbox(dm.dn, on_outbox, &dm);
+	if (diagnotify_load(dm.dn, dm.store) < 0) {
+		dm.exit_code = EX_IOERR;
+		goto out;
+	}
+	load_domains(&dm);
 	pipeline_on_event(dm.pipe, on_event, &dm);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -762,9 +909,11 @@ int cmd_run(int argc, char **argv)
 	dm.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	dm.timerfd = loop_timer_new();
 	dm.alert_tfd = loop_timer_new();
+	dm.diag_tfd = loop_timer_new();
 	if (dm.loop == NULL || dm.sigfd < 0 || dm.timerfd < 0 ||
-	    dm.alert_tfd < 0 ||
+	    dm.alert_tfd < 0 || dm.diag_tfd < 0 ||
 	    loop_add(dm.loop, dm.alert_tfd, EPOLLIN, on_alert_timer, &dm) < 0 ||
+	    loop_add(dm.loop, dm.diag_tfd, EPOLLIN, on_diag_timer, &dm) < 0 ||
 	    loop_add(dm.loop, dm.sigfd, EPOLLIN, on_signal, &dm) < 0 ||
 	    loop_add(dm.loop, dm.timerfd, EPOLLIN, on_timer, &dm) < 0) {
 		log_warn("setting up the event loop");
@@ -791,7 +940,8 @@ int cmd_run(int argc, char **argv)
 	}
 	dm.meta_dirty = 1;    /* status: what is followed, even with no data */
 	note_waiting(&dm);
-	flush(&dm);    /* what tail_start caught up with */
+	flush(&dm);    /* what tail_start caught up with (and a diagnosis) */
+	arm_diag(&dm);
 	write_metrics(&dm);
 	printf("ready\n");
 	fflush(stdout);
@@ -803,6 +953,7 @@ int cmd_run(int argc, char **argv)
 	if (loop_run(dm.loop) < 0)
 		dm.exit_code = EX_OSERR;
 out:
+	dm.stopping = 1;
 	if (dm.tail && dm.store && dm.alerts && dm.exit_code != EX_CONFIG)
 		flush(&dm);
 	free(known);
@@ -811,6 +962,9 @@ out:
 	alert_free(dm.alerts);
 	guard_free(dm.guard);
 	kclient_free(dm.kclient);
+	diagnotify_free(dm.dn);
+	domainlist_free(dm.local);
+	domainlist_free(dm.remote);
 	owners_free(dm.owners);
 	tail_free(dm.tail);
 	pipeline_free(dm.pipe);
@@ -818,6 +972,7 @@ out:
 	metrics_conf_release(&dm.mc);
 	counter_free(dm.counter);
 	evlog_free(dm.events);
+	evidence_free(dm.evidence);
 	store_close(dm.store);
 	rules_free(dm.rules);
 	loop_free(dm.loop);
@@ -827,7 +982,10 @@ out:
 		close(dm.timerfd);
 	if (dm.alert_tfd >= 0)
 		close(dm.alert_tfd);
+	if (dm.diag_tfd >= 0)
+		close(dm.diag_tfd);
 	alertconf_release(&dm.ac);
+	diagconf_release(&dm.dc);
 	config_release(&dm.cfg);
 	diag_release(&d);
 	return dm.exit_code;

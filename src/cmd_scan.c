@@ -19,6 +19,7 @@
 
 #include "cmds.h"
 #include "evlog.h"
+#include "evidence.h"
 #include "diag.h"
 #include "duration.h"
 #include "fingerprint.h"
@@ -46,6 +47,7 @@ struct scan {
 	struct store *store;
 	const struct rules *rules;
 	struct evlog *events;      /* the batch being filled */
+	struct evidence *evidence; /* known clients, details: the writer's */
 	struct writer *writer;
 	struct pipeline *pipe;
 	int quiet, progress;
@@ -456,8 +458,9 @@ int cmd_scan(int argc, char **argv)
 	sc.events = evlog_new();
 	sc.pipe = pipeline_new(rules, NULL);
 	pipeline_set_evlog(sc.pipe, sc.events);
+	sc.evidence = evidence_new(rules_class_names(rules), rules_nclasses(rules));
 	sc.writer = writer_new(sc.store, rules_class_names(rules),
-	    rules_nclasses(rules));
+	    rules_nclasses(rules), sc.evidence);
 	sc.progress = force_progress || (!sc.quiet && isatty(STDERR_FILENO));
 	for (i = optind; i < argc; i++) {
 		r = scan_file(&sc, argv[i]);
@@ -480,6 +483,7 @@ int cmd_scan(int argc, char **argv)
 		rc = EX_DATAERR;
 out:
 	writer_free(sc.writer);
+	evidence_free(sc.evidence);
 	pipeline_free(sc.pipe);
 	evlog_free(sc.events);
 	store_close(sc.store);

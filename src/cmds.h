@@ -10,6 +10,7 @@ int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
+int cmd_diagnose(int argc, char **argv);
 
 /* the program's version string */
 extern const char eximwatch_version[];

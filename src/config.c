@@ -176,7 +176,8 @@ static void want_prefix(struct diag *d, const char *file,
 /* sections handled by later stages (alerts, metrics) are accepted here so
  * one file holds the whole configuration */
 static const char *const later_keys[] = { "thresholds", "sinks", "metrics",
-	"alerts", "never_act", "known_client_days", "trusted_relay_files", NULL };
+	"alerts", "never_act", "known_client_days", "trusted_relay_files",
+	"diagnose", NULL };
 
 int config_load(struct config *c, const char *path, int missing_ok,
     struct diag *d)
@@ -267,7 +268,8 @@ int config_load(struct config *c, const char *path, int missing_ok,
 				ERR(d, path, k, "unknown setting '%s' (expected log, db, rules, "
 				    "userdomains, retention, flush_interval, max_line, syslog, "
 				    "prefix, alerts, thresholds, sinks, never_act, "
-				    "known_client_days, trusted_relay_files, metrics)", k->str);
+				    "known_client_days, trusted_relay_files, metrics, "
+				    "diagnose)", k->str);
 		}
 	}
 	ydoc_free(doc);

@@ -15,6 +15,7 @@ static const char *const names[FIELD_N] = {
 	[FIELD_SET_ID] = "set_id",
 	[FIELD_ACCOUNT] = "account",
 	[FIELD_MSG_SENDER] = "msg_sender",
+	[FIELD_LOCAL_USER] = "local_user",
 };
 
 const char *field_name(enum field f)

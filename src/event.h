@@ -18,6 +18,7 @@ enum field {
 	FIELD_SET_ID,
 	FIELD_ACCOUNT,   /* an explicit account capture */
 	FIELD_MSG_SENDER,/* sender of the message, from its "<=" line (msgid table) */
+	FIELD_LOCAL_USER,/* who submitted a local message (U=, cwd=: localsub.h) */
 	FIELD_N
 };
 
@@ -34,6 +35,10 @@ struct event {
 	int ambiguous_host;        /* client address could not be trusted */
 	int host_deferred;         /* f[FIELD_HOST] holds the host text, not
 	                            * parsed yet (rules_scratch_defer_host) */
+	int local_user_first;      /* the rule's account list reached
+	                            * local_user before the field that gave
+	                            * the account: the caller's local user,
+	                            * if any, takes precedence */
 };
 
 #endif

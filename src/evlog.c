@@ -10,13 +10,18 @@
 #define EVLOG_INIT (64u << 10)
 #define EVLOG_KEEP (4u << 20)   /* a cleared log keeps at most this much */
 
-/* an event: this header, then ip_len + acct_len bytes, padded to 8 */
+/* an event: this header, then ip_len + acct_len + x_len bytes, padded
+ * to 8 */
 struct evhdr {
 	int64_t bucket;
 	uint32_t cls;
 	uint32_t ip_len, acct_len;
-	uint32_t host;             /* the ip bytes are host text */
+	uint16_t host;             /* the ip bytes are host text */
+	uint16_t x_len;            /* extra bytes (evidence) */
 };
+
+#define EVSIZE(h) ((sizeof(struct evhdr) + (h).ip_len + (h).acct_len + \
+	(h).x_len + 7) & ~(size_t)7)
 
 struct evlog {
 	char *buf;
@@ -71,26 +76,57 @@ void evlog_copy(struct evlog *dst, const struct evlog *src)
 	dst->n = src->n;
 }
 
-void evlog_add(struct evlog *l, int64_t bucket, uint32_t cls, int host,
-    const char *ip, size_t il, const char *ac, size_t al)
+void evlog_add_x(struct evlog *l, int64_t bucket, uint32_t cls, int host,
+    const char *ip, size_t il, const char *ac, size_t al, const char *x,
+    size_t xl)
 {
 	struct evhdr h;
 	size_t sz;
 
-	sz = (sizeof h + il + al + 7) & ~(size_t)7;
-	reserve(l, sz);
+	if (xl > EVLOG_EXTRA_MAX)
+		xl = EVLOG_EXTRA_MAX;
 	h.bucket = bucket;
 	h.cls = cls;
 	h.ip_len = (uint32_t)il;
 	h.acct_len = (uint32_t)al;
 	h.host = host != 0;
+	h.x_len = (uint16_t)xl;
+	sz = EVSIZE(h);
+	reserve(l, sz);
 	memcpy(l->buf + l->len, &h, sizeof h);
 	if (il)
 		memcpy(l->buf + l->len + sizeof h, ip, il);
 	if (al)
 		memcpy(l->buf + l->len + sizeof h + il, ac, al);
+	if (xl)
+		memcpy(l->buf + l->len + sizeof h + il + al, x, xl);
 	l->len += sz;
 	l->n++;
+}
+
+void evlog_add(struct evlog *l, int64_t bucket, uint32_t cls, int host,
+    const char *ip, size_t il, const char *ac, size_t al)
+{
+	evlog_add_x(l, bucket, cls, host, ip, il, ac, al, NULL, 0);
+}
+
+int evlog_next(const struct evlog *l, size_t *off, struct evlog_event *ev)
+{
+	struct evhdr h;
+	const char *s;
+
+	if (*off >= l->len)
+		return 0;
+	memcpy(&h, l->buf + *off, sizeof h);
+	s = l->buf + *off + sizeof h;
+	ev->bucket = h.bucket;
+	ev->cls = h.cls;
+	ev->host = h.host;
+	ev->ip = span_make(s, h.ip_len);
+	ev->acct = span_make(s + h.ip_len, h.acct_len);
+	ev->extra = span_make(s + h.ip_len + h.acct_len, h.x_len);
+	*off += EVSIZE(h);
+	return 1;
 }
 
 size_t evlog_size(const struct evlog *l)
@@ -113,7 +149,7 @@ void evlog_class_totals(const struct evlog *l, uint64_t *tot, size_t n)
 		memcpy(&h, l->buf + off, sizeof h);
 		if (h.cls < n)
 			tot[h.cls]++;
-		off += (sizeof h + h.ip_len + h.acct_len + 7) & ~(size_t)7;
+		off += EVSIZE(h);
 	}
 }
 
@@ -136,6 +172,6 @@ void evlog_count(const struct evlog *l, struct counter *c)
 			counter_add(c, h.bucket, h.cls, s, h.ip_len, s + h.ip_len,
 			    h.acct_len, 1);
 		}
-		off += (sizeof h + h.ip_len + h.acct_len + 7) & ~(size_t)7;
+		off += EVSIZE(h);
 	}
 }

@@ -10,6 +10,7 @@
 #define EW_EVLOG_H
 #include <stddef.h>
 #include <stdint.h>
+#include "span.h"
 
 struct evlog;
 struct counter;
@@ -24,11 +25,28 @@ void evlog_copy(struct evlog *dst, const struct evlog *src);
  * is ambiguous: eximlog_host_parse) */
 void evlog_add(struct evlog *l, int64_t bucket, uint32_t cls, int host,
     const char *ip, size_t ip_len, const char *acct, size_t acct_len);
+/* evlog_add_x: the same with extra bytes for the evidence recorder
+ * (evidence.h), at most EVLOG_EXTRA_MAX (more are cut) */
+#define EVLOG_EXTRA_MAX 2048
+void evlog_add_x(struct evlog *l, int64_t bucket, uint32_t cls, int host,
+    const char *ip, size_t ip_len, const char *acct, size_t acct_len,
+    const char *x, size_t x_len);
 size_t evlog_size(const struct evlog *l);    /* events */
 size_t evlog_bytes(const struct evlog *l);   /* memory in use */
 /* evlog_class_totals: tot[cls] += the events of each class cls < n */
 void evlog_class_totals(const struct evlog *l, uint64_t *tot, size_t n);
 /* evlog_count: add every event to c (n = 1 each) */
 void evlog_count(const struct evlog *l, struct counter *c);
+
+/* one event as stored (spans point into the log) */
+struct evlog_event {
+	int64_t bucket;
+	uint32_t cls;
+	int host;                 /* ip holds host text (evlog_add's host) */
+	struct span ip, acct, extra;
+};
+/* evlog_next: the event at *off, and *off moved past it; 0 at the end.
+ * Start with *off = 0. */
+int evlog_next(const struct evlog *l, size_t *off, struct evlog_event *ev);
 
 #endif

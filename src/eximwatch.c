@@ -19,6 +19,11 @@ static const struct command commands[] = {
 	  "report [--db PATH] [--since DUR|TIME] [--until TIME] [--by class,ip,prefix,account,owner]\n"
 	  "                  [--class ID] [--ip IP] [--account A] [--top N] [--format table|json|csv]\n"
 	  "                  [--userdomains PATH] [--rules DIR] [--no-color]" },
+	{ "diagnose", cmd_diagnose,
+	  "diagnose [--db PATH] [--since DUR|TIME] [--until TIME] [--account A]\n"
+	  "                  [--ip IP|CIDR] [--owner USER] [--userdomains PATH]\n"
+	  "                  [--localdomains PATH] [--config FILE] [--format table|json]\n"
+	  "                  [--no-color]" },
 	{ "test", cmd_test,
 	  "test [--rules DIR] [--no-builtin] [--show CLASS] [--format text|json] FILE..." },
 	{ "run", cmd_run,

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "counter.h"
+#include "evidence.h"
 #include "evlog.h"
+#include "localsub.h"
 #include "msgtrack.h"
 #include "pipeline.h"
 #include "rules.h"
@@ -24,6 +26,9 @@ struct pipeline {
 	struct msgtrack *msgs;
 	struct msgtrack *once;     /* created when first needed */
 	uint8_t *once_cls;         /* per class: rules_once_per_message() */
+	struct localsub *subs;     /* cwd= lines, for local arrivals */
+	unsigned char *roles;      /* class -> enum evidence_role */
+	char xbuf[1024];           /* an event's evidence (evlog_add_x) */
 	struct eximlog_clock clk;
 	struct pipeline_stats st;
 	pipeline_event_fn *on_event;
@@ -40,6 +45,7 @@ struct pipeline *pipeline_new(const struct rules *r, struct counter *c)
 
 	p->counter = c;
 	p->msgs = msgtrack_new(SENDER_IDS, MSGTRACK_SENDER_MAX);
+	p->subs = localsub_new();
 	pipeline_set_rules(p, r);
 	return p;
 }
@@ -48,6 +54,10 @@ void pipeline_set_rules(struct pipeline *p, const struct rules *r)
 {
 	size_t i, n = rules_nclasses(r);
 
+	free(p->roles);
+	p->roles = xcalloc(n ? n : 1, 1);
+	for (i = 0; i < n; i++)
+		p->roles[i] = (unsigned char)evidence_role(rules_class_name(r, i));
 	rules_scratch_free(p->scratch);
 	p->rules = r;
 	p->scratch = rules_scratch_new(r);
@@ -79,6 +89,8 @@ void pipeline_free(struct pipeline *p)
 	msgtrack_free(p->msgs);
 	msgtrack_free(p->once);
 	free(p->once_cls);
+	localsub_free(p->subs);
+	free(p->roles);
 	free(p);
 }
 
@@ -145,9 +157,10 @@ int pipeline_line(struct pipeline *p, const char *line, size_t len,
 {
 	struct eximlog_line ln;
 	struct event ev;
+	struct localsub_who who, *whop = NULL;
 	const char *b;
 	size_t n;
-	int cls;
+	int cls, role;
 
 	p->st.lines++;
 	if (oversized)
@@ -176,6 +189,10 @@ int pipeline_line(struct pipeline *p, const char *line, size_t len,
 		msgtrack_put(p->msgs, ln.msgid, span_make(b + 3, e - 3));
 	}
 	if (cls < 0) {
+		/* "cwd=... args: ..." (+arguments): for the local arrival that
+		 * follows, never a rejection */
+		if (n > 4 && b[0] == 'c' && localsub_line(p->subs, &ln))
+			return -1;
 		if (rules_scratch_suspicious(p->scratch)) {
 			p->st.suspicious++;
 			if (p->on_miss)
@@ -188,6 +205,17 @@ int pipeline_line(struct pipeline *p, const char *line, size_t len,
 		return -1;
 	}
 	p->st.matched++;
+	role = p->roles[cls];
+	if (role == EVR_LOCAL || ev.local_user_first) {
+		/* who submitted it (claims its cwd= line either way) */
+		localsub_arrival(p->subs, &ln, &who);
+		if (ev.local_user_first && span_ok(who.user)) {
+			ev.f[FIELD_LOCAL_USER] = who.user;
+			ev.account = who.user;
+		}
+		if (ev.account.p == who.user.p && span_ok(who.user))
+			whop = &who;
+	}
 	if (!span_ok(ev.account) && rules_wants_msg_sender(p->rules, (size_t)cls)) {
 		struct span s = msgtrack_get(p->msgs, ln.msgid);
 
@@ -207,7 +235,11 @@ int pipeline_line(struct pipeline *p, const char *line, size_t len,
 			ip = span_make("", 0);
 		if (!span_ok(ac))
 			ac = span_make("", 0);
-		if (p->evlog)
+		if (p->evlog && role != EVR_NONE)
+			evlog_add_x(p->evlog, bucket, (uint32_t)cls, ev.host_deferred,
+			    ip.p, ip.len, ac.p, ac.len, p->xbuf, evidence_extra(role,
+			    &ev, &ln, whop, p->xbuf, sizeof p->xbuf));
+		else if (p->evlog)
 			evlog_add(p->evlog, bucket, (uint32_t)cls, ev.host_deferred,
 			    ip.p, ip.len, ac.p, ac.len);
 		else

@@ -16,7 +16,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "diagnose.h"
 #include "duration.h"
+#include "findings.h"
 #include "json.h"
 #include "log.h"
 #include "owners.h"
@@ -42,6 +44,7 @@ static const char *const traffic_classes[] = {
 #define NTRAFFIC (sizeof traffic_classes / sizeof traffic_classes[0])
 
 #define SPARK_SLOTS 24
+#define FINDINGS_SHOWN 5        /* findings opening the table */
 #define FIELD_MAXW 48           /* widest key column in a table */
 
 /* fetch() flags */
@@ -861,6 +864,30 @@ fail:
 	return -1;
 }
 
+/* findings_head: what to act on first, one line per finding (the
+ * details and the remedies: eximwatch diagnose) */
+static void findings_head(const struct report_opts *o,
+    const struct report_opts *win, struct sbuf *b, size_t width)
+{
+	const struct findings *f = o->findings;
+	char t[32];
+	struct tm tm;
+
+	if (f == NULL || f->n == 0)
+		return;
+	sbuf_addc(b, '\n');
+	sgr(b, o, "1");
+	sbuf_addf(b, "Findings (%zu): see eximwatch diagnose --since ", f->n);
+	localtime_r(&win->since, &tm);
+	strftime(t, sizeof t, "\"%Y-%m-%d %H:%M\"", &tm);
+	sbuf_adds(b, t);
+	sgr(b, o, "0");
+	sbuf_addc(b, '\n');
+	findings_lines(f, FINDINGS_SHOWN, 2, (int)width, b);
+	if (f->n > FINDINGS_SHOWN)
+		sbuf_addf(b, "  \xe2\x80\xa6 and %zu more\n", f->n - FINDINGS_SHOWN);
+}
+
 static int default_table(struct store *s, const struct report_opts *o,
     struct sbuf *b)
 {
@@ -895,6 +922,7 @@ static int default_table(struct store *s, const struct report_opts *o,
 	fmt_window(b, win.since, win.until, " → ", 1);
 	sgr(b, o, "0");
 	sbuf_addc(b, '\n');
+	findings_head(o, &win, b, width);
 
 	nslots = (win.until - win.since) / STORE_BUCKET_SECS;
 	if (nslots > SPARK_SLOTS)

@@ -1,9 +1,11 @@
 /* report: what `eximwatch report` prints, from the store.
  *
  * Formats:
- *   table  for a person: per class totals with a sparkline of the counts over
- *          the window and the remedy hint, then the top IPs and the top
- *          accounts; aligned; colour only when `color` is set (a tty).
+ *   table  for a person: the most important findings of the window (one
+ *          line each, see `eximwatch diagnose`), then per class totals with
+ *          a sparkline of the counts over the window and the remedy hint,
+ *          then the top IPs and the top accounts; aligned; colour only when
+ *          `color` is set (a tty).
  *          With --by, one aligned table of the grouped rows instead.
  *   json   one object: {"since": ISO8601, "until": ISO8601,
  *          "by": ["class", ...], "rows": [{"class": "...", "ip": "...",
@@ -21,6 +23,7 @@
 struct store;
 struct owners;
 struct rules;
+struct findings;
 
 enum report_by {
 	REPORT_BY_CLASS   = 1 << 0,
@@ -45,6 +48,9 @@ struct report_opts {
 	const struct owners *owners;  /* may be NULL: no owner roll-up */
 	const struct rules *rules;    /* descriptions and remedies; may be NULL */
 	int prefix_v4, prefix_v6;     /* --by prefix: 0 = /24 and /64 */
+	/* the window's findings (diagnose.h), the default table opens with
+	 * the most important of them; may be NULL */
+	const struct findings *findings;
 };
 
 /* report_run: 0 ok, -1 on a database error (message logged) */

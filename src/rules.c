@@ -304,7 +304,7 @@ static int compile_pattern(struct loader *ld, struct rule *ru,
 
 		if (strncmp(name, "x_", 2) == 0)
 			continue;
-		if (f < 0 || f == FIELD_MSG_SENDER) {
+		if (f < 0 || f == FIELD_MSG_SENDER || f == FIELD_LOCAL_USER) {
 			ERR(ld, re, "unknown capture name '%s' in rule '%s' (use host, ip, "
 			    "port, helo, rdns, sender, rcpt, auth, set_id, account, or "
 			    "an x_ prefix)", name, ru->id ? ru->id : "?");
@@ -373,9 +373,10 @@ static int parse_account(struct loader *ld, struct rule *ru,
 		}
 		f = field_lookup(it->str, it->len);
 		if (f != FIELD_SET_ID && f != FIELD_AUTH && f != FIELD_SENDER &&
-		    f != FIELD_RCPT && f != FIELD_ACCOUNT && f != FIELD_MSG_SENDER) {
+		    f != FIELD_RCPT && f != FIELD_ACCOUNT && f != FIELD_MSG_SENDER &&
+		    f != FIELD_LOCAL_USER) {
 			ERR(ld, it, "unknown account field '%s' (use set_id, auth, "
-			    "sender, rcpt, account, msg_sender)", it->str);
+			    "sender, rcpt, account, msg_sender, local_user)", it->str);
 			return -1;
 		}
 		if (ru->naccount < MAX_ACCOUNT_FIELDS)
@@ -1079,6 +1080,12 @@ static void fill_defaults(const struct rule *ru, const struct eximlog_line *ln,
 
 		if (f == FIELD_MSG_SENDER)
 			continue;   /* resolved by the caller */
+		if (f == FIELD_LOCAL_USER) {
+			/* resolved by the caller (pipeline: localsub), and
+			 * before any field after it */
+			ev->local_user_first = 1;
+			continue;
+		}
 		if (!span_ok(v))
 			ev->f[f] = v = default_field(&fs, f);
 		if (account_ok(v)) {

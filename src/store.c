@@ -15,9 +15,12 @@
 #include "counter.h"
 #include "countsvt.h"
 #include "embedded.h"
+#include "evidence.h"
 #include "fingerprint.h"
 #include "hash.h"
+#include "knownclients.h"
 #include "log.h"
+#include "sbuf.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -251,16 +254,71 @@ static int schema_number(const char *name)
 	return end != name && *end == '_' && n > 0 && n < 100000 ? (int)n : 0;
 }
 
-/* migrate: apply every migration whose number is above the database's
- * version, in order; the version is then the number of the last one.  The
- * numbers need not be consecutive (migrations are numbered by whoever adds
- * them, in parallel). */
+/* object_exists: 1 if sqlite_master has a table or index named name, 0 if
+ * not, -1 on an error */
+static int object_exists(struct store *s, const char *name, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE name = ?1 "
+	    "COLLATE NOCASE", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* probe_applied: was migration sql applied to a database that does not
+ * record its migrations (made before it did)?  Yes if one of the tables or
+ * indexes it creates exists (it creates at least one: every migration
+ * since the numbers could have gaps does); one that creates none is
+ * taken as applied.  1, 0, or -1 on an error. */
+static int probe_applied(struct store *s, const char *sql)
+{
+	static const char *const kw[] = { "CREATE TABLE ", "CREATE INDEX " };
+	int found = 0, r;
+	size_t k;
+
+	for (k = 0; k < sizeof kw / sizeof kw[0]; k++) {
+		const char *p = sql;
+
+		while ((p = strstr(p, kw[k])) != NULL) {
+			size_t n;
+
+			p += strlen(kw[k]);
+			if (strncmp(p, "IF NOT EXISTS ", 14) == 0)
+				p += 14;
+			for (n = 0; p[n] == '_' || (p[n] >= 'a' && p[n] <= 'z') ||
+			    (p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= '0' && p[n] <= '9');
+			    n++)
+				;
+			if (n == 0)
+				continue;
+			found = 1;
+			if ((r = object_exists(s, p, n)) != 0)
+				return r;
+		}
+	}
+	return !found;
+}
+
+/* migrate: apply every migration the database lacks, in number order.
+ * The numbers need not be consecutive and arrive in any order
+ * (migrations are numbered by whoever adds them, in parallel): a database
+ * that has 5 may still lack 4.  The table schema_migrations records the
+ * numbers applied (a database made before it is probed once:
+ * probe_applied); user_version is the highest, so an older eximwatch
+ * refuses a database a newer one upgraded. */
 static int migrate(struct store *s, struct diag *d)
 {
 	sqlite3_stmt *st;
-	int version = 0, last = 0, i, num;
+	int version = 0, last = 0, i, num, has_table, r, missing = 0;
 	char *err = NULL;
+	unsigned char applied[100000 / 8 + 1];
 
+	memset(applied, 0, sizeof applied);
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
 		goto dberr;
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -274,22 +332,77 @@ static int migrate(struct store *s, struct diag *d)
 		    "this eximwatch knows (%d): upgrade eximwatch", version, last);
 		return -1;
 	}
-	if (version == last)
+	/* what it has */
+	if ((has_table = object_exists(s, "schema_migrations", 17)) < 0)
+		goto dberr;
+	if (has_table) {
+		if (sqlite3_prepare_v2(s->db, "SELECT number FROM schema_migrations",
+		    -1, &st, NULL) != SQLITE_OK)
+			goto dberr;
+		while (sqlite3_step(st) == SQLITE_ROW)
+			if ((num = sqlite3_column_int(st, 0)) > 0 && num < 100000)
+				applied[num / 8] |= (unsigned char)(1u << (num % 8));
+		sqlite3_finalize(st);
+	} else {
+		for (i = 0; embedded_schema[i].name; i++) {
+			num = schema_number(embedded_schema[i].name);
+			if (num == 0 || num > version)
+				continue;
+			if ((r = probe_applied(s, embedded_schema[i].data)) < 0)
+				goto dberr;
+			if (r)
+				applied[num / 8] |= (unsigned char)(1u << (num % 8));
+		}
+	}
+	for (i = 0; embedded_schema[i].name; i++)
+		if ((num = schema_number(embedded_schema[i].name)) > 0 &&
+		    !(applied[num / 8] & (1u << (num % 8))))
+			missing++;
+	if (missing == 0 && has_table)
 		return 0;
 	if (s->readonly) {
-		diag_add(d, s->path, 0, 0, "database needs an upgrade (schema %d → %d): "
-		    "run 'eximwatch scan' or the daemon once with write access",
-		    version, last);
+		if (missing == 0)
+			return 0;
+		diag_add(d, s->path, 0, 0, "database needs an upgrade (schema %d → %d, "
+		    "%d migration(s) to apply): run 'eximwatch scan' or the daemon "
+		    "once with write access", version, last, missing);
 		return -1;
+	}
+	/* the record first (with what a probe found), then each missing
+	 * migration with its record, in one transaction each */
+	if (!has_table) {
+		struct sbuf b;
+
+		sbuf_init(&b);
+		sbuf_adds(&b, "BEGIN IMMEDIATE;\nCREATE TABLE schema_migrations ("
+		    "number INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);\n");
+		for (num = 1; num < 100000; num++)
+			if (applied[num / 8] & (1u << (num % 8)))
+				sbuf_addf(&b, "INSERT INTO schema_migrations VALUES (%d, 0);\n",
+				    num);
+		sbuf_adds(&b, "COMMIT;");
+		if (sqlite3_exec(s->db, b.s, NULL, NULL, &err) != SQLITE_OK) {
+			diag_add(d, s->path, 0, 0, "recording the schema's migrations: "
+			    "%s", err ? err : sqlite3_errmsg(s->db));
+			sqlite3_free(err);
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			sbuf_release(&b);
+			return -1;
+		}
+		sbuf_release(&b);
 	}
 	for (i = 0; embedded_schema[i].name; i++) {
 		char *sql;
 
 		/* embedded in name order: numbers ascending */
-		if ((num = schema_number(embedded_schema[i].name)) <= version)
+		num = schema_number(embedded_schema[i].name);
+		if (num == 0 || (applied[num / 8] & (1u << (num % 8))))
 			continue;
-		sql = xasprintf("BEGIN IMMEDIATE;\n%s\nPRAGMA user_version = %d;\nCOMMIT;",
-		    embedded_schema[i].data, num);
+		if (num > version)
+			version = num;
+		sql = xasprintf("BEGIN IMMEDIATE;\n%s\nINSERT INTO schema_migrations "
+		    "VALUES (%d, strftime('%%s', 'now'));\nPRAGMA user_version = %d;\n"
+		    "COMMIT;", embedded_schema[i].data, num, version);
 		if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
 			diag_add(d, s->path, 0, 0, "applying schema %s: %s",
 			    embedded_schema[i].name, err ? err : sqlite3_errmsg(s->db));
@@ -299,7 +412,6 @@ static int migrate(struct store *s, struct diag *d)
 			return -1;
 		}
 		free(sql);
-		version = num;
 	}
 	return 0;
 dberr:
@@ -483,6 +595,14 @@ const char *store_path(const struct store *s)
 const char *store_errmsg(struct store *s)
 {
 	return sqlite3_errmsg(s->db);
+}
+
+int64_t store_account_id(struct store *s, const char *name, size_t len,
+    int64_t bucket)
+{
+	if (s->readonly)
+		return -1;
+	return intern_id(s, &s->accounts, name, len, bucket);
 }
 
 int store_begin(struct store *s)
@@ -865,8 +985,11 @@ int64_t store_prune(struct store *s, time_t before)
 	static const char *const more[] = {
 		"DELETE FROM ips WHERE last_used < ?1 - " STR(STORE_LAST_USED_STEP)
 		    " AND id <> 0",
+		/* an account of a known client stays while the client does
+		 * (known_clients.account_id; its id must not be reused) */
 		"DELETE FROM accounts WHERE last_used < ?1 - "
-		    STR(STORE_LAST_USED_STEP) " AND id <> 0",
+		    STR(STORE_LAST_USED_STEP) " AND id <> 0 AND id NOT IN "
+		    "(SELECT account_id FROM known_clients)",
 		"DELETE FROM outbox_alerts WHERE alert_id IN (SELECT id FROM alerts "
 		    "WHERE state = 'resolved' AND resolved_at < ?1)",
 		"DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < ?1",
@@ -890,6 +1013,11 @@ int64_t store_prune(struct store *s, time_t before)
 	if (rc != SQLITE_DONE)
 		return -1;
 	n = sqlite3_changes64(s->db);
+	/* known clients and evidence age out by their own times; an account
+	 * a known client names stays (below) */
+	if (knownclients_prune(s, (int64_t)before) < 0 ||
+	    evidence_prune(s, (int64_t)before) < 0)
+		return -1;
 	for (i = 0; i < sizeof more / sizeof more[0]; i++) {
 		if (sqlite3_prepare_v2(s->db, more[i], -1, &st, NULL) != SQLITE_OK)
 			return -1;

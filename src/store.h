@@ -44,6 +44,13 @@ int store_rollback(struct store *s);
 int store_add_counts(struct store *s, const struct counter *batch,
     const char *const *class_names, size_t nclasses);
 
+/* store_account_id: the id of account name[0..len) (created if new, inside
+ * a transaction; ids of a rolled-back transaction are forgotten), used in
+ * minute bucket (its last_used, as for counts); 0 for "", -1 on an error.
+ * Not on a read-only store. */
+int64_t store_account_id(struct store *s, const char *name, size_t len,
+    int64_t bucket);
+
 /* Files (scan and tail checkpoints). */
 struct store_file {
 	int64_t id;          /* 0 = not stored yet */
@@ -72,9 +79,11 @@ int store_meta_get(struct store *s, const char *key, char *buf, size_t len);
 int store_meta_dup(struct store *s, const char *key, char **value);
 
 /* store_prune: delete what is older than `before` (inside a transaction,
- * or on its own): count chunks, the addresses and accounts no remaining
- * count uses, alerts resolved and notifications delivered or given up
- * before it, and leftover alert windows.  Count chunks deleted, or -1. */
+ * or on its own): count chunks, known clients last seen and evidence
+ * recorded before it, the addresses and accounts no remaining count uses
+ * (an account a known client names stays), alerts resolved and
+ * notifications delivered or given up before it, and leftover alert
+ * windows.  Count chunks deleted, or -1. */
 int64_t store_prune(struct store *s, time_t before);
 
 /* Each address and account keeps the newest minute a count used it

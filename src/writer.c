@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "counter.h"
+#include "evidence.h"
 #include "evlog.h"
 #include "log.h"
 #include "store.h"
@@ -27,6 +28,7 @@ struct job {
 	struct counter *c;         /* the writer's own copy of the batch */
 	struct evlog *log;         /* or its events, to count here first */
 	int is_log;
+	int has_log;               /* log holds the batch's events (evidence) */
 	struct store_file *files;
 	size_t nfiles, capfiles;
 	struct writer_stats delta;
@@ -34,6 +36,7 @@ struct job {
 
 struct writer {
 	struct store *store;
+	struct evidence *ev;       /* NULL: no evidence recorded */
 	const char *const *names;
 	size_t nclasses;
 	pthread_t thread;
@@ -119,6 +122,8 @@ static void tx_abort(struct writer *w)
 	log_warnx("%s: cannot write to the database: %s", store_path(w->store),
 	    store_errmsg(w->store));
 	store_rollback(w->store);
+	if (w->ev)
+		evidence_done(w->ev, 0);
 	w->in_tx = 0;
 	w->tx_jobs = 0;
 	w->ntx_map = 0;
@@ -151,6 +156,23 @@ static int write_job(struct writer *w, struct job *j)
 	if (store_add_counts(s, j->is_log ? w->agg : j->c, w->names,
 	    w->nclasses) < 0)
 		goto fail;
+	/* the evidence: new known clients and the hours that ended are
+	 * written with each batch (a known pair's later logins are summed in
+	 * memory: evidence.h).  A failed transaction ends the writer and
+	 * nothing of it is retried, so what is written counts as settled
+	 * right away: the memory holds the groups of the current hour, not
+	 * those of a whole transaction. */
+	if (w->ev) {
+		if (j->is_log) {
+			evidence_add_counter(w->ev, w->agg);
+			evidence_add_events(w->ev, j->log, 0);
+		} else if (j->has_log) {
+			evidence_add_events(w->ev, j->log, 1);
+		}
+		if (evidence_write(w->ev, s, 0) < 0)
+			goto fail;
+		evidence_done(w->ev, 1);
+	}
 	for (i = 0; i < j->nfiles; i++) {
 		struct store_file *f = &j->files[i];
 		int inserted;
@@ -172,15 +194,22 @@ fail:
 	return -1;
 }
 
-/* tx_commit: 0 or -1 (logged, rolled back) */
-static int tx_commit(struct writer *w)
+/* tx_commit: 0 or -1 (logged, rolled back); last: a caller waits for
+ * it (sync) or the writer stops, so everything is written */
+static int tx_commit(struct writer *w, int last)
 {
 	size_t i;
 
+	if (w->ev && evidence_write(w->ev, w->store, last) < 0) {
+		tx_abort(w);
+		return -1;
+	}
 	if (store_commit(w->store) < 0) {
 		tx_abort(w);
 		return -1;
 	}
+	if (w->ev)
+		evidence_done(w->ev, 1);
 	/* only ids of committed rows are worth remembering */
 	pthread_mutex_lock(&w->mu);
 	for (i = 0; i < w->ntx_map; i++)
@@ -233,9 +262,11 @@ static void *writer_main(void *arg)
 				pthread_cond_wait(&w->cv, &w->mu);
 		}
 		if (w->tx_open && commit_due(w)) {
+			int last = w->n == 0 && (w->syncing || w->stop);
+
 			w->busy = 1;
 			pthread_mutex_unlock(&w->mu);
-			rc = tx_commit(w);
+			rc = tx_commit(w, last);
 			pthread_mutex_lock(&w->mu);
 			w->tx_open = 0;
 			goto settled;
@@ -274,7 +305,7 @@ settled:
 }
 
 struct writer *writer_new(struct store *s, const char *const *class_names,
-    size_t nclasses)
+    size_t nclasses, struct evidence *ev)
 {
 	struct writer *w = xcalloc(1, sizeof *w);
 	pthread_condattr_t ca;
@@ -283,6 +314,7 @@ struct writer *writer_new(struct store *s, const char *const *class_names,
 
 	w->store = s;
 	store_lend(s, 1);
+	w->ev = ev;
 	w->names = class_names;
 	w->nclasses = nclasses;
 	pthread_mutex_init(&w->mu, NULL);
@@ -345,7 +377,7 @@ static void job_push(struct writer *w)
 }
 
 int writer_submit(struct writer *w, struct counter **batch,
-    const struct store_file *files, size_t nfiles,
+    struct evlog *events, const struct store_file *files, size_t nfiles,
     const struct writer_stats *delta)
 {
 	struct job *j = job_take(w, files, nfiles, delta);
@@ -354,6 +386,14 @@ int writer_submit(struct writer *w, struct counter **batch,
 		return -1;
 	if (j->c == NULL)
 		j->c = counter_new();
+	j->has_log = events != NULL && w->ev != NULL;
+	if (j->has_log) {
+		if (j->log == NULL)
+			j->log = evlog_new();
+		evlog_copy(j->log, events);
+	}
+	if (events)
+		evlog_clear(events);
 	/* The batch is copied (a sequential memcpy of a few MB at most) rather
 	 * than handed over: the caller's counter then stays in its core's cache,
 	 * while swapping two counters between the threads made every random
@@ -381,6 +421,7 @@ int writer_submit_events(struct writer *w, struct evlog *events,
 	evlog_copy(j->log, events);   /* copied, as a counter is (above) */
 	evlog_clear(events);
 	j->is_log = 1;
+	j->has_log = 1;
 	job_push(w);
 	return 0;
 }

@@ -40,6 +40,7 @@ struct store;
 struct store_file;
 struct counter;
 struct evlog;
+struct evidence;
 struct writer;
 
 /* deltas added to the store's running totals (stats table), by name */
@@ -52,19 +53,24 @@ struct writer_stats {
 };
 
 /* writer_new: starts the thread.  s, class_names (nclasses names, the
- * batches' class indexes) are borrowed and must outlive the writer. */
+ * batches' class indexes) and ev are borrowed and must outlive the writer.
+ * ev (may be NULL) records the evidence of the batches' events
+ * (evidence.h) in their transactions; it belongs to the writer thread
+ * until writer_free().  A commit that a sync waits for (or the last one)
+ * writes everything the evidence holds (evidence_write's force). */
 struct writer *writer_new(struct store *s, const char *const *class_names,
-    size_t nclasses);
+    size_t nclasses, struct evidence *ev);
 
 /* writer_submit: hand *batch (filled by the caller) to the writer and put an
- * empty counter in its place.  files[0..nfiles) are copied and saved with
+ * empty counter in its place; events (may be NULL) are the batch's events
+ * for the evidence (not counted: they are in *batch), copied and emptied.  files[0..nfiles) are copied and saved with
  * store_file_save() in the batch's transaction; a file with id 0 is inserted
  * once, and later batches that give the same file (same fingerprint, path,
  * dev and ino) with id 0 again update that row.  delta may be NULL.  Blocks
  * while the queue is full.  0, or -1 if an earlier commit failed (then
  * nothing is taken: *batch is still the caller's). */
 int writer_submit(struct writer *w, struct counter **batch,
-    const struct store_file *files, size_t nfiles,
+    struct evlog *events, const struct store_file *files, size_t nfiles,
     const struct writer_stats *delta);
 
 /* writer_submit_events: the same with events, counted by the writer thread

@@ -9,18 +9,22 @@
 #   EW_IPV6=0|1                    also listen on ::1, drive IPv6 clients
 #   EW_RELAYLOG=cpanel|modern      modern: relay refusals get cPanel's
 #                                  "Rejected relay attempt: ..." log_message
+#   EW_DIAG=0|1                    1: also the diagnose scenarios, with a
+#                                  synthetic history (history.log)
 # Prints MAINLOG=<path>.  Needs root.
 set -eu
 . "$(dirname "$(readlink -f "$0")")/lib/common.sh"
 need_root
 T0=$(now)
 LOGSEL=${EW_LOGSEL:-cpanel} IPV6=${EW_IPV6:-0} RELAYLOG=${EW_RELAYLOG:-cpanel}
+DIAG=${EW_DIAG:-0}
 MAXSECS=${EW_EXIM_MAXSECS:-1800}
 case "$LOGSEL" in cpanel|all) ;; *) die "EW_LOGSEL must be cpanel or all" ;; esac
 case "$IPV6" in 0|1) ;; *) die "EW_IPV6 must be 0 or 1" ;; esac
 case "$RELAYLOG" in cpanel|modern) ;; *) die "EW_RELAYLOG must be cpanel or modern" ;; esac
+case "$DIAG" in 0|1) ;; *) die "EW_DIAG must be 0 or 1" ;; esac
 [[ "$MAXSECS" =~ ^[0-9]+$ ]] || die "EW_EXIM_MAXSECS must be a number"
-export EW_LOGSEL=$LOGSEL EW_IPV6=$IPV6 EW_RELAYLOG=$RELAYLOG
+export EW_LOGSEL=$LOGSEL EW_IPV6=$IPV6 EW_RELAYLOG=$RELAYLOG EW_DIAG=$DIAG
 
 # --- packages (CI: fresh Debian) ---
 if ! [ -x "$EXIM" ] || ! command -v swaks >/dev/null || ! command -v python3 >/dev/null ||
@@ -42,7 +46,7 @@ if [ -d "$STATE" ] && [ ! -e "$STATE/.ew-realexim" ] && [ -n "$(ls -A "$STATE")"
 fi
 mkdir -p "$STATE"
 stop_all
-rm -rf "${STATE:?}"/{etc,log,spool,home,run} "$STATE"/{exim.conf,knobs.json,expected.json,userdomains}
+rm -rf "${STATE:?}"/{etc,log,spool,home,run} "$STATE"/{exim.conf,knobs.json,expected.json,userdomains,history.log}
 mkdir -p "$STATE"/{etc,log,spool,home,run}
 touch "$STATE/.ew-realexim"
 python3 "$SRC/lib/setup.py" "$SRC"
@@ -87,5 +91,5 @@ if ! [ -e "$STATE/run/ready" ]; then
 	stop_all
 	die "Exim did not come up"
 fi
-echo "start.sh: Exim up after $(since "$T0")s (logsel=$LOGSEL ipv6=$IPV6 relaylog=$RELAYLOG)"
+echo "start.sh: Exim up after $(since "$T0")s (logsel=$LOGSEL ipv6=$IPV6 relaylog=$RELAYLOG diag=$DIAG)"
 echo "MAINLOG=$STATE/log/mainlog"

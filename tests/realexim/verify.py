@@ -9,9 +9,11 @@ only from "[ip]" at the start of the host text, after "rdns " or after ") ";
 two different candidates = no IP.  Owners come from the userdomains file
 named in expected.json.
 """
+import calendar
 import json
 import re
 import sys
+import time
 from collections import defaultdict
 
 PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{3})?(?: [+-]\d{4})?"
@@ -34,6 +36,13 @@ REASONS = [
     ("ratelimit", r"^Sender rate overlimit - ", "auth"),
 ]
 ARRIVAL = re.compile(r"^<= (?P<sender>\S+) ")
+CWD = re.compile(r"^cwd=(?P<dir>.*?) \d+ args: ")
+HOME = re.compile(r"^/home\d*/(?P<user>[A-Za-z0-9_][A-Za-z0-9_.-]*)(?:/|$)")
+SHARED = {"nobody", "www-data", "apache", "httpd", "nginx"}
+SYSTEM = {"root", "mailnull", "exim", "Debian-exim", "mail"}
+REMOTE_RELAY = re.compile(r"^\*\* .*: SMTP error from remote mail server after "
+                          r"(?:pipelined )?RCPT TO:<[^>]*>: .*(?:Please turn on SMTP "
+                          r"Authentication|relay not permitted)")
 DELIVERY = re.compile(r"^(?:=>|->) (?P<addr>\S+)(?: <(?P<orig>[^>]+)>)? .*? T=(?P<t>\S+)")
 BRACKET = re.compile(r"\[(?P<ip>[0-9A-Fa-f:.]+)\]")
 RDNS = re.compile(r"[^\s()\[\]]+ ")
@@ -49,9 +58,15 @@ def client_ip(host):
     return ips.pop() if len(ips) == 1 else None
 
 
+def stamp(line):
+    """the line's time in seconds (local time; only differences matter)"""
+    return calendar.timegm(time.strptime(line[:19], "%Y-%m-%d %H:%M:%S"))
+
+
 def classify(path):
     ev = []            # (class, ip, account)
     sender_of = {}
+    cwds = []          # (time, dir) of recent submissions' cwd= lines
     with open(path, encoding="latin-1") as f:
         for line in f:
             line = line.rstrip("\n")
@@ -59,6 +74,15 @@ def classify(path):
             if not m:
                 continue
             mid, body = m.group("id"), line[m.end():]
+            c = CWD.match(body)
+            if c and not mid:
+                # a submission's (not a queue run's, a delivery's, a query's)
+                args = body[c.end() - 1:]
+                if not re.search(r" -(?:M|q|R|S|b[^msS])", args) and \
+                        not c.group("dir").startswith(("/var/spool/exim",
+                                                        "/usr/local/cpanel")):
+                    cwds.append((stamp(line), c.group("dir")))
+                continue
             if mid:
                 a = ARRIVAL.match(body)
                 if a:
@@ -67,7 +91,24 @@ def classify(path):
                     if snd == "<>":
                         ev.append(("msg_in_bounce", None, body[body.rfind(" for ") + 5:].split()[0]))
                     elif " P=local " in body and " H=" not in body:
-                        ev.append(("msg_in_local", None, snd))
+                        # the submitter: U= if a person's; for a web
+                        # server's user, the home of the oldest unclaimed
+                        # cwd= line (eximwatch pairs them so); never the
+                        # MTA's own
+                        u = re.search(r" U=(\S+)", body)
+                        u = u.group(1) if u else None
+                        acct = snd
+                        if u and u not in SHARED and u not in SYSTEM and \
+                                not u.startswith("cpanel"):
+                            acct = u
+                        now = stamp(line)
+                        while cwds and now - cwds[0][0] > 5:
+                            cwds.pop(0)
+                        if cwds:
+                            h = HOME.match(cwds.pop(0)[1])
+                            if h and (u is None or u in SHARED):
+                                acct = h.group("user")
+                        ev.append(("msg_in_local", None, acct))
                     else:
                         h = re.search(r" H=(.*?) (?:I=|U=|P=)", body)
                         ip = client_ip(h.group(1)) if h else None
@@ -84,7 +125,9 @@ def classify(path):
                     else:
                         ev.append(("delivered_local", None, d.group("orig") or d.group("addr")))
                     continue
-                if body.startswith("** "):
+                if REMOTE_RELAY.match(body):
+                    ev.append(("remote_relay_denied", None, sender_of.get(mid)))
+                elif body.startswith("** "):
                     ev.append(("bounced", None, sender_of.get(mid)))
                 elif body.startswith("== "):
                     ev.append(("deferred", None, sender_of.get(mid)))

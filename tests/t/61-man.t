@@ -71,6 +71,7 @@ ok "check-config lists the top-level keys" test -n "$top"
 sec_threshold=$(keys $'thresholds:\n  - id: x\n    no_such_key: 1')
 sec_sink=$(keys $'sinks:\n  s: {type: webhook, url: "http://127.0.0.1/", no_such_key: 1}')
 sec_rules=$(keys $'rules:\n  no_such_key: 1')
+sec_diag=$(keys $'diagnose:\n  no_such_key: 1')
 page5=$(sed 's/.\x08//g' "$TMP/eximwatch.yaml.5.txt")
 for k in $top metrics.textfile_dir alerts.host alerts.top alerts.max_groups; do
 	like "$page5" "^ +${k##*.}:" "eximwatch.yaml.5 documents '$k'"
@@ -78,4 +79,6 @@ done
 for k in $sec_rules; do like "$page5" "^ +$k:" "eximwatch.yaml.5 documents 'rules.$k'"; done
 for k in $sec_threshold; do like "$page5" "^ +$k:" "eximwatch.yaml.5 documents threshold key '$k'"; done
 for k in $sec_sink; do like "$page5" "^ +$k:" "eximwatch.yaml.5 documents sink key '$k'"; done
+ok "check-config lists the diagnose: keys" test -n "$sec_diag"
+for k in $sec_diag; do like "$page5" "^ +$k:" "eximwatch.yaml.5 documents 'diagnose.$k'"; done
 done_testing

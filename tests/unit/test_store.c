@@ -302,6 +302,57 @@ int main(void)
 		store_close(s);
 	}
 
+	/* migrations in any order: a database that has 5 but not 4 (made by
+	 * a build without 4) gets 4 */
+	snprintf(path, sizeof path, "%s/no4.db", dir);
+	{
+		sqlite3 *db;
+		char *err = NULL;
+		int rc = SQLITE_OK, k;
+
+		sqlite3_open(path, &db);
+		countsvt_register(db);
+		for (k = 0; rc == SQLITE_OK && embedded_schema[k].name; k++)
+			if (atoi(embedded_schema[k].name) != 4)
+				rc = sqlite3_exec(db, embedded_schema[k].data, NULL, NULL,
+				    &err);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, "PRAGMA user_version = 5;", NULL, NULL,
+			    &err);
+		ok(rc == SQLITE_OK, "a version 5 database without migration 4%s%s",
+		    err ? ": " : "", err ? err : "");
+		sqlite3_free(err);
+		sqlite3_close(db);
+	}
+	s = store_open(path, STORE_CREATE, &d);
+	if (!ok(s != NULL, "opened"))
+		diag_print(&d, stdout);
+	if (s != NULL) {
+		is_int(q1(s, "SELECT count(*) FROM sqlite_master WHERE name IN "
+		    "('known_clients', 'evidence', 'findings')"), 3,
+		    "migration 4 applied after 5");
+		is_int(q1(s, "SELECT count(*) FROM schema_migrations WHERE number "
+		    "IN (1, 2, 3, 4, 5)"), 5, "all five recorded");
+		is_int(q1(s, "PRAGMA user_version"), nschema, "the version is the "
+		    "highest number");
+		store_close(s);
+	}
+	/* ... and a database that has them all but no record is not
+	 * migrated again (migration 5 twice would fail) */
+	s = store_open(path, STORE_CREATE, &d);
+	if (s != NULL)
+		ok(sqlite3_exec(store_db(s), "DROP TABLE schema_migrations", NULL,
+		    NULL, NULL) == SQLITE_OK, "a database without the record");
+	store_close(s);
+	s = store_open(path, STORE_CREATE, &d);
+	if (!ok(s != NULL, "opened: nothing applied twice"))
+		diag_print(&d, stdout);
+	if (s != NULL) {
+		is_int(q1(s, "SELECT count(*) FROM schema_migrations WHERE number "
+		    "IN (1, 2, 3, 4, 5)"), 5, "what it has is recorded");
+		store_close(s);
+	}
+
 	/* prune: everything ages out with the retention, on a real file */
 	snprintf(path, sizeof path, "%s/prune.db", dir);
 	{
@@ -337,9 +388,18 @@ int main(void)
 		    "INSERT INTO alert_window VALUES ('t', 'a', '', 600, 1),"
 		    " ('t', 'a', '', 1500000, 1);"
 		    "INSERT INTO alert_distinct VALUES ('t', 'a', 600, x'78'),"
-		    " ('t', 'a', 1500000, x'78');", NULL, NULL, NULL) == SQLITE_OK &&
-		    store_commit(s) == 0, "counts, alerts, notifications and windows "
-		    "of old and new");
+		    " ('t', 'a', 1500000, x'78');"
+		    /* accounts no count uses, named by known clients: one seen
+		     * within the retention, one before it */
+		    "INSERT INTO accounts (name, last_used) VALUES ('kc@x', 0),"
+		    " ('gone@x', 0);"
+		    "INSERT INTO known_clients SELECT x'04c6336401', id, 600,"
+		    " 2000000, 3 FROM accounts WHERE name = 'kc@x';"
+		    "INSERT INTO known_clients SELECT x'04c6336402', id, 600,"
+		    " 700, 1 FROM accounts WHERE name = 'gone@x';",
+		    NULL, NULL, NULL) == SQLITE_OK &&
+		    store_commit(s) == 0, "counts, alerts, notifications, windows "
+		    "and known clients of old and new");
 		snprintf(before, sizeof before, "%s", "?");
 		{
 			sqlite3_stmt *st;
@@ -363,8 +423,18 @@ int main(void)
 		    "addresses no count uses are gone (2 of 4 left, and id 0)");
 		is_int(q1(s, "SELECT count(*) FROM ips WHERE addr = '198.51.100.1'"),
 		    0, "the old-only address among them");
-		is_int(q1(s, "SELECT count(*) FROM accounts"), 2,
+		is_int(q1(s, "SELECT count(*) FROM accounts WHERE name NOT LIKE "
+		    "'%kc@x' AND name <> 'gone@x'"), 2,
 		    "accounts too (both@x stays, old@x goes)");
+		is_int(q1(s, "SELECT count(*) FROM known_clients k JOIN accounts a ON "
+		    "a.id = k.account_id WHERE a.name = 'kc@x'"), 1,
+		    "an account no count uses stays while a known client names it "
+		    "(its id is not freed for another account)");
+		is_int(q1(s, "SELECT count(*) FROM accounts WHERE name = 'gone@x'") +
+		    q1(s, "SELECT count(*) FROM known_clients WHERE account_id NOT IN "
+		    "(SELECT id FROM accounts)"), 0, "a known client past the "
+		    "retention goes, and its account with it; no known client "
+		    "names a deleted account");
 		is_int(q1(s, "SELECT count(*) FROM alerts WHERE id = 1"), 0,
 		    "alerts: the one resolved before the retention is gone");
 		is_int(q1(s, "SELECT count(*) FROM alerts WHERE id IN (2, 3)"), 2,

@@ -2,7 +2,9 @@
 """Fake remote MX hosts (world.MX addresses, port world.MX_PORT).
 
 RCPT local part reject* -> 550, defer* -> 451, anything else -> 250; DATA is
-swallowed.  Exits after --max-seconds.
+swallowed.  mx.migrated.test refuses every recipient as relaying, with
+cPanel's text (it is the old server of a migrated domain).  Exits after
+--max-seconds.
 """
 import argparse
 import os
@@ -36,7 +38,13 @@ class Session(socketserver.StreamRequestHandler):
                 self.say("250 %s" % self.server.name)
             elif verb == "RCPT":
                 lp = line.split(":", 1)[-1].strip(" <>").split("@")[0].lower()
-                if lp.startswith("reject"):
+                if self.server.name == "mx.migrated.test":
+                    self.say("550-Please turn on SMTP Authentication in your mail "
+                             "client, or login to the\r\n550-IMAP/POP3 server "
+                             "before sending your message. mx.migrated.test\r\n"
+                             "550 is not permitted to relay through this server "
+                             "without authentication.")
+                elif lp.startswith("reject"):
                     self.say("550 5.1.1 no such mailbox here")
                 elif lp.startswith("defer"):
                     self.say("451 4.3.0 try again later")

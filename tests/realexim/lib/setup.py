@@ -30,7 +30,8 @@ def main():
     st = W.STATE
     knobs = {"logsel": os.environ.get("EW_LOGSEL", "cpanel"),
              "ipv6": os.environ.get("EW_IPV6", "0") == "1",
-             "relaylog": os.environ.get("EW_RELAYLOG", "cpanel")}
+             "relaylog": os.environ.get("EW_RELAYLOG", "cpanel"),
+             "diag": os.environ.get("EW_DIAG", "0") == "1"}
     knobs["log_selector"] = SELECTORS[knobs["logsel"]]
     etc = os.path.join(st, "etc")
 
@@ -39,7 +40,7 @@ def main():
     write(os.path.join(etc, "passwd"),
           "".join("%s: %s\n" % kv for kv in sorted(logins.items())), 0o640)
     write(os.path.join(etc, "localdomains"),
-          "".join("%s\n" % d for _, d in W.CPANEL))
+          "".join("%s\n" % d for _, d in W.CPANEL if d not in W.NOT_LOCAL))
     write(os.path.join(etc, "mailboxes"), "".join(
         "%s: %s/mail/%s/%s\n" % (a, u, a.split("@")[1], a.split("@")[0])
         for a, u in sorted(W.MAILBOXES.items())))

@@ -18,6 +18,9 @@ MX_PORT = 2526
 MX = {                        # remote domain -> (MX name, address of the fake MX)
     "remote.test": ("mx.remote.test", "127.0.0.201"),
     "partner.test": ("mx.partner.test", "127.0.0.202"),
+    # moved to another server, whose MX still answers for it: it refuses
+    # our mail as relaying (stale MX after a migration)
+    "migrated.test": ("mx.migrated.test", "127.0.0.203"),
 }
 BL_ZONE = "bl.test"
 
@@ -32,7 +35,35 @@ MAILBOXES = {
     "alice@example.test": "acme", "bob@example.test": "acme",
     "carol@bravo.test": "bravo", "bulk@bravo.test": "bravo",
     "dora@cobalt.test": "cobalt", "ed@delta.test": "delta",
+    "list@garnet.test": "garnet", "ivy@ember.test": "ember",
 }
+# hosted here (userdomains) but missing from localdomains: Exim takes its
+# incoming mail for relaying
+NOT_LOCAL = {"harbor.test"}
+
+
+# EW_DIAG=1: the diagnose scenarios (lib/drive.py, lib/history.py).  Each
+# mailbox has a synthetic history before the run (history.log) and does one
+# thing in the run; the window diagnosed is the run.
+DIAG_IP = {
+    "stale": "127.1.1.5",      # ed@delta.test's laptop, old password saved
+    "attacker": "127.3.0.66",  # guesses ed@delta.test's password
+    "tls": "127.1.2.7",        # fiona@fjord.test's phone: 587 without TLS/AUTH
+    "noauth": "127.1.3.9",     # gus@garnet.test's PC: no SMTP AUTH set
+    "dora": "127.1.4.20",      # dora@cobalt.test's usual network
+    "steady": "127.1.5.30",    # list@garnet.test: 40 an hour, every hour
+    "typo": "127.1.6.40",      # ivy@ember.test: one wrong password
+    "inbound": "127.1.7.25",   # a partner's MX sending to harbor.test
+    "carol": "127.1.8.3",      # carol@bravo.test, writing to migrated.test
+}
+DORA_NETS = ["127.2.%d.10" % i for i in range(1, 7)]   # 6 new networks
+DORA_PER_NET = 5
+STEADY = 40                    # list@garnet.test's messages an hour
+SCRIPT = {"user": "ember", "sender": "wordpress@ember.test", "n": 40,
+          "dir": "/home/ember/public_html/wp-content/plugins/contact-form"}
+# the harness keeps its volumes small: diagnose runs with this volume_min
+# (every other threshold is the default)
+DIAG_VOLUME_MIN = 30
 
 
 def password(login):

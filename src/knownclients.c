@@ -1,0 +1,749 @@
+/* knownclients: who logged in from where (see knownclients.h) */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hash.h"
+#include "knownclients.h"
+#include "log.h"
+#include "smap.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define WEEK (7 * 86400)
+
+size_t knownclients_key(const struct netaddr *a, unsigned char *out)
+{
+	if (a->family == 4) {
+		out[0] = 4;
+		memcpy(out + 1, a->a, 4);
+		return 5;
+	}
+	if (a->family == 6) {
+		out[0] = 6;
+		memcpy(out + 1, a->a, 16);
+		return 17;
+	}
+	return 0;
+}
+
+/* range: the lowest and highest key inside net */
+static size_t range(const struct netaddr *net, unsigned char *lo,
+    unsigned char *hi)
+{
+	size_t n = knownclients_key(net, lo), i;
+	int bits = net->bits;
+
+	memcpy(hi, lo, n);
+	for (i = 1; i < n; i++) {
+		int b0 = (int)(i - 1) * 8;
+
+		if (bits >= b0 + 8)
+			continue;
+		if (bits <= b0) {
+			lo[i] = 0;
+			hi[i] = 0xff;
+		} else {
+			unsigned char m = (unsigned char)(0xff >> (bits - b0));
+
+			lo[i] &= (unsigned char)~m;
+			hi[i] |= m;
+		}
+	}
+	return n;
+}
+
+/* ---- recording ---------------------------------------------------------- */
+
+/* Times are log minutes, kept in 32 bits (clamped; a log before 1970 or
+ * after 2106 is not one to diagnose); the sums of a pair's logins in
+ * memory, not written, and written in the open transaction. */
+struct sums {
+	uint32_t n, first, last;
+};
+
+/* a pair: its address as the table's key (family byte + bytes) and its
+ * account as an index into the writer's own account names, 48 bytes; the
+ * index holds (hash, entry), so a probe touches one cache line until the
+ * hash matches */
+#define F_STORED 1            /* the row exists (as far as we know) */
+#define F_STORED_BEFORE 2     /* stored, before the writes in flight */
+#define F_LISTED 4            /* in the dirty list */
+#define F_INFLIGHT 8          /* in the flight list */
+
+struct kce {
+	uint32_t acct;            /* into w->acct */
+	struct sums pend;         /* logins not written */
+	struct sums infl;         /* written, not committed yet */
+	unsigned char key[KC_KEY_MAX];
+	uint8_t flags;
+};
+
+struct kslot {
+	uint32_t hash;
+	uint32_t ref;                 /* index + 1; 0 empty */
+};
+
+struct kacct {
+	uint32_t off, len;            /* into the arena */
+	int64_t id;                   /* the store's id (0: not known yet) */
+};
+
+struct kc_writer {
+	struct kslot *idx;
+	size_t cap;                   /* power of two */
+	struct kce *e;
+	size_t n, cape;
+	/* the accounts: names in one arena, an index like the pairs' */
+	struct kacct *acct;
+	size_t nacct, capacct;
+	struct kslot *aidx;
+	size_t acap;
+	char *arena;
+	size_t alen, arcap;
+	uint32_t *dirty, *flight;     /* entry indexes */
+	size_t ndirty, capdirty, nflight, capflight;
+	int64_t now;                  /* the latest login noted */
+	int shrink;                   /* forget written pairs after the commit */
+	sqlite3 *db;
+	sqlite3_stmt *ins, *upd;      /* a pair new here, one known */
+};
+
+static uint32_t clamp32(int64_t t)
+{
+	return t < 0 ? 0 : t > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
+static size_t keylen(const unsigned char *k)
+{
+	return k[0] == 4 ? 5 : 17;
+}
+
+static void sums_add(struct sums *a, const struct sums *b)
+{
+	if (b->n == 0)
+		return;
+	if (a->n == 0) {
+		*a = *b;
+		return;
+	}
+	a->n = a->n + b->n < a->n ? UINT32_MAX : a->n + b->n;
+	if (b->first < a->first)
+		a->first = b->first;
+	if (b->last > a->last)
+		a->last = b->last;
+}
+
+struct kc_writer *kc_writer_new(void)
+{
+	struct kc_writer *w = xcalloc(1, sizeof *w);
+
+	w->cap = 1024;
+	w->idx = xcalloc(w->cap, sizeof *w->idx);
+	w->acap = 64;
+	w->aidx = xcalloc(w->acap, sizeof *w->aidx);
+	return w;
+}
+
+void kc_writer_free(struct kc_writer *w)
+{
+	if (w == NULL)
+		return;
+	free(w->idx);
+	free(w->e);
+	free(w->acct);
+	free(w->aidx);
+	free(w->arena);
+	free(w->dirty);
+	free(w->flight);
+	sqlite3_finalize(w->ins);
+	sqlite3_finalize(w->upd);
+	free(w);
+}
+
+size_t kc_writer_pending(const struct kc_writer *w)
+{
+	return w->ndirty;
+}
+
+static uint32_t pair_hash(const unsigned char *key, uint32_t acct)
+{
+	return (uint32_t)(hash_mix(hash_bytes(0x51ed27, (const char *)key,
+	    keylen(key)), acct) >> 32);
+}
+
+static void slot_put(struct kslot *idx, size_t cap, uint32_t h, uint32_t ref)
+{
+	size_t m = cap - 1, s = h & m;
+
+	while (idx[s].ref)
+		s = (s + 1) & m;
+	idx[s].hash = h;
+	idx[s].ref = ref;
+}
+
+static void reindex(struct kc_writer *w)
+{
+	size_t i;
+
+	while (w->n * 2 > w->cap)
+		w->cap *= 2;
+	free(w->idx);
+	w->idx = xcalloc(w->cap, sizeof *w->idx);
+	for (i = 0; i < w->n; i++)
+		slot_put(w->idx, w->cap, pair_hash(w->e[i].key, w->e[i].acct),
+		    (uint32_t)i + 1);
+}
+
+static void push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 256;
+		*v = xreallocarray(*v, *cap, sizeof **v);
+	}
+	(*v)[(*n)++] = x;
+}
+
+static uint32_t arena_put(struct kc_writer *w, const char *p, size_t n)
+{
+	uint32_t off;
+
+	if (w->alen + n > w->arcap) {
+		w->arcap = w->arcap ? 2 * w->arcap : 4096;
+		while (w->alen + n > w->arcap)
+			w->arcap *= 2;
+		w->arena = xrealloc(w->arena, w->arcap);
+	}
+	off = (uint32_t)w->alen;
+	memcpy(w->arena + off, p, n);
+	w->alen += n;
+	return off;
+}
+
+static uint32_t acct_hash(const char *p, size_t n)
+{
+	return (uint32_t)(hash_bytes(0xacc7, p, n) >> 32);
+}
+
+static void acct_reindex(struct kc_writer *w)
+{
+	size_t i;
+
+	while (w->nacct * 2 > w->acap)
+		w->acap *= 2;
+	free(w->aidx);
+	w->aidx = xcalloc(w->acap, sizeof *w->aidx);
+	for (i = 0; i < w->nacct; i++)
+		slot_put(w->aidx, w->acap, acct_hash(w->arena + w->acct[i].off,
+		    w->acct[i].len), (uint32_t)i + 1);
+}
+
+/* acct_ref: the index of account p[0..n), added if need be */
+static uint32_t acct_ref(struct kc_writer *w, const char *p, size_t n)
+{
+	uint32_t h = acct_hash(p, n);
+	size_t m = w->acap - 1, s;
+	struct kacct *a;
+
+	for (s = h & m; w->aidx[s].ref; s = (s + 1) & m) {
+		a = &w->acct[w->aidx[s].ref - 1];
+		if (w->aidx[s].hash == h && a->len == n &&
+		    memcmp(w->arena + a->off, p, n) == 0)
+			return w->aidx[s].ref - 1;
+	}
+	if (w->nacct == w->capacct) {
+		w->capacct = w->capacct ? 2 * w->capacct : 64;
+		w->acct = xreallocarray(w->acct, w->capacct, sizeof *w->acct);
+	}
+	a = &w->acct[w->nacct];
+	a->off = arena_put(w, p, n);
+	a->len = (uint32_t)n;
+	a->id = 0;
+	w->aidx[s].hash = h;
+	w->aidx[s].ref = (uint32_t)++w->nacct;
+	if (w->nacct * 2 > w->acap)
+		acct_reindex(w);
+	return (uint32_t)w->nacct - 1;
+}
+
+void kc_writer_note(struct kc_writer *w, const char *ip, size_t il,
+    const char *acct, size_t al, int64_t t, int64_t n)
+{
+	unsigned char key[KC_KEY_MAX];
+	struct netaddr a;
+	uint32_t h, ac, ref = 0;
+	size_t m = w->cap - 1, s, kl;
+	struct kce *e;
+	struct sums more;
+
+	if (il == 0 || al == 0 || il > 64 || al > 512 || n <= 0 ||
+	    netaddr_parse_ip(ip, il, &a) < 0 ||
+	    (kl = knownclients_key(&a, key)) == 0)
+		return;
+	memset(key + kl, 0, sizeof key - kl);
+	ac = acct_ref(w, acct, al);
+	h = pair_hash(key, ac);
+	for (s = h & m; w->idx[s].ref; s = (s + 1) & m) {
+		e = &w->e[w->idx[s].ref - 1];
+		if (w->idx[s].hash == h && e->acct == ac &&
+		    memcmp(e->key, key, kl) == 0) {
+			ref = w->idx[s].ref;
+			break;
+		}
+	}
+	if (ref == 0) {
+		if (w->n == w->cape) {
+			w->cape = w->cape ? 2 * w->cape : 1024;
+			w->e = xreallocarray(w->e, w->cape, sizeof *w->e);
+		}
+		e = &w->e[w->n];
+		memset(e, 0, sizeof *e);
+		memcpy(e->key, key, sizeof key);
+		e->acct = ac;
+		ref = (uint32_t)++w->n;
+		w->idx[s].hash = h;
+		w->idx[s].ref = ref;
+		if (w->n * 2 > w->cap)
+			reindex(w);
+	}
+	e = &w->e[ref - 1];
+	more.n = n > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	more.first = more.last = clamp32(t);
+	sums_add(&e->pend, &more);
+	if (!(e->flags & F_LISTED)) {
+		e->flags |= F_LISTED;
+		push(&w->dirty, &w->ndirty, &w->capdirty, ref - 1);
+	}
+	if (t > w->now)
+		w->now = t;
+}
+
+/* the dirty list in key order, the table's: close keys, close B-tree
+ * pages */
+static const struct kc_writer *sort_w;
+
+static int cmp_entry(const void *x, const void *y)
+{
+	const struct kce *a = &sort_w->e[*(const uint32_t *)x];
+	const struct kce *b = &sort_w->e[*(const uint32_t *)y];
+	int c = memcmp(a->key, b->key, KC_KEY_MAX);
+
+	if (c)
+		return c;
+	return a->acct < b->acct ? -1 : a->acct > b->acct;
+}
+
+static int put(sqlite3_stmt *st, const struct kce *e, int64_t id,
+    const struct sums *d)
+{
+	int rc;
+
+	sqlite3_bind_blob(st, 1, e->key, (int)keylen(e->key), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int64(st, 3, d->first);
+	sqlite3_bind_int64(st, 4, d->last);
+	sqlite3_bind_int64(st, 5, d->n);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int kc_writer_write(struct kc_writer *w, struct store *s, int force)
+{
+	size_t i, keep = 0, ndue;
+	int rc = 0;
+
+	if (w->ndirty == 0)
+		return 0;
+	if (w->n > KC_CACHE_MAX) {
+		force = 1;          /* write everything, then forget it */
+		w->shrink = 1;
+	}
+	if (w->db != store_db(s)) {
+		sqlite3_finalize(w->ins);
+		sqlite3_finalize(w->upd);
+		w->ins = w->upd = NULL;
+		w->db = store_db(s);
+	}
+	/* a pair new to this writer is upserted (one B-tree seek, and a row
+	 * of an earlier run is added to); a stored one is updated */
+	if (w->ins == NULL && (sqlite3_prepare_v3(w->db, "INSERT INTO "
+	    "known_clients (addr, account_id, first_seen, last_seen, n) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET first_seen = "
+	    "min(first_seen, ?3), last_seen = max(last_seen, ?4), n = n + ?5",
+	    -1, SQLITE_PREPARE_PERSISTENT, &w->ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(w->db, "UPDATE known_clients SET first_seen = "
+	    "min(first_seen, ?3), last_seen = max(last_seen, ?4), n = n + ?5 "
+	    "WHERE addr = ?1 AND account_id = ?2", -1,
+	    SQLITE_PREPARE_PERSISTENT, &w->upd, NULL) != SQLITE_OK))
+		return -1;
+	/* the due ones first (new pairs; sums older than a week; all with
+	 * force), sorted */
+	for (i = 0; i < w->ndirty; i++) {
+		struct kce *e = &w->e[w->dirty[i]];
+
+		if (force || !(e->flags & F_STORED) ||
+		    (int64_t)e->pend.first + WEEK <= w->now) {
+			uint32_t t = w->dirty[keep];
+
+			w->dirty[keep++] = w->dirty[i];
+			w->dirty[i] = t;
+		}
+	}
+	ndue = keep;
+	keep = 0;
+	sort_w = w;
+	qsort(w->dirty, ndue, sizeof *w->dirty, cmp_entry);
+	/* the account ids: interned by the store in this transaction (a
+	 * rolled-back one is forgotten by it, so ask it each time) */
+	for (i = 0; i < w->nacct; i++)
+		w->acct[i].id = 0;
+	for (i = 0; i < w->ndirty; i++) {
+		struct kce *e = &w->e[w->dirty[i]];
+		struct kacct *a = &w->acct[e->acct];
+
+		if (rc != 0 || i >= ndue) {
+			w->dirty[keep++] = w->dirty[i];
+			continue;
+		}
+		e->flags &= (uint8_t)~F_LISTED;
+		if (a->id == 0)
+			a->id = store_account_id(s, w->arena + a->off, a->len,
+			    w->now);
+		if (a->id < 0)
+			rc = -1;
+		else
+			rc = put((e->flags & F_STORED) ? w->upd : w->ins, e, a->id,
+			    &e->pend);
+		if (rc != 0) {
+			e->flags |= F_LISTED;
+			w->dirty[keep++] = w->dirty[i];
+			continue;
+		}
+		if (!(e->flags & F_INFLIGHT)) {
+			e->flags |= F_INFLIGHT;
+			e->flags = (uint8_t)((e->flags & ~F_STORED_BEFORE) |
+			    ((e->flags & F_STORED) ? F_STORED_BEFORE : 0));
+			push(&w->flight, &w->nflight, &w->capflight, w->dirty[i]);
+		}
+		sums_add(&e->infl, &e->pend);
+		memset(&e->pend, 0, sizeof e->pend);
+		e->flags |= F_STORED;
+	}
+	w->ndirty = keep;
+	return rc;
+}
+
+/* forget: keep only the pairs with logins not written (and the accounts
+ * they name: new indexes, a new arena) */
+static void forget(struct kc_writer *w)
+{
+	char *old = w->arena;
+	struct kacct *oacct = w->acct;
+	size_t i, k = 0, onacct = w->nacct;
+	uint32_t *map = xcalloc(onacct ? onacct : 1, sizeof *map);
+
+	w->arena = NULL;
+	w->alen = w->arcap = 0;
+	w->acct = NULL;
+	w->nacct = w->capacct = 0;
+	memset(w->aidx, 0, w->acap * sizeof *w->aidx);
+	for (i = 0; i < w->n; i++) {
+		struct kce e = w->e[i];
+
+		if (e.pend.n == 0 && !(e.flags & F_LISTED))
+			continue;
+		if (map[e.acct] == 0)
+			map[e.acct] = acct_ref(w, old + oacct[e.acct].off,
+			    oacct[e.acct].len) + 1;
+		e.acct = map[e.acct] - 1;
+		w->e[k++] = e;
+	}
+	free(map);
+	free(oacct);
+	free(old);
+	w->n = k;
+	w->ndirty = 0;
+	for (i = 0; i < k; i++)
+		if (w->e[i].flags & F_LISTED)
+			push(&w->dirty, &w->ndirty, &w->capdirty, (uint32_t)i);
+	reindex(w);
+}
+
+void kc_writer_done(struct kc_writer *w, int ok)
+{
+	size_t i;
+
+	for (i = 0; i < w->nflight; i++) {
+		struct kce *e = &w->e[w->flight[i]];
+
+		if (!ok) {
+			/* written again next time, as if never written */
+			sums_add(&e->pend, &e->infl);
+			e->flags = (uint8_t)((e->flags & ~F_STORED) |
+			    ((e->flags & F_STORED_BEFORE) ? F_STORED : 0));
+			if (!(e->flags & F_LISTED)) {
+				e->flags |= F_LISTED;
+				push(&w->dirty, &w->ndirty, &w->capdirty, w->flight[i]);
+			}
+		}
+		memset(&e->infl, 0, sizeof e->infl);
+		e->flags &= (uint8_t)~F_INFLIGHT;
+	}
+	w->nflight = 0;
+	if (ok && w->shrink) {
+		w->shrink = 0;
+		forget(w);
+	}
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* the ids of an account's names (its spellings: the lookups ignore
+ * case), asked once per account and reader */
+struct kc_ids {
+	size_t n;
+	int64_t id[];
+};
+
+struct knownclients {
+	struct store *s;
+	sqlite3_stmt *any, *acct, *each, *all, *ids;
+	struct smap idcache;      /* lower-cased name -> struct kc_ids */
+};
+
+struct knownclients *knownclients_open(struct store *s)
+{
+	struct knownclients *k = xcalloc(1, sizeof *k);
+
+	k->s = s;
+	smap_init(&k->idcache);
+	return k;
+}
+
+void knownclients_close(struct knownclients *k)
+{
+	size_t i;
+
+	if (k == NULL)
+		return;
+	sqlite3_finalize(k->any);
+	sqlite3_finalize(k->acct);
+	sqlite3_finalize(k->each);
+	sqlite3_finalize(k->all);
+	sqlite3_finalize(k->ids);
+	for (i = 0; i < k->idcache.cap; i++)
+		if (k->idcache.keys[i])
+			free(k->idcache.vals[i]);
+	smap_release(&k->idcache);
+	free(k);
+}
+
+static int prep(struct knownclients *k, sqlite3_stmt **st, const char *sql)
+{
+	if (*st)
+		return 0;
+	if (sqlite3_prepare_v3(store_db(k->s), sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    st, NULL) != SQLITE_OK) {
+		log_warnx("%s: known clients: %s", store_path(k->s),
+		    sqlite3_errmsg(store_db(k->s)));
+		return -1;
+	}
+	return 0;
+}
+
+/* account_ids: the ids of account's names (any case), cached; NULL on
+ * an error (logged) */
+static const struct kc_ids *account_ids(struct knownclients *k,
+    const char *account)
+{
+	char key[512];
+	size_t n, cap = 1;
+	struct kc_ids *v;
+	int rc;
+
+	for (n = 0; account[n] && n + 1 < sizeof key; n++)
+		key[n] = account[n] >= 'A' && account[n] <= 'Z' ?
+		    (char)(account[n] - 'A' + 'a') : account[n];
+	if ((v = smap_get(&k->idcache, key, n)) != NULL)
+		return v;
+	if (prep(k, &k->ids, "SELECT id FROM accounts WHERE name = ?1 COLLATE "
+	    "NOCASE") < 0)
+		return NULL;
+	v = xmalloc(sizeof *v + cap * sizeof v->id[0]);
+	v->n = 0;
+	sqlite3_bind_text(k->ids, 1, account, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(k->ids)) == SQLITE_ROW) {
+		if (v->n == cap) {
+			cap *= 2;
+			v = xrealloc(v, sizeof *v + cap * sizeof v->id[0]);
+		}
+		v->id[v->n++] = sqlite3_column_int64(k->ids, 0);
+	}
+	sqlite3_reset(k->ids);
+	if (rc != SQLITE_DONE) {
+		log_warnx("%s: known clients: %s", store_path(k->s),
+		    sqlite3_errmsg(store_db(k->s)));
+		free(v);
+		return NULL;
+	}
+	smap_put(&k->idcache, key, n, v);
+	return v;
+}
+
+int knownclients_lookup(struct knownclients *k, const struct netaddr *net,
+    const char *account, int64_t first_before, int64_t seen_after,
+    struct kc_info *out)
+{
+	unsigned char lo[KC_KEY_MAX], hi[KC_KEY_MAX];
+	const struct kc_ids *ids = NULL;
+	size_t n, i;
+	sqlite3_stmt *st;
+	int rc = SQLITE_ROW;
+
+	memset(out, 0, sizeof *out);
+	if ((n = range(net, lo, hi)) == 0)
+		return 0;
+	if (account == NULL) {
+		if (prep(k, &k->any, "SELECT min(first_seen), max(last_seen), "
+		    "sum(n), count(*) FROM known_clients WHERE addr BETWEEN ?1 AND ?2 "
+		    "AND first_seen < ?3 AND last_seen >= ?4") < 0)
+			return -1;
+		st = k->any;
+	} else {
+		/* by the account's ids: a range of the key checked against an
+		 * integer, no join per row (a busy /24 has many rows) */
+		if ((ids = account_ids(k, account)) == NULL ||
+		    prep(k, &k->acct, "SELECT min(first_seen), max(last_seen), "
+		    "sum(n), count(*) FROM known_clients WHERE addr BETWEEN ?1 AND "
+		    "?2 AND account_id = ?5 AND first_seen < ?3 AND last_seen >= ?4")
+		    < 0)
+			return -1;
+		st = k->acct;
+	}
+	sqlite3_bind_blob(st, 1, lo, (int)n, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, hi, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, first_before);
+	sqlite3_bind_int64(st, 4, seen_after);
+	for (i = 0; rc == SQLITE_ROW && (ids == NULL ? i < 1 : i < ids->n); i++) {
+		if (ids)
+			sqlite3_bind_int64(st, 5, ids->id[i]);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && sqlite3_column_int64(st, 3) > 0) {
+			int64_t f = sqlite3_column_int64(st, 0);
+			int64_t l = sqlite3_column_int64(st, 1);
+
+			if (out->rows == 0 || f < out->first_seen)
+				out->first_seen = f;
+			if (out->rows == 0 || l > out->last_seen)
+				out->last_seen = l;
+			out->n += sqlite3_column_int64(st, 2);
+			out->rows += (size_t)sqlite3_column_int64(st, 3);
+		}
+		sqlite3_reset(st);
+	}
+	if (rc != SQLITE_ROW) {
+		log_warnx("%s: known clients: %s", store_path(k->s),
+		    sqlite3_errmsg(store_db(k->s)));
+		return -1;
+	}
+	return out->rows > 0;
+}
+
+int knownclients_is_known(struct knownclients *k, const char *ip,
+    int64_t seen_after)
+{
+	struct netaddr a;
+	struct kc_info info;
+
+	if (ip == NULL || netaddr_parse(ip, strlen(ip), &a) < 0)
+		return -1;
+	return knownclients_lookup(k, &a, NULL, INT64_MAX, seen_after, &info);
+}
+
+static void key_text(const unsigned char *p, size_t n, char *buf, size_t size)
+{
+	struct netaddr a;
+
+	memset(&a, 0, sizeof a);
+	buf[0] = '\0';
+	if (n == 5 && p[0] == 4) {
+		a.family = 4;
+		a.bits = 32;
+		memcpy(a.a, p + 1, 4);
+	} else if (n == 17 && p[0] == 6) {
+		a.family = 6;
+		a.bits = 128;
+		memcpy(a.a, p + 1, 16);
+	} else {
+		return;
+	}
+	netaddr_format(&a, buf, size);
+}
+
+int knownclients_each(struct knownclients *k, const struct netaddr *net,
+    const char *account, kc_each_cb *cb, void *arg)
+{
+	unsigned char lo[KC_KEY_MAX], hi[KC_KEY_MAX];
+	sqlite3_stmt *st;
+	struct kc_row r;
+	size_t n = 0;
+	int rc;
+
+	if (net != NULL && (n = range(net, lo, hi)) == 0)
+		return 0;
+	/* two statements: a range of the key (a network) is a search of the
+	 * primary key only when the statement has no "OR no range" */
+	if (net != NULL) {
+		if (prep(k, &k->each, "SELECT k.addr, a.name, k.first_seen, "
+		    "k.last_seen, k.n FROM known_clients k JOIN accounts a ON "
+		    "a.id = k.account_id WHERE k.addr BETWEEN ?1 AND ?2 AND (?4 "
+		    "IS NULL OR a.name = ?4 COLLATE NOCASE) ORDER BY k.addr, "
+		    "a.name") < 0)
+			return -1;
+		st = k->each;
+		sqlite3_bind_blob(st, 1, lo, (int)n, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, hi, (int)n, SQLITE_STATIC);
+	} else {
+		if (prep(k, &k->all, "SELECT k.addr, a.name, k.first_seen, "
+		    "k.last_seen, k.n FROM known_clients k JOIN accounts a ON "
+		    "a.id = k.account_id WHERE ?4 IS NULL OR a.name = ?4 COLLATE "
+		    "NOCASE ORDER BY k.addr, a.name") < 0)
+			return -1;
+		st = k->all;
+	}
+	if (account)
+		sqlite3_bind_text(st, 4, account, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		key_text(sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0), r.addr, sizeof r.addr);
+		r.account = (const char *)sqlite3_column_text(st, 1);
+		r.first_seen = sqlite3_column_int64(st, 2);
+		r.last_seen = sqlite3_column_int64(st, 3);
+		r.n = sqlite3_column_int64(st, 4);
+		if (cb(arg, &r) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t knownclients_prune(struct store *s, int64_t before)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(store_db(s), "DELETE FROM known_clients WHERE "
+	    "last_seen < ?1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? sqlite3_changes64(store_db(s)) : -1;
+}
