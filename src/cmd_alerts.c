@@ -21,6 +21,7 @@
 #include "sbuf.h"
 #include "sender.h"
 #include "store.h"
+#include "term.h"
 
 static void alerts_usage(FILE *fp)
 {
@@ -80,6 +81,16 @@ static size_t deliveries(sqlite3 *db, int64_t id, struct delivery *d, size_t max
 	}
 	sqlite3_finalize(st);
 	return n;
+}
+
+/* cell: s in a column of w characters and a space, made safe for a
+ * terminal and cut with "…" */
+static void cell(struct sbuf *b, const char *s, size_t w)
+{
+	size_t n = term_text(b, s, w);
+
+	while (n++ <= w)
+		sbuf_addc(b, ' ');
 }
 
 static void fmt_time(int64_t t, char *buf, size_t len)
@@ -216,28 +227,31 @@ static int list(int argc, char **argv)
 			}
 			sbuf_adds(&b, "]}");
 		} else {
-			char g[64];
-			size_t k;
+			const char *th = (const char *)sqlite3_column_text(st, 1);
 
-			/* the group is log text: no control bytes on a terminal */
-			snprintf(g, sizeof g, "%s", *grp ? grp : "(global)");
-			for (k = 0; g[k]; k++)
-				if ((unsigned char)g[k] < 0x20 || g[k] == 0x7f)
-					g[k] = '?';
 			fmt_time(sqlite3_column_int64(st, 6), t1, sizeof t1);
 			fmt_time(sqlite3_column_type(st, 7) == SQLITE_NULL ? 0 :
 			    sqlite3_column_int64(st, 7), t2, sizeof t2);
-			sbuf_addf(&b, "%-5" PRId64 " %-22.22s %-22.22s %-8s %-8s %-19s %-19s "
-			    "%5" PRId64 "  ", id, sqlite3_column_text(st, 1), g,
-			    sqlite3_column_text(st, 4), sqlite3_column_text(st, 5), t1, t2,
-			    (int64_t)sqlite3_column_int64(st, 9));
+			sbuf_addf(&b, "%-5" PRId64 " ", id);
+			/* the group is log text, the delivery errors come from
+			 * HTTP servers: term_text() keeps escapes off the tty */
+			cell(&b, th, 22);
+			cell(&b, *grp ? grp : "(global)", 22);
+			sbuf_addf(&b, "%-8s %-8s %-19s %-19s %5" PRId64 "  ",
+			    sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
+			    t1, t2, (int64_t)sqlite3_column_int64(st, 9));
 			if (nd == 0)
 				sbuf_adds(&b, "-");
 			for (i = 0; i < nd; i++) {
-				sbuf_addf(&b, "%s%s: %s", i ? "; " : "", dl[i].sink,
-				    dl[i].status);
-				if (strcmp(dl[i].status, "delivered") != 0 && dl[i].err[0])
-					sbuf_addf(&b, " (%s)", dl[i].err);
+				sbuf_adds(&b, i ? "; " : "");
+				term_text(&b, dl[i].sink, 0);
+				sbuf_addf(&b, ": %s", dl[i].status);
+				if (strcmp(dl[i].status, "delivered") != 0 &&
+				    dl[i].err[0]) {
+					sbuf_adds(&b, " (");
+					term_text(&b, dl[i].err, 0);
+					sbuf_adds(&b, ")");
+				}
 			}
 			sbuf_addc(&b, '\n');
 		}

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -21,6 +20,7 @@
 #include "report.h"
 #include "rules.h"
 #include "store.h"
+#include "term.h"
 #include "xmalloc.h"
 
 #define DEFAULT_USERDOMAINS "/etc/userdomains"
@@ -117,29 +117,6 @@ static void add_classes(char ***list, size_t *n, const char *s)
 		(*list)[*n] = NULL;
 	}
 	free(copy);
-}
-
-static int want_color(void)
-{
-	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
-
-	return isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0') &&
-	    term != NULL && term[0] != '\0' && strcmp(term, "dumb") != 0;
-}
-
-static int term_width(void)
-{
-	struct winsize ws;
-	const char *c;
-	long v;
-
-	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) ==
-	    0 && ws.ws_col > 0)
-		return ws.ws_col;
-	if ((c = getenv("COLUMNS")) != NULL && (v = strtol(c, NULL, 10)) >
-	    20 && v < 1000)
-		return (int)v;
-	return 80;
 }
 
 int cmd_report(int argc, char **argv)
@@ -287,7 +264,7 @@ int cmd_report(int argc, char **argv)
 	if (ro.format != REPORT_TABLE && !top_set)
 		ro.top = 0;
 	ro.classes = (const char *const *)classes;
-	ro.color = !no_color && ro.format == REPORT_TABLE && want_color();
+	ro.color = !no_color && ro.format == REPORT_TABLE && term_color();
 	ro.width = term_width();
 
 	if (db == NULL)

@@ -19,6 +19,7 @@
 #include "pipeline.h"
 #include "rules.h"
 #include "sbuf.h"
+#include "term.h"
 #include "xmalloc.h"
 
 #define MAX_LINE (64u << 10)
@@ -33,19 +34,16 @@ struct tester {
 	int json;
 };
 
+/* put_text: log text is attacker-controlled: no control, C1 or invalid
+ * bytes to the terminal (term.h), written as \xNN */
 static void put_text(FILE *fp, const char *s, size_t n)
 {
-	size_t i;
+	struct sbuf b;
 
-	/* log text is attacker-controlled: no raw control bytes to the tty */
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f)
-			fprintf(fp, "\\x%02x", c);
-		else
-			fputc(c, fp);
-	}
+	sbuf_init(&b);
+	term_escape(&b, s, n, 0);
+	fwrite(b.s, 1, b.len, fp);
+	sbuf_release(&b);
 }
 
 static void on_event(void *arg, const struct event *cev,

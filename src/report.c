@@ -24,6 +24,7 @@
 #include "rules.h"
 #include "sbuf.h"
 #include "store.h"
+#include "term.h"
 #include "xmalloc.h"
 
 /* Key columns, in output order; bit i of `by` is key i (enum report_by). */
@@ -377,78 +378,6 @@ static void out_csv(unsigned by, const struct rows *r, struct sbuf *b)
 
 /* ---- terminal text ---- */
 
-/* utf8_seq: length of the valid UTF-8 sequence at p (n bytes left), 0 if
- * invalid; overlongs and surrogates are invalid */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/* term_text: s made safe for a terminal (log text may hold escape
- * sequences): control characters and invalid UTF-8 become '?'.  At most
- * maxw columns (0 = no limit), cut with an ellipsis.  Returns the columns
- * written; counts one column per character, which is right for ASCII,
- * Latin and the block characters we print ourselves. */
-static size_t term_text(struct sbuf *b, const char *s, size_t maxw)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), w = 0, len, step;
-
-	while (n > 0) {
-		len = utf8_seq(p, n);
-		step = len ? len : 1;
-		if (maxw && w + 1 == maxw && n > step) {
-			sbuf_adds(b, "…");
-			return w + 1;
-		}
-		/* invalid, C0, DEL and C1 (0xc2 0x9b is CSI) are not shown */
-		if (len == 0 || (len == 1 && (p[0] < 0x20 || p[0] == 0x7f)) ||
-		    (len == 2 && p[0] == 0xc2 && p[1] < 0xa0))
-			sbuf_addc(b, '?');
-		else
-			sbuf_add(b, p, len);
-		p += step;
-		n -= step;
-		w++;
-	}
-	return w;
-}
-
-/* text_width: columns term_text() would use */
-static size_t text_width(const char *s, size_t maxw)
-{
-	struct sbuf b;
-	size_t w;
-
-	sbuf_init(&b);
-	w = term_text(&b, s, maxw);
-	sbuf_release(&b);
-	return w;
-}
-
 static void spaces(struct sbuf *b, size_t n)
 {
 	while (n-- > 0)
@@ -494,7 +423,7 @@ static void wrap(struct sbuf *b, const char *text, size_t indent,
 			;
 		sbuf_reset(&word);
 		sbuf_add(&word, p, (size_t)(e - p));
-		wlen = text_width(word.s, 0);
+		wlen = term_width_of(word.s, 0);
 		if (col > 0 && col + 1 + wlen > avail) {
 			sbuf_addc(b, '\n');
 			col = 0;
@@ -598,7 +527,7 @@ static void out_table(const struct report_opts *o, unsigned by,
 		for (k = 0; k < K_N; k++) {
 			if (!(by & (1u << k)))
 				continue;
-			n = r->v[i].k[k] ? text_width(r->v[i].k[k],
+			n = r->v[i].k[k] ? term_width_of(r->v[i].k[k],
 			    FIELD_MAXW) : 1;
 			if (n > w[k])
 				w[k] = n;
@@ -730,9 +659,9 @@ static int top_list(struct store *s, const struct report_opts *o, int key,
 	lim = o->top > 0 && (size_t)o->top < nt ? (size_t)o->top : nt;
 
 	for (i = 0; i < lim; i++) {
-		n = text_width(t[i].key, FIELD_MAXW);
+		n = term_width_of(t[i].key, FIELD_MAXW);
 		if (t[i].owner)
-			n += 3 + text_width(t[i].owner, FIELD_MAXW);
+			n += 3 + term_width_of(t[i].owner, FIELD_MAXW);
 		if (n > kw)
 			kw = n;
 		n = (size_t)snprintf(num, sizeof num, "%lld", t[i].total);
@@ -763,7 +692,7 @@ static int top_list(struct store *s, const struct report_opts *o, int key,
 			sbuf_reset(&lab);
 			sbuf_addf(&lab, "%s%s %lld", j ? ", " : "",
 			    rw->k[K_CLASS], rw->n);
-			n = text_width(lab.s, 0);
+			n = term_width_of(lab.s, 0);
 			if (j > 0 && used + n > width)
 				break;
 			term_text(b, lab.s, 0);
@@ -920,7 +849,7 @@ static int default_table(struct store *s, const struct report_opts *o,
 	for (i = 0; i < nc; i++) {
 		if (is_traffic(c[i].name))
 			continue;
-		if ((j = text_width(c[i].name, FIELD_MAXW)) > nw)
+		if ((j = term_width_of(c[i].name, FIELD_MAXW)) > nw)
 			nw = j;
 		if ((j = (size_t)snprintf(num, sizeof num, "%lld",
 		    c[i].total)) > cw)
@@ -962,7 +891,7 @@ static int default_table(struct store *s, const struct report_opts *o,
 		line = 2 + nw + 2 + cw + 2 + sw + 2 + (size_t)nslots;
 		/* the description on the same line when it fits, else with
 		 * the remedy below */
-		if (desc && line + 2 + text_width(desc, 0) <= width) {
+		if (desc && line + 2 + term_width_of(desc, 0) <= width) {
 			sbuf_adds(b, "  ");
 			term_text(b, desc, 0);
 			desc = NULL;
