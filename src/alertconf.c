@@ -8,6 +8,7 @@
 
 #include "alertconf.h"
 #include "duration.h"
+#include "redact.h"
 #include "rules.h"
 #include "xmalloc.h"
 #include "yamldoc.h"
@@ -95,6 +96,7 @@ void alertconf_release(struct alertconf *ac)
 			OPENSSL_cleanse(s->key, s->keylen);
 		free(s->key);
 		free(s->proxy);
+		redact_free(s->redact);
 	}
 	free(ac->sinks);
 	free(ac->path);
@@ -343,10 +345,11 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 	ac->th[ac->nth++] = t;
 }
 
-/* read_secret: the value of key, key_file or key_env in m; 1 found (*out),
- * 0 absent, -1 error (in d) */
+/* read_secret: the value of key, key_file or key_env in m; 1 found (*out,
+ * also added to rd), 0 absent, -1 error (in d) */
 static int read_secret(struct alertconf *ac, const char *file,
-    const struct ydoc_node *m, const char *key, char **out, struct diag *d)
+    const struct ydoc_node *m, const char *key, char **out,
+    struct redact *rd, struct diag *d)
 {
 	char name[64];
 	const struct ydoc_node *v;
@@ -405,6 +408,8 @@ static int read_secret(struct alertconf *ac, const char *file,
 		    key, key);
 		return -1;
 	}
+	if (found)
+		redact_add(rd, *out);
 	return found;
 }
 
@@ -469,6 +474,7 @@ static void parse_sink(struct alertconf *ac, const char *file,
 		return;
 	}
 	s.name = xstrdup(k->str);
+	s.redact = redact_new();
 	for (i = 0; i < m->n; i++) {
 		const struct ydoc_node *kk = m->kids[2 * i];
 
@@ -503,7 +509,7 @@ static void parse_sink(struct alertconf *ac, const char *file,
 	}
 	if (s.type == SINK_SLACK)
 		s.min_interval_ms = 1000;
-	r = read_secret(ac, file, m, "url", &s.url, d);
+	r = read_secret(ac, file, m, "url", &s.url, s.redact, d);
 	if (r == 0 && s.type == SINK_PAGERDUTY)
 		s.url = xstrdup("https://events.pagerduty.com");
 	else if (r == 0)
@@ -515,7 +521,8 @@ static void parse_sink(struct alertconf *ac, const char *file,
 		ERR(d, file, ydoc_get(m, "url") ? ydoc_get(m, "url") : m,
 		    "sink '%s': the url must start with https:// or http://", s.name);
 	if (s.type == SINK_PAGERDUTY) {
-		if (read_secret(ac, file, m, "routing_key", &s.secret, d) == 0)
+		if (read_secret(ac, file, m, "routing_key", &s.secret, s.redact,
+		    d) == 0)
 			ERR(d, file, m, "sink '%s' needs a routing_key (or "
 			    "routing_key_file, routing_key_env)", s.name);
 	} else if (ydoc_get(m, "routing_key") || ydoc_get(m, "routing_key_file") ||
@@ -523,7 +530,7 @@ static void parse_sink(struct alertconf *ac, const char *file,
 		ERR(d, file, m, "sink '%s': routing_key is for pagerduty sinks", s.name);
 	}
 	if (s.type == SINK_WEBHOOK) {
-		if (read_secret(ac, file, m, "secret", &s.secret, d) > 0 &&
+		if (read_secret(ac, file, m, "secret", &s.secret, s.redact, d) > 0 &&
 		    webhook_key(&s) < 0)
 			ERR(d, file, m, "sink '%s': a whsec_ secret must be base64", s.name);
 	} else if (ydoc_get(m, "secret") || ydoc_get(m, "secret_file") ||
@@ -533,8 +540,10 @@ static void parse_sink(struct alertconf *ac, const char *file,
 	if ((v = ydoc_get(m, "proxy")) != NULL) {
 		if (v->type != YDOC_SCALAR)
 			ERR(d, file, v, "'proxy' must be a URL like http://proxy:3128");
-		else
+		else {
 			s.proxy = xstrdup(v->str);
+			redact_add(s.redact, s.proxy);   /* user:password@ */
+		}
 	}
 	if ((v = ydoc_get(m, "timeout")) != NULL)
 		want_ms(d, file, v, "timeout", &s.timeout_ms);

@@ -20,7 +20,9 @@
  *       sinks: [ops-slack]
  *
  * Secrets (url, routing_key, secret) may be given inline, as K_file (a file
- * holding it) or K_env (an environment variable's name).  Errors go into a
+ * holding it) or K_env (an environment variable's name); every value read
+ * so goes into the sink's `redact` set, whatever the key, so that messages
+ * about the sink mask it (redact.h).  Errors go into a
  * diag as file:line:col, every one of them.  Class names are checked against
  * a rule set separately (alertconf_check_classes), as rules load later. */
 #ifndef EW_ALERTCONF_H
@@ -29,6 +31,7 @@
 #include <stdint.h>
 #include "diag.h"
 
+struct redact;
 struct rules;
 
 enum alert_by { BY_GLOBAL, BY_IP, BY_ACCOUNT, BY_OWNER };
@@ -65,6 +68,7 @@ struct sink_conf {
 	int64_t timeout_ms, connect_timeout_ms;
 	int64_t retry_initial_ms, retry_max_ms, give_up_ms;
 	int64_t min_interval_ms;  /* between two requests (Slack: 1s) */
+	struct redact *redact;    /* its secrets, masked in what is printed */
 	int line, col;
 };
 

@@ -18,6 +18,7 @@
 #include "duration.h"
 #include "json.h"
 #include "paths.h"
+#include "redact.h"
 #include "sbuf.h"
 #include "sender.h"
 #include "store.h"
@@ -78,6 +79,8 @@ static size_t deliveries(sqlite3 *db, int64_t id, struct delivery *d, size_t max
 		d[i].http = sqlite3_column_int64(st, 3);
 		snprintf(d[i].err, sizeof d[i].err, "%s",
 		    (const char *)sqlite3_column_text(st, 4));
+		/* recorded masked; rows of older versions may quote a URL */
+		redact_apply(NULL, d[i].err, sizeof d[i].err);
 	}
 	sqlite3_finalize(st);
 	return n;

@@ -489,14 +489,12 @@ static void reload(struct daemon *dm)
 	struct alertconf nac;
 	struct owners *no;
 	struct diag d, od;
-	size_t i, n0;
+	size_t n0;
 
 	diag_init(&d);
 	log_info("reloading %s", dm->config_path);
 	if (config_load(&nc, dm->config_path, !dm->config_explicit, &d) < 0) {
-		for (i = 0; i < d.n; i++)
-			log_warnx("%s:%d:%d: %s", d.items[i].file ? d.items[i].file : "",
-			    d.items[i].line, d.items[i].col, d.items[i].msg);
+		diag_log(&d, 0);
 		log_warnx("reload failed: configuration errors; the old configuration "
 		    "and rules stay in use");
 		config_release(&nc);
@@ -504,9 +502,7 @@ static void reload(struct daemon *dm)
 		return;
 	}
 	if ((nr = load_rules(&nc, &d)) == NULL) {
-		for (i = 0; i < d.n; i++)
-			log_warnx("%s:%d:%d: %s", d.items[i].file ? d.items[i].file : "",
-			    d.items[i].line, d.items[i].col, d.items[i].msg);
+		diag_log(&d, 0);
 		log_warnx("reload failed: %zu rule error(s); the old rules stay in use",
 		    d.n);
 		config_release(&nc);
@@ -515,9 +511,7 @@ static void reload(struct daemon *dm)
 	}
 	n0 = d.n;
 	if (load_alerts(&nac, &nc, nr, &d) < 0) {
-		for (i = n0; i < d.n; i++)
-			log_warnx("%s:%d:%d: %s", d.items[i].file ? d.items[i].file : "",
-			    d.items[i].line, d.items[i].col, d.items[i].msg);
+		diag_log(&d, n0);
 		log_warnx("reload failed: alert configuration errors; the old "
 		    "configuration stays in use");
 		alertconf_release(&nac);

@@ -16,9 +16,11 @@
 #include "cmds.h"
 #include "log.h"
 #include "loop.h"
+#include "redact.h"
 #include "sender.h"
 #include "sink.h"
 #include "store.h"
+#include "term.h"
 #include "xmalloc.h"
 
 #define RESP_MAX 512
@@ -229,12 +231,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* printable: keep a response or error text safe for logs and the table */
-static void printable(char *s)
+/* printable: a libcurl error or an HTTP response, made fit for the log, the
+ * outbox and `eximwatch alerts`: without the sink's secrets (a server may
+ * quote the URL it was sent to, libcurl may name it: redact.h) and without
+ * control characters (term.h) */
+static void printable(const struct sink_conf *sc, char *s, size_t size)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			*s = ' ';
+	redact_apply(sc ? sc->redact : NULL, s, size);
+	term_clean(s, 0);
 }
 
 /* easy_setup: the options every request gets (timeouts, TLS, proxy) */
@@ -325,12 +329,13 @@ long sender_send_once(const struct sink_conf *sc, int64_t id, const char *body,
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &q);
 	rc = curl_easy_perform(e);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &http);
-	printable(q.resp);
+	/* masked whole, before a cut could leave part of a secret */
+	printable(sc, q.resp, sizeof q.resp);
+	printable(sc, errbuf, sizeof errbuf);
 	if (rc != CURLE_OK)
 		snprintf(err, errlen, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	else
 		snprintf(err, errlen, "%s", q.resp);
-	printable(err);
 	curl_easy_cleanup(e);
 	sink_request_release(&rq);
 	return rc == CURLE_OK ? http : -1;
@@ -379,7 +384,9 @@ static void done(struct sender *sd, struct queue *q, CURLcode rc)
 	q->easy = NULL;
 	sink_request_release(&q->rq);
 	q->inflight = NULL;
-	printable(q->resp);
+	/* masked whole, before a cut could leave part of a secret */
+	printable(sc, q->resp, sizeof q->resp);
+	printable(sc, q->errbuf, sizeof q->errbuf);
 	if (rc == CURLE_OK && http >= 200 && http < 300) {
 		record(sd, j, "delivered", http, "");
 		log_debug("notification %" PRId64 " delivered to sink '%s' (HTTP %ld)",
@@ -393,7 +400,6 @@ static void done(struct sender *sd, struct queue *q, CURLcode rc)
 	else
 		snprintf(err, sizeof err, "HTTP %ld%s%.400s", http,
 		    q->resp_len ? ": " : "", q->resp);
-	printable(err);
 	if (rc == CURLE_OK && http >= 400 && http < 500 && http != 408 &&
 	    http != 429) {
 		if (split(sd, q, j, http, err))
