@@ -330,24 +330,43 @@ static void out_json(const struct report_opts *o, unsigned by,
 	sbuf_adds(b, "]}\n");
 }
 
+/* csv_formula_at: s[i] begins what a spreadsheet may read as a cell (the
+ * start of the field, or the character after a separator that some
+ * spreadsheet may split on: ',' ';' tab, '|', or a line break where the
+ * quoting is not honoured) and that cell is a formula: when, after spaces, it
+ * starts with = + - @ (or a tab or CR, which some strip first). */
+static int csv_formula_at(const char *s, size_t i)
+{
+	if (i > 0 && strchr(",;\t|\r\n", s[i - 1]) == NULL)
+		return 0;
+	while (s[i] == ' ')
+		i++;
+	return s[i] != '\0' && strchr("=+-@\t\r", s[i]) != NULL;
+}
+
 /* csv_field: one RFC 4180 field.  Log text is attacker-controlled and CSV
  * files get opened in spreadsheets, which run a cell starting with = + - @
- * (or a tab or CR) as a formula: such a field gets a leading ' (the usual
- * CSV-injection guard), which a spreadsheet shows as text. */
+ * (or a tab or CR) as a formula (OWASP's "CSV injection"): such a cell gets
+ * a leading ', which a spreadsheet shows as text.  A spreadsheet set to
+ * split on ';' (the default where ',' is the decimal mark) makes two cells
+ * of "x;=cmd|' /c calc'!A1", whatever our quoting: so every cell start
+ * inside the field is guarded too ("x;'=cmd|..."). */
 static void csv_field(struct sbuf *b, const char *s)
 {
-	int guard, quote;
 	const char *p;
+	int quote;
 
 	if (s == NULL)
 		return;
-	guard = strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0';
-	quote = strpbrk(s, ",\"\r\n") != NULL;
+	/* quoted when it holds a separator of either kind (RFC 4180 allows
+	 * quoting any field; a spreadsheet splitting on ';' keeps a quoted
+	 * field whole) */
+	quote = strpbrk(s, ",;\t\"\r\n") != NULL;
 	if (quote)
 		sbuf_addc(b, '"');
-	if (guard)
-		sbuf_addc(b, '\'');
 	for (p = s; *p; p++) {
+		if (csv_formula_at(s, (size_t)(p - s)))
+			sbuf_addc(b, '\'');
 		if (*p == '"')
 			sbuf_addc(b, '"');
 		sbuf_addc(b, *p);

@@ -124,7 +124,7 @@ static struct report_opts opts(unsigned by, enum report_format f)
 enum { AUTH = 1, RATE, MSG_IN, DELIV, SPAM };
 enum { IP1 = 1, IP2 };
 enum { BOB = 1, ALICE, FORMULA, EVIL, CAROL, ESC, PLUS, MINUS, AT, MID, LONG,
-    UTF };
+    UTF, SEMI, SEMIOK };
 
 static void setup(void)
 {
@@ -145,6 +145,8 @@ static void setup(void)
 	name("accounts", "name", MINUS, "-2+3");
 	name("accounts", "name", AT, "@cmd");
 	name("accounts", "name", MID, "a=b");
+	name("accounts", "name", SEMI, "x;=cmd|' /c calc'!A1");
+	name("accounts", "name", SEMIOK, "k;v, w");
 	name("accounts", "name", LONG, "a123456789b123456789c123456789"
 	    "d123456789e123456789f123456789@example.org");
 	name("accounts", "name", UTF, "j\xc3\xb6rg\xff\xc2\x9b@example.org");
@@ -166,6 +168,8 @@ static void setup(void)
 	add(T0 + 86400, AUTH, IP1, MINUS, 3);
 	add(T0 + 86400, AUTH, IP1, AT, 2);
 	add(T0 + 86400, AUTH, IP1, MID, 1);
+	add(T0 + 86400, AUTH, IP1, SEMI, 5);
+	add(T0 + 86400, AUTH, IP1, SEMIOK, 6);
 	/* two days later: long and odd text in a table */
 	add(T0 + 2 * 86400, AUTH, IP1, LONG, 2);
 	add(T0 + 2 * 86400, AUTH, IP1, UTF, 1);
@@ -353,7 +357,7 @@ int main(void)
 	    "bob@example.com,7\r\n"
 	    ",4\r\n"
 	    "alice@mail.example.com,3\r\n"
-	    "\033[31mred\033]0;pwned\007,1\r\n"
+	    "\"\033[31mred\033]0;pwned\007\",1\r\n"
 	    "\"'=HYPERLINK(\"\"x\"\")\",1\r\n"
 	    "\"evil,\"\"name\"\"\r\nx\",1\r\n",
 	    "csv, quoting, formula guard, null as empty");
@@ -362,11 +366,14 @@ int main(void)
 	o.since = T0 + 86400;
 	o.until = T0 + 86400 + 60;
 	check(&o, "ip,account,count\r\n"
+	    "203.0.113.7,\"k;v, w\",6\r\n"
+	    "203.0.113.7,\"x;'=cmd|' /c calc'!A1\",5\r\n"
 	    "203.0.113.7,'+SUM(1),4\r\n"
 	    "203.0.113.7,'-2+3,3\r\n"
 	    "203.0.113.7,'@cmd,2\r\n"
 	    "203.0.113.7,a=b,1\r\n",
-	    "csv, + - @ guarded, = inside a field kept");
+	    "csv, + - @ guarded, also after a ';' (a spreadsheet splitting on "
+	    "';' makes it a cell), = inside a field kept");
 
 	/* table with --by */
 	o = opts(REPORT_BY_CLASS | REPORT_BY_IP, REPORT_TABLE);
