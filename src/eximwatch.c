@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <sys/stat.h>
 
 #include "cmds.h"
 #include "log.h"
@@ -47,6 +48,11 @@ int main(int argc, char **argv)
 {
 	const struct command *c;
 
+	/* what eximwatch creates (the database and its -wal and -shm files,
+	 * their directory) holds accounts and client addresses: never for
+	 * everyone, whatever the caller's umask (systemd's unit sets 0027 for
+	 * the daemon; scan, and the daemon started by hand, need it here) */
+	umask(umask(0) | 027);
 	if (argc < 2) {
 		usage(stderr);
 		return EX_USAGE;

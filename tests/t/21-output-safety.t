@@ -1,7 +1,9 @@
 #!/bin/bash
-# What eximwatch prints is safe: log text with a C1 control (0xc2 0x9b,
-# the one-byte CSI many terminals obey) or an ESC reaches no terminal from
-# `test --show` (text and JSON) or `eximwatch alerts`.
+# What eximwatch prints and creates is safe: log text with a C1 control
+# (0xc2 0x9b, the one-byte CSI many terminals obey) or an ESC reaches no
+# terminal from `test --show` (text and JSON) or `eximwatch alerts`; the
+# database `scan` and the daemon create is not readable by everyone, even
+# under umask 022.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$ROOT/tests/lib/alerts.sh"
 
@@ -45,4 +47,18 @@ raw "$OUT"; is $? 1 "alerts: no raw C1 or ESC reaches the terminal"
 run "$EW" alerts --db "$DB" --format json
 raw "$OUT"; is $? 1 "alerts --format json: none either"
 
+# ---- files created: not for everyone, whatever the umask ---------------------------------
+(umask 022; "$EW" scan -q --db "$TMP/new/scan.db" "$TMP/c1.log")
+is "$(stat -c %a "$TMP/new/scan.db")" 640 "scan under umask 022: the database is 0640"
+is "$(stat -c %a "$TMP/new")" 750 "... its new directory 0750"
+LOG2=$TMP/mainlog2
+: > "$LOG2"
+(umask 022; exec "$EW" run --log "$LOG2" --db "$TMP/new2/run.db" > "$TMP/run.out" 2>&1) &
+p=$!; _PIDS="$_PIDS $p"
+wait_for 10 grep -q ready "$TMP/run.out"
+kill "$p"; wait "$p"
+is "$(stat -c %a "$TMP/new2/run.db")" 640 "the daemon under umask 022: the database is 0640"
+is "$(stat -c %a "$TMP/new2")" 750 "... its new directory 0750"
+(umask 077; "$EW" scan -q --db "$TMP/new3/scan.db" "$TMP/c1.log")
+is "$(stat -c %a "$TMP/new3/scan.db")" 600 "a stricter umask (077) is kept"
 done_testing
