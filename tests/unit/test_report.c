@@ -13,6 +13,7 @@
 #include "report.h"
 #include "rules.h"
 #include "store.h"
+#include "capture.h"
 #include "tap.h"
 
 #define T0 1795334400          /* 2026-11-22T08:00:00Z */
@@ -209,7 +210,7 @@ int main(void)
 	struct owners *ow;
 	struct report_opts o;
 	struct diag d;
-	char *out;
+	char *out, *log;
 	FILE *fp;
 	int rc;
 
@@ -570,9 +571,14 @@ int main(void)
 	/* a database error is reported, not crashed on */
 	exec("DROP TABLE ips");
 	o = opts(REPORT_BY_CLASS, REPORT_JSON);
+	capture_begin();
 	out = run(&o, &rc);
+	log = capture_end();
 	ok(rc == -1 && out && out[0] == '\0', "database error: -1 and no "
 	    "partial output");
+	ok(strstr(log, "cannot read the counts from") && strstr(log,
+	    "no such table: ips"), "... and the error is logged");
+	free(log);
 	free(out);
 
 	owners_free(ow);

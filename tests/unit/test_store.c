@@ -11,6 +11,7 @@
 #include "embedded.h"
 #include "fingerprint.h"
 #include "store.h"
+#include "capture.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/test_store.XXXXXX";
@@ -164,10 +165,17 @@ int main(void)
 	    "error");
 	{
 		struct counter *c2 = counter_new();
+		char *log;
 
 		counter_add(c2, 180, 0, "", 0, "", 0, 1);
+		capture_begin();
 		ok(store_begin(s) == 0 && store_add_counts(s, c2, classes, 2) < 0 &&
 		    store_rollback(s) == 0, "adding to a malformed chunk fails");
+		log = capture_end();
+		ok(strstr(log, "the stored chunk of minute 180 is malformed (the "
+		    "database is damaged)") != NULL, "... and says the database is "
+		    "damaged");
+		free(log);
 		counter_free(c2);
 	}
 	store_close(s);
