@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "owners.h"
 #include "paths.h"
+#include "pidfile.h"
 #include "pipeline.h"
 #include "rules.h"
 #include "sender.h"
@@ -85,6 +86,7 @@ struct daemon {
 	struct metrics_conf mc;
 	int metrics_failed;         /* the last write failed (logged once) */
 	time_t last_commit;
+	struct pidfile *pidfile;    /* held while the daemon runs */
 };
 
 static void flush(struct daemon *dm);
@@ -314,6 +316,9 @@ static void save_meta(struct daemon *dm)
 	snprintf(buf, sizeof buf, "%" PRIu64, st.size);
 	store_meta_set(dm->store, "daemon.size", buf);
 	store_meta_set(dm->store, "daemon.waiting", st.waiting ? "1" : "0");
+	/* `status` calls a commit stale after 20 of these */
+	snprintf(buf, sizeof buf, "%" PRId64, dm->cfg.flush_ms);
+	store_meta_set(dm->store, "daemon.flush_ms", buf);
 }
 
 /* write_metrics: the Prometheus textfile, after a commit (and at start) */
@@ -612,6 +617,7 @@ int cmd_run(int argc, char **argv)
 	size_t nknown = 0;
 	const char *log_flag = NULL, *db_flag = NULL;
 	int c, syslog_flag = 0, verbose = 0;
+	pid_t other;
 	sigset_t mask;
 
 	memset(&dm, 0, sizeof dm);
@@ -673,6 +679,14 @@ int cmd_run(int argc, char **argv)
 	if ((dm.store = store_open(dm.cfg.db, STORE_CREATE, &d)) == NULL) {
 		diag_print(&d, stderr);
 		dm.exit_code = EX_IOERR;
+		goto out;
+	}
+	/* the pid file and its lock: `status` and one daemon per database */
+	if ((dm.pidfile = pidfile_acquire(dm.cfg.db, &other, &d)) == NULL) {
+		diag_print(&d, stderr);
+		dm.exit_code = other ? EX_TEMPFAIL : EX_CANTCREAT;
+		store_close(dm.store);
+		dm.store = NULL;
 		goto out;
 	}
 	if (store_file_list(dm.store, &known, &nknown) < 0) {
@@ -771,6 +785,7 @@ out:
 	counter_free(dm.counter);
 	evlog_free(dm.events);
 	store_close(dm.store);
+	pidfile_release(dm.pidfile);   /* after the last commit */
 	rules_free(dm.rules);
 	loop_free(dm.loop);
 	if (dm.sigfd >= 0)
