@@ -19,6 +19,7 @@
 #include "duration.h"
 #include "json.h"
 #include "log.h"
+#include "netaddr.h"
 #include "owners.h"
 #include "report.h"
 #include "rules.h"
@@ -112,6 +113,17 @@ static int db_fail(struct store *s, sqlite3 *db)
 	return -1;
 }
 
+/* in_net: SQL ew_in_net(addr): 1 if addr lies in the --ip network */
+static void in_net(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct netaddr *net = sqlite3_user_data(ctx);
+	const unsigned char *a = sqlite3_value_text(argv[0]);
+
+	(void)argc;
+	sqlite3_result_int(ctx, a != NULL && netaddr_contains_text(net,
+	    (const char *)a, (size_t)sqlite3_value_bytes(argv[0])));
+}
+
 /* fetch: the sums of n over [since, until) grouped by the keys in `by`
  * (owner is rolled up from account afterwards) and, if nslots > 0, by
  * sparkline slot.  Appends to out; 0 or -1 (logged). */
@@ -120,6 +132,7 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 {
 	sqlite3 *db = store_db(s);
 	sqlite3_stmt *st = NULL;
+	struct netaddr net;
 	struct sbuf q;
 	int col[K_N], ncol = 0, slotcol = -1, p = 4, rc, i, k;
 	size_t j;
@@ -162,8 +175,13 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 			sbuf_addf(&q, "%s?%d", j ? ", " : "", p++);
 		sbuf_adds(&q, ")");
 	}
-	if (o->ip)
-		sbuf_addf(&q, " AND i.addr = ?%d", p++);
+	/* --ip: an address or a network, matched by netaddr (so 2001:DB8::1
+	 * finds 2001:db8::1); each stored address is tested once */
+	if (o->ip && netaddr_parse(o->ip, strlen(o->ip), &net) == 0)
+		sbuf_adds(&q, " AND c.ip_id IN (SELECT id FROM ips"
+		    " WHERE ew_in_net(addr))");
+	else if (o->ip)
+		sbuf_adds(&q, " AND 0");        /* no address: matches nothing */
 	if (o->account)
 		sbuf_addf(&q, " AND a.name = ?%d COLLATE NOCASE", p++);
 	if (flags & F_HAS_IP)
@@ -176,7 +194,9 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 			sbuf_addf(&q, "%s%d", i > 1 ? ", " : "", i);
 	}
 
-	if (sqlite3_prepare_v2(db, q.s, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_create_function(db, "ew_in_net", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, &net, in_net, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, q.s, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)o->since);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)o->until);
@@ -187,8 +207,6 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 	for (j = 0; (flags & F_REJECT_ONLY) && j < NTRAFFIC; j++)
 		sqlite3_bind_text(st, p++, traffic_classes[j], -1,
 		    SQLITE_STATIC);
-	if (o->ip)
-		sqlite3_bind_text(st, p++, o->ip, -1, SQLITE_STATIC);
 	if (o->account)
 		sqlite3_bind_text(st, p++, o->account, -1, SQLITE_STATIC);
 

@@ -123,7 +123,7 @@ static struct report_opts opts(unsigned by, enum report_format f)
 }
 
 enum { AUTH = 1, RATE, MSG_IN, DELIV, SPAM };
-enum { IP1 = 1, IP2 };
+enum { IP1 = 1, IP2, IP6 };
 enum { BOB = 1, ALICE, FORMULA, EVIL, CAROL, ESC, PLUS, MINUS, AT, MID, LONG,
     UTF, SEMI, SEMIOK };
 
@@ -136,6 +136,7 @@ static void setup(void)
 	name("classes", "name", SPAM, "spam_rejected");
 	name("ips", "addr", IP1, "203.0.113.7");
 	name("ips", "addr", IP2, "198.51.100.2");
+	name("ips", "addr", IP6, "2001:db8::7");
 	name("accounts", "name", BOB, "bob@example.com");
 	name("accounts", "name", ALICE, "alice@mail.example.com");
 	name("accounts", "name", FORMULA, "=HYPERLINK(\"x\")");
@@ -174,6 +175,9 @@ static void setup(void)
 	/* two days later: long and odd text in a table */
 	add(T0 + 2 * 86400, AUTH, IP1, LONG, 2);
 	add(T0 + 2 * 86400, AUTH, IP1, UTF, 1);
+	/* a minute after: an IPv6 client */
+	add(T0 + 2 * 86400 + 60, AUTH, IP6, BOB, 2);
+	add(T0 + 2 * 86400 + 60, AUTH, IP1, BOB, 3);
 	exec("COMMIT");
 }
 
@@ -345,6 +349,24 @@ int main(void)
 	check(&o, "{\"since\": \"2026-11-22T08:00:00Z\", "
 	    "\"until\": \"2026-11-22T09:00:00Z\", \"by\": [\"class\"], "
 	    "\"rows\": []}\n", "json, a quote in a filter is only data");
+
+	/* --ip: an address or a network */
+	o = opts(REPORT_BY_IP, REPORT_CSV);
+	o.ip = "203.0.113.0/24";
+	check(&o, "ip,count\r\n203.0.113.7,9\r\n", "--ip an IPv4 network");
+	o.ip = "198.51.0.0/16";
+	check(&o, "ip,count\r\n198.51.100.2,14\r\n", "--ip a /16");
+	o.ip = "203.0.113.8/31";
+	check(&o, "ip,count\r\n", "--ip a network around no client");
+	o.since = T0 + 2 * 86400 + 60;
+	o.until = o.since + 60;
+	o.ip = "2001:db8::/64";
+	check(&o, "ip,count\r\n2001:db8::7,2\r\n", "--ip an IPv6 network");
+	o.ip = "2001:DB8:0::7";
+	check(&o, "ip,count\r\n2001:db8::7,2\r\n",
+	    "--ip one IPv6 address, written otherwise");
+	o.ip = "::/0";
+	check(&o, "ip,count\r\n2001:db8::7,2\r\n", "--ip ::/0: IPv6 only");
 
 	/* csv */
 	o = opts(REPORT_BY_CLASS, REPORT_CSV);
