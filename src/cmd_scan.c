@@ -283,6 +283,7 @@ static int scan_file(struct scan *sc, const char *path)
 		fs.f.ino = (uint64_t)stt.st_ino;
 	}
 	before = fs.last = *pipeline_stats(sc->pipe);
+	pipeline_file_start(sc->pipe);
 	for (;;) {
 		while (linesplit_next(ls, &line, &len, &oversized)) {
 			if (count_line(sc, &fs, line, len, oversized,
@@ -350,6 +351,14 @@ static int scan_file(struct scan *sc, const char *path)
 	if (fs.first_bin) {
 		log_warnx("%s: line %" PRIu64 " (and maybe others) holds NUL bytes: is "
 		    "this an Exim main log?", path, fs.first_bin);
+		sc->data_errors = 1;
+	}
+	if (pipeline_stats(sc->pipe)->lines > before.lines &&
+	    pipeline_stats(sc->pipe)->exim == before.exim) {
+		/* /etc/passwd, dpkg.log: counted nothing, and rightly so */
+		log_warnx("%s: no line looked like an Exim main log line (is it "
+		    "one? Exim's is /var/log/exim_mainlog on cPanel, "
+		    "/var/log/exim4/mainlog on Debian)", path);
 		sc->data_errors = 1;
 	}
 	fs.f.lines = fs.lineno;

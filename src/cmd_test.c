@@ -119,6 +119,7 @@ static int run_file(struct pipeline *p, const char *path)
 	struct diag d;
 	struct input *in;
 	struct linesplit *ls;
+	struct pipeline_stats before;
 	const char *line;
 	char *buf;
 	size_t len, avail;
@@ -132,6 +133,8 @@ static int run_file(struct pipeline *p, const char *path)
 		return EX_NOINPUT;
 	}
 	ls = linesplit_new(MAX_LINE);
+	before = *pipeline_stats(p);
+	pipeline_file_start(p);
 	for (;;) {
 		buf = linesplit_space(ls, &avail);
 		r = input_read(in, buf, avail, &d);
@@ -148,6 +151,13 @@ static int run_file(struct pipeline *p, const char *path)
 	}
 	if (rc == 0 && linesplit_flush_partial(ls, &line, &len, &over))
 		pipeline_line(p, line, len, over);
+	if (rc == 0 && pipeline_stats(p)->lines > before.lines &&
+	    pipeline_stats(p)->exim == before.exim) {
+		log_warnx("%s: no line looked like an Exim main log line (is it "
+		    "one? Exim's is /var/log/exim_mainlog on cPanel, "
+		    "/var/log/exim4/mainlog on Debian)", path);
+		rc = EX_DATAERR;
+	}
 	linesplit_free(ls);
 	input_close(in);
 	diag_release(&d);
