@@ -53,6 +53,7 @@ struct threshold_conf {
 	char *severity;           /* critical error warning notice info */
 	char *remedy;             /* NULL = the first class's remedy */
 	char **sinks;             /* nsinks names */
+	int *sink_line, *sink_col;
 	size_t nsinks;
 	int line, col;
 };

@@ -484,6 +484,9 @@ static struct rules *load_rules(const struct config *c, struct diag *d)
 	memset(&src, 0, sizeof src);
 	src.dirs = (const char *const *)c->rule_dirs;
 	src.disable = (const char *const *)c->disable;
+	src.disable_file = c->path;
+	src.disable_line = c->disable_line;
+	src.disable_col = c->disable_col;
 	return rules_load(&src, d);
 }
 

@@ -25,12 +25,15 @@ struct config {
 	char *db;
 	char **rule_dirs;         /* NULL-terminated */
 	char **disable;           /* NULL-terminated */
+	int *disable_line, *disable_col;   /* where each is written (0: flag) */
 	char *userdomains;
 	int64_t retention;        /* seconds, 0 = keep forever */
 	int64_t flush_ms;
 	size_t max_line;
 	int syslog;
 	int world_readable;       /* the file is readable by others (secrets) */
+	int rules_bad;            /* the 'rules' section has errors: the rule
+	                           * set it means is unknown */
 };
 
 /* config_defaults: fill c with the built-in defaults */

@@ -49,6 +49,36 @@ void diag_add(struct diag *d, const char *file, int line, int col,
 	va_end(ap);
 }
 
+/* in file order: by file (items without one last), line, column; stable */
+static int cmp_item(const struct diag_item *a, const struct diag_item *b)
+{
+	int c;
+
+	if ((a->file == NULL) != (b->file == NULL))
+		return a->file == NULL ? 1 : -1;
+	if (a->file && (c = strcmp(a->file, b->file)) != 0)
+		return c;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	if (a->col != b->col)
+		return a->col < b->col ? -1 : 1;
+	return 0;
+}
+
+void diag_sort(struct diag *d)
+{
+	struct diag_item t;
+	size_t i, j;
+
+	/* insertion sort: stable, and the lists are short */
+	for (i = 1; i < d->n; i++) {
+		t = d->items[i];
+		for (j = i; j > 0 && cmp_item(&d->items[j - 1], &t) > 0; j--)
+			d->items[j] = d->items[j - 1];
+		d->items[j] = t;
+	}
+}
+
 /* source_line: line `line` of file into buf, 0 if unavailable.  Embedded
  * files ("<builtin>/...") and unreadable files simply show no excerpt. */
 static int source_line(const char *file, int line, char *buf, size_t len)
