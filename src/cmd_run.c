@@ -596,10 +596,32 @@ static void on_signal(void *arg, int fd, uint32_t events)
 	}
 }
 
-static void run_usage(FILE *fp)
+static const char usage_line[] =
+    "usage: eximwatch run [--config FILE] [--log PATH] [--db PATH] "
+    "[--syslog] [-v]";
+
+static void help(void)
 {
-	fprintf(fp, "usage: eximwatch run [--config FILE] [--log PATH] [--db PATH] "
-	    "[--syslog] [-v]\n");
+	printf("%s\n\n"
+	    "The daemon (in the foreground, for systemd): follows Exim's main log\n"
+	    "through every rotation, commits the counts and its position in one\n"
+	    "transaction at least every flush_interval, evaluates the alert\n"
+	    "thresholds and notifies the sinks.  Prints \"ready\" once it\n"
+	    "follows the log; SIGHUP reloads the configuration and rules (a bad\n"
+	    "one is refused), SIGTERM commits and exits.  It holds the pid file\n"
+	    "<db>.pid while it runs (`eximwatch status` reads it): one daemon per\n"
+	    "database.\n\n"
+	    "  --config FILE       configuration (default %s)\n"
+	    "  --log PATH          the log to follow (overrides 'log:')\n"
+	    "  --db PATH           database (overrides 'db:')\n"
+	    "  --syslog            log to syslog (LOG_MAIL), not stderr\n"
+	    "  -v, --verbose       more in the log: each delivered notification,\n"
+	    "                      every retry\n"
+	    "  -h, --help          this help\n\n"
+	    "Exit status: 0 after SIGTERM; 66 the log cannot be read; 73 the pid\n"
+	    "file cannot be written; 74 a database error; 75 another daemon uses\n"
+	    "the database; 78 a configuration error; 64 usage.\n",
+	    usage_line, paths_default_config());
 }
 
 int cmd_run(int argc, char **argv)
@@ -628,19 +650,30 @@ int cmd_run(int argc, char **argv)
 	dm.config_path = paths_default_config();
 	diag_init(&d);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:l:d:vh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:l:d:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': dm.config_path = optarg; dm.config_explicit = 1; break;
 		case 'l': log_flag = optarg; break;
 		case 'd': db_flag = optarg; break;
 		case 'S': syslog_flag = 1; break;
 		case 'v': verbose = 1; break;
-		case 'h': run_usage(stdout); return 0;
-		default: run_usage(stderr); return EX_USAGE;
+		case 'h':
+			help();
+			return 0;
+		case ':':
+			fprintf(stderr, "eximwatch run: option '%s' needs a value\n"
+			    "%s\n", argv[optind - 1], usage_line);
+			return EX_USAGE;
+		default:
+			fprintf(stderr, "eximwatch run: unknown option '%s'\n%s\n",
+			    argv[optind - 1], usage_line);
+			return EX_USAGE;
 		}
 	}
 	if (optind != argc) {
-		run_usage(stderr);
+		fprintf(stderr, "eximwatch run: unexpected argument '%s'\n%s\n",
+		    argv[optind], usage_line);
 		return EX_USAGE;
 	}
 	if (config_load(&dm.cfg, dm.config_path, !dm.config_explicit, &d) < 0) {
