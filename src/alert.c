@@ -652,8 +652,12 @@ void alert_evaluate(struct alert_engine *e, int64_t now_ms)
 				break;
 			case A_FIRING:
 				a->value = v;
-				if (v > a->peak)
+				/* written when it grows, so that `alerts` shows the
+				 * most events the window held, as `report` counts */
+				if (v > a->peak) {
 					a->peak = v;
+					a->dirty = 1;
+				}
 				if (v >= tc->count) {
 					if (a->below_since) {
 						a->below_since = 0;

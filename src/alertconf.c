@@ -8,7 +8,9 @@
 
 #include "alertconf.h"
 #include "duration.h"
+#include "redact.h"
 #include "rules.h"
+#include "suggest.h"
 #include "xmalloc.h"
 #include "yamldoc.h"
 
@@ -89,6 +91,8 @@ void alertconf_release(struct alertconf *ac)
 		free(t->severity);
 		free(t->remedy);
 		strv_free(t->sinks, t->nsinks);
+		free(t->sink_line);
+		free(t->sink_col);
 	}
 	free(ac->th);
 	for (i = 0; i < ac->nsinks; i++) {
@@ -106,6 +110,7 @@ void alertconf_release(struct alertconf *ac)
 		free(s->login);
 		free(s->decision_type);
 		free(s->path);
+		redact_free(s->redact);
 	}
 	free(ac->sinks);
 	free(ac->never_act);
@@ -230,9 +235,14 @@ static int parse_by(const struct ydoc_node *v, enum alert_by *out, int allow_own
 static void parse_threshold(struct alertconf *ac, const char *file,
     const struct ydoc_node *m, struct diag *d)
 {
+	static const char *const keys[] = { "id", "classes", "by", "window",
+		"count", "distinct", "severity", "sinks", "repeat", "resolve_after",
+		"group_wait", "first_wait", "remedy", NULL };
 	struct threshold_conf t;
-	size_t i, j, n0 = d->n;
-	int have_count = 0, have_resolve = 0;
+	size_t i, j;
+	/* a key written but wrong has its own error: "needs" is for absent */
+	int have_id = 0, have_classes = 0, have_window = 0, have_count = 0,
+	    have_resolve = 0;
 
 	memset(&t, 0, sizeof t);
 	t.line = m->line;
@@ -250,6 +260,7 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 		const char *key = k->type == YDOC_SCALAR ? k->str : "?";
 
 		if (strcmp(key, "id") == 0) {
+			have_id = 1;
 			if (!is_scalar(v) || strspn(v->str, "abcdefghijklmnopqrstuvwxyz"
 			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != v->len)
 				ERR(d, file, v, "a threshold id must be letters, digits, "
@@ -257,6 +268,7 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 			else
 				t.id = xstrdup(v->str);
 		} else if (strcmp(key, "classes") == 0) {
+			have_classes = 1;
 			want_list(d, file, v, "classes", &t.classes, &t.nclasses,
 			    &t.class_line, &t.class_col);
 		} else if (strcmp(key, "by") == 0) {
@@ -264,10 +276,11 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 				ERR(d, file, v, "'by' must be ip, prefix, account, owner or "
 				    "global");
 		} else if (strcmp(key, "window") == 0) {
+			have_window = 1;
 			want_secs(d, file, v, "window", &t.window);
 		} else if (strcmp(key, "count") == 0) {
-			if (want_count(d, file, v, "count", &t.count) == 0)
-				have_count++;
+			have_count++;
+			want_count(d, file, v, "count", &t.count);
 		} else if (strcmp(key, "distinct") == 0) {
 			have_count++;
 			if (v->type != YDOC_MAP) {
@@ -305,7 +318,8 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 			else
 				t.severity = xstrdup(v->str);
 		} else if (strcmp(key, "sinks") == 0) {
-			want_list(d, file, v, "sinks", &t.sinks, &t.nsinks, NULL, NULL);
+			want_list(d, file, v, "sinks", &t.sinks, &t.nsinks,
+			    &t.sink_line, &t.sink_col);
 		} else if (strcmp(key, "repeat") == 0) {
 			want_secs(d, file, v, "repeat", &t.repeat);
 		} else if (strcmp(key, "resolve_after") == 0) {
@@ -321,18 +335,22 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 			else
 				t.remedy = xstrdup(v->str);
 		} else {
-			ERR(d, file, k, "unknown threshold key '%s' (expected id, classes, "
-			    "by, window, count, distinct, severity, sinks, repeat, "
-			    "resolve_after, group_wait, first_wait, remedy)", key);
+			const char *sug = suggest(key, keys, -1);
+
+			ERR(d, file, k, "unknown threshold key '%s'%s%s%s (expected id, "
+			    "classes, by, window, count, distinct, severity, sinks, "
+			    "repeat, resolve_after, group_wait, first_wait, remedy)",
+			    key, sug ? ": did you mean '" : "", sug ? sug : "",
+			    sug ? "'?" : "");
 		}
 	}
-	if (t.id == NULL && d->n == n0)
+	if (!have_id)
 		ERR(d, file, m, "a threshold needs an 'id'");
-	if (t.nclasses == 0 && d->n == n0)
+	if (!have_classes)
 		ERR(d, file, m, "threshold '%s' needs 'classes'", t.id ? t.id : "?");
-	if (t.window == 0 && d->n == n0)
+	if (!have_window)
 		ERR(d, file, m, "threshold '%s' needs a 'window'", t.id ? t.id : "?");
-	if (have_count > 1 || (have_count == 0 && d->n == n0))
+	if (have_count != 1)
 		ERR(d, file, m, "threshold '%s' needs exactly one of 'count' and "
 		    "'distinct'", t.id ? t.id : "?");
 	if (t.distinct != BY_GLOBAL && (t.distinct == t.by ||
@@ -345,27 +363,20 @@ static void parse_threshold(struct alertconf *ac, const char *file,
 	if (t.severity == NULL)
 		t.severity = xstrdup("warning");
 	for (i = 0; i < ac->nth && t.id; i++)
-		if (strcmp(ac->th[i].id, t.id) == 0)
+		if (ac->th[i].id && strcmp(ac->th[i].id, t.id) == 0)
 			ERR(d, file, m, "duplicate threshold id '%s' (first at line %d)",
 			    t.id, ac->th[i].line);
-	if (d->n > n0) {
-		struct alertconf tmp;
-
-		memset(&tmp, 0, sizeof tmp);
-		tmp.th = xcalloc(1, sizeof t);
-		tmp.th[0] = t;
-		tmp.nth = 1;
-		alertconf_release(&tmp);
-		return;
-	}
+	/* kept even with errors (alertconf_load then fails): its sinks and
+	 * classes are checked in the same pass */
 	ac->th = xreallocarray(ac->th, ac->nth + 1, sizeof *ac->th);
 	ac->th[ac->nth++] = t;
 }
 
-/* read_secret: the value of key, key_file or key_env in m; 1 found (*out),
- * 0 absent, -1 error (in d) */
+/* read_secret: the value of key, key_file or key_env in m; 1 found (*out,
+ * also added to rd), 0 absent, -1 error (in d) */
 static int read_secret(struct alertconf *ac, const char *file,
-    const struct ydoc_node *m, const char *key, char **out, struct diag *d)
+    const struct ydoc_node *m, const char *key, char **out,
+    struct redact *rd, struct diag *d)
 {
 	char name[64];
 	const struct ydoc_node *v;
@@ -424,6 +435,8 @@ static int read_secret(struct alertconf *ac, const char *file,
 		    key, key);
 		return -1;
 	}
+	if (found)
+		redact_add(rd, *out);
 	return found;
 }
 
@@ -502,7 +515,8 @@ static void parse_acting(struct alertconf *ac, const char *file,
 			    "machines add NAME)", s->name);
 		else
 			s->login = xstrdup(v->str);
-		if (read_secret(ac, file, m, "password", &s->secret, d) == 0)
+		if (read_secret(ac, file, m, "password", &s->secret, s->redact,
+		    d) == 0)
 			ERR(d, file, m, "sink '%s' needs a password (or password_file, "
 			    "password_env)", s->name);
 		s->decision_type = xstrdup("ban");
@@ -570,19 +584,26 @@ static void parse_sink(struct alertconf *ac, const char *file,
 		return;
 	}
 	s.name = xstrdup(k->str);
+	s.redact = redact_new();
 	for (i = 0; i < m->n; i++) {
 		const struct ydoc_node *kk = m->kids[2 * i];
 
 		for (j = 0; sink_keys[j]; j++)
 			if (kk->type == YDOC_SCALAR && strcmp(kk->str, sink_keys[j]) == 0)
 				break;
-		if (!sink_keys[j])
-			ERR(d, file, kk, "unknown key '%s' in sink '%s' (expected type, url, "
-			    "routing_key, secret, password (each also as _file or _env), "
-			    "login, duration, decision_type, dry_run, path, max_size, "
-			    "proxy, timeout, connect_timeout, retry_initial, retry_max, "
-			    "give_up_after, min_interval)",
-			    kk->type == YDOC_SCALAR ? kk->str : "?", s.name);
+		if (!sink_keys[j]) {
+			const char *sug = kk->type == YDOC_SCALAR ?
+			    suggest(kk->str, sink_keys, -1) : NULL;
+
+			ERR(d, file, kk, "unknown key '%s' in sink '%s'%s%s%s (expected "
+			    "type, url, routing_key, secret, password (each also as _file "
+			    "or _env), login, duration, decision_type, dry_run, path, "
+			    "max_size, proxy, timeout, connect_timeout, retry_initial, "
+			    "retry_max, give_up_after, min_interval)",
+			    kk->type == YDOC_SCALAR ? kk->str : "?", s.name,
+			    sug ? ": did you mean '" : "", sug ? sug : "",
+			    sug ? "'?" : "");
+		}
 	}
 	v = ydoc_get(m, "type");
 	if (v == NULL || !is_scalar(v)) {
@@ -629,7 +650,7 @@ static void parse_sink(struct alertconf *ac, const char *file,
 	if (s.type == SINK_SLACK)
 		s.min_interval_ms = 1000;
 	had = ac->inline_secrets;
-	r = read_secret(ac, file, m, "url", &s.url, d);
+	r = read_secret(ac, file, m, "url", &s.url, s.redact, d);
 	if (r == 0 && s.type == SINK_PAGERDUTY)
 		s.url = xstrdup("https://events.pagerduty.com");
 	else if (r == 0)
@@ -642,7 +663,8 @@ static void parse_sink(struct alertconf *ac, const char *file,
 		ERR(d, file, ydoc_get(m, "url") ? ydoc_get(m, "url") : m,
 		    "sink '%s': the url must start with https:// or http://", s.name);
 	if (s.type == SINK_PAGERDUTY) {
-		if (read_secret(ac, file, m, "routing_key", &s.secret, d) == 0)
+		if (read_secret(ac, file, m, "routing_key", &s.secret, s.redact,
+		    d) == 0)
 			ERR(d, file, m, "sink '%s' needs a routing_key (or "
 			    "routing_key_file, routing_key_env)", s.name);
 	} else if (ydoc_get(m, "routing_key") || ydoc_get(m, "routing_key_file") ||
@@ -650,7 +672,7 @@ static void parse_sink(struct alertconf *ac, const char *file,
 		ERR(d, file, m, "sink '%s': routing_key is for pagerduty sinks", s.name);
 	}
 	if (s.type == SINK_WEBHOOK) {
-		if (read_secret(ac, file, m, "secret", &s.secret, d) > 0 &&
+		if (read_secret(ac, file, m, "secret", &s.secret, s.redact, d) > 0 &&
 		    webhook_key(&s) < 0)
 			ERR(d, file, m, "sink '%s': a whsec_ secret must be base64", s.name);
 	} else if (ydoc_get(m, "secret") || ydoc_get(m, "secret_file") ||
@@ -661,8 +683,10 @@ common:
 	if ((v = ydoc_get(m, "proxy")) != NULL) {
 		if (v->type != YDOC_SCALAR)
 			ERR(d, file, v, "'proxy' must be a URL like http://proxy:3128");
-		else
+		else {
 			s.proxy = xstrdup(v->str);
+			redact_add(s.redact, s.proxy);   /* user:password@ */
+		}
 	}
 	if ((v = ydoc_get(m, "timeout")) != NULL)
 		want_ms(d, file, v, "timeout", &s.timeout_ms);
@@ -776,6 +800,7 @@ int alertconf_load(struct alertconf *ac, const char *path, struct diag *d)
 	static const char *const relay_files[] = { "/etc/relayhosts",
 		"/etc/alwaysrelay", "/etc/trustedmailhosts" };
 	struct ydoc_node *doc, *v;
+	const char **names;
 	char host[256];
 	size_t i, j, n0 = d->n;
 
@@ -822,23 +847,37 @@ int alertconf_load(struct alertconf *ac, const char *path, struct diag *d)
 		}
 	}
 	parse_guard(ac, path, doc, d);
-	/* every sink a threshold names must exist; an acting sink needs an
-	 * address to act on */
-	for (i = 0; i < ac->nth; i++)
-		for (j = 0; j < ac->th[i].nsinks; j++) {
-			const struct sink_conf *sc = alertconf_sink(ac, ac->th[i].sinks[j]);
+	/* every sink a threshold names must exist (the error at the name) */
+	names = xcalloc(ac->nsinks + 1, sizeof *names);
+	for (i = 0; i < ac->nsinks; i++)
+		names[i] = ac->sinks[i].name;
+	for (i = 0; i < ac->nth; i++) {
+		const struct threshold_conf *t = &ac->th[i];
 
-			if (sc == NULL)
-				diag_add(d, path, ac->th[i].line, ac->th[i].col,
-				    "threshold '%s' names an unknown sink '%s'",
-				    ac->th[i].id, ac->th[i].sinks[j]);
-			else if (sink_acts(sc) && ac->th[i].by != BY_IP &&
-			    ac->th[i].by != BY_PREFIX)
-				diag_add(d, path, ac->th[i].line, ac->th[i].col,
+		for (j = 0; j < t->nsinks; j++) {
+			const char *m;
+
+			if (alertconf_sink(ac, t->sinks[j]) != NULL)
+				continue;
+			m = suggest(t->sinks[j], names, (long)ac->nsinks);
+			diag_add(d, path, t->sink_line[j], t->sink_col[j],
+			    "threshold '%s' names an unknown sink '%s'%s%s%s",
+			    t->id ? t->id : "?", t->sinks[j], m ? ": did you mean '" : "", m ? m : "",
+			    m ? "'?" : "");
+		}
+		/* an acting sink needs an address to act on */
+		for (j = 0; j < t->nsinks; j++) {
+			const struct sink_conf *sc = alertconf_sink(ac, t->sinks[j]);
+
+			if (sc != NULL && sink_acts(sc) && t->by != BY_IP &&
+			    t->by != BY_PREFIX)
+				diag_add(d, path, t->line, t->col,
 				    "threshold '%s': sink '%s' (%s) acts on addresses: "
 				    "the threshold must be 'by: ip' or 'by: prefix'",
-				    ac->th[i].id, sc->name, sink_type_name(sc->type));
+				    t->id, sc->name, sink_type_name(sc->type));
 		}
+	}
+	free(names);
 	ydoc_free(doc);
 	return d->n > n0 ? -1 : 0;
 }
@@ -850,9 +889,15 @@ int alertconf_check_classes(const struct alertconf *ac, const struct rules *r,
 
 	for (i = 0; i < ac->nth; i++)
 		for (j = 0; j < ac->th[i].nclasses; j++)
-			if (rules_find(r, ac->th[i].classes[j]) < 0)
+			if (rules_find(r, ac->th[i].classes[j]) < 0) {
+				const char *m = suggest(ac->th[i].classes[j],
+				    rules_class_names(r), (long)rules_nclasses(r));
+
 				diag_add(d, ac->path, ac->th[i].class_line[j],
 				    ac->th[i].class_col[j], "threshold '%s': unknown class "
-				    "'%s'", ac->th[i].id, ac->th[i].classes[j]);
+				    "'%s'%s%s%s", ac->th[i].id ? ac->th[i].id : "?",
+				    ac->th[i].classes[j],
+				    m ? ": did you mean " : "", m ? m : "", m ? "?" : "");
+			}
 	return d->n > n0 ? -1 : 0;
 }

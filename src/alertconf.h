@@ -29,7 +29,9 @@
  *   trusted_relay_files: [/etc/relayhosts, /etc/alwaysrelay, /etc/trustedmailhosts]
  *
  * Secrets (url, routing_key, secret, password) may be given inline, as K_file (a file
- * holding it) or K_env (an environment variable's name).  Errors go into a
+ * holding it) or K_env (an environment variable's name); every value read
+ * so goes into the sink's `redact` set, whatever the key, so that messages
+ * about the sink mask it (redact.h).  Errors go into a
  * diag as file:line:col, every one of them.  Class names are checked against
  * a rule set separately (alertconf_check_classes), as rules load later. */
 #ifndef EW_ALERTCONF_H
@@ -39,6 +41,7 @@
 #include "diag.h"
 #include "netaddr.h"
 
+struct redact;
 struct rules;
 
 /* BY_PREFIX: the client address's network (alertconf prefix_v4/_v6) */
@@ -65,6 +68,7 @@ struct threshold_conf {
 	char *severity;           /* critical error warning notice info */
 	char *remedy;             /* NULL = the first class's remedy */
 	char **sinks;             /* nsinks names */
+	int *sink_line, *sink_col;
 	size_t nsinks;
 	int line, col;
 };
@@ -89,6 +93,7 @@ struct sink_conf {
 	int64_t max_size;         /* banlog: rotated beyond this many bytes */
 	int dry_run;              /* acting sinks: log what would be sent, send
 	                           * nothing */
+	struct redact *redact;    /* its secrets, masked in what is printed */
 	int line, col;
 };
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -20,18 +20,21 @@
 #include "domainlist.h"
 #include "duration.h"
 #include "log.h"
+#include "netaddr.h"
 #include "owners.h"
 #include "paths.h"
 #include "report.h"
 #include "rules.h"
 #include "store.h"
+#include "suggest.h"
+#include "term.h"
 #include "xmalloc.h"
 
 #define DEFAULT_USERDOMAINS "/etc/userdomains"
 
 static const char usage_line[] =
     "usage: eximwatch report [--db PATH] [--since TIME] [--until TIME] "
-    "[--by LIST] [--class ID]... [--ip IP] [--account A] [--top N] "
+    "[--by LIST] [--class ID]... [--ip IP|NET] [--account A] [--top N] "
     "[--format table|json|csv] [--userdomains PATH] [--rules DIR] "
     "[--no-color]";
 
@@ -40,15 +43,17 @@ static void help(void)
 	printf("%s\n\n"
 	    "Show what eximwatch counted in a time window.\n\n"
 	    "  --db PATH           database (default %s)\n"
-	    "  --since DUR|TIME    window start: 30m, 24h, 7d, 2026-11-22,\n"
-	    "                      \"2026-11-22 08:00\", ISO 8601, @UNIX, all"
-	    " (default 24h)\n"
+	    "  --since DUR|TIME    window start: 30m, 24h, 7d (that long before\n"
+	    "                      --until), 2026-11-22, \"2026-11-22 08:00\",\n"
+	    "                      ISO 8601, @UNIX, or all (from the first minute\n"
+	    "                      stored); default 24h\n"
 	    "  --until TIME        window end, exclusive (default now)\n"
 	    "  --by LIST           group by class,ip,prefix,account,owner"
 	    " (comma list)\n"
 	    "  --class ID          only these classes (repeatable, comma"
 	    " list)\n"
-	    "  --ip IP             only this client IP\n"
+	    "  --ip IP|NET         only this client IP or network\n"
+	    "                      (203.0.113.0/24, 2001:db8::/64)\n"
 	    "  --account A         only this account (login or address)\n"
 	    "  --top N             rows per list (default 10; json/csv: all;"
 	    " 0 = all)\n"
@@ -56,7 +61,11 @@ static void help(void)
 	    "  --userdomains PATH  cPanel owners (default %s if readable)\n"
 	    "  --rules DIR         more rule files, for the descriptions\n"
 	    "  --no-color          no ANSI colour\n"
-	    "  -h, --help          this help\n",
+	    "  -h, --help          this help\n\n"
+	    "Exit status: 0 ok (also when nothing was counted in the window);\n"
+	    "64 usage (an unknown class or --by key says the nearest name);\n"
+	    "66 no database, or it cannot be read (permission); 74 a database\n"
+	    "error; 78 a rule error of --rules.\n",
 	    usage_line, paths_default_db(), DEFAULT_USERDOMAINS);
 }
 
@@ -110,6 +119,11 @@ static int parse_by(const char *s, unsigned *by, char *bad, size_t badlen)
 	return rc;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* add_classes: append the comma list s to the NULL-terminated list */
 static void add_classes(char ***list, size_t *n, const char *s)
 {
@@ -124,27 +138,111 @@ static void add_classes(char ***list, size_t *n, const char *s)
 	free(copy);
 }
 
-static int want_color(void)
-{
-	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+static const char *const by_keys[] = { "class", "ip", "prefix", "account",
+	"owner", NULL };
+static const char *const formats[] = { "table", "json", "csv", NULL };
 
-	return isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0') &&
-	    term != NULL && term[0] != '\0' && strcmp(term, "dumb") != 0;
+/* first_minute: --since all: the first stored minute before until (until
+ * itself when there is none, an empty window); 0 or -1 (logged) */
+static int first_minute(struct store *st, time_t until, time_t *since)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = -1;
+
+	*since = until;
+	if (sqlite3_prepare_v2(store_db(st), "SELECT MIN(bucket) FROM "
+	    "count_chunks WHERE bucket < ?1", -1, &q, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)until);
+	if (sqlite3_step(q) != SQLITE_ROW)
+		goto out;
+	if (sqlite3_column_type(q, 0) != SQLITE_NULL)
+		*since = (time_t)sqlite3_column_int64(q, 0);
+	rc = 0;
+out:
+	if (rc < 0)
+		log_warnx("%s: %s", store_path(st), store_errmsg(st));
+	sqlite3_finalize(q);
+	return rc;
 }
 
-static int term_width(void)
+/* check_classes: every --class is a class: of the database, of the
+ * shipped rules or of --rules DIR (loaded into *rules only when the
+ * database does not know a name); -1 with the problem printed (a usage
+ * error), or with d holding rule file errors */
+static int check_classes(struct store *st, const char *const *classes,
+    const char *rules_dir, struct rules **rules, struct diag *d)
 {
-	struct winsize ws;
-	const char *c;
-	long v;
+	const char *dirs[2] = { rules_dir, NULL };
+	struct rules_source rs;
+	sqlite3_stmt *q = NULL;
+	const char **known = NULL;
+	const char *m;
+	size_t nknown = 0, i, j, k;
+	int rc = 0;
 
-	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) ==
-	    0 && ws.ws_col > 0)
-		return ws.ws_col;
-	if ((c = getenv("COLUMNS")) != NULL && (v = strtol(c, NULL, 10)) >
-	    20 && v < 1000)
-		return (int)v;
-	return 80;
+	if (sqlite3_prepare_v2(store_db(st), "SELECT name FROM classes ORDER BY "
+	    "name", -1, &q, NULL) == SQLITE_OK)
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			known = xreallocarray(known, nknown + 1, sizeof *known);
+			known[nknown++] = xstrdup((const char *)
+			    sqlite3_column_text(q, 0));
+		}
+	sqlite3_finalize(q);
+	for (i = 0; classes[i] && rc == 0; i++) {
+		for (k = 0; k < nknown && strcmp(known[k], classes[i]); k++)
+			;
+		if (k < nknown)
+			continue;
+		if (*rules == NULL) {
+			memset(&rs, 0, sizeof rs);
+			rs.dirs = rules_dir ? dirs : NULL;
+			if ((*rules = rules_load(&rs, d)) == NULL) {
+				rc = -1;
+				break;
+			}
+			for (k = 0; k < rules_nclasses(*rules); k++) {
+				known = xreallocarray(known, nknown + 1,
+				    sizeof *known);
+				known[nknown++] = xstrdup(rules_class_name(*rules,
+				    k));
+			}
+		}
+		if (rules_find(*rules, classes[i]) >= 0)
+			continue;
+		m = suggest(classes[i], known, (long)nknown);
+		if (m) {
+			usage_error("unknown class '%s': did you mean %s?",
+			    classes[i], m);
+		} else {
+			size_t col = 2;
+
+			fprintf(stderr, "eximwatch report: unknown class '%s'; "
+			    "the classes are:\n ", classes[i]);
+			qsort(known, nknown, sizeof *known, cmp_str);
+			for (k = 1, j = 1; k < nknown; k++) {   /* unique */
+				if (strcmp(known[k], known[j - 1]) == 0)
+					free((char *)known[k]);
+				else
+					known[j++] = known[k];
+			}
+			nknown = nknown ? j : 0;
+			for (k = 0; k < nknown; k++) {
+				if (col + strlen(known[k]) + 2 > 78) {
+					fputs("\n ", stderr);
+					col = 2;
+				}
+				col += (size_t)fprintf(stderr, " %s%s", known[k],
+				    k + 1 < nknown ? "," : "");
+			}
+			fprintf(stderr, "\n%s\n", usage_line);
+		}
+		rc = -1;
+	}
+	for (k = 0; k < nknown; k++)
+		free((char *)known[k]);
+	free(known);
+	return rc;
 }
 
 /* window_findings: diagnose the report's window (the thresholds of the
@@ -224,7 +322,8 @@ int cmd_report(int argc, char **argv)
 	struct diag d;
 	char **classes = NULL, *end, bad[64];
 	size_t nclasses = 0, i;
-	int c, rc = EX_OK, no_color = 0, top_set = 0;
+	int c, rc = EX_OK, no_color = 0, top_set = 0, since_all = 0;
+	struct netaddr net;
 	time_t now = time(NULL);
 	long v;
 
@@ -249,8 +348,12 @@ int cmd_report(int argc, char **argv)
 			break;
 		case O_BY:
 			if (parse_by(optarg, &ro.by, bad, sizeof bad) < 0) {
-				rc = usage_error("unknown --by key '%s' "
-				    "(class, ip, prefix, account, owner)", bad);
+				const char *m = suggest(bad, by_keys, -1);
+
+				rc = usage_error("unknown --by key '%s' (class, "
+				    "ip, prefix, account, owner)%s%s%s", bad, m ?
+				    ": did you mean " : "", m ? m : "", m ? "?" :
+				    "");
 				goto done;
 			}
 			break;
@@ -258,6 +361,12 @@ int cmd_report(int argc, char **argv)
 			add_classes(&classes, &nclasses, optarg);
 			break;
 		case O_IP:
+			if (netaddr_parse(optarg, strlen(optarg), &net) < 0) {
+				rc = usage_error("bad --ip '%s': want an address "
+				    "or a network (192.0.2.7, 203.0.113.0/24, "
+				    "2001:db8::/64)", optarg);
+				goto done;
+			}
 			ro.ip = optarg;
 			break;
 		case O_ACCOUNT:
@@ -283,8 +392,11 @@ int cmd_report(int argc, char **argv)
 			else if (strcmp(optarg, "csv") == 0)
 				ro.format = REPORT_CSV;
 			else {
-				rc = usage_error("unknown --format '%s' "
-				    "(table, json, csv)", optarg);
+				const char *m = suggest(optarg, formats, -1);
+
+				rc = usage_error("unknown --format '%s' (table, "
+				    "json, csv)%s%s%s", optarg, m ? ": did you "
+				    "mean " : "", m ? m : "", m ? "?" : "");
 				goto done;
 			}
 			break;
@@ -318,18 +430,21 @@ int cmd_report(int argc, char **argv)
 		rc = usage_error("unexpected argument '%s'", argv[optind]);
 		goto done;
 	}
-	if (time_parse(since_s, now, &ro.since) < 0) {
-		rc = usage_error("bad --since '%s': want 24h, 7d, "
-		    "2026-11-22, \"2026-11-22 08:00\", ISO 8601 or all",
-		    since_s);
-		goto done;
-	}
 	if (time_parse(until_s, now, &ro.until) < 0) {
 		rc = usage_error("bad --until '%s': want now, a date or "
 		    "a duration ago", until_s);
 		goto done;
 	}
-	if (ro.since >= ro.until) {
+	/* a duration counts back from --until (24h before it by default);
+	 * "all" is resolved from the database below */
+	since_all = strcmp(since_s, "all") == 0;
+	if (!since_all && time_parse(since_s, ro.until, &ro.since) < 0) {
+		rc = usage_error("bad --since '%s': want 24h, 7d, "
+		    "2026-11-22, \"2026-11-22 08:00\", ISO 8601 or all",
+		    since_s);
+		goto done;
+	}
+	if (!since_all && ro.since >= ro.until) {
 		rc = usage_error("empty window: --since '%s' is not before "
 		    "--until", since_s);
 		goto done;
@@ -338,7 +453,7 @@ int cmd_report(int argc, char **argv)
 	if (ro.format != REPORT_TABLE && !top_set)
 		ro.top = 0;
 	ro.classes = (const char *const *)classes;
-	ro.color = !no_color && ro.format == REPORT_TABLE && want_color();
+	ro.color = !no_color && ro.format == REPORT_TABLE && term_color();
 	ro.width = term_width();
 
 	if (db == NULL)
@@ -352,6 +467,17 @@ int cmd_report(int argc, char **argv)
 	if ((st = store_open(db, STORE_READONLY, &d)) == NULL) {
 		diag_print(&d, stderr);
 		rc = EX_NOINPUT;
+		goto done;
+	}
+	if (since_all && first_minute(st, ro.until, &ro.since) < 0) {
+		rc = EX_IOERR;
+		goto done;
+	}
+	if (nclasses && check_classes(st, (const char *const *)classes,
+	    rules_dir, &rules, &d) < 0) {
+		/* rule file errors of --rules DIR, or an unknown class */
+		diag_print(&d, stderr);
+		rc = d.n ? EX_CONFIG : EX_USAGE;
 		goto done;
 	}
 
@@ -389,7 +515,7 @@ int cmd_report(int argc, char **argv)
 	}
 
 	/* descriptions and remedies are only shown by the default table */
-	if (ro.format == REPORT_TABLE && ro.by == 0) {
+	if (ro.format == REPORT_TABLE && ro.by == 0 && rules == NULL) {
 		memset(&rs, 0, sizeof rs);
 		rule_dirs[0] = rules_dir;
 		rs.dirs = rules_dir ? rule_dirs : NULL;
@@ -402,8 +528,9 @@ int cmd_report(int argc, char **argv)
 			log_warnx("rules not loaded: the report shows no "
 			    "descriptions");
 		}
-		ro.rules = rules;
 	}
+	if (ro.format == REPORT_TABLE && ro.by == 0)
+		ro.rules = rules;
 
 	/* the table opens with the window's findings */
 	if (ro.format == REPORT_TABLE && ro.by == 0)

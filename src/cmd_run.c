@@ -40,6 +40,7 @@
 #include "metrics.h"
 #include "owners.h"
 #include "paths.h"
+#include "pidfile.h"
 #include "pipeline.h"
 #include "rules.h"
 #include "sender.h"
@@ -106,6 +107,7 @@ struct daemon {
 	int metrics_failed;         /* the last write failed (logged once) */
 	int history_failed;         /* the first start's note was not stored */
 	time_t last_commit;
+	struct pidfile *pidfile;    /* held while the daemon runs */
 };
 
 static void flush(struct daemon *dm);
@@ -437,6 +439,9 @@ static void save_meta(struct daemon *dm)
 	snprintf(buf, sizeof buf, "%" PRIu64, st.size);
 	store_meta_set(dm->store, "daemon.size", buf);
 	store_meta_set(dm->store, "daemon.waiting", st.waiting ? "1" : "0");
+	/* `status` calls a commit stale after 20 of these */
+	snprintf(buf, sizeof buf, "%" PRId64, dm->cfg.flush_ms);
+	store_meta_set(dm->store, "daemon.flush_ms", buf);
 }
 
 /* write_metrics: the Prometheus textfile, after a commit (and at start) */
@@ -626,6 +631,9 @@ static struct rules *load_rules(const struct config *c, struct diag *d)
 	memset(&src, 0, sizeof src);
 	src.dirs = (const char *const *)c->rule_dirs;
 	src.disable = (const char *const *)c->disable;
+	src.disable_file = c->path;
+	src.disable_line = c->disable_line;
+	src.disable_col = c->disable_col;
 	return rules_load(&src, d);
 }
 
@@ -637,14 +645,12 @@ static void reload(struct daemon *dm)
 	struct diagconf ndc;
 	struct owners *no;
 	struct diag d, od;
-	size_t i, n0;
+	size_t n0;
 
 	diag_init(&d);
 	log_info("reloading %s", dm->config_path);
 	if (config_load(&nc, dm->config_path, !dm->config_explicit, &d) < 0) {
-		for (i = 0; i < d.n; i++)
-			log_warnx("%s:%d:%d: %s", d.items[i].file ? d.items[i].file : "",
-			    d.items[i].line, d.items[i].col, d.items[i].msg);
+		diag_log(&d, 0);
 		log_warnx("reload failed: configuration errors; the old configuration "
 		    "and rules stay in use");
 		config_release(&nc);
@@ -652,9 +658,7 @@ static void reload(struct daemon *dm)
 		return;
 	}
 	if ((nr = load_rules(&nc, &d)) == NULL) {
-		for (i = 0; i < d.n; i++)
-			log_warnx("%s:%d:%d: %s", d.items[i].file ? d.items[i].file : "",
-			    d.items[i].line, d.items[i].col, d.items[i].msg);
+		diag_log(&d, 0);
 		log_warnx("reload failed: %zu rule error(s); the old rules stay in use",
 		    d.n);
 		config_release(&nc);
@@ -665,9 +669,7 @@ static void reload(struct daemon *dm)
 	memset(&ndc, 0, sizeof ndc);
 	if (load_alerts(&nac, &nc, nr, &d) < 0 ||
 	    diagconf_load(&ndc, nc.path, &nac, &d) < 0) {
-		for (i = n0; i < d.n; i++)
-			log_warnx("%s:%d:%d: %s", d.items[i].file ? d.items[i].file : "",
-			    d.items[i].line, d.items[i].col, d.items[i].msg);
+		diag_log(&d, n0);
 		log_warnx("reload failed: alert or diagnose configuration errors; "
 		    "the old configuration stays in use");
 		alertconf_release(&nac);
@@ -755,10 +757,32 @@ static void on_signal(void *arg, int fd, uint32_t events)
 	}
 }
 
-static void run_usage(FILE *fp)
+static const char usage_line[] =
+    "usage: eximwatch run [--config FILE] [--log PATH] [--db PATH] "
+    "[--syslog] [-v]";
+
+static void help(void)
 {
-	fprintf(fp, "usage: eximwatch run [--config FILE] [--log PATH] [--db PATH] "
-	    "[--syslog] [-v]\n");
+	printf("%s\n\n"
+	    "The daemon (in the foreground, for systemd): follows Exim's main log\n"
+	    "through every rotation, commits the counts and its position in one\n"
+	    "transaction at least every flush_interval, evaluates the alert\n"
+	    "thresholds and notifies the sinks.  Prints \"ready\" once it\n"
+	    "follows the log; SIGHUP reloads the configuration and rules (a bad\n"
+	    "one is refused), SIGTERM commits and exits.  It holds the pid file\n"
+	    "<db>.pid while it runs (`eximwatch status` reads it): one daemon per\n"
+	    "database.\n\n"
+	    "  --config FILE       configuration (default %s)\n"
+	    "  --log PATH          the log to follow (overrides 'log:')\n"
+	    "  --db PATH           database (overrides 'db:')\n"
+	    "  --syslog            log to syslog (LOG_MAIL), not stderr\n"
+	    "  -v, --verbose       more in the log: each delivered notification,\n"
+	    "                      every retry\n"
+	    "  -h, --help          this help\n\n"
+	    "Exit status: 0 after SIGTERM; 66 the log cannot be read; 73 the pid\n"
+	    "file cannot be written; 74 a database error; 75 another daemon uses\n"
+	    "the database; 78 a configuration error; 64 usage.\n",
+	    usage_line, paths_default_config());
 }
 
 int cmd_run(int argc, char **argv)
@@ -780,6 +804,7 @@ int cmd_run(int argc, char **argv)
 	char *history = NULL;
 	const char *log_flag = NULL, *db_flag = NULL;
 	int c, syslog_flag = 0, verbose = 0;
+	pid_t other;
 	sigset_t mask;
 
 	memset(&dm, 0, sizeof dm);
@@ -788,19 +813,30 @@ int cmd_run(int argc, char **argv)
 	dm.config_path = paths_default_config();
 	diag_init(&d);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:l:d:vh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:l:d:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': dm.config_path = optarg; dm.config_explicit = 1; break;
 		case 'l': log_flag = optarg; break;
 		case 'd': db_flag = optarg; break;
 		case 'S': syslog_flag = 1; break;
 		case 'v': verbose = 1; break;
-		case 'h': run_usage(stdout); return 0;
-		default: run_usage(stderr); return EX_USAGE;
+		case 'h':
+			help();
+			return 0;
+		case ':':
+			fprintf(stderr, "eximwatch run: option '%s' needs a value\n"
+			    "%s\n", argv[optind - 1], usage_line);
+			return EX_USAGE;
+		default:
+			fprintf(stderr, "eximwatch run: unknown option '%s'\n%s\n",
+			    argv[optind - 1], usage_line);
+			return EX_USAGE;
 		}
 	}
 	if (optind != argc) {
-		run_usage(stderr);
+		fprintf(stderr, "eximwatch run: unexpected argument '%s'\n%s\n",
+		    argv[optind], usage_line);
 		return EX_USAGE;
 	}
 	if (config_load(&dm.cfg, dm.config_path, !dm.config_explicit, &d) < 0) {
@@ -848,6 +884,14 @@ int cmd_run(int argc, char **argv)
 	if ((dm.store = store_open(dm.cfg.db, STORE_CREATE, &d)) == NULL) {
 		diag_print(&d, stderr);
 		dm.exit_code = EX_IOERR;
+		goto out;
+	}
+	/* the pid file and its lock: `status` and one daemon per database */
+	if ((dm.pidfile = pidfile_acquire(dm.cfg.db, &other, &d)) == NULL) {
+		diag_print(&d, stderr);
+		dm.exit_code = other ? EX_TEMPFAIL : EX_CANTCREAT;
+		store_close(dm.store);
+		dm.store = NULL;
 		goto out;
 	}
 	if (store_file_list(dm.store, &known, &nknown) < 0 ||
@@ -974,6 +1018,7 @@ out:
 	evlog_free(dm.events);
 	evidence_free(dm.evidence);
 	store_close(dm.store);
+	pidfile_release(dm.pidfile);   /* after the last commit */
 	rules_free(dm.rules);
 	loop_free(dm.loop);
 	if (dm.sigfd >= 0)

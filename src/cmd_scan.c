@@ -286,6 +286,7 @@ static int scan_file(struct scan *sc, const char *path)
 		fs.f.ino = (uint64_t)stt.st_ino;
 	}
 	before = fs.last = *pipeline_stats(sc->pipe);
+	pipeline_file_start(sc->pipe);
 	for (;;) {
 		while (linesplit_next(ls, &line, &len, &oversized)) {
 			if (count_line(sc, &fs, line, len, oversized,
@@ -355,6 +356,14 @@ static int scan_file(struct scan *sc, const char *path)
 		    "this an Exim main log?", path, fs.first_bin);
 		sc->data_errors = 1;
 	}
+	if (pipeline_stats(sc->pipe)->lines > before.lines &&
+	    pipeline_stats(sc->pipe)->exim == before.exim) {
+		/* /etc/passwd, dpkg.log: counted nothing, and rightly so */
+		log_warnx("%s: no line looked like an Exim main log line (is it "
+		    "one? Exim's is /var/log/exim_mainlog on cPanel, "
+		    "/var/log/exim4/mainlog on Debian)", path);
+		sc->data_errors = 1;
+	}
 	fs.f.lines = fs.lineno;
 	if ((flush(sc, &fs.f, &fs.last) < 0 || writer_sync(sc->writer) < 0) &&
 	    rc == 0)
@@ -382,11 +391,31 @@ out:
 	return rc;
 }
 
-static void scan_usage(FILE *fp)
+static const char usage_line[] =
+    "usage: eximwatch scan [--db PATH] [--rules DIR] [--disable ID] "
+    "[--retention DUR] [-q] [--progress] FILE...";
+
+static void help(void)
 {
-	fprintf(fp, "usage: eximwatch scan [--db PATH] [--rules DIR] [--disable ID] "
-	    "[--retention DUR] [-q] FILE...\n"
-	    "  FILE may be plain, .gz, or - for standard input\n");
+	printf("%s\n\n"
+	    "Count whole Exim main logs into the database.  FILE may be plain,\n"
+	    "gzip-compressed (.gz) or - for standard input.  A file is known by a\n"
+	    "fingerprint of its first KiB: scanning it again, or its rotated or\n"
+	    "compressed copy, counts nothing twice; a file that grew adds only\n"
+	    "its new lines.\n\n"
+	    "  --db PATH           database, created if missing (default %s)\n"
+	    "  --rules DIR         more rule files (repeatable)\n"
+	    "  --disable ID        turn a rule off (repeatable)\n"
+	    "  --retention DUR     then delete counts older than DUR (90d)\n"
+	    "  -q, --quiet         no progress and no per-file summary\n"
+	    "  --progress          progress even when stderr is no terminal\n"
+	    "  -h, --help          this help\n\n"
+	    "Exit status: 0 ok; 65 a file had bad data (lines too long, not\n"
+	    "UTF-8, NUL bytes, a last line without newline, or no line that\n"
+	    "looks like Exim's main log: what is good is still counted); 66 a\n"
+	    "file is missing or unreadable; 74 a database error; 78 a rule\n"
+	    "error; 64 usage.\n",
+	    usage_line, paths_default_db());
 }
 
 int cmd_scan(int argc, char **argv)
@@ -415,7 +444,8 @@ int cmd_scan(int argc, char **argv)
 	memset(&sc, 0, sizeof sc);
 	diag_init(&d);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:r:qh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:r:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'r': dirs[ndirs++] = optarg; break;
@@ -424,18 +454,30 @@ int cmd_scan(int argc, char **argv)
 		case 'P': force_progress = 1; break;
 		case 'R':
 			if (duration_parse(optarg, &retention) < 0 || retention <= 0) {
-				fprintf(stderr, "eximwatch scan: bad --retention '%s' (e.g. 90d)\n",
-				    optarg);
+				fprintf(stderr, "eximwatch scan: bad --retention '%s' "
+				    "(e.g. 90d)\n%s\n", optarg, usage_line);
 				rc = EX_USAGE;
 				goto out;
 			}
 			break;
-		case 'h': scan_usage(stdout); goto out;
-		default: scan_usage(stderr); rc = EX_USAGE; goto out;
+		case 'h':
+			help();
+			goto out;
+		case ':':
+			fprintf(stderr, "eximwatch scan: option '%s' needs a value\n"
+			    "%s\n", argv[optind - 1], usage_line);
+			rc = EX_USAGE;
+			goto out;
+		default:
+			fprintf(stderr, "eximwatch scan: unknown option '%s'\n%s\n",
+			    argv[optind - 1], usage_line);
+			rc = EX_USAGE;
+			goto out;
 		}
 	}
 	if (optind >= argc) {
-		scan_usage(stderr);
+		fprintf(stderr, "eximwatch scan: name the log files to count (or - "
+		    "for standard input)\n%s\n", usage_line);
 		rc = EX_USAGE;
 		goto out;
 	}

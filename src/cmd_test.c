@@ -19,6 +19,8 @@
 #include "pipeline.h"
 #include "rules.h"
 #include "sbuf.h"
+#include "suggest.h"
+#include "term.h"
 #include "xmalloc.h"
 
 #define MAX_LINE (64u << 10)
@@ -33,19 +35,16 @@ struct tester {
 	int json;
 };
 
+/* put_text: log text is attacker-controlled: no control, C1 or invalid
+ * bytes to the terminal (term.h), written as \xNN */
 static void put_text(FILE *fp, const char *s, size_t n)
 {
-	size_t i;
+	struct sbuf b;
 
-	/* log text is attacker-controlled: no raw control bytes to the tty */
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f)
-			fprintf(fp, "\\x%02x", c);
-		else
-			fputc(c, fp);
-	}
+	sbuf_init(&b);
+	term_escape(&b, s, n, 0);
+	fwrite(b.s, 1, b.len, fp);
+	sbuf_release(&b);
 }
 
 static void on_event(void *arg, const struct event *cev,
@@ -121,6 +120,7 @@ static int run_file(struct pipeline *p, const char *path)
 	struct diag d;
 	struct input *in;
 	struct linesplit *ls;
+	struct pipeline_stats before;
 	const char *line;
 	char *buf;
 	size_t len, avail;
@@ -134,6 +134,8 @@ static int run_file(struct pipeline *p, const char *path)
 		return EX_NOINPUT;
 	}
 	ls = linesplit_new(MAX_LINE);
+	before = *pipeline_stats(p);
+	pipeline_file_start(p);
 	for (;;) {
 		buf = linesplit_space(ls, &avail);
 		r = input_read(in, buf, avail, &d);
@@ -150,16 +152,48 @@ static int run_file(struct pipeline *p, const char *path)
 	}
 	if (rc == 0 && linesplit_flush_partial(ls, &line, &len, &over))
 		pipeline_line(p, line, len, over);
+	if (rc == 0 && pipeline_stats(p)->lines > before.lines &&
+	    pipeline_stats(p)->exim == before.exim) {
+		log_warnx("%s: no line looked like an Exim main log line (is it "
+		    "one? Exim's is /var/log/exim_mainlog on cPanel, "
+		    "/var/log/exim4/mainlog on Debian)", path);
+		rc = EX_DATAERR;
+	}
 	linesplit_free(ls);
 	input_close(in);
 	diag_release(&d);
 	return rc;
 }
 
-static void test_usage(FILE *fp)
+static const char usage_line[] =
+    "usage: eximwatch test [--rules DIR] [--no-builtin] [--disable ID] "
+    "[--show CLASS] [--samples N] [--format text|json] FILE...";
+
+static void help(void)
 {
-	fprintf(fp, "usage: eximwatch test [--rules DIR] [--no-builtin] [--disable ID] "
-	    "[--show CLASS] [--samples N] [--format text|json] FILE...\n");
+	printf("%s\n\n"
+	    "Run the rules over log files, without a database (like\n"
+	    "fail2ban-regex): how many lines each class matched, and the lines\n"
+	    "that read like a rejection or failure but matched no rule.\n\n"
+	    "  --rules DIR         more rule files (repeatable)\n"
+	    "  --no-builtin        without the shipped rules\n"
+	    "  --disable ID        turn a rule off (repeatable)\n"
+	    "  --show CLASS        print each line of CLASS with its fields\n"
+	    "                      (repeatable; all for every class)\n"
+	    "  --samples N         unmatched lines to print (default 20)\n"
+	    "  --format FMT        text (default) or json\n"
+	    "  -h, --help          this help\n\n"
+	    "Control characters and bytes that are not UTF-8 are shown as \\xNN.\n"
+	    "Exit status: 0 ok; 65 a file had no line that looks like Exim's main\n"
+	    "log; 66 a file is missing or unreadable; 78 a rule error; 64 usage.\n",
+	    usage_line);
+}
+
+/* usage_error: the problem and the usage line; EX_USAGE */
+static int usage_error(const char *what, const char *got)
+{
+	fprintf(stderr, "eximwatch test: %s '%s'\n%s\n", what, got, usage_line);
+	return EX_USAGE;
 }
 
 int cmd_test(int argc, char **argv)
@@ -190,28 +224,48 @@ int cmd_test(int argc, char **argv)
 	t.max_samples = 20;
 	diag_init(&d);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:s:n:f:h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":r:s:n:f:h", opts, NULL)) != -1) {
+		char *end;
+
 		switch (c) {
 		case 'r': dirs[ndirs++] = optarg; break;
 		case 'B': src.no_builtin = 1; break;
 		case 'x': disable[ndis++] = optarg; break;
 		case 's': show[nshow++] = optarg; break;
-		case 'n': t.max_samples = (size_t)strtoul(optarg, NULL, 10); break;
+		case 'n':
+			t.max_samples = (size_t)strtoul(optarg, &end, 10);
+			if (end == optarg || *end || optarg[0] == '-' ||
+			    t.max_samples > 1000000) {
+				rc = usage_error("bad --samples (want a number)",
+				    optarg);
+				goto out;
+			}
+			break;
 		case 'f':
 			if (strcmp(optarg, "json") == 0)
 				t.json = 1;
 			else if (strcmp(optarg, "text") != 0) {
-				test_usage(stderr);
-				rc = EX_USAGE;
+				rc = usage_error("unknown --format (text, json)",
+				    optarg);
 				goto out;
 			}
 			break;
-		case 'h': test_usage(stdout); goto out;
-		default: test_usage(stderr); rc = EX_USAGE; goto out;
+		case 'h':
+			help();
+			goto out;
+		case ':':
+			rc = usage_error("a value is missing after",
+			    argv[optind - 1]);
+			goto out;
+		default:
+			rc = usage_error("unknown option", argv[optind - 1]);
+			goto out;
 		}
 	}
 	if (optind >= argc) {
-		test_usage(stderr);
+		fprintf(stderr, "eximwatch test: name the log files to test\n%s\n",
+		    usage_line);
 		rc = EX_USAGE;
 		goto out;
 	}
@@ -231,7 +285,12 @@ int cmd_test(int argc, char **argv)
 		int k = rules_find(rules, show[i]);
 
 		if (k < 0 && strcmp(show[i], "all") != 0) {
-			fprintf(stderr, "eximwatch test: --show %s: no such class\n", show[i]);
+			const char *m = suggest(show[i], rules_class_names(rules),
+			    (long)nc);
+
+			fprintf(stderr, "eximwatch test: --show %s: no such class%s%s%s"
+			    "\n", show[i], m ? ": did you mean " : "", m ? m : "",
+			    m ? "?" : "");
 			rc = EX_USAGE;
 			goto out;
 		}

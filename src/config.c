@@ -7,6 +7,8 @@
 #include "config.h"
 #include "duration.h"
 #include "paths.h"
+#include "sbuf.h"
+#include "suggest.h"
 #include "xmalloc.h"
 #include "yamldoc.h"
 
@@ -50,6 +52,8 @@ void config_release(struct config *c)
 	free(c->db);
 	strv_free(c->rule_dirs);
 	strv_free(c->disable);
+	free(c->disable_line);
+	free(c->disable_col);
 	free(c->userdomains);
 	memset(c, 0, sizeof *c);
 }
@@ -65,8 +69,10 @@ static int want_str(struct diag *d, const char *file, const struct ydoc_node *v,
 	return 0;
 }
 
+/* want_strv: a list of strings into *out; with lines/cols, where each item
+ * is written too (caller frees) */
 static int want_strv(struct diag *d, const char *file, const struct ydoc_node *v,
-    const char *key, char ***out)
+    const char *key, char ***out, int **lines, int **cols)
 {
 	size_t i;
 	char **arr;
@@ -91,7 +97,36 @@ static int want_strv(struct diag *d, const char *file, const struct ydoc_node *v
 	}
 	strv_free(*out);
 	*out = arr;
+	if (lines) {
+		free(*lines);
+		free(*cols);
+		*lines = xcalloc(v->n + 1, sizeof **lines);
+		*cols = xcalloc(v->n + 1, sizeof **cols);
+		for (i = 0; i < v->n; i++) {
+			(*lines)[i] = v->kids[i]->line;
+			(*cols)[i] = v->kids[i]->col;
+		}
+	}
 	return 0;
+}
+
+/* unknown: "unknown setting 'X' (expected ...)", with the nearest name */
+static void unknown(struct diag *d, const char *file,
+    const struct ydoc_node *k, const char *prefix,
+    const char *const *names)
+{
+	struct sbuf list;
+	const char *m;
+	size_t i;
+
+	sbuf_init(&list);
+	for (i = 0; names[i]; i++)
+		sbuf_addf(&list, "%s%s", i ? ", " : "", names[i]);
+	m = k->type == YDOC_SCALAR ? suggest(k->str, names, -1) : NULL;
+	ERR(d, file, k, "unknown setting '%s%s'%s%s%s (expected %s)", prefix,
+	    k->type == YDOC_SCALAR ? k->str : "?", m ? ": did you mean '" : "",
+	    m ? m : "", m ? "'?" : "", list.s);
+	sbuf_release(&list);
 }
 
 /* ms_parse: "500ms", "2s", "1m" or a bare number of milliseconds */
@@ -173,11 +208,11 @@ static void want_prefix(struct diag *d, const char *file,
 	}
 }
 
-/* sections handled by later stages (alerts, metrics) are accepted here so
- * one file holds the whole configuration */
-static const char *const later_keys[] = { "thresholds", "sinks", "metrics",
-	"alerts", "never_act", "known_client_days", "trusted_relay_files",
-	"diagnose", NULL };
+static const char *const top_keys[] = { "log", "db", "rules", "userdomains",
+	"retention", "flush_interval", "max_line", "syslog", "prefix", "alerts",
+	"sinks", "thresholds", "metrics", "never_act", "known_client_days",
+	"trusted_relay_files", "diagnose", NULL };
+static const char *const rules_keys[] = { "dirs", "disable", NULL };
 
 int config_load(struct config *c, const char *path, int missing_ok,
     struct diag *d)
@@ -243,33 +278,38 @@ int config_load(struct config *c, const char *path, int missing_ok,
 		} else if (strcmp(k->str, "syslog") == 0) {
 			want_bool(d, path, v, "syslog", &c->syslog);
 		} else if (strcmp(k->str, "rules") == 0) {
+			size_t r0 = d->n;
+
 			if (v->type != YDOC_MAP) {
 				ERR(d, path, v, "'rules' must be a mapping with 'dirs' and "
 				    "'disable'");
+				c->rules_bad = 1;
 				continue;
 			}
 			for (j = 0; j < v->n; j++) {
 				struct ydoc_node *rk = v->kids[2 * j], *rv = v->kids[2 * j + 1];
 
 				if (rk->type == YDOC_SCALAR && strcmp(rk->str, "dirs") == 0)
-					want_strv(d, path, rv, "rules.dirs", &c->rule_dirs);
+					want_strv(d, path, rv, "rules.dirs", &c->rule_dirs,
+					    NULL, NULL);
 				else if (rk->type == YDOC_SCALAR &&
 				    strcmp(rk->str, "disable") == 0)
-					want_strv(d, path, rv, "rules.disable", &c->disable);
+					want_strv(d, path, rv, "rules.disable", &c->disable,
+					    &c->disable_line, &c->disable_col);
 				else
-					ERR(d, path, rk, "unknown setting 'rules.%s' (expected dirs, "
-					    "disable)", rk->type == YDOC_SCALAR ? rk->str : "?");
+					unknown(d, path, rk, "rules.", rules_keys);
 			}
+			if (d->n > r0)
+				c->rules_bad = 1;
 		} else {
-			for (j = 0; later_keys[j]; j++)
-				if (strcmp(k->str, later_keys[j]) == 0)
+			/* alerts, sinks, thresholds, the acting lists, metrics and
+			 * diagnose are read by alertconf.c, metrics.c and
+			 * diagconf.c from the same file */
+			for (j = 0; top_keys[j]; j++)
+				if (strcmp(k->str, top_keys[j]) == 0)
 					break;
-			if (!later_keys[j])
-				ERR(d, path, k, "unknown setting '%s' (expected log, db, rules, "
-				    "userdomains, retention, flush_interval, max_line, syslog, "
-				    "prefix, alerts, thresholds, sinks, never_act, "
-				    "known_client_days, trusted_relay_files, metrics, "
-				    "diagnose)", k->str);
+			if (!top_keys[j])
+				unknown(d, path, k, "", top_keys);
 		}
 	}
 	ydoc_free(doc);

@@ -29,6 +29,7 @@ struct config {
 	char *db;
 	char **rule_dirs;         /* NULL-terminated */
 	char **disable;           /* NULL-terminated */
+	int *disable_line, *disable_col;   /* where each is written (0: flag) */
 	char *userdomains;
 	int64_t retention;        /* seconds, 0 = keep forever */
 	int64_t flush_ms;
@@ -36,6 +37,8 @@ struct config {
 	int syslog;
 	int prefix_v4, prefix_v6; /* network groups: /24 and /64 by default */
 	int world_readable;       /* the file is readable by others (secrets) */
+	int rules_bad;            /* the 'rules' section has errors: the rule
+	                           * set it means is unknown */
 };
 
 /* config_defaults: fill c with the built-in defaults */

@@ -24,7 +24,15 @@ void diag_init(struct diag *d);
 void diag_release(struct diag *d);
 void diag_add(struct diag *d, const char *file, int line, int col,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* diag_print: every item as "file:line:col: msg" (+ source line and caret) */
+/* diag_sort: the items in file order (file, line, column; stable), those
+ * without a file last */
+void diag_sort(struct diag *d);
+/* diag_print: every item as "file:line:col: msg" (+ source line and caret).
+ * What is printed holds no secret (the values of url, secret, password...
+ * keys and URL paths are masked: redact.h) and no control character. */
 void diag_print(const struct diag *d, FILE *fp);
+/* diag_log: the items from index `from` on, as log_warnx() lines (the
+ * daemon's reload), masked the same way */
+void diag_log(const struct diag *d, size_t from);
 
 #endif

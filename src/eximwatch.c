@@ -2,9 +2,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <sys/stat.h>
 
 #include "cmds.h"
 #include "log.h"
+#include "suggest.h"
 
 struct command {
 	const char *name;
@@ -14,10 +16,11 @@ struct command {
 
 static const struct command commands[] = {
 	{ "scan", cmd_scan,
-	  "scan [--db PATH] [--rules DIR] [--disable ID] [--retention DUR] [-q] FILE..." },
+	  "scan [--db PATH] [--rules DIR] [--disable ID] [--retention DUR] [-q]\n"
+	  "                  [--progress] FILE..." },
 	{ "report", cmd_report,
 	  "report [--db PATH] [--since DUR|TIME] [--until TIME] [--by class,ip,prefix,account,owner]\n"
-	  "                  [--class ID] [--ip IP] [--account A] [--top N] [--format table|json|csv]\n"
+	  "                  [--class ID] [--ip IP|NET] [--account A] [--top N] [--format table|json|csv]\n"
 	  "                  [--userdomains PATH] [--rules DIR] [--no-color]" },
 	{ "diagnose", cmd_diagnose,
 	  "diagnose [--db PATH] [--since DUR|TIME] [--until TIME] [--account A]\n"
@@ -25,7 +28,8 @@ static const struct command commands[] = {
 	  "                  [--localdomains PATH] [--config FILE] [--format table|json]\n"
 	  "                  [--no-color]" },
 	{ "test", cmd_test,
-	  "test [--rules DIR] [--no-builtin] [--show CLASS] [--format text|json] FILE..." },
+	  "test [--rules DIR] [--no-builtin] [--disable ID] [--show CLASS] [--samples N]\n"
+	  "                  [--format text|json] FILE..." },
 	{ "run", cmd_run,
 	  "run [--config FILE] [--log PATH] [--db PATH] [--syslog] [-v]" },
 	{ "status", cmd_status, "status [--db PATH] [--format table|json]" },
@@ -52,6 +56,11 @@ int main(int argc, char **argv)
 {
 	const struct command *c;
 
+	/* what eximwatch creates (the database and its -wal and -shm files,
+	 * their directory) holds accounts and client addresses: never for
+	 * everyone, whatever the caller's umask (systemd's unit sets 0027 for
+	 * the daemon; scan, and the daemon started by hand, need it here) */
+	umask(umask(0) | 027);
 	if (argc < 2) {
 		usage(stderr);
 		return EX_USAGE;
@@ -68,7 +77,18 @@ int main(int argc, char **argv)
 	for (c = commands; c->name; c++)
 		if (strcmp(argv[1], c->name) == 0)
 			return c->fn(argc - 1, argv + 1);
-	fprintf(stderr, "eximwatch: unknown command '%s'\n", argv[1]);
+	{
+		const char *names[sizeof commands / sizeof commands[0]];
+		const char *m;
+		size_t i;
+
+		for (i = 0; commands[i].name; i++)
+			names[i] = commands[i].name;
+		names[i] = NULL;
+		m = suggest(argv[1], names, -1);
+		fprintf(stderr, "eximwatch: unknown command '%s'%s%s%s\n", argv[1],
+		    m ? ": did you mean " : "", m ? m : "", m ? "?" : "");
+	}
 	usage(stderr);
 	return EX_USAGE;
 }

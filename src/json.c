@@ -31,6 +31,13 @@ void json_str(struct sbuf *b, const char *s, size_t len)
 			continue;
 		}
 		k = utf8_seqlen(p + i, len - i);
+		if (k == 2 && c == 0xc2 && p[i + 1] < 0xa0) {
+			/* C1 controls (0xc2 0x9b is a CSI): escaped, so that
+			 * JSON shown on a terminal cannot drive it */
+			sbuf_addf(b, "\\u%04x", p[i + 1]);
+			i += 2;
+			continue;
+		}
 		if (k == 0) {
 			sbuf_add(b, "\\ufffd", 6);
 			i++;

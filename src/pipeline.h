@@ -26,6 +26,11 @@ struct pipeline_stats {
 	uint64_t suspicious;     /* rejection-looking lines no rule matched */
 	uint64_t repeats;        /* lines of a once-per-message class whose
 	                          * message was counted already (not counted) */
+	uint64_t exim;           /* entries that read like Exim's: with a
+	                          * message id, a class, words of a rejection
+	                          * (suspicious) or (looked for until the file
+	                          * has one) an Exim phrase; none in a file:
+	                          * not an Exim main log */
 };
 
 /* called for each classified event; line/len is the whole physical line */
@@ -60,6 +65,9 @@ int pipeline_line(struct pipeline *p, const char *line, size_t len,
     int oversized);
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 void pipeline_stats_reset(struct pipeline *p);
+/* pipeline_file_start: a new file begins (stats.exim looks for an Exim
+ * phrase again until the file has an Exim-like line) */
+void pipeline_file_start(struct pipeline *p);
 /* pipeline_suspicious: 1 if the body reads like a rejection or failure */
 int pipeline_suspicious(const char *body, size_t len);
 

@@ -21,12 +21,14 @@
 #include "findings.h"
 #include "json.h"
 #include "log.h"
+#include "netaddr.h"
 #include "owners.h"
 #include "report.h"
 #include "rules.h"
 #include "netaddr.h"
 #include "sbuf.h"
 #include "store.h"
+#include "term.h"
 #include "xmalloc.h"
 
 /* Key columns, in output order; bit i of `by` is key i (enum report_by). */
@@ -116,6 +118,17 @@ static int db_fail(struct store *s, sqlite3 *db)
 	return -1;
 }
 
+/* in_net: SQL ew_in_net(addr): 1 if addr lies in the --ip network */
+static void in_net(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct netaddr *net = sqlite3_user_data(ctx);
+	const unsigned char *a = sqlite3_value_text(argv[0]);
+
+	(void)argc;
+	sqlite3_result_int(ctx, a != NULL && netaddr_contains_text(net,
+	    (const char *)a, (size_t)sqlite3_value_bytes(argv[0])));
+}
+
 /* fetch: the sums of n over [since, until) grouped by the keys in `by`
  * (owner is rolled up from account afterwards) and, if nslots > 0, by
  * sparkline slot.  Appends to out; 0 or -1 (logged). */
@@ -124,6 +137,7 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 {
 	sqlite3 *db = store_db(s);
 	sqlite3_stmt *st = NULL;
+	struct netaddr net;
 	struct sbuf q;
 	int col[K_N], ncol = 0, slotcol = -1, p = 4, rc, i, k;
 	size_t j;
@@ -166,8 +180,13 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 			sbuf_addf(&q, "%s?%d", j ? ", " : "", p++);
 		sbuf_adds(&q, ")");
 	}
-	if (o->ip)
-		sbuf_addf(&q, " AND i.addr = ?%d", p++);
+	/* --ip: an address or a network, matched by netaddr (so 2001:DB8::1
+	 * finds 2001:db8::1); each stored address is tested once */
+	if (o->ip && netaddr_parse(o->ip, strlen(o->ip), &net) == 0)
+		sbuf_adds(&q, " AND c.ip_id IN (SELECT id FROM ips"
+		    " WHERE ew_in_net(addr))");
+	else if (o->ip)
+		sbuf_adds(&q, " AND 0");        /* no address: matches nothing */
 	if (o->account)
 		sbuf_addf(&q, " AND a.name = ?%d COLLATE NOCASE", p++);
 	if (flags & F_HAS_IP)
@@ -180,7 +199,9 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 			sbuf_addf(&q, "%s%d", i > 1 ? ", " : "", i);
 	}
 
-	if (sqlite3_prepare_v2(db, q.s, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_create_function(db, "ew_in_net", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, &net, in_net, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, q.s, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)o->since);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)o->until);
@@ -191,8 +212,6 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 	for (j = 0; (flags & F_REJECT_ONLY) && j < NTRAFFIC; j++)
 		sqlite3_bind_text(st, p++, traffic_classes[j], -1,
 		    SQLITE_STATIC);
-	if (o->ip)
-		sqlite3_bind_text(st, p++, o->ip, -1, SQLITE_STATIC);
 	if (o->account)
 		sqlite3_bind_text(st, p++, o->account, -1, SQLITE_STATIC);
 
@@ -218,12 +237,12 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 			r->k[K_ACCOUNT] = NULL;
 		if (by & REPORT_BY_PREFIX) {
 			/* the address's network (by: prefix of the alerts) */
-			char net[NETADDR_STRLEN];
+			char pfx[NETADDR_STRLEN];
 
 			r->k[K_PREFIX] = r->k[K_IP] && netaddr_network_text(r->k[K_IP],
 			    strlen(r->k[K_IP]), o->prefix_v4 ? o->prefix_v4 : 24,
-			    o->prefix_v6 ? o->prefix_v6 : 64, net, sizeof net) ?
-			    rows_str(out, (const unsigned char *)net) : NULL;
+			    o->prefix_v6 ? o->prefix_v6 : 64, pfx, sizeof pfx) ?
+			    rows_str(out, (const unsigned char *)pfx) : NULL;
 			if (!(by & REPORT_BY_IP))
 				r->k[K_IP] = NULL;
 		}
@@ -346,24 +365,43 @@ static void out_json(const struct report_opts *o, unsigned by,
 	sbuf_adds(b, "]}\n");
 }
 
+/* csv_formula_at: s[i] begins what a spreadsheet may read as a cell (the
+ * start of the field, or the character after a separator that some
+ * spreadsheet may split on: ',' ';' tab, '|', or a line break where the
+ * quoting is not honoured) and that cell is a formula: when, after spaces, it
+ * starts with = + - @ (or a tab or CR, which some strip first). */
+static int csv_formula_at(const char *s, size_t i)
+{
+	if (i > 0 && strchr(",;\t|\r\n", s[i - 1]) == NULL)
+		return 0;
+	while (s[i] == ' ')
+		i++;
+	return s[i] != '\0' && strchr("=+-@\t\r", s[i]) != NULL;
+}
+
 /* csv_field: one RFC 4180 field.  Log text is attacker-controlled and CSV
  * files get opened in spreadsheets, which run a cell starting with = + - @
- * (or a tab or CR) as a formula: such a field gets a leading ' (the usual
- * CSV-injection guard), which a spreadsheet shows as text. */
+ * (or a tab or CR) as a formula (OWASP's "CSV injection"): such a cell gets
+ * a leading ', which a spreadsheet shows as text.  A spreadsheet set to
+ * split on ';' (the default where ',' is the decimal mark) makes two cells
+ * of "x;=cmd|' /c calc'!A1", whatever our quoting: so every cell start
+ * inside the field is guarded too ("x;'=cmd|..."). */
 static void csv_field(struct sbuf *b, const char *s)
 {
-	int guard, quote;
 	const char *p;
+	int quote;
 
 	if (s == NULL)
 		return;
-	guard = strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0';
-	quote = strpbrk(s, ",\"\r\n") != NULL;
+	/* quoted when it holds a separator of either kind (RFC 4180 allows
+	 * quoting any field; a spreadsheet splitting on ';' keeps a quoted
+	 * field whole) */
+	quote = strpbrk(s, ",;\t\"\r\n") != NULL;
 	if (quote)
 		sbuf_addc(b, '"');
-	if (guard)
-		sbuf_addc(b, '\'');
 	for (p = s; *p; p++) {
+		if (csv_formula_at(s, (size_t)(p - s)))
+			sbuf_addc(b, '\'');
 		if (*p == '"')
 			sbuf_addc(b, '"');
 		sbuf_addc(b, *p);
@@ -393,78 +431,6 @@ static void out_csv(unsigned by, const struct rows *r, struct sbuf *b)
 }
 
 /* ---- terminal text ---- */
-
-/* utf8_seq: length of the valid UTF-8 sequence at p (n bytes left), 0 if
- * invalid; overlongs and surrogates are invalid */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/* term_text: s made safe for a terminal (log text may hold escape
- * sequences): control characters and invalid UTF-8 become '?'.  At most
- * maxw columns (0 = no limit), cut with an ellipsis.  Returns the columns
- * written; counts one column per character, which is right for ASCII,
- * Latin and the block characters we print ourselves. */
-static size_t term_text(struct sbuf *b, const char *s, size_t maxw)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), w = 0, len, step;
-
-	while (n > 0) {
-		len = utf8_seq(p, n);
-		step = len ? len : 1;
-		if (maxw && w + 1 == maxw && n > step) {
-			sbuf_adds(b, "…");
-			return w + 1;
-		}
-		/* invalid, C0, DEL and C1 (0xc2 0x9b is CSI) are not shown */
-		if (len == 0 || (len == 1 && (p[0] < 0x20 || p[0] == 0x7f)) ||
-		    (len == 2 && p[0] == 0xc2 && p[1] < 0xa0))
-			sbuf_addc(b, '?');
-		else
-			sbuf_add(b, p, len);
-		p += step;
-		n -= step;
-		w++;
-	}
-	return w;
-}
-
-/* text_width: columns term_text() would use */
-static size_t text_width(const char *s, size_t maxw)
-{
-	struct sbuf b;
-	size_t w;
-
-	sbuf_init(&b);
-	w = term_text(&b, s, maxw);
-	sbuf_release(&b);
-	return w;
-}
 
 static void spaces(struct sbuf *b, size_t n)
 {
@@ -511,7 +477,7 @@ static void wrap(struct sbuf *b, const char *text, size_t indent,
 			;
 		sbuf_reset(&word);
 		sbuf_add(&word, p, (size_t)(e - p));
-		wlen = text_width(word.s, 0);
+		wlen = term_width_of(word.s, 0);
 		if (col > 0 && col + 1 + wlen > avail) {
 			sbuf_addc(b, '\n');
 			col = 0;
@@ -615,7 +581,7 @@ static void out_table(const struct report_opts *o, unsigned by,
 		for (k = 0; k < K_N; k++) {
 			if (!(by & (1u << k)))
 				continue;
-			n = r->v[i].k[k] ? text_width(r->v[i].k[k],
+			n = r->v[i].k[k] ? term_width_of(r->v[i].k[k],
 			    FIELD_MAXW) : 1;
 			if (n > w[k])
 				w[k] = n;
@@ -747,9 +713,9 @@ static int top_list(struct store *s, const struct report_opts *o, int key,
 	lim = o->top > 0 && (size_t)o->top < nt ? (size_t)o->top : nt;
 
 	for (i = 0; i < lim; i++) {
-		n = text_width(t[i].key, FIELD_MAXW);
+		n = term_width_of(t[i].key, FIELD_MAXW);
 		if (t[i].owner)
-			n += 3 + text_width(t[i].owner, FIELD_MAXW);
+			n += 3 + term_width_of(t[i].owner, FIELD_MAXW);
 		if (n > kw)
 			kw = n;
 		n = (size_t)snprintf(num, sizeof num, "%lld", t[i].total);
@@ -780,7 +746,7 @@ static int top_list(struct store *s, const struct report_opts *o, int key,
 			sbuf_reset(&lab);
 			sbuf_addf(&lab, "%s%s %lld", j ? ", " : "",
 			    rw->k[K_CLASS], rw->n);
-			n = text_width(lab.s, 0);
+			n = term_width_of(lab.s, 0);
 			if (j > 0 && used + n > width)
 				break;
 			term_text(b, lab.s, 0);
@@ -962,7 +928,7 @@ static int default_table(struct store *s, const struct report_opts *o,
 	for (i = 0; i < nc; i++) {
 		if (is_traffic(c[i].name))
 			continue;
-		if ((j = text_width(c[i].name, FIELD_MAXW)) > nw)
+		if ((j = term_width_of(c[i].name, FIELD_MAXW)) > nw)
 			nw = j;
 		if ((j = (size_t)snprintf(num, sizeof num, "%lld",
 		    c[i].total)) > cw)
@@ -1004,7 +970,7 @@ static int default_table(struct store *s, const struct report_opts *o,
 		line = 2 + nw + 2 + cw + 2 + sw + 2 + (size_t)nslots;
 		/* the description on the same line when it fits, else with
 		 * the remedy below */
-		if (desc && line + 2 + text_width(desc, 0) <= width) {
+		if (desc && line + 2 + term_width_of(desc, 0) <= width) {
 			sbuf_adds(b, "  ");
 			term_text(b, desc, 0);
 			desc = NULL;

@@ -39,7 +39,9 @@ struct report_opts {
 	time_t since, until;          /* [since, until) */
 	unsigned by;                  /* 0 = the default table */
 	const char *const *classes;   /* --class filter, NULL-terminated or NULL */
-	const char *ip;               /* --ip filter or NULL */
+	const char *ip;               /* --ip: an address or a network
+	                               * (203.0.113.0/24, 2001:db8::/64), or
+	                               * NULL; no address matches nothing */
 	const char *account;          /* --account filter or NULL */
 	int top;                      /* rows per top list / table; 0 = all (json/csv) */
 	enum report_format format;

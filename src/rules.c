@@ -14,6 +14,7 @@
 #include "log.h"
 #include "prefilter.h"
 #include "rules.h"
+#include "suggest.h"
 #include "xmalloc.h"
 #include "yamldoc.h"
 
@@ -743,8 +744,19 @@ struct rules *rules_load(const struct rules_source *src, struct diag *d)
 		struct rule *ru = find_rule(r, src->disable[i]);
 
 		if (ru == NULL) {
-			diag_add(d, NULL, 0, 0, "cannot disable rule '%s': no such rule id",
-			    src->disable[i]);
+			const char **ids = xcalloc(r->n + 1, sizeof *ids);
+			const char *m;
+
+			for (j = 0; j < r->n; j++)
+				ids[j] = r->rules[j].id;
+			m = suggest(src->disable[i], ids, (long)r->n);
+			diag_add(d, src->disable_line ? src->disable_file : NULL,
+			    src->disable_line ? src->disable_line[i] : 0,
+			    src->disable_col ? src->disable_col[i] : 0,
+			    "cannot disable rule '%s': no such rule id%s%s%s",
+			    src->disable[i], m ? ": did you mean " : "", m ? m : "",
+			    m ? "?" : "");
+			free(ids);
 			ld.errors++;
 			continue;
 		}

@@ -23,6 +23,9 @@ struct rules_scratch;
 struct rules_source {
 	const char *const *dirs;      /* extra rule directories, NULL-terminated or NULL */
 	const char *const *disable;   /* rule ids to drop, NULL-terminated or NULL */
+	/* where each disable id is written (errors point there), or NULL */
+	const char *disable_file;
+	const int *disable_line, *disable_col;
 	int no_builtin;               /* do not load the embedded shipped rules */
 };
 

@@ -16,9 +16,11 @@
 #include "cmds.h"
 #include "log.h"
 #include "loop.h"
+#include "redact.h"
 #include "sender.h"
 #include "sink.h"
 #include "store.h"
+#include "term.h"
 #include "xmalloc.h"
 
 #define RESP_MAX 4096         /* a CrowdSec login answer holds a JWT */
@@ -259,12 +261,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* printable: keep a response or error text safe for logs and the table */
-static void printable(char *s)
+/* printable: a libcurl error or an HTTP response, made fit for the log, the
+ * outbox and `eximwatch alerts`: without the sink's secrets (a server may
+ * quote the URL it was sent to, libcurl may name it: redact.h) and without
+ * control characters (term.h) */
+static void printable(const struct sink_conf *sc, char *s, size_t size)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			*s = ' ';
+	redact_apply(sc ? sc->redact : NULL, s, size);
+	term_clean(s, 0);
 }
 
 /* easy_setup: the options every request gets (timeouts, TLS, proxy) */
@@ -424,12 +428,13 @@ long sender_send_once(const struct sink_conf *sc, int64_t id, const char *body,
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &q);
 	rc = curl_easy_perform(e);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &http);
-	printable(q.resp);
+	/* masked whole, before a cut could leave part of a secret */
+	printable(sc, q.resp, sizeof q.resp);
+	printable(sc, errbuf, sizeof errbuf);
 	if (rc != CURLE_OK)
 		snprintf(err, errlen, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	else
 		snprintf(err, errlen, "%s", q.resp);
-	printable(err);
 	curl_easy_cleanup(e);
 	sink_request_release(&rq);
 	return rc == CURLE_OK ? http : -1;
@@ -495,7 +500,6 @@ static void login_done(struct sender *sd, struct queue *q,
 		    q->resp_len ? ": " : "", q->resp,
 		    http == 401 || http == 403 ? " (check the sink's login and "
 		    "password: cscli machines add)" : "");
-	printable(err);
 	q->login_failures++;
 	if (q->head) {
 		q->head->attempts++;
@@ -523,7 +527,9 @@ static void done(struct sender *sd, struct queue *q, CURLcode rc)
 	q->easy = NULL;
 	sink_request_release(&q->rq);
 	q->inflight = NULL;
-	printable(q->resp);
+	/* masked whole, before a cut could leave part of a secret */
+	printable(sc, q->resp, sizeof q->resp);
+	printable(sc, q->errbuf, sizeof q->errbuf);
 	if (q->logging_in) {
 		login_done(sd, q, sc, rc, http);
 		return;
@@ -541,7 +547,6 @@ static void done(struct sender *sd, struct queue *q, CURLcode rc)
 	else
 		snprintf(err, sizeof err, "HTTP %ld%s%.400s", http,
 		    q->resp_len ? ": " : "", q->resp);
-	printable(err);
 	if (rc == CURLE_OK && http == 401 && sc && sc->type == SINK_CROWDSEC) {
 		/* the JWT expired or the Local API restarted with a new
 		 * secret: log in again, and retry at once the first time */

@@ -1,5 +1,7 @@
 /* store: SQLite database of counts, files and stats (see store.h) */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -455,6 +457,79 @@ static int mkdir_parent(const char *path)
 	return rc;
 }
 
+/* no_access: why path cannot be read, in d; errno = EACCES */
+static void no_access(struct diag *d, const char *path)
+{
+	struct stat st;
+	struct passwd *pw;
+	struct group *gr;
+	char own[96];
+
+	if (stat(path, &st) != 0) {
+		diag_add(d, path, 0, 0, "cannot reach the database: %s (a directory "
+		    "on its path is closed to you: run as root or its owner, or give "
+		    "another --db)", strerror(errno));
+	} else {
+		pw = getpwuid(st.st_uid);
+		gr = getgrgid(st.st_gid);
+		snprintf(own, sizeof own, "%s:%s %04o", pw ? pw->pw_name : "?",
+		    gr ? gr->gr_name : "?", (unsigned)(st.st_mode & 07777));
+		diag_add(d, path, 0, 0, "cannot read the database: permission "
+		    "denied (it is %s: run as root or its owner, or join its group)",
+		    own);
+	}
+	errno = EACCES;
+}
+
+/* wal_pending: a write-ahead log with content next to path */
+static int wal_pending(const char *path)
+{
+	char *wal = xasprintf("%s-wal", path);
+	struct stat st;
+	int r = stat(wal, &st) == 0 && st.st_size > 0;
+
+	free(wal);
+	return r;
+}
+
+/* open_immutable: path as a read-only URI that promises SQLite nobody
+ * writes it, so it needs no -shm file (which a reader that cannot write
+ * the directory cannot create) */
+static int open_immutable(struct store *s)
+{
+	struct sbuf u;
+	const char *p;
+	int rc;
+
+	sbuf_init(&u);
+	sbuf_adds(&u, "file:");
+	for (p = s->path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#' || (unsigned char)*p < 0x20)
+			sbuf_addf(&u, "%%%02X", (unsigned char)*p);
+		else
+			sbuf_addc(&u, *p);
+	}
+	sbuf_adds(&u, "?immutable=1");
+	sqlite3_close(s->db);
+	s->db = NULL;
+	rc = sqlite3_open_v2(u.s, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	sbuf_release(&u);
+	if (rc == SQLITE_OK)
+		rc = countsvt_register(s->db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL,
+		    NULL, NULL);
+	return rc;
+}
+
+static int permission_code(int rc)
+{
+	rc &= 0xff;
+	return rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN ||
+	    rc == SQLITE_PERM || rc == SQLITE_AUTH;
+}
+
 struct store *store_open(const char *path, int flags, struct diag *d)
 {
 	struct store *s;
@@ -462,8 +537,17 @@ struct store *store_open(const char *path, int flags, struct diag *d)
 
 	if (flags & STORE_READONLY) {
 		if (access(path, F_OK) != 0) {
+			if (errno != ENOENT) {
+				no_access(d, path);
+				return NULL;
+			}
 			diag_add(d, path, 0, 0, "no database here: run 'eximwatch scan FILE' "
 			    "or start the daemon first (or give --db)");
+			errno = ENOENT;
+			return NULL;
+		}
+		if (access(path, R_OK) != 0) {
+			no_access(d, path);
 			return NULL;
 		}
 		oflags = SQLITE_OPEN_READONLY;
@@ -492,19 +576,42 @@ struct store *store_open(const char *path, int flags, struct diag *d)
 		diag_add(d, path, 0, 0, "cannot open database: %s%s",
 		    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc),
 		    rc == SQLITE_CANTOPEN ? " (check the path and permissions)" : "");
+		errno = permission_code(rc) ? EACCES : EIO;
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 1);
 	if ((rc = countsvt_register(s->db)) != SQLITE_OK) {
 		diag_add(d, path, 0, 0, "cannot open database: %s", sqlite3_errstr(rc));
+		errno = EIO;
 		goto fail;
 	}
 	/* a quick integrity probe: a corrupt or non-database file fails here */
 	rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	/* a reader that cannot write the directory cannot create the -shm file
+	 * of a WAL database: with no log pending the file alone is complete */
+	if (rc != SQLITE_OK && s->readonly && permission_code(rc) &&
+	    !wal_pending(path))
+		rc = open_immutable(s);
 	if (rc != SQLITE_OK) {
-		diag_add(d, path, 0, 0, "not a usable eximwatch database: %s (move it "
-		    "away or give another --db; nothing was changed)", sqlite3_errmsg(s->db));
+		int code = (s->db ? sqlite3_errcode(s->db) : rc) & 0xff;
+
+		if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
+			diag_add(d, path, 0, 0, "not a usable eximwatch database: %s (move "
+			    "it away or give another --db; nothing was changed)",
+			    sqlite3_errmsg(s->db));
+			errno = EIO;
+		} else if (permission_code(code)) {
+			diag_add(d, path, 0, 0, "cannot %s the database: %s (permission "
+			    "denied on it, its directory or its -wal/-shm files: run as "
+			    "root or the owner of the directory)", s->readonly ? "read" :
+			    "write", sqlite3_errmsg(s->db));
+			errno = EACCES;
+		} else {
+			diag_add(d, path, 0, 0, "cannot open database: %s",
+			    sqlite3_errmsg(s->db));
+			errno = EIO;
+		}
 		goto fail;
 	}
 	if (!s->readonly) {

@@ -23,7 +23,12 @@ enum {
 	STORE_CREATE   = 1 << 1,   /* create the file (and its directory) if missing */
 };
 
-/* store_open: NULL on error with the reason in d (the path and what to do) */
+/* store_open: NULL on error with the reason in d (the path and what to do)
+ * and errno ENOENT (no database), EACCES (permission: of the file, its
+ * directory or its -wal/-shm files; never "damaged") or EIO (anything
+ * else).  STORE_READONLY opens a database whose directory the caller cannot
+ * write (no -shm file can be made) as immutable when no write-ahead log is
+ * pending. */
 struct store *store_open(const char *path, int flags, struct diag *d);
 void store_close(struct store *s);
 struct sqlite3 *store_db(struct store *s);

@@ -23,6 +23,8 @@ it while the receiver runs):
                    limit), else S (200)
     delay S [M]    wait S seconds (a fraction is fine), then answer as mode M
                    (200)
+    echo N         answer N with a body that quotes the request's path and
+                   body back (as many servers' error pages do)
 Webhook requests (with a webhook-id header) are checked against the
 Standard Webhooks signature when --secret is given (sig_ok in the record),
 and each webhook-id is accepted (2xx) only once: a repeat gets 409 and is
@@ -169,6 +171,9 @@ class H(BaseHTTPRequestHandler):
             status = 413 if len(body) > int(w[1]) else int(w[2]) if len(w) > 2 else 200
             if status == 413:
                 out = b"<html><body><h1>413 Request Entity Too Large</h1></body></html>"
+        elif mode.startswith("echo"):
+            status = int(mode.split()[1]) if " " in mode else 404
+            out = b"no such hook: " + self.path.encode() + b" for " + body[:600]
         else:
             status = int(mode.split()[0])
         with lock:

@@ -20,6 +20,7 @@
 #include "smap.h"
 #include "store.h"
 #include "threshold.h"
+#include "capture.h"
 #include "utf8.h"
 #include "tap.h"
 #include <sqlite3.h>
@@ -169,8 +170,12 @@ int main(void)
 	struct diag d;
 	char dir[] = "/tmp/ewalertXXXXXX", cfg[256], db[256];
 	FILE *fp;
+	char *log;
 	int i;
 	int64_t now;
+
+	/* the engine logs what it notifies and loads: checked at the end */
+	capture_begin();
 
 	/* ---- smap: random inserts and deletes against a plain array ---- */
 	{
@@ -597,6 +602,11 @@ int main(void)
 	owners_free(ow);
 	alertconf_release(&ac);
 	diag_release(&d);
+	log = capture_end();
+	ok(strstr(log, "alert bf: 1 firing, 0 resolved, notified 1 sink(s)") &&
+	    strstr(log, "firing and 7 window entries from before"), "the engine "
+	    "logged its notifications and what it loaded");
+	free(log);
 	{
 		char rm[300];
 

@@ -27,6 +27,9 @@ int main(void)
 	    "\"\\u003c!channel\\u003e \\u0026 \\u003c@U1\\u003e\"",
 	    "markup characters escaped");
 	is_str(js("caf\xc3\xa9", 5), "\"caf\xc3\xa9\"", "valid UTF-8 kept");
+	is_str(js("a\xc2\x9b" "2J\xc2\x80\xc2\xa0", 9),
+	    "\"a\\u009b2J\\u0080\xc2\xa0\"",
+	    "C1 controls escaped (CSI 0xc2 0x9b), U+00A0 kept");
 	is_str(js("\xff\xfe", 2), "\"\\ufffd\\ufffd\"", "invalid bytes become U+FFFD");
 	is_str(js("\xc3", 1), "\"\\ufffd\"", "truncated sequence");
 	is_str(js("\xe0\x80\xaf", 3), "\"\\ufffd\\ufffd\\ufffd\"", "overlong form");

@@ -13,6 +13,7 @@
 #include "report.h"
 #include "rules.h"
 #include "store.h"
+#include "capture.h"
 #include "tap.h"
 
 #define T0 1795334400          /* 2026-11-22T08:00:00Z */
@@ -122,9 +123,9 @@ static struct report_opts opts(unsigned by, enum report_format f)
 }
 
 enum { AUTH = 1, RATE, MSG_IN, DELIV, SPAM };
-enum { IP1 = 1, IP2 };
+enum { IP1 = 1, IP2, IP6 };
 enum { BOB = 1, ALICE, FORMULA, EVIL, CAROL, ESC, PLUS, MINUS, AT, MID, LONG,
-    UTF };
+    UTF, SEMI, SEMIOK };
 
 static void setup(void)
 {
@@ -135,6 +136,7 @@ static void setup(void)
 	name("classes", "name", SPAM, "spam_rejected");
 	name("ips", "addr", IP1, "203.0.113.7");
 	name("ips", "addr", IP2, "198.51.100.2");
+	name("ips", "addr", IP6, "2001:db8::7");
 	name("accounts", "name", BOB, "bob@example.com");
 	name("accounts", "name", ALICE, "alice@mail.example.com");
 	name("accounts", "name", FORMULA, "=HYPERLINK(\"x\")");
@@ -145,6 +147,8 @@ static void setup(void)
 	name("accounts", "name", MINUS, "-2+3");
 	name("accounts", "name", AT, "@cmd");
 	name("accounts", "name", MID, "a=b");
+	name("accounts", "name", SEMI, "x;=cmd|' /c calc'!A1");
+	name("accounts", "name", SEMIOK, "k;v, w");
 	name("accounts", "name", LONG, "a123456789b123456789c123456789"
 	    "d123456789e123456789f123456789@example.org");
 	name("accounts", "name", UTF, "j\xc3\xb6rg\xff\xc2\x9b@example.org");
@@ -166,9 +170,14 @@ static void setup(void)
 	add(T0 + 86400, AUTH, IP1, MINUS, 3);
 	add(T0 + 86400, AUTH, IP1, AT, 2);
 	add(T0 + 86400, AUTH, IP1, MID, 1);
+	add(T0 + 86400, AUTH, IP1, SEMI, 5);
+	add(T0 + 86400, AUTH, IP1, SEMIOK, 6);
 	/* two days later: long and odd text in a table */
 	add(T0 + 2 * 86400, AUTH, IP1, LONG, 2);
 	add(T0 + 2 * 86400, AUTH, IP1, UTF, 1);
+	/* a minute after: an IPv6 client */
+	add(T0 + 2 * 86400 + 60, AUTH, IP6, BOB, 2);
+	add(T0 + 2 * 86400 + 60, AUTH, IP1, BOB, 3);
 	exec("COMMIT");
 }
 
@@ -205,7 +214,7 @@ int main(void)
 	struct owners *ow;
 	struct report_opts o;
 	struct diag d;
-	char *out;
+	char *out, *log;
 	FILE *fp;
 	int rc;
 
@@ -341,6 +350,24 @@ int main(void)
 	    "\"until\": \"2026-11-22T09:00:00Z\", \"by\": [\"class\"], "
 	    "\"rows\": []}\n", "json, a quote in a filter is only data");
 
+	/* --ip: an address or a network */
+	o = opts(REPORT_BY_IP, REPORT_CSV);
+	o.ip = "203.0.113.0/24";
+	check(&o, "ip,count\r\n203.0.113.7,9\r\n", "--ip an IPv4 network");
+	o.ip = "198.51.0.0/16";
+	check(&o, "ip,count\r\n198.51.100.2,14\r\n", "--ip a /16");
+	o.ip = "203.0.113.8/31";
+	check(&o, "ip,count\r\n", "--ip a network around no client");
+	o.since = T0 + 2 * 86400 + 60;
+	o.until = o.since + 60;
+	o.ip = "2001:db8::/64";
+	check(&o, "ip,count\r\n2001:db8::7,2\r\n", "--ip an IPv6 network");
+	o.ip = "2001:DB8:0::7";
+	check(&o, "ip,count\r\n2001:db8::7,2\r\n",
+	    "--ip one IPv6 address, written otherwise");
+	o.ip = "::/0";
+	check(&o, "ip,count\r\n2001:db8::7,2\r\n", "--ip ::/0: IPv6 only");
+
 	/* csv */
 	o = opts(REPORT_BY_CLASS, REPORT_CSV);
 	o.top = 2;
@@ -353,7 +380,7 @@ int main(void)
 	    "bob@example.com,7\r\n"
 	    ",4\r\n"
 	    "alice@mail.example.com,3\r\n"
-	    "\033[31mred\033]0;pwned\007,1\r\n"
+	    "\"\033[31mred\033]0;pwned\007\",1\r\n"
 	    "\"'=HYPERLINK(\"\"x\"\")\",1\r\n"
 	    "\"evil,\"\"name\"\"\r\nx\",1\r\n",
 	    "csv, quoting, formula guard, null as empty");
@@ -362,11 +389,14 @@ int main(void)
 	o.since = T0 + 86400;
 	o.until = T0 + 86400 + 60;
 	check(&o, "ip,account,count\r\n"
+	    "203.0.113.7,\"k;v, w\",6\r\n"
+	    "203.0.113.7,\"x;'=cmd|' /c calc'!A1\",5\r\n"
 	    "203.0.113.7,'+SUM(1),4\r\n"
 	    "203.0.113.7,'-2+3,3\r\n"
 	    "203.0.113.7,'@cmd,2\r\n"
 	    "203.0.113.7,a=b,1\r\n",
-	    "csv, + - @ guarded, = inside a field kept");
+	    "csv, + - @ guarded, also after a ';' (a spreadsheet splitting on "
+	    "';' makes it a cell), = inside a field kept");
 
 	/* table with --by */
 	o = opts(REPORT_BY_CLASS | REPORT_BY_IP, REPORT_TABLE);
@@ -563,9 +593,14 @@ int main(void)
 	/* a database error is reported, not crashed on */
 	exec("DROP TABLE ips");
 	o = opts(REPORT_BY_CLASS, REPORT_JSON);
+	capture_begin();
 	out = run(&o, &rc);
+	log = capture_end();
 	ok(rc == -1 && out && out[0] == '\0', "database error: -1 and no "
 	    "partial output");
+	ok(strstr(log, "cannot read the counts from") && strstr(log,
+	    "no such table: ips"), "... and the error is logged");
+	free(log);
 	free(out);
 
 	owners_free(ow);

@@ -13,6 +13,7 @@
 #include "embedded.h"
 #include "fingerprint.h"
 #include "store.h"
+#include "capture.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/test_store.XXXXXX";
@@ -168,17 +169,26 @@ int main(void)
 	    "error");
 	{
 		struct counter *c2 = counter_new();
+		char *log;
 
 		counter_add(c2, 180, 0, "", 0, "", 0, 1);
+		capture_begin();
 		ok(store_begin(s) == 0 && store_add_counts(s, c2, classes, 2) < 0 &&
 		    store_rollback(s) == 0, "adding to a malformed chunk fails");
+		log = capture_end();
+		ok(strstr(log, "the stored chunk of minute 180 is malformed (the "
+		    "database is damaged)") != NULL, "... and says the database is "
+		    "damaged");
+		free(log);
 		/* a damaged count near 2^63: adding to it would overflow */
 		sqlite3_exec(store_db(s), "UPDATE count_chunks SET data = "
 		    "x'0000ffffffffffffffff7f' WHERE bucket = 180", NULL, NULL, NULL);
+		capture_begin();
 		ok(store_begin(s) == 0 && store_add_counts(s, c2, classes, 2) < 0 &&
 		    store_rollback(s) == 0, "adding to a chunk with a count near "
 		    "2^63 fails as malformed, without overflowing");
 		ok(q1(s, "SELECT SUM(n) FROM counts") < 0, "reading it is an error");
+		free(capture_end());
 		counter_free(c2);
 	}
 	store_close(s);
