@@ -40,7 +40,7 @@ like "$OUT" "ew.yaml:5:13: cannot disable rule 'helo_reject': no such rule id: d
 	"a rules.disable typo at its file:line:col, with the nearest id"
 like "$OUT" "ew.yaml:10:15: threshold 'bf': unknown class 'authfailed': did you mean auth_failed\\?" \
 	"the threshold's unknown class, checked despite the disable typo"
-like "$OUT" "ew.yaml:11:9: 'by' must be ip, account, owner or global" "a bad 'by'"
+like "$OUT" "ew.yaml:11:9: 'by' must be ip, prefix, account, owner or global" "a bad 'by'"
 like "$OUT" "ew.yaml:9:5: threshold 'bf' needs a 'window'" "... and, in the same pass, the missing window"
 like "$OUT" "ew.yaml:13:13: threshold 'bf' names an unknown sink 'slak': did you mean 'slack'\\?" \
 	"the unknown sink at its name"
