@@ -159,9 +159,15 @@ static void load_domains(struct daemon *dm)
 	domainlist_free(dm->remote);
 	diag_init(&d);
 	if ((dm->local = domainlist_load(dm->dc.localdomains, &d)) == NULL &&
-	    dm->dc.enabled)
-		log_warnx("%s: %s; missing_localdomains is not diagnosed",
-		    dm->dc.localdomains, d.items[0].msg);
+	    dm->dc.enabled) {
+		if (access(dm->dc.localdomains, F_OK) != 0 && errno == ENOENT)
+			log_warnx("%s does not exist (not a cPanel server?); "
+			    "missing_localdomains is not diagnosed",
+			    dm->dc.localdomains);
+		else
+			log_warnx("%s: %s; missing_localdomains is not "
+			    "diagnosed", dm->dc.localdomains, d.items[0].msg);
+	}
 	diag_release(&d);
 	diag_init(&d);
 	dm->remote = domainlist_load(dm->dc.remotedomains, &d);
