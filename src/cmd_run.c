@@ -248,6 +248,7 @@ static int load_alerts(struct alertconf *ac, const struct config *c,
 
 	ac->prefix_v4 = c->prefix_v4;
 	ac->prefix_v6 = c->prefix_v6;
+	ac->known_client_days = c->known_client_days;
 
 	/* report unknown classes along with the other errors */
 	if (r && alertconf_check_classes(ac, r, d) < 0)
@@ -685,6 +686,7 @@ static void reload(struct daemon *dm)
 		diag_release(&d);
 		return;
 	}
+	ndc.known_client_days = nc.known_client_days;
 	/* the buffered counts use the old rule set's class numbers */
 	flush(dm);
 	if (dm->failed) {
@@ -846,6 +848,17 @@ int cmd_run(int argc, char **argv)
 		return EX_USAGE;
 	}
 	if (config_load(&dm.cfg, dm.config_path, !dm.config_explicit, &d) < 0) {
+		/* a file that parses: the other sections' errors too, every one
+		 * at once (as check-config) */
+		if (dm.cfg.path != NULL) {
+			struct alertconf ac;
+
+			alertconf_load(&ac, dm.cfg.path, &d);
+			diagconf_release(&dm.dc);
+			diagconf_load(&dm.dc, dm.cfg.path, &ac, &d);
+			alertconf_release(&ac);
+			diag_sort(&d);
+		}
 		diag_print(&d, stderr);
 		dm.exit_code = EX_CONFIG;
 		goto out;
@@ -880,6 +893,7 @@ int cmd_run(int argc, char **argv)
 		dm.exit_code = EX_CONFIG;
 		goto out;
 	}
+	dm.dc.known_client_days = dm.cfg.known_client_days;
 	if (dm.mc.textfile_dir) {
 		dm.metrics = metrics_new();
 		metrics_set_classes(dm.metrics, rules_class_names(dm.rules),
