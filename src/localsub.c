@@ -107,7 +107,9 @@ static int system_dir(const char *p, size_t n)
 }
 
 /* submission: the arguments of a process that submits a message, not of
- * a queue run, a delivery or an admin's query (-M*, -q*, -b* but -bm/-bs) */
+ * a queue run, a delivery, an admin's query (-M*, -q*, -b* but -bm/-bs)
+ * or Exim's own bounce (-E<id>, an option only Exim passes itself; its
+ * cwd is the spool, wherever that is) */
 static int submission(const char *a, size_t n)
 {
 	size_t i;
@@ -116,7 +118,7 @@ static int submission(const char *a, size_t n)
 		if (a[i] != ' ' || a[i + 1] != '-')
 			continue;
 		if (a[i + 2] == 'M' || a[i + 2] == 'q' || a[i + 2] == 'R' ||
-		    a[i + 2] == 'S')
+		    a[i + 2] == 'S' || a[i + 2] == 'E')
 			return 0;
 		if (a[i + 2] == 'b' && i + 3 < n && a[i + 3] != 'm' &&
 		    a[i + 3] != 's' && a[i + 3] != 'S')

@@ -78,7 +78,7 @@ def classify(path):
             if c and not mid:
                 # a submission's (not a queue run's, a delivery's, a query's)
                 args = body[c.end() - 1:]
-                if not re.search(r" -(?:M|q|R|S|b[^msS])", args) and \
+                if not re.search(r" -(?:M|q|R|S|E|b[^msS])", args) and \
                         not c.group("dir").startswith(("/var/spool/exim",
                                                         "/usr/local/cpanel")):
                     cwds.append((stamp(line), c.group("dir")))

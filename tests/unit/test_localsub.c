@@ -87,6 +87,19 @@ int main(void)
 	    "U=nobody P=local S=1", &sys) == NULL, "an admin's exim -Mrm or "
 	    "-bp is no submission");
 
+	/* Exim's own bounce: its cwd line (the spool, here not under
+	 * /var/spool/exim) is no submission, so a web arrival 5 s later does
+	 * not take it (the realexim harness's spool is in /tmp) */
+	parse("2026-11-22 10:00:01 cwd=/tmp/rx/spool 9 args: /usr/sbin/exim4 "
+	    "-C /tmp/rx/exim.conf -t -oem -oi -f <> -E1xV2wU-00011p-2r", &ln);
+	is_int(localsub_line(l, &ln), 1, "a bounce's cwd= line is read");
+	parse("2026-11-22 10:00:06 cwd=/home/ember/public_html 5 args: "
+	    "/usr/sbin/exim4 -odi -f w@ember.test v@remote.test", &ln);
+	localsub_line(l, &ln);
+	is_str(who(l, "2026-11-22 10:00:06 1xV2wU-00011v-2r <= w@ember.test "
+	    "U=nobody P=local S=1", &sys), "ember", "... but is no submission: "
+	    "the web arrival 5 s later gets its own cwd");
+
 	/* a person's U= wins over a cwd in another home */
 	parse("2026-11-22 10:00:02 cwd=/home/bravo 3 args: /usr/sbin/sendmail "
 	    "-t -i", &ln);
