@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "alertconf.h"
+#include "capture.h"
 #include "diag.h"
 #include "diagconf.h"
 #include "diagnose.h"
@@ -46,6 +47,18 @@ static void reset(void)
 	for (i = 0; i < G.n; i++)
 		free(G.body[i]);
 	memset(&G, 0, sizeof G);
+}
+
+static char *L;                   /* what the last update logged */
+
+/* update: diagnotify_update, its log lines kept in L (not the terminal) */
+static void update(struct diagnotify *n, const struct findings *f,
+    int64_t now)
+{
+	capture_begin();
+	diagnotify_update(n, f, now);
+	free(L);
+	L = capture_end();
 }
 
 static int commit(struct diagnotify *n)
@@ -142,9 +155,11 @@ int main(void)
 	f.cap = 1;
 
 	/* a new finding fires: one notification per sink of its route */
-	diagnotify_update(n, &f, 1000);
+	update(n, &f, 1000);
 	ok(commit(n), "write");
 	is_int(G.n, 4, "new: one notification to each of the 4 sinks of its verdict");
+	is_str(L, "eximwatch: finding brute_force 203.0.113.66|||: new, notified "
+	    "4 sink(s)\n", "the daemon's log: the finding, new, 4 sinks");
 	ok(json_ok(body_of("slack"), "d['text'].startswith('ATTACK brute_force "
 	    "on mail1.example.com: 203.0.113.66')"), "Slack: verdict, kind, host, "
 	    "subject");
@@ -180,10 +195,10 @@ int main(void)
 
 	/* still there: nothing until repeat */
 	x.events = 9;
-	diagnotify_update(n, &f, 1060);
+	update(n, &f, 1060);
 	commit(n);
 	is_int(G.n, 0, "still there within repeat: no message");
-	diagnotify_update(n, &f, 1000 + 3600);
+	update(n, &f, 1000 + 3600);
 	commit(n);
 	is_int(G.n, 4, "after repeat: one message per sink again");
 	ok(json_ok(body_of("hook"), "d['data']['repeat'] is True and "
@@ -195,15 +210,20 @@ int main(void)
 	diagnotify_free(n);
 	n = diagnotify_new(&dc, &ac);
 	diagnotify_on_outbox(n, on_outbox, NULL);
+	capture_begin();
 	ok(diagnotify_load(n, S) == 0, "load after a restart");
+	free(L);
+	L = capture_end();
+	is_str(L, "eximwatch: diagnose: 1 finding(s) firing from before\n",
+	    "... and the log says how many");
 	is_int((long long)diagnotify_firing(n, NULL), 1, "one finding firing");
-	diagnotify_update(n, &f, 4700);
+	update(n, &f, 4700);
 	commit(n);
 	is_int(G.n, 0, "found again after the restart: no repeat");
 
 	/* a rolled-back write: nothing handed over; written again */
 	f.n = 0;
-	diagnotify_update(n, &f, 4700 + 600);
+	update(n, &f, 4700 + 600);
 	ok(store_begin(S) == 0 && diagnotify_write(n, S) == 0, "the resolve "
 	    "into a transaction");
 	store_rollback(S);
@@ -242,9 +262,11 @@ int main(void)
 	x.domain = "migrated.test";
 	x.events = 2;
 	f.n = 1;
-	diagnotify_update(n, &f, 9000);
+	update(n, &f, 9000);
 	commit(n);
 	is_int(G.n, 0, "no route for config: nothing sent");
+	ok(strstr(L, "stale_mx |||migrated.test: new, notified 0 sink(s)") !=
+	    NULL, "... and the log says so");
 	is_int((long long)diagnotify_firing(n, NULL), 1, "... but it is firing");
 
 	/* log text full of & (5 bytes once escaped) keeps every Slack text
@@ -262,7 +284,7 @@ int main(void)
 		x.events = 50;
 		x.summary = summ;
 		f.n = 1;
-		diagnotify_update(n, &f, 9100);
+		update(n, &f, 9100);
 		commit(n);
 		ok(json_ok(body_of("slack"), "len(d['blocks'][0]['text']['text']) "
 		    "<= 150 and all(len(t.encode()) <= 3000 for t in [d['text']] + "
@@ -275,6 +297,7 @@ int main(void)
 		reset();
 	}
 
+	free(L);
 	sbuf_release(&pd);
 	diagnotify_free(n);
 	store_close(S);
