@@ -28,7 +28,7 @@
 static const char usage_line[] =
     "usage: eximwatch report [--db PATH] [--since TIME] [--until TIME] "
     "[--by LIST] [--class ID]... [--ip IP] [--account A] [--top N] "
-    "[--format table|json|csv] [--userdomains PATH] [--rules DIR] "
+    "[--format table|json|csv|html] [--userdomains PATH] [--rules DIR] "
     "[--no-color]";
 
 static void help(void)
@@ -48,7 +48,8 @@ static void help(void)
 	    "  --account A         only this account (login or address)\n"
 	    "  --top N             rows per list (default 10; json/csv: all;"
 	    " 0 = all)\n"
-	    "  --format FMT        table (default), json or csv\n"
+	    "  --format FMT        table (default), json, csv or html (one\n"
+	    "                      self-contained page)\n"
 	    "  --userdomains PATH  cPanel owners (default %s if readable)\n"
 	    "  --rules DIR         more rule files, for the descriptions\n"
 	    "  --no-color          no ANSI colour\n"
@@ -172,7 +173,7 @@ int cmd_report(int argc, char **argv)
 	struct owners *ow = NULL;
 	struct rules *rules = NULL;
 	struct diag d;
-	char **classes = NULL, *end, bad[64];
+	char **classes = NULL, *end, bad[64], host[256] = "";
 	size_t nclasses = 0, i;
 	int c, rc = EX_OK, no_color = 0, top_set = 0;
 	time_t now = time(NULL);
@@ -231,9 +232,11 @@ int cmd_report(int argc, char **argv)
 				ro.format = REPORT_JSON;
 			else if (strcmp(optarg, "csv") == 0)
 				ro.format = REPORT_CSV;
+			else if (strcmp(optarg, "html") == 0)
+				ro.format = REPORT_HTML;
 			else {
 				rc = usage_error("unknown --format '%s' "
-				    "(table, json, csv)", optarg);
+				    "(table, json, csv, html)", optarg);
 				goto done;
 			}
 			break;
@@ -283,9 +286,19 @@ int cmd_report(int argc, char **argv)
 		    "--until", since_s);
 		goto done;
 	}
+	if (ro.format == REPORT_HTML && ro.by != 0) {
+		rc = usage_error("--format html is the whole report: --by is "
+		    "for table, json and csv");
+		goto done;
+	}
 	/* programs want every row unless they ask for fewer */
-	if (ro.format != REPORT_TABLE && !top_set)
+	if ((ro.format == REPORT_JSON || ro.format == REPORT_CSV) && !top_set)
 		ro.top = 0;
+	if (ro.format == REPORT_HTML) {
+		if (gethostname(host, sizeof host) == 0)
+			ro.host = host;
+		ro.now = now;
+	}
 	ro.classes = (const char *const *)classes;
 	ro.color = !no_color && ro.format == REPORT_TABLE && want_color();
 	ro.width = term_width();
@@ -321,8 +334,9 @@ int cmd_report(int argc, char **argv)
 		    "(use --userdomains PATH)");
 	ro.owners = ow;
 
-	/* descriptions and remedies are only shown by the default table */
-	if (ro.format == REPORT_TABLE && ro.by == 0) {
+	/* descriptions and remedies: the default table and the page */
+	if ((ro.format == REPORT_TABLE && ro.by == 0) ||
+	    ro.format == REPORT_HTML) {
 		memset(&rs, 0, sizeof rs);
 		rule_dirs[0] = rules_dir;
 		rs.dirs = rules_dir ? rule_dirs : NULL;

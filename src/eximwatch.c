@@ -17,8 +17,9 @@ static const struct command commands[] = {
 	  "scan [--db PATH] [--rules DIR] [--disable ID] [--retention DUR] [-q] FILE..." },
 	{ "report", cmd_report,
 	  "report [--db PATH] [--since DUR|TIME] [--until TIME] [--by class,ip,account,owner]\n"
-	  "                  [--class ID] [--ip IP] [--account A] [--top N] [--format table|json|csv]\n"
-	  "                  [--userdomains PATH] [--rules DIR] [--no-color]" },
+	  "                  [--class ID] [--ip IP] [--account A] [--top N]\n"
+	  "                  [--format table|json|csv|html] [--userdomains PATH] [--rules DIR]\n"
+	  "                  [--no-color]" },
 	{ "test", cmd_test,
 	  "test [--rules DIR] [--no-builtin] [--show CLASS] [--format text|json] FILE..." },
 	{ "run", cmd_run,

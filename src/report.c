@@ -21,6 +21,7 @@
 #include "log.h"
 #include "owners.h"
 #include "report.h"
+#include "report_html.h"
 #include "rules.h"
 #include "sbuf.h"
 #include "store.h"
@@ -39,7 +40,8 @@ static const char *const traffic_classes[] = {
 };
 #define NTRAFFIC (sizeof traffic_classes / sizeof traffic_classes[0])
 
-#define SPARK_SLOTS 24
+#define SPARK_SLOTS 24          /* the table's sparkline, at most */
+#define HTML_SLOTS 96           /* the page's charts, at most */
 #define FIELD_MAXW 48           /* widest key column in a table */
 
 /* fetch() flags */
@@ -111,16 +113,22 @@ static int db_fail(struct store *s, sqlite3 *db)
 	return -1;
 }
 
+/* a series' slots: slot = (bucket - origin) / step */
+struct grid {
+	time_t origin;
+	long long step;
+};
+
 /* fetch: the sums of n over [since, until) grouped by the keys in `by`
- * (owner is rolled up from account afterwards) and, if nslots > 0, by
- * sparkline slot.  Appends to out; 0 or -1 (logged). */
+ * (owner is rolled up from account afterwards) and, if g is not NULL, by
+ * slot of the grid.  Appends to out; 0 or -1 (logged). */
 static int fetch(struct store *s, const struct report_opts *o, unsigned by,
-    int flags, int nslots, struct rows *out)
+    int flags, const struct grid *g, struct rows *out)
 {
 	sqlite3 *db = store_db(s);
 	sqlite3_stmt *st = NULL;
 	struct sbuf q;
-	int col[K_N], ncol = 0, slotcol = -1, p = 4, rc, i, k;
+	int col[K_N], ncol = 0, slotcol = -1, p = 5, rc, i, k;
 	size_t j;
 
 	sbuf_init(&q);
@@ -139,9 +147,8 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 		sbuf_adds(&q, "a.name, ");
 		col[K_ACCOUNT] = ncol++;
 	}
-	if (nslots > 0) {
-		/* slot i covers [since + i*W/N, since + (i+1)*W/N) */
-		sbuf_adds(&q, "(c.bucket - ?1) * ?3 / (?2 - ?1) AS slot, ");
+	if (g != NULL) {
+		sbuf_adds(&q, "(c.bucket - ?4) / ?3 AS slot, ");
 		slotcol = ncol++;
 	}
 	sbuf_adds(&q, "SUM(c.n) FROM counts c"
@@ -179,8 +186,9 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 		goto fail;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)o->since);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)o->until);
-	sqlite3_bind_int(st, 3, nslots > 0 ? nslots : 1);
-	p = 4;
+	sqlite3_bind_int64(st, 3, g ? g->step : 1);
+	sqlite3_bind_int64(st, 4, g ? (sqlite3_int64)g->origin : 0);
+	p = 5;
 	for (j = 0; o->classes && o->classes[j]; j++)
 		sqlite3_bind_text(st, p++, o->classes[j], -1, SQLITE_STATIC);
 	for (j = 0; (flags & F_REJECT_ONLY) && j < NTRAFFIC; j++)
@@ -635,33 +643,67 @@ static void out_table(const struct report_opts *o, unsigned by,
 	}
 }
 
-/* ---- the default table ---- */
+/* ---- the summary: classes, series and top lists ---- */
 
-struct cls {
-	const char *name;
-	long long total;
-	long long *spark;
+long long report_slot_step(time_t since, time_t until, size_t maxn,
+    time_t *origin, size_t *n)
+{
+	static const long long nice[] = {
+		60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 14400, 21600,
+		43200, 86400, 172800, 345600, 604800,
+	};
+	long long step = 0, o, span;
+	size_t i;
+
+	if (maxn < 2)
+		maxn = 2;
+	if (until <= since)
+		until = since + 1;
+	/* maxn steps span the window; the grid's cut at the start may add
+	 * one slot */
+	span = (long long)(until - since);
+	for (i = 0; i < sizeof nice / sizeof nice[0]; i++) {
+		if ((span + nice[i] - 1) / nice[i] <= (long long)maxn) {
+			step = nice[i];
+			break;
+		}
+	}
+	if (step == 0)
+		step = 604800 * ((span + 604800LL * (long long)maxn - 1) /
+		    (604800LL * (long long)maxn));
+	o = (long long)since / step * step;
+	*origin = (time_t)o;
+	*n = (size_t)((until - o + step - 1) / step);
+	return step;
+}
+
+time_t report_slot_start(const struct report_summary *sum, size_t i)
+{
+	time_t t = sum->origin + (time_t)i * (time_t)sum->step;
+
+	if (i == 0 || t < sum->since)
+		return sum->since;
+	return t > sum->until ? sum->until : t;
+}
+
+struct sumpriv {
+	struct rows cls;
+	struct rows top[3];            /* ips, accounts, owners */
+	struct report_share *shares[3];
 };
 
 static int cmp_cls(const void *x, const void *y)
 {
-	const struct cls *a = x, *b = y;
+	const struct report_class *a = x, *b = y;
 
 	if (a->total != b->total)
 		return a->total > b->total ? -1 : 1;
 	return strcmp(a->name, b->name);
 }
 
-/* top list entry: rows[first .. first+nrows) share the key */
-struct top {
-	const char *key, *owner;
-	long long total;
-	size_t first, nrows;
-};
-
 static int cmp_top(const void *x, const void *y)
 {
-	const struct top *a = x, *b = y;
+	const struct report_top *a = x, *b = y;
 
 	if (a->total != b->total)
 		return a->total > b->total ? -1 : 1;
@@ -690,46 +732,200 @@ static int cmp_kc_account(const void *x, const void *y)
 	return cmp_kc(x, y, K_ACCOUNT);
 }
 
-/* top_list: "Top IPs" / "Top accounts": the keys with the most rejection
- * events, each with its main classes */
-static int top_list(struct store *s, const struct report_opts *o, int key,
-    const char *title, struct sbuf *b, size_t width)
+static int cmp_kc_owner(const void *x, const void *y)
 {
-	struct rows r = { 0 };
-	struct top *t = NULL;
-	size_t nt = 0, i, j, lim, kw = 0, cw = 1, used, n;
-	unsigned by = REPORT_BY_CLASS | (1u << key);
-	int show_owner = key == K_ACCOUNT && o->owners &&
-	    owners_count(o->owners) > 0;
-	char num[32];
-	struct sbuf lab;
+	return cmp_kc(x, y, K_OWNER);
+}
 
-	sbuf_init(&lab);
-	if (show_owner)
+/* build_classes: per class the total and the series */
+static int build_classes(struct store *s, const struct report_opts *o,
+    struct report_summary *sum, struct sumpriv *pv)
+{
+	struct grid g = { sum->origin, sum->step };
+	struct report_opts win = *o;
+	struct report_class *c;
+	size_t i, j, nc = 0;
+	int idx;
+
+	win.since = sum->since;
+	win.until = sum->until;
+	if (win.until > win.since && fetch(s, &win, REPORT_BY_CLASS, 0, &g,
+	    &pv->cls) < 0)
+		return -1;
+	c = sum->classes = xcalloc(pv->cls.n + 1, sizeof *sum->classes);
+	for (i = 0; i < pv->cls.n; i++) {
+		const struct row *r = &pv->cls.v[i];
+
+		for (j = 0; j < nc && strcmp(c[j].name, r->k[K_CLASS]); j++)
+			;
+		if (j == nc) {
+			c[nc].name = r->k[K_CLASS];
+			c[nc].series = xcalloc(sum->nslots, sizeof *c[nc].series);
+			c[nc].traffic = is_traffic(c[nc].name);
+			nc++;
+		}
+		c[j].total += r->n;
+		if (r->slot >= 0 && (size_t)r->slot < sum->nslots)
+			c[j].series[r->slot] += r->n;
+		if (c[j].traffic)
+			sum->traffic += r->n;
+		else
+			sum->rejects += r->n;
+	}
+	sum->nclasses = nc;
+	if (nc > 1)
+		qsort(c, nc, sizeof *c, cmp_cls);
+	for (i = 0; i < nc && o->rules; i++) {
+		if ((idx = rules_find(o->rules, c[i].name)) < 0)
+			continue;
+		c[i].severity = rules_severity(o->rules, (size_t)idx);
+		c[i].description = rules_description(o->rules, (size_t)idx);
+		c[i].remedy = rules_remedy(o->rules, (size_t)idx);
+	}
+	return 0;
+}
+
+/* build_top: the keys (ip, account or owner) with the most rejection events,
+ * each with its main classes; which = 0 ips, 1 accounts, 2 owners */
+static int build_top(struct store *s, const struct report_opts *o,
+    struct report_summary *sum, struct sumpriv *pv, int which)
+{
+	static const int keys[3] = { K_IP, K_ACCOUNT, K_OWNER };
+	int key = keys[which];
+	struct rows *r = &pv->top[which];
+	struct report_top *t;
+	struct report_share *sh;
+	struct report_opts win = *o;
+	size_t nt = 0, i, j, lim;
+	unsigned by = REPORT_BY_CLASS;
+
+	win.since = sum->since;
+	win.until = sum->until;
+	if (key == K_IP)
+		by |= REPORT_BY_IP;
+	else if (key == K_ACCOUNT)
+		by |= REPORT_BY_ACCOUNT;
+	if (key != K_IP && o->owners && owners_count(o->owners) > 0)
 		by |= REPORT_BY_OWNER;
-	if (fetch(s, o, by, F_REJECT_ONLY |
-	    (key == K_IP ? F_HAS_IP : F_HAS_ACCOUNT), 0, &r) < 0)
-		goto fail;
-	if (r.n == 0)
-		goto done;
-	qsort(r.v, r.n, sizeof *r.v, key == K_IP ? cmp_kc_ip : cmp_kc_account);
-	t = xreallocarray(NULL, r.n, sizeof *t);
-	for (i = 0; i < r.n; i = j) {
-		/* "" has id 0 and is left out by the query; be safe anyway */
-		t[nt].key = r.v[i].k[key] ? r.v[i].k[key] : "-";
-		t[nt].owner = r.v[i].k[K_OWNER];
-		t[nt].first = i;
-		t[nt].total = 0;
-		for (j = i; j < r.n && keycmp(r.v[j].k[key],
-		    r.v[i].k[key]) == 0; j++)
-			t[nt].total += r.v[j].n;
-		t[nt].nrows = j - i;
+	if (fetch(s, &win, by, F_REJECT_ONLY | (key == K_IP ? F_HAS_IP :
+	    F_HAS_ACCOUNT), NULL, r) < 0)
+		return -1;
+	if (key == K_OWNER) {
+		/* events of accounts no cPanel user owns are not a list entry */
+		for (i = j = 0; i < r->n; i++)
+			if (r->v[i].k[K_OWNER] != NULL)
+				r->v[j++] = r->v[i];
+		r->n = j;
+		rollup(r);
+	}
+	if (r->n == 0)
+		return 0;
+	qsort(r->v, r->n, sizeof *r->v, key == K_IP ? cmp_kc_ip :
+	    key == K_ACCOUNT ? cmp_kc_account : cmp_kc_owner);
+	t = xcalloc(r->n, sizeof *t);
+	sh = pv->shares[which] = xcalloc(r->n, sizeof *sh);
+	for (i = 0; i < r->n; i = j) {
+		t[nt].key = r->v[i].k[key] ? r->v[i].k[key] : "-";
+		t[nt].owner = key == K_ACCOUNT ? r->v[i].k[K_OWNER] : NULL;
+		t[nt].by_class = &sh[i];
+		for (j = i; j < r->n && keycmp(r->v[j].k[key],
+		    r->v[i].k[key]) == 0; j++) {
+			sh[j].cls = r->v[j].k[K_CLASS];
+			sh[j].n = r->v[j].n;
+			t[nt].total += r->v[j].n;
+		}
+		t[nt].nclasses = j - i;
 		nt++;
 	}
 	qsort(t, nt, sizeof *t, cmp_top);
 	lim = o->top > 0 && (size_t)o->top < nt ? (size_t)o->top : nt;
+	if (which == 0) {
+		sum->ips = t;
+		sum->nips = lim;
+	} else if (which == 1) {
+		sum->accounts = t;
+		sum->naccounts = lim;
+	} else {
+		sum->owners = t;
+		sum->nowners = lim;
+	}
+	return 0;
+}
 
-	for (i = 0; i < lim; i++) {
+int report_summary_build(struct store *s, const struct report_opts *o,
+    size_t maxslots, struct report_summary *sum)
+{
+	struct sumpriv *pv = xcalloc(1, sizeof *pv);
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *st = NULL;
+
+	memset(sum, 0, sizeof *sum);
+	sum->priv = pv;
+	sum->since = o->since;
+	sum->until = o->until;
+	/* "--since all": draw the window from the first data on, or the
+	 * series would be 56 years wide with everything in the last slot */
+	if (sum->since <= 0) {
+		if (sqlite3_prepare_v2(db, "SELECT MIN(bucket) FROM count_chunks"
+		    " WHERE bucket < ?1", -1, &st, NULL) != SQLITE_OK)
+			return db_fail(s, db);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)sum->until);
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_type(st, 0) != SQLITE_NULL)
+			sum->since = (time_t)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sum->step = report_slot_step(sum->since, sum->until, maxslots,
+	    &sum->origin, &sum->nslots);
+	if (build_classes(s, o, sum, pv) < 0)
+		return -1;
+	if (sum->rejects == 0)
+		return 0;
+	if (build_top(s, o, sum, pv, 0) < 0 || build_top(s, o, sum, pv, 1) < 0)
+		return -1;
+	if (o->owners && owners_count(o->owners) > 0 &&
+	    build_top(s, o, sum, pv, 2) < 0)
+		return -1;
+	return 0;
+}
+
+void report_summary_release(struct report_summary *sum)
+{
+	struct sumpriv *pv = sum->priv;
+	size_t i;
+
+	if (pv != NULL) {
+		rows_release(&pv->cls);
+		for (i = 0; i < 3; i++) {
+			rows_release(&pv->top[i]);
+			free(pv->shares[i]);
+		}
+		free(pv);
+	}
+	for (i = 0; i < sum->nclasses; i++)
+		free(sum->classes[i].series);
+	free(sum->classes);
+	free(sum->ips);
+	free(sum->accounts);
+	free(sum->owners);
+	memset(sum, 0, sizeof *sum);
+}
+
+/* ---- the default table ---- */
+
+/* top_list: "Top IPs" / "Top accounts" with their main classes, as many as
+ * fit the width */
+static void top_list(const struct report_opts *o, const char *title,
+    const struct report_top *t, size_t nt, struct sbuf *b, size_t width)
+{
+	size_t i, j, kw = 0, cw = 1, used, n;
+	char num[32];
+	struct sbuf lab;
+
+	if (nt == 0)
+		return;
+	sbuf_init(&lab);
+	for (i = 0; i < nt; i++) {
 		n = text_width(t[i].key, FIELD_MAXW);
 		if (t[i].owner)
 			n += 3 + text_width(t[i].owner, FIELD_MAXW);
@@ -745,7 +941,7 @@ static int top_list(struct store *s, const struct report_opts *o, int key,
 	sbuf_adds(b, title);
 	sgr(b, o, "0");
 	sbuf_addc(b, '\n');
-	for (i = 0; i < lim; i++) {
+	for (i = 0; i < nt; i++) {
 		sbuf_adds(b, "  ");
 		n = term_text(b, t[i].key, FIELD_MAXW);
 		if (t[i].owner) {
@@ -757,37 +953,25 @@ static int top_list(struct store *s, const struct report_opts *o, int key,
 		sbuf_addf(b, "%*lld  ", (int)cw, t[i].total);
 		used = 2 + kw + 2 + cw + 2;
 		/* the main classes, as many as fit */
-		for (j = 0; j < t[i].nrows && j < 3; j++) {
-			const struct row *rw = &r.v[t[i].first + j];
+		for (j = 0; j < t[i].nclasses && j < 3; j++) {
+			const struct report_share *sh = &t[i].by_class[j];
 
 			sbuf_reset(&lab);
-			sbuf_addf(&lab, "%s%s %lld", j ? ", " : "",
-			    rw->k[K_CLASS], rw->n);
+			sbuf_addf(&lab, "%s%s %lld", j ? ", " : "", sh->cls,
+			    sh->n);
 			n = text_width(lab.s, 0);
 			if (j > 0 && used + n > width)
 				break;
 			term_text(b, lab.s, 0);
 			used += n;
 		}
-		if (j < t[i].nrows && used + 3 <= width)
+		if (j < t[i].nclasses && used + 3 <= width)
 			sbuf_adds(b, ", …");
 		sbuf_addc(b, '\n');
 	}
-done:
-	free(t);
-	rows_release(&r);
 	sbuf_release(&lab);
-	return 0;
-
-fail:
-	free(t);
-	rows_release(&r);
-	sbuf_release(&lab);
-	return -1;
 }
 
-/* empty_window: say that nothing was counted in the window, and where the
- * nearest data is, so that the hint gives a --since that shows something */
 static int empty_window(struct store *s, const struct report_opts *o,
     struct sbuf *b)
 {
@@ -847,119 +1031,68 @@ fail:
 	return -1;
 }
 
+
 static int default_table(struct store *s, const struct report_opts *o,
     struct sbuf *b)
 {
-	struct report_opts win = *o;
-	struct rows r = { 0 };
-	struct cls *c = NULL;
-	size_t nc = 0, i, j, nw = 5, cw = 5, sw = 8, width, line;
-	long long nslots, traffic = 0, rejects = 0;
-	char num[32], spark[SPARK_SLOTS * 4 + 1], d[32];
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db = store_db(s);
-	int idx;
+	struct report_summary sum;
+	size_t i, j, nw = 5, cw = 5, sw = 8, width, line;
+	char num[32], spark[(SPARK_SLOTS + 2) * 4 + 1], d[32];
+	int rc = -1;
 
 	width = o->width > 0 ? (size_t)o->width : 80;
-
-	/* "--since all": draw the window from the first data on, or the
-	 * sparkline would be 56 years wide with everything in the last slot */
-	if (win.since <= 0) {
-		if (sqlite3_prepare_v2(db, "SELECT MIN(bucket) FROM count_chunks"
-		    " WHERE bucket < ?1", -1, &st, NULL) != SQLITE_OK)
-			goto dbfail;
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)win.until);
-		if (sqlite3_step(st) == SQLITE_ROW &&
-		    sqlite3_column_type(st, 0) != SQLITE_NULL)
-			win.since = (time_t)sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-		st = NULL;
-	}
+	if (report_summary_build(s, o, SPARK_SLOTS, &sum) < 0)
+		goto out;
 
 	sgr(b, o, "1");
 	sbuf_adds(b, "eximwatch report — ");
-	fmt_window(b, win.since, win.until, " → ", 1);
+	fmt_window(b, sum.since, sum.until, " → ", 1);
 	sgr(b, o, "0");
 	sbuf_addc(b, '\n');
 
-	nslots = (win.until - win.since) / STORE_BUCKET_SECS;
-	if (nslots > SPARK_SLOTS)
-		nslots = SPARK_SLOTS;
-	if (nslots < 1)
-		nslots = 1;
-	if (win.until > win.since && fetch(s, &win, REPORT_BY_CLASS, 0,
-	    (int)nslots, &r) < 0)
-		goto fail;
-
-	/* per class: total and sparkline */
-	c = xcalloc(r.n + 1, sizeof *c);
-	for (i = 0; i < r.n; i++) {
-		for (j = 0; j < nc && strcmp(c[j].name, r.v[i].k[K_CLASS]); j++)
-			;
-		if (j == nc) {
-			c[nc].name = r.v[i].k[K_CLASS];
-			c[nc].spark = xcalloc((size_t)nslots,
-			    sizeof *c[nc].spark);
-			nc++;
-		}
-		c[j].total += r.v[i].n;
-		if (r.v[i].slot >= 0 && r.v[i].slot < nslots)
-			c[j].spark[r.v[i].slot] += r.v[i].n;
-		if (is_traffic(c[j].name))
-			traffic += r.v[i].n;
-		else
-			rejects += r.v[i].n;
-	}
-	if (nc == 0) {
+	if (sum.nclasses == 0) {
 		sbuf_addc(b, '\n');
-		if (empty_window(s, o, b) < 0)
-			goto fail;
-		goto done;
+		rc = empty_window(s, o, b);
+		goto out;
 	}
-	qsort(c, nc, sizeof *c, cmp_cls);
-	for (i = 0; i < nc; i++) {
-		if (is_traffic(c[i].name))
+	for (i = 0; i < sum.nclasses; i++) {
+		if (sum.classes[i].traffic)
 			continue;
-		if ((j = text_width(c[i].name, FIELD_MAXW)) > nw)
+		if ((j = text_width(sum.classes[i].name, FIELD_MAXW)) > nw)
 			nw = j;
 		if ((j = (size_t)snprintf(num, sizeof num, "%lld",
-		    c[i].total)) > cw)
+		    sum.classes[i].total)) > cw)
 			cw = j;
 	}
 
 	sbuf_addc(b, '\n');
 	sgr(b, o, "1");
-	if (rejects == 0) {
+	if (sum.rejects == 0) {
 		sbuf_adds(b, "no rejections or failures");
 	} else {
-		sbuf_addf(b, "Rejections and failures (%lld; sparkline: %lld × ",
-		    rejects, nslots);
-		sbuf_addf(b, "%s)", span_text((int64_t)((win.until -
-		    win.since) / nslots), d, sizeof d));
+		sbuf_addf(b, "Rejections and failures (%lld; sparkline: "
+		    "1 character = %s)", sum.rejects, span_text(sum.step, d,
+		    sizeof d));
 	}
 	sgr(b, o, "0");
 	sbuf_addc(b, '\n');
-	for (i = 0; i < nc; i++) {
-		const char *sev = NULL, *desc = NULL, *rem = NULL;
+	for (i = 0; i < sum.nclasses; i++) {
+		const struct report_class *c = &sum.classes[i];
+		const char *desc = c->description;
 
-		if (is_traffic(c[i].name))
+		if (c->traffic)
 			continue;
-		if (o->rules && (idx = rules_find(o->rules, c[i].name)) >= 0) {
-			sev = rules_severity(o->rules, (size_t)idx);
-			desc = rules_description(o->rules, (size_t)idx);
-			rem = rules_remedy(o->rules, (size_t)idx);
-		}
 		sbuf_adds(b, "  ");
-		j = term_text(b, c[i].name, FIELD_MAXW);
+		j = term_text(b, c->name, FIELD_MAXW);
 		spaces(b, nw - j + 2);
-		sbuf_addf(b, "%*lld  ", (int)cw, c[i].total);
-		sgr(b, o, sev_color(sev));
-		j = term_text(b, sev ? sev : "-", sw);
-		sgr(b, o, sev_color(sev) ? "0" : NULL);
+		sbuf_addf(b, "%*lld  ", (int)cw, c->total);
+		sgr(b, o, sev_color(c->severity));
+		j = term_text(b, c->severity ? c->severity : "-", sw);
+		sgr(b, o, sev_color(c->severity) ? "0" : NULL);
 		spaces(b, sw - j + 2);
-		sbuf_adds(b, report_sparkline(c[i].spark, (size_t)nslots,
-		    spark, sizeof spark));
-		line = 2 + nw + 2 + cw + 2 + sw + 2 + (size_t)nslots;
+		sbuf_adds(b, report_sparkline(c->series, sum.nslots, spark,
+		    sizeof spark));
+		line = 2 + nw + 2 + cw + 2 + sw + 2 + sum.nslots;
 		/* the description on the same line when it fits, else with
 		 * the remedy below */
 		if (desc && line + 2 + text_width(desc, 0) <= width) {
@@ -972,23 +1105,25 @@ static int default_table(struct store *s, const struct report_opts *o,
 		sbuf_addc(b, '\n');
 		if (desc)
 			wrap(b, desc, 6, width);
-		if (rem && *rem) {
+		if (c->remedy && *c->remedy) {
 			sgr(b, o, "2");
-			wrap(b, rem, 6, width);
+			wrap(b, c->remedy, 6, width);
 			sgr(b, o, "0");
 		}
 	}
 
 	/* traffic: one compact summary, in the list's order */
-	if (traffic > 0) {
+	if (sum.traffic > 0) {
 		struct sbuf t;
 
 		sbuf_init(&t);
 		for (j = 0; j < NTRAFFIC; j++)
-			for (i = 0; i < nc; i++)
-				if (strcmp(c[i].name, traffic_classes[j]) == 0)
+			for (i = 0; i < sum.nclasses; i++)
+				if (strcmp(sum.classes[i].name,
+				    traffic_classes[j]) == 0)
 					sbuf_addf(&t, "%s%s %lld", t.len ?
-					    ", " : "", c[i].name, c[i].total);
+					    ", " : "", sum.classes[i].name,
+					    sum.classes[i].total);
 		sbuf_addc(b, '\n');
 		sgr(b, o, "1");
 		sbuf_adds(b, "Traffic");
@@ -998,36 +1133,31 @@ static int default_table(struct store *s, const struct report_opts *o,
 		sbuf_release(&t);
 	}
 
-	if (rejects > 0 && (top_list(s, &win, K_IP, "Top IPs", b, width) < 0 ||
-	    top_list(s, &win, K_ACCOUNT, "Top accounts", b, width) < 0))
-		goto fail;
-done:
-	for (i = 0; i < nc; i++)
-		free(c[i].spark);
-	free(c);
-	rows_release(&r);
-	return 0;
-
-dbfail:
-	db_fail(s, db);
-	sqlite3_finalize(st);
-fail:
-	for (i = 0; i < nc; i++)
-		free(c[i].spark);
-	free(c);
-	rows_release(&r);
-	return -1;
+	top_list(o, "Top IPs", sum.ips, sum.nips, b, width);
+	top_list(o, "Top accounts", sum.accounts, sum.naccounts, b, width);
+	rc = 0;
+out:
+	report_summary_release(&sum);
+	return rc;
 }
 
 int report_run(struct store *s, const struct report_opts *o, FILE *out)
 {
 	struct rows r = { 0 };
+	struct report_summary sum;
 	struct sbuf b;
 	unsigned by = o->by & (REPORT_BY_CLASS | REPORT_BY_IP |
 	    REPORT_BY_ACCOUNT | REPORT_BY_OWNER);
 
 	sbuf_init(&b);
-	if (o->format == REPORT_TABLE && by == 0) {
+	if (o->format == REPORT_HTML) {
+		if (report_summary_build(s, o, HTML_SLOTS, &sum) < 0) {
+			report_summary_release(&sum);
+			goto fail;
+		}
+		report_html(&sum, o, &b);
+		report_summary_release(&sum);
+	} else if (o->format == REPORT_TABLE && by == 0) {
 		if (default_table(s, o, &b) < 0)
 			goto fail;
 	} else {

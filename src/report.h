@@ -12,9 +12,12 @@
  *          ip/account/owner is null.  Rows sorted by count desc, then keys.
  *   csv    header row of the --by keys plus "count", then one row each
  *          (RFC 4180 quoting).
+ *   html   one self-contained page (report_html.h): a chart per class, the
+ *          top IPs, accounts and owners, the findings and the remedies.
  */
 #ifndef EW_REPORT_H
 #define EW_REPORT_H
+#include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -29,7 +32,16 @@ enum report_by {
 	REPORT_BY_OWNER   = 1 << 3,
 };
 
-enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_CSV };
+enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_CSV, REPORT_HTML };
+
+/* A finding of the diagnosis, shown before everything else (the table's
+ * top, the page's first section).  Filled by the caller; all borrowed. */
+struct report_finding {
+	const char *severity;         /* info, notice, warning, critical */
+	const char *title;            /* one line */
+	const char *detail;           /* may be NULL */
+	const char *remedy;           /* may be NULL */
+};
 
 struct report_opts {
 	time_t since, until;          /* [since, until) */
@@ -43,6 +55,10 @@ struct report_opts {
 	int width;                    /* terminal width, 0 = 80 */
 	const struct owners *owners;  /* may be NULL: no owner roll-up */
 	const struct rules *rules;    /* descriptions and remedies; may be NULL */
+	const char *host;             /* the server's name (html title); may be NULL */
+	time_t now;                   /* when the report is made (html); 0 = unknown */
+	const struct report_finding *findings;   /* the diagnosis, or NULL */
+	size_t nfindings;
 };
 
 /* report_run: 0 ok, -1 on a database error (message logged) */
@@ -50,5 +66,66 @@ int report_run(struct store *s, const struct report_opts *o, FILE *out);
 
 /* report_sparkline: render counts as block characters (UTF-8) into buf */
 char *report_sparkline(const long long *v, size_t n, char *buf, size_t len);
+
+/* ---- the summary: what the default table and the html page show -------- */
+
+/* a class's events per key (in a top list) */
+struct report_share {
+	const char *cls;
+	long long n;
+};
+
+/* one entry of a top list: an IP, an account or an owner */
+struct report_top {
+	const char *key;
+	const char *owner;            /* accounts: the cPanel owner, or NULL */
+	long long total;
+	const struct report_share *by_class;   /* count desc */
+	size_t nclasses;
+};
+
+struct report_class {
+	const char *name;
+	long long total;
+	long long *series;            /* nslots counts */
+	int traffic;                  /* ordinary mail flow, not a rejection */
+	const char *severity;         /* from the rules, or NULL */
+	const char *description;
+	const char *remedy;
+};
+
+/* The series' slots: slot i holds the events of [report_slot_start(i),
+ * report_slot_start(i + 1)); the grid is aligned to multiples of step
+ * (UTC), so the first and the last slot may be cut by the window. */
+struct report_summary {
+	time_t since, until;          /* the window (--since all: from the first data) */
+	time_t origin;                /* the first slot's grid start (<= since) */
+	long long step;               /* seconds per slot */
+	size_t nslots;
+	struct report_class *classes; /* count desc, then name */
+	size_t nclasses;
+	long long rejects, traffic;   /* totals */
+	struct report_top *ips, *accounts, *owners;   /* rejections; cut to top */
+	size_t nips, naccounts, nowners;
+	void *priv;                   /* the storage of the strings */
+};
+
+/* report_summary_build: classes, series of at most maxslots slots, top
+ * lists (o->top each; owners only with a non-empty owners map).  0, or -1
+ * on a database error (logged).  Release it either way. */
+int report_summary_build(struct store *s, const struct report_opts *o,
+    size_t maxslots, struct report_summary *sum);
+void report_summary_release(struct report_summary *sum);
+
+/* report_slot_start: the start of slot i, clipped to the window */
+time_t report_slot_start(const struct report_summary *sum, size_t i);
+
+/* report_slot_step: the step of a series over [since, until): the
+ * smallest of 1m 2m 5m 10m 15m 30m 1h 2h 3h 4h 6h 12h 1d 2d 4d 7d (then
+ * whole weeks) of which maxn span the window, with the grid aligned to
+ * multiples of it (UTC); *origin gets the grid start and *n the number of
+ * slots (maxn + 1 when the grid cuts the window at both ends) */
+long long report_slot_step(time_t since, time_t until, size_t maxn,
+    time_t *origin, size_t *n);
 
 #endif

@@ -11,6 +11,7 @@
 #include "diag.h"
 #include "owners.h"
 #include "report.h"
+#include "report_html.h"
 #include "rules.h"
 #include "store.h"
 #include "tap.h"
@@ -196,6 +197,30 @@ static void test_sparkline(void)
 	    "sparkline: no points");
 }
 
+static void test_slots(void)
+{
+	time_t origin;
+	size_t n;
+
+	is_int(report_slot_step(T0, T0 + 3600, 24, &origin, &n), 300,
+	    "slots: 1h in at most 24 -> 5m");
+	ok(origin == T0 && n == 12, "slots: aligned window, 12 slots");
+	is_int(report_slot_step(T0 + 90, T0 + 86400 + 90, 24, &origin, &n),
+	    3600, "slots: 24h -> 1h");
+	ok(origin == T0 && n == 25, "slots: the grid starts before the "
+	    "window, one more slot");
+	is_int(report_slot_step(T0, T0 + 90 * 86400, 96, &origin, &n), 86400,
+	    "slots: 90d in at most 96 -> 1d");
+	is_int(report_slot_step(T0, T0 + 90 * 86400, 24, &origin, &n),
+	    345600, "slots: 90d in at most 24 -> 4d");
+	ok(n <= 25 && origin % 345600 == 0, "slots: 4d aligned");
+	is_int(report_slot_step(T0, T0 + 365 * 86400, 24, &origin, &n),
+	    3 * 604800, "slots: a year -> 3 weeks");
+	is_int(report_slot_step(0, T0, 24, &origin, &n) % 604800, 0,
+	    "slots: 56 years in whole weeks");
+	ok(n <= 25 && origin == 0, "slots: ... at most 25 of them");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ewreport.XXXXXX", db[256], ud[256];
@@ -232,6 +257,7 @@ int main(void)
 	ok(ow != NULL, "owners_load");
 
 	test_sparkline();
+	test_slots();
 
 	/* json */
 	o = opts(0, REPORT_JSON);
@@ -419,11 +445,12 @@ int main(void)
 	}
 	contains(out, "eximwatch report — 2026-11-22 08:00 → 09:00 (1h)\n",
 	    "default table: title with the window");
-	contains(out, "  auth_failed       12  -         █   █"
-	    "                  ▄\n",
+	contains(out, "Rejections and failures (17; sparkline: 1 character "
+	    "= 5m)\n", "default table: the sparkline's step, aligned");
+	contains(out, "  auth_failed       12  -         █ █        ▄\n",
 	    "default table: class, count, severity, sparkline");
-	contains(out, "  rate_limited       4  -                     █\n",
-	    "default table: rate_limited sparkline slot 12");
+	contains(out, "  rate_limited       4  -               █\n",
+	    "default table: rate_limited sparkline slot 6 (08:30)");
 	contains(out, "msg_in_auth 7, delivered_remote 6",
 	    "default table: traffic summary");
 	ok(out && !strstr(out, "  msg_in_auth  "), "default table: traffic "
@@ -480,7 +507,8 @@ int main(void)
 	o.until = T0 + 3600;
 	out = run(&o, &rc);
 	contains(out, "eximwatch report — 2026-11-22 07:59 → 09:00 (1h1m)\n"
-	    "\nRejections and failures (1017; sparkline: 24 × 2m32s)",
+	    "\nRejections and failures (1017; sparkline: 1 character = 5m)\n"
+	    "  auth_failed     1012  -         █",
 	    "default table: --since all starts at the first data");
 	free(out);
 
@@ -518,8 +546,8 @@ int main(void)
 		o.rules = rules;
 		o.width = 100;
 		out = run(&o, &rc);
-		contains(out, "  auth_failed       12  critical  █   █"
-		    "                  ▄  Short text\n"
+		contains(out, "  auth_failed       12  critical  █ █        ▄"
+		    "  Short text\n"
 		    "      Block the address with the firewall when one IP "
 		    "keeps failing, or reset the password.\n"
 		    "  rate_limited       4  -  ",
@@ -539,6 +567,64 @@ int main(void)
 			rules_free(rules);
 		unlink(rfile);
 		rmdir(rdir);
+	}
+
+	/* html */
+	{
+		struct sbuf hb;
+		struct report_finding f[1] = { { "critical", "<b>x</b> & y",
+		    "it's \"quoted\"", NULL } };
+
+		sbuf_init(&hb);
+		report_html_text(&hb, "<script>a='1' & \"b\"</script>\033[31m"
+		    "\x7f\xc2\x9b\xff j\xc3\xb6rg\t\n");
+		is_str(hb.s, "&lt;script&gt;a=&#39;1&#39; &amp; &quot;b&quot;"
+		    "&lt;/script&gt;\xef\xbf\xbd[31m\xef\xbf\xbd\xef\xbf\xbd"
+		    "\xef\xbf\xbd j\xc3\xb6rg\t\n", "html text: markup, "
+		    "quotes, controls, C1 and invalid UTF-8");
+		sbuf_release(&hb);
+
+		o = opts(0, REPORT_HTML);
+		o.owners = ow;
+		o.top = 3;
+		out = run(&o, &rc);
+		ok(rc == 0 && out && strncmp(out, "<!DOCTYPE html>\n", 16) == 0,
+		    "html: a page");
+		contains(out, "<span class=\"name\">auth_failed</span>"
+		    "<span class=\"n\">12</span>", "html: class and total");
+		contains(out, "<td class=\"k\">203.0.113.7</td><td class=\"r\">"
+		    "9</td>", "html: top IP");
+		contains(out, "<td class=\"k\">bob@example.com</td><td class=\"k"
+		    "\">exuser</td><td class=\"r\">7</td>", "html: top account "
+		    "with its owner");
+		contains(out, "<section id=\"owners\">", "html: top owners");
+		contains(out, "Each bar of a chart is 1m.", "html: the step");
+		ok(out && strstr(out, "<svg") && !strstr(out + 1, "<script") &&
+		    !strchr(out, '\033'), "html: charts; no script, no escape "
+		    "byte");
+		ok(out && !strstr(out, "id=\"findings\""), "html: no "
+		    "findings section without a diagnosis");
+		free(out);
+
+		o = opts(0, REPORT_HTML);
+		o.top = 10;
+		o.classes = only_auth;
+		o.findings = f;
+		o.nfindings = 1;
+		out = run(&o, &rc);
+		contains(out, "<td class=\"k\">evil,&quot;name&quot;\xef\xbf"
+		    "\xbd\nx</td>", "html: hostile account as text");
+		contains(out, "<td class=\"k\">\xef\xbf\xbd[31mred\xef\xbf"
+		    "\xbd]0;pwned\xef\xbf\xbd</td>", "html: escape sequences "
+		    "neutralised");
+		contains(out, "<section id=\"findings\"><h2>Findings</h2>\n"
+		    "<article class=\"critical\"><h3><span class=\"sev "
+		    "critical\">critical</span><span>&lt;b&gt;x&lt;/b&gt; &amp; "
+		    "y</span></h3>\n<p>it&#39;s &quot;quoted&quot;</p>",
+		    "html: findings first, escaped");
+		contains(out, "<p id=\"filters\">Only class <span class=\"name"
+		    "\">auth_failed</span>.</p>", "html: the filter is said");
+		free(out);
 	}
 
 	/* a fresh database */
