@@ -86,7 +86,8 @@ bench: eximwatch
 	@bench/run.sh ./eximwatch
 
 # install: the binary, the shipped rules and schema, the man pages, the
-# systemd unit and sysusers.d file, the example configuration (always, as
+# systemd unit and sysusers.d file, the WHM plugin (share/eximwatch/whm, for
+# its register script on a cPanel server), the example configuration (always, as
 # eximwatch.yaml.example) and the default one (packaging/eximwatch.yaml:
 # every key commented out, so a fresh install starts on the defaults; only
 # when there is none: an existing eximwatch.yaml is never touched).
@@ -119,7 +120,7 @@ fuzz: $(FUZZ_BINS)
 
 install: eximwatch
 	install -d $(DESTDIR)$(SBINDIR) $(EWDATA)/rules $(EWDATA)/schema \
-	    $(EWDATA)/cpanel $(EWCONF) $(EWCONF)/rules.d \
+	    $(EWDATA)/cpanel $(EWDATA)/whm $(EWCONF) $(EWCONF)/rules.d \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 eximwatch $(DESTDIR)$(SBINDIR)/eximwatch
@@ -127,6 +128,11 @@ install: eximwatch
 	install -m 0644 $(SCHEMA) $(EWDATA)/schema/
 	install -m 0755 packaging/log-groups.sh $(EWDATA)/log-groups
 	install -m 0644 packaging/cpanel/eximwatch.chkserv $(EWDATA)/cpanel/chkserv.d-eximwatch
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/cpanel/whm/index.cgi > $(BUILD)/whm-index.cgi
+	install -m 0755 $(BUILD)/whm-index.cgi $(EWDATA)/whm/index.cgi
+	sed 's|@WHMDIR@|$(DATADIR)/eximwatch/whm|g' packaging/cpanel/whm/register > $(BUILD)/whm-register
+	install -m 0755 $(BUILD)/whm-register $(EWDATA)/whm/register
+	install -m 0644 packaging/cpanel/whm/eximwatch.conf packaging/cpanel/whm/eximwatch.png $(EWDATA)/whm/
 	install -m 0644 docs/eximwatch.8 $(DESTDIR)$(MANDIR)/man8/eximwatch.8
 	install -m 0644 docs/eximwatch.yaml.5 $(DESTDIR)$(MANDIR)/man5/eximwatch.yaml.5
 	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/eximwatch.service > $(BUILD)/eximwatch.service
