@@ -28,8 +28,8 @@
 static const char usage_line[] =
     "usage: eximwatch report [--db PATH] [--since TIME] [--until TIME] "
     "[--by LIST] [--class ID]... [--ip IP] [--account A] [--top N] "
-    "[--format table|json|csv|html] [--userdomains PATH] [--rules DIR] "
-    "[--no-color]";
+    "[--format table|json|csv|html] [--brief | --remedies] [--all] "
+    "[--userdomains PATH] [--rules DIR] [--no-color]";
 
 static void help(void)
 {
@@ -50,6 +50,11 @@ static void help(void)
 	    " 0 = all)\n"
 	    "  --format FMT        table (default), json, csv or html (one\n"
 	    "                      self-contained page)\n"
+	    "  --brief             the table: one line per class, no remedies\n"
+	    "  --remedies          the table: the remedy of every class (default:\n"
+	    "                      warning and above)\n"
+	    "  --all               a --by ip/account/owner table counts the\n"
+	    "                      traffic too (default: rejections and failures)\n"
 	    "  --userdomains PATH  cPanel owners (default %s if readable)\n"
 	    "  --rules DIR         more rule files, for the descriptions\n"
 	    "  --no-color          no ANSI colour\n"
@@ -146,7 +151,8 @@ static int term_width(void)
 int cmd_report(int argc, char **argv)
 {
 	enum { O_DB = 256, O_SINCE, O_UNTIL, O_BY, O_CLASS, O_IP, O_ACCOUNT,
-	    O_TOP, O_FORMAT, O_USERDOMAINS, O_RULES, O_NO_COLOR };
+	    O_TOP, O_FORMAT, O_USERDOMAINS, O_RULES, O_NO_COLOR, O_BRIEF,
+	    O_REMEDIES, O_ALL };
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, O_DB },
 		{ "since", required_argument, NULL, O_SINCE },
@@ -159,6 +165,9 @@ int cmd_report(int argc, char **argv)
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "userdomains", required_argument, NULL, O_USERDOMAINS },
 		{ "rules", required_argument, NULL, O_RULES },
+		{ "brief", no_argument, NULL, O_BRIEF },
+		{ "remedies", no_argument, NULL, O_REMEDIES },
+		{ "all", no_argument, NULL, O_ALL },
 		{ "no-color", no_argument, NULL, O_NO_COLOR },
 		{ "no-colour", no_argument, NULL, O_NO_COLOR },
 		{ "help", no_argument, NULL, 'h' },
@@ -249,6 +258,15 @@ int cmd_report(int argc, char **argv)
 		case O_NO_COLOR:
 			no_color = 1;
 			break;
+		case O_BRIEF:
+			ro.brief = 1;
+			break;
+		case O_REMEDIES:
+			ro.remedies = 1;
+			break;
+		case O_ALL:
+			ro.all = 1;
+			break;
 		case 'h':
 			help();
 			goto done;
@@ -284,6 +302,16 @@ int cmd_report(int argc, char **argv)
 	if (ro.since >= ro.until) {
 		rc = usage_error("empty window: --since '%s' is not before "
 		    "--until", since_s);
+		goto done;
+	}
+	if (ro.brief && ro.remedies) {
+		rc = usage_error("--brief and --remedies exclude each other");
+		goto done;
+	}
+	if ((ro.brief || ro.remedies) && (ro.format != REPORT_TABLE ||
+	    ro.by != 0)) {
+		rc = usage_error("--%s shapes the default table (no --by, "
+		    "--format table)", ro.brief ? "brief" : "remedies");
 		goto done;
 	}
 	if (ro.format == REPORT_HTML && ro.by != 0) {

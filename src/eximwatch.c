@@ -18,8 +18,8 @@ static const struct command commands[] = {
 	{ "report", cmd_report,
 	  "report [--db PATH] [--since DUR|TIME] [--until TIME] [--by class,ip,account,owner]\n"
 	  "                  [--class ID] [--ip IP] [--account A] [--top N]\n"
-	  "                  [--format table|json|csv|html] [--userdomains PATH] [--rules DIR]\n"
-	  "                  [--no-color]" },
+	  "                  [--format table|json|csv|html] [--brief | --remedies] [--all]\n"
+	  "                  [--userdomains PATH] [--rules DIR] [--no-color]" },
 	{ "test", cmd_test,
 	  "test [--rules DIR] [--no-builtin] [--show CLASS] [--format text|json] FILE..." },
 	{ "run", cmd_run,

@@ -49,6 +49,7 @@ enum {
 	F_REJECT_ONLY = 1 << 0,  /* leave out the traffic classes */
 	F_HAS_IP      = 1 << 1,  /* only events with a client IP */
 	F_HAS_ACCOUNT = 1 << 2,  /* only events with an account */
+	F_HAS_EITHER  = 1 << 3,  /* only events with an IP or an account */
 };
 
 struct row {
@@ -176,6 +177,8 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 		sbuf_adds(&q, " AND c.ip_id != 0");
 	if (flags & F_HAS_ACCOUNT)
 		sbuf_adds(&q, " AND c.account_id != 0");
+	if (flags & F_HAS_EITHER)
+		sbuf_adds(&q, " AND (c.ip_id != 0 OR c.account_id != 0)");
 	if (ncol > 0) {
 		sbuf_adds(&q, " GROUP BY ");
 		for (i = 1; i <= ncol; i++)
@@ -284,10 +287,31 @@ static void rollup(struct rows *r)
 }
 
 /* grouped: the rows of a --by report, sorted and cut to top */
+/* table_flags: a --by table for a person: by IP, account or owner it
+ * counts the rejections and failures (unless --all or --class), and leaves
+ * out the events that have none of the keys asked */
+static int table_flags(const struct report_opts *o, unsigned by)
+{
+	int flags = 0;
+
+	if (o->format != REPORT_TABLE || !(by & (REPORT_BY_IP |
+	    REPORT_BY_ACCOUNT | REPORT_BY_OWNER)))
+		return 0;
+	if (!o->all && !(o->classes && o->classes[0]))
+		flags |= F_REJECT_ONLY;
+	if (!(by & REPORT_BY_IP))
+		flags |= F_HAS_ACCOUNT;
+	else if (!(by & (REPORT_BY_ACCOUNT | REPORT_BY_OWNER)))
+		flags |= F_HAS_IP;
+	else
+		flags |= F_HAS_EITHER;
+	return flags;
+}
+
 static int grouped(struct store *s, const struct report_opts *o, unsigned by,
     struct rows *r)
 {
-	if (fetch(s, o, by, 0, 0, r) < 0)
+	if (fetch(s, o, by, table_flags(o, by), NULL, r) < 0)
 		return -1;
 	if ((by & REPORT_BY_OWNER) && !(by & REPORT_BY_ACCOUNT))
 		rollup(r);
@@ -640,6 +664,13 @@ static void out_table(const struct report_opts *o, unsigned by,
 		sbuf_adds(b, "no events between ");
 		fmt_window(b, o->since, o->until, " and ", 0);
 		sbuf_adds(b, "\n");
+	}
+	if (table_flags(o, by) & F_REJECT_ONLY) {
+		sgr(b, o, "2");
+		sbuf_adds(b, "(rejections and failures; --all adds the "
+		    "traffic)");
+		sgr(b, o, "0");
+		sbuf_addc(b, '\n');
 	}
 }
 
@@ -1032,15 +1063,108 @@ fail:
 }
 
 
+#define PROSE_MAXW 100          /* prose lines, at most, on wide terminals */
+
+static int sev_high(const char *sev)
+{
+	return sev && (strcmp(sev, "critical") == 0 ||
+	    strcmp(sev, "warning") == 0);
+}
+
+/* findings_text: the diagnosis' findings, first thing in the table */
+static void findings_text(const struct report_opts *o, struct sbuf *b,
+    size_t prose)
+{
+	size_t i;
+
+	if (o->findings == NULL)
+		return;
+	sbuf_addc(b, '\n');
+	sgr(b, o, "1");
+	sbuf_adds(b, "Findings");
+	sgr(b, o, "0");
+	sbuf_addc(b, '\n');
+	if (o->nfindings == 0)
+		sbuf_adds(b, "  none: nothing to act on\n");
+	for (i = 0; i < o->nfindings; i++) {
+		const struct report_finding *f = &o->findings[i];
+
+		sbuf_adds(b, "  ");
+		sgr(b, o, sev_color(f->severity));
+		term_text(b, f->severity ? f->severity : "-", 0);
+		sgr(b, o, sev_color(f->severity) ? "0" : NULL);
+		sbuf_adds(b, "  ");
+		term_text(b, f->title ? f->title : "", 0);
+		sbuf_addc(b, '\n');
+		if (f->detail)
+			wrap(b, f->detail, 6, prose);
+		if (f->remedy) {
+			sgr(b, o, "2");
+			wrap(b, f->remedy, 6, prose);
+			sgr(b, o, "0");
+		}
+	}
+}
+
+/* remedies_text: "What to do": the remedies of the warnings and above, of
+ * every class with --remedies */
+static void remedies_text(const struct report_opts *o,
+    const struct report_summary *sum, struct sbuf *b, size_t prose)
+{
+	size_t i, shown = 0, hidden = 0;
+
+	for (i = 0; i < sum->nclasses; i++) {
+		const struct report_class *c = &sum->classes[i];
+
+		if (c->traffic || !c->remedy || !*c->remedy)
+			continue;
+		if (o->remedies || sev_high(c->severity))
+			shown++;
+		else
+			hidden++;
+	}
+	if (shown == 0)
+		return;
+	sbuf_addc(b, '\n');
+	sgr(b, o, "1");
+	sbuf_adds(b, "What to do");
+	sgr(b, o, "0");
+	if (hidden > 0)
+		sbuf_addf(b, " (warning and above; --remedies for the other "
+		    "%zu)", hidden);
+	sbuf_addc(b, '\n');
+	for (i = 0; i < sum->nclasses; i++) {
+		const struct report_class *c = &sum->classes[i];
+
+		if (c->traffic || !c->remedy || !*c->remedy ||
+		    !(o->remedies || sev_high(c->severity)))
+			continue;
+		sbuf_adds(b, "  ");
+		sgr(b, o, "1");
+		term_text(b, c->name, FIELD_MAXW);
+		sgr(b, o, "0");
+		if (c->severity) {
+			sbuf_adds(b, " (");
+			sgr(b, o, sev_color(c->severity));
+			term_text(b, c->severity, 0);
+			sgr(b, o, sev_color(c->severity) ? "0" : NULL);
+			sbuf_adds(b, ")");
+		}
+		sbuf_addc(b, '\n');
+		wrap(b, c->remedy, 6, prose);
+	}
+}
+
 static int default_table(struct store *s, const struct report_opts *o,
     struct sbuf *b)
 {
 	struct report_summary sum;
-	size_t i, j, nw = 5, cw = 5, sw = 8, width, line;
+	size_t i, j, nw = 5, cw = 5, sw = 8, width, prose, line, dw;
 	char num[32], spark[(SPARK_SLOTS + 2) * 4 + 1], d[32];
 	int rc = -1;
 
 	width = o->width > 0 ? (size_t)o->width : 80;
+	prose = width < PROSE_MAXW ? width : PROSE_MAXW;
 	if (report_summary_build(s, o, SPARK_SLOTS, &sum) < 0)
 		goto out;
 
@@ -1049,6 +1173,7 @@ static int default_table(struct store *s, const struct report_opts *o,
 	fmt_window(b, sum.since, sum.until, " → ", 1);
 	sgr(b, o, "0");
 	sbuf_addc(b, '\n');
+	findings_text(o, b, prose);
 
 	if (sum.nclasses == 0) {
 		sbuf_addc(b, '\n');
@@ -1093,23 +1218,27 @@ static int default_table(struct store *s, const struct report_opts *o,
 		sbuf_adds(b, report_sparkline(c->series, sum.nslots, spark,
 		    sizeof spark));
 		line = 2 + nw + 2 + cw + 2 + sw + 2 + sum.nslots;
-		/* the description on the same line when it fits, else with
-		 * the remedy below */
-		if (desc && line + 2 + text_width(desc, 0) <= width) {
-			sbuf_adds(b, "  ");
-			term_text(b, desc, 0);
-			desc = NULL;
+		/* the description on the same line when it fits (--brief: cut
+		 * to fit), else below */
+		if (desc) {
+			dw = text_width(desc, 0);
+			if (line + 2 + dw <= width) {
+				spaces(b, 2);
+				term_text(b, desc, 0);
+				desc = NULL;
+			} else if (o->brief) {
+				if (line + 2 + 20 <= width) {
+					spaces(b, 2);
+					term_text(b, desc, width - line - 2);
+				}
+				desc = NULL;
+			}
 		}
 		while (b->len > 0 && b->s[b->len - 1] == ' ')
 			b->s[--b->len] = '\0';   /* quiet sparkline end */
 		sbuf_addc(b, '\n');
 		if (desc)
-			wrap(b, desc, 6, width);
-		if (c->remedy && *c->remedy) {
-			sgr(b, o, "2");
-			wrap(b, c->remedy, 6, width);
-			sgr(b, o, "0");
-		}
+			wrap(b, desc, 6, prose);
 	}
 
 	/* traffic: one compact summary, in the list's order */
@@ -1129,12 +1258,14 @@ static int default_table(struct store *s, const struct report_opts *o,
 		sbuf_adds(b, "Traffic");
 		sgr(b, o, "0");
 		sbuf_addc(b, '\n');
-		wrap(b, t.s, 2, width);
+		wrap(b, t.s, 2, prose);
 		sbuf_release(&t);
 	}
 
 	top_list(o, "Top IPs", sum.ips, sum.nips, b, width);
 	top_list(o, "Top accounts", sum.accounts, sum.naccounts, b, width);
+	if (!o->brief)
+		remedies_text(o, &sum, b, prose);
 	rc = 0;
 out:
 	report_summary_release(&sum);

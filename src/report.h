@@ -1,10 +1,16 @@
 /* report: what `eximwatch report` prints, from the store.
  *
  * Formats:
- *   table  for a person: per class totals with a sparkline of the counts over
- *          the window and the remedy hint, then the top IPs and the top
- *          accounts; aligned; colour only when `color` is set (a tty).
- *          With --by, one aligned table of the grouped rows instead.
+ *   table  for a person: the findings (when given), per class the total,
+ *          severity, a sparkline of the counts over the window and what it
+ *          means; the traffic; the top IPs and accounts; then what to do
+ *          (the remedies of warnings and above, all with `remedies`, none
+ *          with `brief`, which also keeps each class on one line).  Prose
+ *          is wrapped at the width, at most 100 columns; colour only when
+ *          `color` is set (a tty).  With --by, one aligned table of the
+ *          grouped rows instead; by ip, account or owner it counts the
+ *          rejections and failures (traffic too with `all` or --class) and
+ *          leaves out the events without the key.
  *   json   one object: {"since": ISO8601, "until": ISO8601,
  *          "by": ["class", ...], "rows": [{"class": "...", "ip": "...",
  *          "account": "...", "owner": "...", "count": N}, ...]}
@@ -51,6 +57,9 @@ struct report_opts {
 	const char *account;          /* --account filter or NULL */
 	int top;                      /* rows per top list / table; 0 = all (json/csv) */
 	enum report_format format;
+	int brief;                    /* default table: one line per class */
+	int remedies;                 /* default table: every class's remedy */
+	int all;                      /* --by ip/account/owner table: traffic too */
 	int color;                    /* ANSI colour (only for a tty) */
 	int width;                    /* terminal width, 0 = 80 */
 	const struct owners *owners;  /* may be NULL: no owner roll-up */

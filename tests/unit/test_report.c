@@ -394,17 +394,36 @@ int main(void)
 	    "203.0.113.7,a=b,1\r\n",
 	    "csv, + - @ guarded, = inside a field kept");
 
-	/* table with --by */
+	/* table with --by: ip, account or owner count the rejections (traffic
+	 * with --all or --class) and leave out the events without the key */
 	o = opts(REPORT_BY_CLASS | REPORT_BY_IP, REPORT_TABLE);
-	check(&o, "class             ip            count\n"
-	    "auth_failed       203.0.113.7       8\n"
-	    "msg_in_auth       198.51.100.2      7\n"
-	    "delivered_remote  -                 6\n"
-	    "rate_limited      198.51.100.2      4\n"
-	    "auth_failed       198.51.100.2      3\n"
-	    "auth_failed       -                 1\n"
-	    "spam_rejected     203.0.113.7       1\n",
-	    "table, class and ip, aligned");
+	check(&o, "class          ip            count\n"
+	    "auth_failed    203.0.113.7       8\n"
+	    "rate_limited   198.51.100.2      4\n"
+	    "auth_failed    198.51.100.2      3\n"
+	    "spam_rejected  203.0.113.7       1\n"
+	    "(rejections and failures; --all adds the traffic)\n",
+	    "table, class and ip: rejections, no row without an IP");
+	o.all = 1;
+	check(&o, "class          ip            count\n"
+	    "auth_failed    203.0.113.7       8\n"
+	    "msg_in_auth    198.51.100.2      7\n"
+	    "rate_limited   198.51.100.2      4\n"
+	    "auth_failed    198.51.100.2      3\n"
+	    "spam_rejected  203.0.113.7       1\n",
+	    "table, class and ip, --all: the traffic too, still no row "
+	    "without an IP");
+	o = opts(REPORT_BY_ACCOUNT, REPORT_TABLE);
+	o.classes = two;
+	check(&o, "account          count\n"
+	    "=HYPERLINK(\"x\")      1\n",
+	    "table, account, --class: those classes, no row without an "
+	    "account");
+	o = opts(REPORT_BY_CLASS | REPORT_BY_IP, REPORT_JSON);
+	out = run(&o, &rc);
+	contains(out, "{\"class\": \"delivered_remote\", \"ip\": null, "
+	    "\"count\": 6}", "json, class and ip: every event, as before");
+	free(out);
 
 	o = opts(REPORT_BY_ACCOUNT | REPORT_BY_OWNER, REPORT_TABLE);
 	o.owners = ow;
@@ -421,7 +440,8 @@ int main(void)
 	o.until = o.since + 60;
 	check(&o, "account                                           count\n"
 	    "a123456789b123456789c123456789d123456789e123456…      2\n"
-	    "jörg??@example.org                                    1\n",
+	    "jörg??@example.org                                    1\n"
+	    "(rejections and failures; --all adds the traffic)\n",
 	    "table, long field cut at 48 columns, UTF-8 kept, invalid and "
 	    "C1 bytes neutralised");
 
@@ -532,7 +552,17 @@ int main(void)
 		    "keeps failing, or reset the password.\n"
 		    "    match:\n"
 		    "      - literals: [\" authenticator failed for \"]\n"
-		    "        regex: '^\\S+ authenticator failed for '\n", fp);
+		    "        regex: '^\\S+ authenticator failed for '\n"
+		    "  - id: rate_limited\n"
+		    "    severity: notice\n"
+		    "    description: Over a rate limit\n"
+		    "    remedy: >-\n"
+		    "      Nothing to do unless a known sender is refused: then "
+		    "raise the limit for that one sender only, after checking "
+		    "that the account is not compromised, and watch it.\n"
+		    "    match:\n"
+		    "      - literals: [\"rate overlimit\"]\n"
+		    "        regex: 'rate overlimit'\n", fp);
 		fclose(fp);
 		memset(&rs, 0, sizeof rs);
 		rs.dirs = dirs;
@@ -548,20 +578,58 @@ int main(void)
 		out = run(&o, &rc);
 		contains(out, "  auth_failed       12  critical  █ █        ▄"
 		    "  Short text\n"
+		    "  rate_limited       4  notice          █       Over a "
+		    "rate limit\n",
+		    "default table: severity and description on one line");
+		contains(out, "\nWhat to do (warning and above; --remedies for "
+		    "the other 1)\n  auth_failed (critical)\n"
 		    "      Block the address with the firewall when one IP "
-		    "keeps failing, or reset the password.\n"
-		    "  rate_limited       4  -  ",
-		    "default table: severity, description and remedy");
+		    "keeps failing, or reset the password.\n",
+		    "default table: the remedies last, warning and above");
+		ok(out && !strstr(out, "Nothing to do unless"), "default table: "
+		    "no remedy for a notice");
+		free(out);
+		o.remedies = 1;
+		out = run(&o, &rc);
+		contains(out, "\nWhat to do\n  auth_failed (critical)\n",
+		    "default table, --remedies: all");
+		contains(out, "  rate_limited (notice)\n      Nothing to do unless",
+		    "default table, --remedies: the notice's too");
+		o.width = 160;
+		free(out);
+		out = run(&o, &rc);
+		contains(out, "  rate_limited (notice)\n      Nothing to do unless "
+		    "a known sender is refused: then raise the limit for that "
+		    "one sender only,\n      after checking",
+		    "default table: prose wrapped at 100 columns on a wide "
+		    "terminal");
+		free(out);
+		o.remedies = 0;
+		o.width = 100;
+		o.brief = 1;
+		out = run(&o, &rc);
+		ok(out && !strstr(out, "What to do") && strstr(out,
+		    "▄  Short text\n"), "default table, --brief: no remedy");
+		free(out);
+		o.brief = 0;
+		o.width = 160;
+		out = run(&o, &rc);
+		contains(out, "      Block the address with the firewall when one IP "
+		    "keeps failing, or reset the password.\n",
+		    "default table: prose at most 100 columns wide (fits)");
 		free(out);
 		o.width = 40;
 		o.color = 1;
 		out = run(&o, &rc);
 		contains(out, "\033[1;31mcritical\033[0m", "default table: "
 		    "critical in bold red");
-		contains(out, "▄\n      Short text\n\033[2m      Block the "
+		contains(out, "▄\n      Short text\n", "default table: the "
+		    "description below when it does not fit");
+		contains(out, "\033[1mWhat to do\033[0m (warning and above; "
+		    "--remedies for the other 1)\n  \033[1mauth_failed"
+		    "\033[0m (\033[1;31mcritical\033[0m)\n      Block the "
 		    "address with the\n      firewall when one IP keeps\n",
-		    "default table: description below and remedy wrapped "
-		    "to the width");
+		    "default table: the remedy wrapped to the width");
 		free(out);
 		if (rules)
 			rules_free(rules);
