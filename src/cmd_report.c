@@ -40,8 +40,9 @@ static void help(void)
 	    "                      \"2026-11-22 08:00\", ISO 8601, @UNIX, all"
 	    " (default 24h)\n"
 	    "  --until TIME        window end, exclusive (default now)\n"
-	    "  --by LIST           group by class,ip,account,owner"
-	    " (comma list)\n"
+	    "  --by LIST           group by class, ip, account, owner, domain\n"
+	    "                      (the account's), and hour or day (a time\n"
+	    "                      series); a comma list\n"
 	    "  --class ID          only these classes (repeatable, comma"
 	    " list)\n"
 	    "  --ip IP             only this client IP\n"
@@ -86,6 +87,8 @@ static int parse_by(const char *s, unsigned *by, char *bad, size_t badlen)
 	} keys[] = {
 		{ "class", REPORT_BY_CLASS }, { "ip", REPORT_BY_IP },
 		{ "account", REPORT_BY_ACCOUNT }, { "owner", REPORT_BY_OWNER },
+		{ "domain", REPORT_BY_DOMAIN }, { "hour", REPORT_BY_HOUR },
+		{ "day", REPORT_BY_DAY },
 	};
 	char *copy = xstrdup(s), *tok, *save = NULL;
 	size_t i;
@@ -102,6 +105,10 @@ static int parse_by(const char *s, unsigned *by, char *bad, size_t badlen)
 			break;
 		}
 		*by |= keys[i].bit;
+	}
+	if (rc == 0 && (*by & REPORT_BY_HOUR) && (*by & REPORT_BY_DAY)) {
+		snprintf(bad, badlen, "hour,day");
+		rc = -1;
 	}
 	if (rc == 0 && *by == 0) {
 		snprintf(bad, badlen, "%s", s);
@@ -208,8 +215,9 @@ int cmd_report(int argc, char **argv)
 			break;
 		case O_BY:
 			if (parse_by(optarg, &ro.by, bad, sizeof bad) < 0) {
-				rc = usage_error("unknown --by key '%s' "
-				    "(class, ip, account, owner)", bad);
+				rc = usage_error("bad --by key '%s' (class, ip, "
+				    "account, owner, domain, and one of hour or "
+				    "day)", bad);
 				goto done;
 			}
 			break;

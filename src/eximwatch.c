@@ -16,7 +16,7 @@ static const struct command commands[] = {
 	{ "scan", cmd_scan,
 	  "scan [--db PATH] [--rules DIR] [--disable ID] [--retention DUR] [-q] FILE..." },
 	{ "report", cmd_report,
-	  "report [--db PATH] [--since DUR|TIME] [--until TIME] [--by class,ip,account,owner]\n"
+	  "report [--db PATH] [--since DUR|TIME] [--until TIME] [--by KEY,...]\n"
 	  "                  [--class ID] [--ip IP] [--account A] [--top N]\n"
 	  "                  [--format table|json|csv|html] [--brief | --remedies] [--all]\n"
 	  "                  [--userdomains PATH] [--rules DIR] [--no-color]" },

@@ -27,9 +27,15 @@
 #include "store.h"
 #include "xmalloc.h"
 
-/* Key columns, in output order; bit i of `by` is key i (enum report_by). */
-enum { K_CLASS, K_IP, K_ACCOUNT, K_OWNER, K_N };
-static const char *const key_names[K_N] = { "class", "ip", "account", "owner" };
+/* Key columns, in output order (after the time key, if any); bit i of `by`
+ * is key i (enum report_by). */
+enum { K_CLASS, K_IP, K_ACCOUNT, K_OWNER, K_DOMAIN, K_N };
+static const char *const key_names[K_N] = {
+	"class", "ip", "account", "owner", "domain"
+};
+#define BY_KEYS (REPORT_BY_CLASS | REPORT_BY_IP | REPORT_BY_ACCOUNT | \
+    REPORT_BY_OWNER | REPORT_BY_DOMAIN)
+#define BY_TIME (REPORT_BY_HOUR | REPORT_BY_DAY)
 
 /* The classes that count ordinary mail flow; everything else is a rejection
  * or a failure and gets the detailed treatment in the default table. */
@@ -54,6 +60,7 @@ enum {
 
 struct row {
 	const char *k[K_N];      /* NULL = none; class/ip/account in the pool */
+	time_t t;                /* --by hour/day: the start of its hour/day */
 	long long n;
 	long long slot;          /* sparkline slot, or 0 */
 };
@@ -85,6 +92,34 @@ static const char *rows_str(struct rows *r, const unsigned char *s)
 		r->pool = xreallocarray(r->pool, r->cappool, sizeof *r->pool);
 	}
 	return r->pool[r->npool++] = xstrdup((const char *)s);
+}
+
+/* domain_of: the domain of an account, lower case, in the pool; NULL for
+ * an account without one (a bare login) */
+static const char *domain_of(struct rows *r, const char *acct)
+{
+	const char *at = acct ? strrchr(acct, '@') : NULL;
+	unsigned char buf[256];
+	size_t i;
+
+	if (at == NULL || at[1] == '\0' || strlen(at + 1) >= sizeof buf)
+		return NULL;
+	for (i = 0; at[1 + i]; i++)
+		buf[i] = (unsigned char)(at[1 + i] >= 'A' && at[1 + i] <= 'Z' ?
+		    at[1 + i] + 32 : at[1 + i]);
+	buf[i] = '\0';
+	return rows_str(r, buf);
+}
+
+/* day_start: the start of the local day holding t */
+static time_t day_start(time_t t)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return mktime(&tm);
 }
 
 static struct row *rows_add(struct rows *r)
@@ -129,13 +164,20 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 	sqlite3 *db = store_db(s);
 	sqlite3_stmt *st = NULL;
 	struct sbuf q;
-	int col[K_N], ncol = 0, slotcol = -1, p = 5, rc, i, k;
+	int col[K_N], ncol = 0, slotcol = -1, tcol = -1, p = 5, rc, i, k;
+	time_t last_hour = -1, last_day = 0;
 	size_t j;
 
 	sbuf_init(&q);
 	for (k = 0; k < K_N; k++)
 		col[k] = -1;
 	sbuf_adds(&q, "SELECT ");
+	if (by & BY_TIME) {
+		/* the hour, UTC-aligned: the local hour where the offset is
+		 * whole hours; days are made of hours below */
+		sbuf_adds(&q, "c.bucket - c.bucket % 3600, ");
+		tcol = ncol++;
+	}
 	if (by & REPORT_BY_CLASS) {
 		sbuf_adds(&q, "k.name, ");
 		col[K_CLASS] = ncol++;
@@ -144,7 +186,7 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 		sbuf_adds(&q, "i.addr, ");
 		col[K_IP] = ncol++;
 	}
-	if (by & (REPORT_BY_ACCOUNT | REPORT_BY_OWNER)) {
+	if (by & (REPORT_BY_ACCOUNT | REPORT_BY_OWNER | REPORT_BY_DOMAIN)) {
 		sbuf_adds(&q, "a.name, ");
 		col[K_ACCOUNT] = ncol++;
 	}
@@ -216,10 +258,21 @@ static int fetch(struct store *s, const struct report_opts *o, unsigned by,
 				    sqlite3_column_text(st, col[k]));
 		if (slotcol >= 0)
 			r->slot = sqlite3_column_int64(st, slotcol);
+		if (tcol >= 0) {
+			r->t = (time_t)sqlite3_column_int64(st, tcol);
+			if ((by & REPORT_BY_DAY) && r->t != last_hour) {
+				last_hour = r->t;
+				last_day = day_start(r->t);
+			}
+			if (by & REPORT_BY_DAY)
+				r->t = last_day;
+		}
 		if (by & REPORT_BY_OWNER)
 			r->k[K_OWNER] = r->k[K_ACCOUNT] ? owners_lookup(
 			    o->owners, r->k[K_ACCOUNT],
 			    strlen(r->k[K_ACCOUNT])) : NULL;
+		if (by & REPORT_BY_DOMAIN)
+			r->k[K_DOMAIN] = domain_of(out, r->k[K_ACCOUNT]);
 		if (!(by & REPORT_BY_ACCOUNT))
 			r->k[K_ACCOUNT] = NULL;
 	}
@@ -248,6 +301,8 @@ static int cmp_keys(const struct row *a, const struct row *b)
 {
 	int k, c;
 
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
 	for (k = 0; k < K_N; k++)
 		if ((c = keycmp(a->k[k], b->k[k])) != 0)
 			return c;
@@ -267,6 +322,16 @@ static int cmp_count_q(const void *x, const void *y)
 	if (a->n != b->n)
 		return a->n > b->n ? -1 : 1;
 	return cmp_keys(a, b);
+}
+
+/* a time series: time asc, then count desc, then keys */
+static int cmp_time_q(const void *x, const void *y)
+{
+	const struct row *a = x, *b = y;
+
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	return cmp_count_q(x, y);
 }
 
 /* rollup: merge rows whose keys are equal (after account -> owner) */
@@ -294,32 +359,131 @@ static int table_flags(const struct report_opts *o, unsigned by)
 {
 	int flags = 0;
 
-	if (o->format != REPORT_TABLE || !(by & (REPORT_BY_IP |
-	    REPORT_BY_ACCOUNT | REPORT_BY_OWNER)))
+	unsigned who = REPORT_BY_ACCOUNT | REPORT_BY_OWNER | REPORT_BY_DOMAIN;
+
+	if (o->format != REPORT_TABLE || !(by & (REPORT_BY_IP | who)))
 		return 0;
 	if (!o->all && !(o->classes && o->classes[0]))
 		flags |= F_REJECT_ONLY;
 	if (!(by & REPORT_BY_IP))
 		flags |= F_HAS_ACCOUNT;
-	else if (!(by & (REPORT_BY_ACCOUNT | REPORT_BY_OWNER)))
+	else if (!(by & who))
 		flags |= F_HAS_IP;
 	else
 		flags |= F_HAS_EITHER;
 	return flags;
 }
 
+/* next_slot: the start of the hour or local day after t */
+static time_t next_slot(time_t t, unsigned by)
+{
+	return by & REPORT_BY_DAY ? day_start(t + 25 * 3600) : t + 3600;
+}
+
+/* zero_fill: a time series alone (--by hour or --by day) gets a row for
+ * every hour/day of the window, 0 where nothing happened (r sorted by t) */
+static void zero_fill(const struct report_opts *o, unsigned by,
+    struct rows *r)
+{
+	struct rows all = { 0 };
+	time_t t, end = o->until;
+	size_t i = 0;
+
+	if (o->since > 0)
+		t = by & REPORT_BY_DAY ? day_start(o->since) : o->since -
+		    o->since % 3600;
+	else if (r->n > 0)
+		t = r->v[0].t;
+	else
+		return;
+	for (; t < end; t = next_slot(t, by)) {
+		struct row *w = rows_add(&all);
+
+		w->t = t;
+		for (; i < r->n && r->v[i].t <= t; i++)
+			if (r->v[i].t == t)
+				w->n += r->v[i].n;
+		if (all.n > 100000)
+			break;          /* "--since all --by hour" of years */
+	}
+	free(r->v);
+	r->v = all.v;
+	r->n = all.n;
+	r->cap = all.cap;
+}
+
 static int grouped(struct store *s, const struct report_opts *o, unsigned by,
     struct rows *r)
 {
+	size_t i, j, w, lim;
+
 	if (fetch(s, o, by, table_flags(o, by), NULL, r) < 0)
 		return -1;
-	if ((by & REPORT_BY_OWNER) && !(by & REPORT_BY_ACCOUNT))
+	/* a table by domain leaves out the accounts without one */
+	if (o->format == REPORT_TABLE && (by & REPORT_BY_DOMAIN) &&
+	    !(by & (REPORT_BY_IP | REPORT_BY_ACCOUNT))) {
+		for (i = w = 0; i < r->n; i++)
+			if (r->v[i].k[K_DOMAIN] != NULL)
+				r->v[w++] = r->v[i];
+		r->n = w;
+	}
+	/* rows whose keys became equal: accounts rolled up to owners or
+	 * domains, hours to days */
+	if (((by & (REPORT_BY_OWNER | REPORT_BY_DOMAIN)) &&
+	    !(by & REPORT_BY_ACCOUNT)) || (by & REPORT_BY_DAY))
 		rollup(r);
-	if (r->n)
+	if (r->n == 0 && !(by & BY_TIME))
+		return 0;
+	if (!(by & BY_TIME)) {
 		qsort(r->v, r->n, sizeof *r->v, cmp_count_q);
-	if (o->top > 0 && r->n > (size_t)o->top)
-		r->n = (size_t)o->top;
+		if (o->top > 0 && r->n > (size_t)o->top)
+			r->n = (size_t)o->top;
+		return 0;
+	}
+	/* a time series: in time order, --top rows per hour or day */
+	if (r->n)
+		qsort(r->v, r->n, sizeof *r->v, cmp_time_q);
+	if ((by & BY_KEYS) == 0) {
+		zero_fill(o, by, r);
+		return 0;
+	}
+	lim = o->top > 0 ? (size_t)o->top : (size_t)-1;
+	for (i = w = 0; i < r->n; i = j) {
+		for (j = i; j < r->n && r->v[j].t == r->v[i].t; j++)
+			if (j - i < lim)
+				r->v[w++] = r->v[j];
+	}
+	r->n = w;
 	return 0;
+}
+
+/* time_key: the hour ("2026-11-22 08:00", or ISO 8601 with the offset for
+ * programs) or the day ("2026-11-22") of t, local time */
+static const char *time_key(time_t t, unsigned by, int iso, char *buf,
+    size_t len)
+{
+	struct tm tm;
+	char z[8];
+
+	localtime_r(&t, &tm);
+	if (by & REPORT_BY_DAY) {
+		strftime(buf, len, "%Y-%m-%d", &tm);
+	} else if (!iso) {
+		strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
+	} else {
+		/* +hhmm -> +hh:mm */
+		strftime(z, sizeof z, "%z", &tm);
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+		if (strlen(z) == 5)
+			snprintf(buf + strlen(buf), len - strlen(buf),
+			    "%.3s:%s", z, z + 3);
+	}
+	return buf;
+}
+
+static const char *time_name(unsigned by)
+{
+	return by & REPORT_BY_DAY ? "day" : "hour";
 }
 
 /* ---- json and csv ---- */
@@ -336,7 +500,12 @@ static void out_json(const struct report_opts *o, unsigned by,
 	sbuf_adds(b, ", \"until\": ");
 	json_cstr(b, time_iso(o->until, t, sizeof t));
 	sbuf_adds(b, ", \"by\": [");
-	for (k = 0, first = 1; k < K_N; k++) {
+	first = 1;
+	if (by & BY_TIME) {
+		json_cstr(b, time_name(by));
+		first = 0;
+	}
+	for (k = 0; k < K_N; k++) {
 		if (!(by & (1u << k)))
 			continue;
 		sbuf_adds(b, first ? "" : ", ");
@@ -346,6 +515,12 @@ static void out_json(const struct report_opts *o, unsigned by,
 	sbuf_adds(b, "], \"rows\": [");
 	for (i = 0; i < r->n; i++) {
 		sbuf_adds(b, i ? ", {" : "{");
+		if (by & BY_TIME) {
+			json_cstr(b, time_name(by));
+			sbuf_adds(b, ": ");
+			json_cstr(b, time_key(r->v[i].t, by, 1, t, sizeof t));
+			sbuf_adds(b, ", ");
+		}
 		for (k = 0; k < K_N; k++) {
 			if (!(by & (1u << k)))
 				continue;
@@ -389,14 +564,20 @@ static void csv_field(struct sbuf *b, const char *s)
 
 static void out_csv(unsigned by, const struct rows *r, struct sbuf *b)
 {
+	char t[32];
 	size_t i;
 	int k;
 
+	if (by & BY_TIME)
+		sbuf_addf(b, "%s,", time_name(by));
 	for (k = 0; k < K_N; k++)
 		if (by & (1u << k))
 			sbuf_addf(b, "%s,", key_names[k]);
 	sbuf_adds(b, "count\r\n");
 	for (i = 0; i < r->n; i++) {
+		if (by & BY_TIME)
+			sbuf_addf(b, "%s,", time_key(r->v[i].t, by, 1, t,
+			    sizeof t));
 		for (k = 0; k < K_N; k++) {
 			if (!(by & (1u << k)))
 				continue;
@@ -619,14 +800,20 @@ static void fmt_window(struct sbuf *b, time_t since, time_t until,
 static void out_table(const struct report_opts *o, unsigned by,
     const struct rows *r, struct sbuf *b)
 {
-	size_t w[K_N] = { 0 }, cw = 5, i, n;
-	char num[32];
+	size_t w[K_N] = { 0 }, cw = 5, tw = 0, i, n, bar = 0, width;
+	long long max = 0;
+	char num[32], t[32];
 	int k;
 
+	width = o->width > 0 ? (size_t)o->width : 80;
+	if (by & BY_TIME)
+		tw = by & REPORT_BY_DAY ? 10 : 16;
 	for (k = 0; k < K_N; k++)
 		if (by & (1u << k))
 			w[k] = strlen(key_names[k]);
 	for (i = 0; i < r->n; i++) {
+		if (r->v[i].n > max)
+			max = r->v[i].n;
 		for (k = 0; k < K_N; k++) {
 			if (!(by & (1u << k)))
 				continue;
@@ -639,7 +826,16 @@ static void out_table(const struct report_opts *o, unsigned by,
 		if (n > cw)
 			cw = n;
 	}
+	/* a time series alone gets a bar per hour or day */
+	if ((by & BY_TIME) && !(by & BY_KEYS) && max > 0 &&
+	    width > tw + 2 + cw + 2 + 10)
+		bar = width - (tw + 2 + cw + 2) < 50 ?
+		    width - (tw + 2 + cw + 2) : 50;
 	sgr(b, o, "1");
+	if (by & BY_TIME) {
+		sbuf_adds(b, time_name(by));
+		spaces(b, tw - strlen(time_name(by)) + 2);
+	}
 	for (k = 0; k < K_N; k++) {
 		if (!(by & (1u << k)))
 			continue;
@@ -651,6 +847,15 @@ static void out_table(const struct report_opts *o, unsigned by,
 	sgr(b, o, "0");
 	sbuf_addc(b, '\n');
 	for (i = 0; i < r->n; i++) {
+		if (by & BY_TIME) {
+			/* the time once per group of rows */
+			if (i == 0 || r->v[i].t != r->v[i - 1].t)
+				sbuf_adds(b, time_key(r->v[i].t, by, 0, t,
+				    sizeof t));
+			else
+				spaces(b, tw);
+			spaces(b, 2);
+		}
 		for (k = 0; k < K_N; k++) {
 			if (!(by & (1u << k)))
 				continue;
@@ -658,7 +863,14 @@ static void out_table(const struct report_opts *o, unsigned by,
 			    FIELD_MAXW) : term_text(b, "-", 0);
 			spaces(b, w[k] - n + 2);
 		}
-		sbuf_addf(b, "%*lld\n", (int)cw, r->v[i].n);
+		sbuf_addf(b, "%*lld", (int)cw, r->v[i].n);
+		if (bar > 0 && r->v[i].n > 0) {
+			spaces(b, 2);
+			for (n = 0; n < (size_t)((r->v[i].n * (long long)bar +
+			    max - 1) / max); n++)
+				sbuf_adds(b, "█");
+		}
+		sbuf_addc(b, '\n');
 	}
 	if (r->n == 0) {
 		sbuf_adds(b, "no events between ");
@@ -1277,8 +1489,7 @@ int report_run(struct store *s, const struct report_opts *o, FILE *out)
 	struct rows r = { 0 };
 	struct report_summary sum;
 	struct sbuf b;
-	unsigned by = o->by & (REPORT_BY_CLASS | REPORT_BY_IP |
-	    REPORT_BY_ACCOUNT | REPORT_BY_OWNER);
+	unsigned by = o->by & (BY_KEYS | BY_TIME);
 
 	sbuf_init(&b);
 	if (o->format == REPORT_HTML) {

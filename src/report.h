@@ -13,9 +13,14 @@
  *          leaves out the events without the key.
  *   json   one object: {"since": ISO8601, "until": ISO8601,
  *          "by": ["class", ...], "rows": [{"class": "...", "ip": "...",
- *          "account": "...", "owner": "...", "count": N}, ...]}
- *          holding only the keys asked by --by (default: class).  A missing
- *          ip/account/owner is null.  Rows sorted by count desc, then keys.
+ *          "account": "...", "owner": "...", "domain": "...", "count": N},
+ *          ...]} holding only the keys asked by --by (default: class).  A
+ *          missing ip/account/owner/domain is null.  Rows sorted by count
+ *          desc, then keys.  With hour or day (a time series) each row
+ *          starts with "hour": "2026-11-22T08:00:00+01:00" or "day":
+ *          "2026-11-22" (local time), rows in time order, --top rows per
+ *          hour or day; hour or day alone has a row for every one of the
+ *          window, 0 included.
  *   csv    header row of the --by keys plus "count", then one row each
  *          (RFC 4180 quoting).
  *   html   one self-contained page (report_html.h): a chart per class, the
@@ -36,6 +41,9 @@ enum report_by {
 	REPORT_BY_IP      = 1 << 1,
 	REPORT_BY_ACCOUNT = 1 << 2,
 	REPORT_BY_OWNER   = 1 << 3,
+	REPORT_BY_DOMAIN  = 1 << 4,   /* the account's domain */
+	REPORT_BY_HOUR    = 1 << 5,   /* a time series; at most one of */
+	REPORT_BY_DAY     = 1 << 6,   /* hour and day (local time) */
 };
 
 enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_CSV, REPORT_HTML };

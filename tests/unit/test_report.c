@@ -367,6 +367,68 @@ int main(void)
 	    "\"until\": \"2026-11-22T09:00:00Z\", \"by\": [\"class\"], "
 	    "\"rows\": []}\n", "json, a quote in a filter is only data");
 
+	/* time series and domains */
+	o = opts(REPORT_BY_HOUR, REPORT_JSON);
+	o.since = T0 - 3600;
+	o.until = T0 + 7200;
+	check(&o, "{\"since\": \"2026-11-22T07:00:00Z\", "
+	    "\"until\": \"2026-11-22T10:00:00Z\", \"by\": [\"hour\"], "
+	    "\"rows\": [{\"hour\": \"2026-11-22T07:00:00+00:00\", \"count\": "
+	    "1000}, {\"hour\": \"2026-11-22T08:00:00+00:00\", \"count\": 30}, "
+	    "{\"hour\": \"2026-11-22T09:00:00+00:00\", \"count\": 1000}]}\n",
+	    "json, by hour: every hour in time order");
+	o = opts(REPORT_BY_DAY, REPORT_CSV);
+	o.since = T0 - 86400;
+	o.until = T0 + 3 * 86400;
+	check(&o, "day,count\r\n2026-11-21,0\r\n2026-11-22,2030\r\n"
+	    "2026-11-23,10\r\n2026-11-24,3\r\n2026-11-25,0\r\n", "csv, by "
+	    "day: days without events are 0, the cut last day too");
+	o = opts(REPORT_BY_HOUR | REPORT_BY_CLASS, REPORT_TABLE);
+	o.since = T0 - 3600;
+	o.until = T0 + 7200;
+	o.top = 2;
+	check(&o, "hour              class        count\n"
+	    "2026-11-22 07:00  auth_failed   1000\n"
+	    "2026-11-22 08:00  auth_failed     12\n"
+	    "                  msg_in_auth      7\n"
+	    "2026-11-22 09:00  auth_failed   1000\n",
+	    "table, by hour and class: the top 2 of each hour");
+	o = opts(REPORT_BY_HOUR, REPORT_TABLE);
+	o.width = 40;
+	check(&o, "hour              count\n"
+	    "2026-11-22 08:00     30  ███████████████\n",
+	    "table, by hour alone: a bar per hour");
+	o = opts(REPORT_BY_DOMAIN, REPORT_JSON);
+	check(&o, "{\"since\": \"2026-11-22T08:00:00Z\", "
+	    "\"until\": \"2026-11-22T09:00:00Z\", \"by\": [\"domain\"], "
+	    "\"rows\": [{\"domain\": \"other.org\", \"count\": 13}, "
+	    "{\"domain\": \"example.com\", \"count\": 7}, "
+	    "{\"domain\": null, \"count\": 7}, "
+	    "{\"domain\": \"mail.example.com\", \"count\": 3}]}\n",
+	    "json, by domain: the accounts' domains, null without one");
+	o = opts(REPORT_BY_DOMAIN, REPORT_TABLE);
+	check(&o, "domain            count\n"
+	    "example.com           7\n"
+	    "mail.example.com      3\n"
+	    "(rejections and failures; --all adds the traffic)\n",
+	    "table, by domain: rejections, no row without a domain");
+	setenv("TZ", "CET-1", 1);
+	tzset();
+	o = opts(REPORT_BY_DAY | REPORT_BY_CLASS, REPORT_JSON);
+	o.since = T0 - 86400;
+	o.until = T0 + 86400;
+	o.classes = only_auth;
+	check(&o, "{\"since\": \"2026-11-21T08:00:00Z\", "
+	    "\"until\": \"2026-11-23T08:00:00Z\", \"by\": [\"day\", "
+	    "\"class\"], \"rows\": [{\"day\": \"2026-11-22\", \"class\": "
+	    "\"auth_failed\", \"count\": 2012}]}\n", "json, by day in a "
+	    "+01:00 zone: local days");
+	o = opts(REPORT_BY_HOUR, REPORT_CSV);
+	check(&o, "hour,count\r\n2026-11-22T09:00:00+01:00,30\r\n",
+	    "csv, by hour in a +01:00 zone: local time with its offset");
+	setenv("TZ", "UTC", 1);
+	tzset();
+
 	/* csv */
 	o = opts(REPORT_BY_CLASS, REPORT_CSV);
 	o.top = 2;
