@@ -16,6 +16,7 @@
 #include "diag.h"
 #include "duration.h"
 #include "log.h"
+#include "loglines.h"
 #include "owners.h"
 #include "paths.h"
 #include "report.h"
@@ -28,7 +29,7 @@
 static const char usage_line[] =
     "usage: eximwatch report [--db PATH] [--since TIME] [--until TIME] "
     "[--by LIST] [--class ID]... [--ip IP] [--account A] [--top N] "
-    "[--format table|json|csv|html] [--brief | --remedies] [--all] "
+    "[--format table|json|csv|html] [--brief | --remedies] [--all] [--lines] "
     "[--userdomains PATH] [--rules DIR] [--no-color]";
 
 static void help(void)
@@ -54,6 +55,9 @@ static void help(void)
 	    "  --brief             the table: one line per class, no remedies\n"
 	    "  --remedies          the table: the remedy of every class (default:\n"
 	    "                      warning and above)\n"
+	    "  --lines             the log lines behind the counts (of --class,\n"
+	    "                      --ip, --account, the window), from the files\n"
+	    "                      the store read; the last --top (100) of them\n"
 	    "  --all               a --by ip/account/owner table counts the\n"
 	    "                      traffic too (default: rejections and failures)\n"
 	    "  --userdomains PATH  cPanel owners (default %s if readable)\n"
@@ -159,7 +163,7 @@ int cmd_report(int argc, char **argv)
 {
 	enum { O_DB = 256, O_SINCE, O_UNTIL, O_BY, O_CLASS, O_IP, O_ACCOUNT,
 	    O_TOP, O_FORMAT, O_USERDOMAINS, O_RULES, O_NO_COLOR, O_BRIEF,
-	    O_REMEDIES, O_ALL };
+	    O_REMEDIES, O_ALL, O_LINES };
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, O_DB },
 		{ "since", required_argument, NULL, O_SINCE },
@@ -175,6 +179,7 @@ int cmd_report(int argc, char **argv)
 		{ "brief", no_argument, NULL, O_BRIEF },
 		{ "remedies", no_argument, NULL, O_REMEDIES },
 		{ "all", no_argument, NULL, O_ALL },
+		{ "lines", no_argument, NULL, O_LINES },
 		{ "no-color", no_argument, NULL, O_NO_COLOR },
 		{ "no-colour", no_argument, NULL, O_NO_COLOR },
 		{ "help", no_argument, NULL, 'h' },
@@ -191,7 +196,9 @@ int cmd_report(int argc, char **argv)
 	struct diag d;
 	char **classes = NULL, *end, bad[64], host[256] = "";
 	size_t nclasses = 0, i;
-	int c, rc = EX_OK, no_color = 0, top_set = 0;
+	int c, rc = EX_OK, no_color = 0, top_set = 0, lines = 0;
+	struct loglines_opts lo;
+	struct loglines_result lr;
 	time_t now = time(NULL);
 	long v;
 
@@ -275,6 +282,9 @@ int cmd_report(int argc, char **argv)
 		case O_ALL:
 			ro.all = 1;
 			break;
+		case O_LINES:
+			lines = 1;
+			break;
 		case 'h':
 			help();
 			goto done;
@@ -310,6 +320,12 @@ int cmd_report(int argc, char **argv)
 	if (ro.since >= ro.until) {
 		rc = usage_error("empty window: --since '%s' is not before "
 		    "--until", since_s);
+		goto done;
+	}
+	if (lines && (ro.by != 0 || ro.format != REPORT_TABLE || ro.brief ||
+	    ro.remedies)) {
+		rc = usage_error("--lines prints log lines: no --by, --format, "
+		    "--brief or --remedies");
 		goto done;
 	}
 	if (ro.brief && ro.remedies) {
@@ -370,15 +386,16 @@ int cmd_report(int argc, char **argv)
 		    "(use --userdomains PATH)");
 	ro.owners = ow;
 
-	/* descriptions and remedies: the default table and the page */
+	/* descriptions and remedies: the default table and the page; the
+	 * classifier for --lines */
 	if ((ro.format == REPORT_TABLE && ro.by == 0) ||
-	    ro.format == REPORT_HTML) {
+	    ro.format == REPORT_HTML || lines) {
 		memset(&rs, 0, sizeof rs);
 		rule_dirs[0] = rules_dir;
 		rs.dirs = rules_dir ? rule_dirs : NULL;
 		if ((rules = rules_load(&rs, &d)) == NULL) {
 			diag_print(&d, stderr);
-			if (rules_dir) {
+			if (rules_dir || lines) {
 				rc = EX_CONFIG;
 				goto done;
 			}
@@ -388,7 +405,17 @@ int cmd_report(int argc, char **argv)
 		ro.rules = rules;
 	}
 
-	if (report_run(st, &ro, stdout) < 0) {
+	if (lines) {
+		memset(&lo, 0, sizeof lo);
+		lo.since = ro.since;
+		lo.until = ro.until;
+		lo.classes = ro.classes;
+		lo.ip = ro.ip;
+		lo.account = ro.account;
+		lo.max = top_set ? (size_t)ro.top : 100;
+		if (loglines_run(st, rules, &lo, stdout, stderr, &lr) < 0)
+			rc = EX_IOERR;
+	} else if (report_run(st, &ro, stdout) < 0) {
 		rc = EX_IOERR;
 		goto done;
 	}

@@ -19,7 +19,7 @@ static const struct command commands[] = {
 	  "report [--db PATH] [--since DUR|TIME] [--until TIME] [--by KEY,...]\n"
 	  "                  [--class ID] [--ip IP] [--account A] [--top N]\n"
 	  "                  [--format table|json|csv|html] [--brief | --remedies] [--all]\n"
-	  "                  [--userdomains PATH] [--rules DIR] [--no-color]" },
+	  "                  [--lines] [--userdomains PATH] [--rules DIR] [--no-color]" },
 	{ "test", cmd_test,
 	  "test [--rules DIR] [--no-builtin] [--show CLASS] [--format text|json] FILE..." },
 	{ "run", cmd_run,

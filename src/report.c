@@ -25,6 +25,7 @@
 #include "rules.h"
 #include "sbuf.h"
 #include "store.h"
+#include "termtext.h"
 #include "xmalloc.h"
 
 /* Key columns, in output order (after the time key, if any); bit i of `by`
@@ -590,76 +591,15 @@ static void out_csv(unsigned by, const struct rows *r, struct sbuf *b)
 
 /* ---- terminal text ---- */
 
-/* utf8_seq: length of the valid UTF-8 sequence at p (n bytes left), 0 if
- * invalid; overlongs and surrogates are invalid */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/* term_text: s made safe for a terminal (log text may hold escape
- * sequences): control characters and invalid UTF-8 become '?'.  At most
- * maxw columns (0 = no limit), cut with an ellipsis.  Returns the columns
- * written; counts one column per character, which is right for ASCII,
- * Latin and the block characters we print ourselves. */
+/* term_text: s made safe for a terminal, at most maxw columns */
 static size_t term_text(struct sbuf *b, const char *s, size_t maxw)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), w = 0, len, step;
-
-	while (n > 0) {
-		len = utf8_seq(p, n);
-		step = len ? len : 1;
-		if (maxw && w + 1 == maxw && n > step) {
-			sbuf_adds(b, "…");
-			return w + 1;
-		}
-		/* invalid, C0, DEL and C1 (0xc2 0x9b is CSI) are not shown */
-		if (len == 0 || (len == 1 && (p[0] < 0x20 || p[0] == 0x7f)) ||
-		    (len == 2 && p[0] == 0xc2 && p[1] < 0xa0))
-			sbuf_addc(b, '?');
-		else
-			sbuf_add(b, p, len);
-		p += step;
-		n -= step;
-		w++;
-	}
-	return w;
+	return termtext_add(b, s, strlen(s), maxw);
 }
 
-/* text_width: columns term_text() would use */
 static size_t text_width(const char *s, size_t maxw)
 {
-	struct sbuf b;
-	size_t w;
-
-	sbuf_init(&b);
-	w = term_text(&b, s, maxw);
-	sbuf_release(&b);
-	return w;
+	return termtext_width(s, maxw);
 }
 
 static void spaces(struct sbuf *b, size_t n)
