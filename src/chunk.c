@@ -216,11 +216,12 @@ static int dec_next(struct dec *d, struct chunk_entry *x)
 	    (d->p = get_varint(d->p, d->end, &acct)) == NULL ||
 	    (d->p = get_varint(d->p, d->end, &cnt)) == NULL)
 		return -1;
+	/* as chunk_decode(): sorted, keys once, counts in [1, CHUNK_N_MAX] */
 	if (dip > INT64_MAX - (uint64_t)d->ip || acct > INT64_MAX ||
-	    cnt > INT64_MAX)
+	    cnt == 0 || cnt > (uint64_t)CHUNK_N_MAX)
 		return -1;
 	if (dip == 0 && !d->first) {
-		if (acct > (uint64_t)(INT64_MAX - d->prev_acct))
+		if (acct == 0 || acct > (uint64_t)(INT64_MAX - d->prev_acct))
 			return -1;
 		acct += (uint64_t)d->prev_acct;
 	}
@@ -260,7 +261,7 @@ static long merge(const unsigned char *p, size_t len,
 			continue;
 		}
 		if (hx > 0 && entry_cmp(&x, &y) == 0) {
-			y.n += x.n;
+			y.n = add_n(y.n, x.n);
 			hx = dec_next(&da, &x);
 		}
 		enc_put(&e, &y);

@@ -47,7 +47,7 @@
 #define FLUSH_ROWS 16384
 #define FLUSH_EVENTS 8192
 #define FLUSH_BYTES (4u << 20)
-#define PRUNE_EVERY 3600        /* seconds between retention prunes */
+#define PRUNE_EVERY 3600        /* seconds between day rollups and prunes */
 
 struct daemon {
 	struct config cfg;
@@ -411,8 +411,13 @@ static void flush(struct daemon *dm)
 	if (alert_write(dm->alerts, dm->store, time(NULL)) < 0)
 		goto out;
 	save_meta(dm);
-	if (dm->cfg.retention > 0 && time(NULL) - dm->last_prune >= PRUNE_EVERY) {
-		if (store_prune(dm->store, time(NULL) - dm->cfg.retention) < 0)
+	/* hourly: the days that are over rolled up (rollup.h), the counts
+	 * older than the retention pruned */
+	if (time(NULL) - dm->last_prune >= PRUNE_EVERY) {
+		if (store_rollup_days(dm->store, time(NULL)) < 0)
+			goto out;
+		if (dm->cfg.retention > 0 && store_prune(dm->store, time(NULL) -
+		    dm->cfg.retention) < 0)
 			goto out;
 		dm->last_prune = time(NULL);
 	}
