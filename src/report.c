@@ -1,11 +1,10 @@
-/* report: queries over the counts and their table/json/csv output
+/* report: the report's rows, the summary, and their table/json/csv output
  * (see report.h)
  *
- * Every query goes through fetch(): one GROUP BY over the window with the
- * filters as bound parameters; the only SQL text built here comes from the
- * fixed --by keys and the number of --class values.  Sorting, the owner
- * roll-up and the top-N cut happen in C, because the owner is not in the
- * database (it comes from /etc/userdomains at report time).
+ * The counts come from reportq.c (one pass over the window's chunks,
+ * aggregated by ids).  Sorting, the owner and domain roll-ups and the
+ * top-N cut happen here, because the owner is not in the database (it
+ * comes from /etc/userdomains at report time).
  *
  * The whole output is built in memory and written at the end, so a database
  * error never leaves half a report behind. */
@@ -22,126 +21,16 @@
 #include "owners.h"
 #include "report.h"
 #include "report_html.h"
+#include "reportq.h"
 #include "rules.h"
 #include "sbuf.h"
 #include "store.h"
 #include "termtext.h"
 #include "xmalloc.h"
 
-/* Key columns, in output order (after the time key, if any); bit i of `by`
- * is key i (enum report_by). */
-enum { K_CLASS, K_IP, K_ACCOUNT, K_OWNER, K_DOMAIN, K_N };
-static const char *const key_names[K_N] = {
-	"class", "ip", "account", "owner", "domain"
-};
-#define BY_KEYS (REPORT_BY_CLASS | REPORT_BY_IP | REPORT_BY_ACCOUNT | \
-    REPORT_BY_OWNER | REPORT_BY_DOMAIN)
-#define BY_TIME (REPORT_BY_HOUR | REPORT_BY_DAY)
-
-/* The classes that count ordinary mail flow; everything else is a rejection
- * or a failure and gets the detailed treatment in the default table. */
-static const char *const traffic_classes[] = {
-	"msg_in_auth", "msg_in_unauth", "msg_in_local", "msg_in_bounce",
-	"delivered_local", "delivered_remote", "bounced", "deferred",
-	"completed",
-};
-#define NTRAFFIC (sizeof traffic_classes / sizeof traffic_classes[0])
-
 #define SPARK_SLOTS 24          /* the table's sparkline, at most */
 #define HTML_SLOTS 96           /* the page's charts, at most */
 #define FIELD_MAXW 48           /* widest key column in a table */
-
-/* fetch() flags */
-enum {
-	F_REJECT_ONLY = 1 << 0,  /* leave out the traffic classes */
-	F_HAS_IP      = 1 << 1,  /* only events with a client IP */
-	F_HAS_ACCOUNT = 1 << 2,  /* only events with an account */
-	F_HAS_EITHER  = 1 << 3,  /* only events with an IP or an account */
-};
-
-struct row {
-	const char *k[K_N];      /* NULL = none; class/ip/account in the pool */
-	time_t t;                /* --by hour/day: the start of its hour/day */
-	long long n;
-	long long slot;          /* sparkline slot, or 0 */
-};
-
-struct rows {
-	struct row *v;
-	size_t n, cap;
-	char **pool;             /* the strings the rows point to */
-	size_t npool, cappool;
-};
-
-static void rows_release(struct rows *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->npool; i++)
-		free(r->pool[i]);
-	free(r->pool);
-	free(r->v);
-	memset(r, 0, sizeof *r);
-}
-
-static const char *rows_str(struct rows *r, const unsigned char *s)
-{
-	if (s == NULL || s[0] == '\0')   /* id 0: none */
-		return NULL;
-	if (r->npool == r->cappool) {
-		r->cappool = r->cappool ? 2 * r->cappool : 64;
-		r->pool = xreallocarray(r->pool, r->cappool, sizeof *r->pool);
-	}
-	return r->pool[r->npool++] = xstrdup((const char *)s);
-}
-
-/* domain_of: the domain of an account, lower case, in the pool; NULL for
- * an account without one (a bare login) */
-static const char *domain_of(struct rows *r, const char *acct)
-{
-	const char *at = acct ? strrchr(acct, '@') : NULL;
-	unsigned char buf[256];
-	size_t i;
-
-	if (at == NULL || at[1] == '\0' || strlen(at + 1) >= sizeof buf)
-		return NULL;
-	for (i = 0; at[1 + i]; i++)
-		buf[i] = (unsigned char)(at[1 + i] >= 'A' && at[1 + i] <= 'Z' ?
-		    at[1 + i] + 32 : at[1 + i]);
-	buf[i] = '\0';
-	return rows_str(r, buf);
-}
-
-/* day_start: the start of the local day holding t */
-static time_t day_start(time_t t)
-{
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	tm.tm_isdst = -1;
-	return mktime(&tm);
-}
-
-static struct row *rows_add(struct rows *r)
-{
-	if (r->n == r->cap) {
-		r->cap = r->cap ? 2 * r->cap : 64;
-		r->v = xreallocarray(r->v, r->cap, sizeof *r->v);
-	}
-	memset(&r->v[r->n], 0, sizeof r->v[r->n]);
-	return &r->v[r->n++];
-}
-
-static int is_traffic(const char *cls)
-{
-	size_t i;
-
-	for (i = 0; cls && i < NTRAFFIC; i++)
-		if (strcmp(cls, traffic_classes[i]) == 0)
-			return 1;
-	return 0;
-}
 
 static int db_fail(struct store *s, sqlite3 *db)
 {
@@ -150,144 +39,13 @@ static int db_fail(struct store *s, sqlite3 *db)
 	return -1;
 }
 
-/* a series' slots: slot = (bucket - origin) / step */
-struct grid {
-	time_t origin;
-	long long step;
-};
-
-/* fetch: the sums of n over [since, until) grouped by the keys in `by`
- * (owner is rolled up from account afterwards) and, if g is not NULL, by
- * slot of the grid.  Appends to out; 0 or -1 (logged). */
+/* fetch: one grouping (reportq.h) */
 static int fetch(struct store *s, const struct report_opts *o, unsigned by,
-    int flags, const struct grid *g, struct rows *out)
+    int flags, const struct reportq_grid *g, struct reportq_rows *out)
 {
-	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st = NULL;
-	struct sbuf q;
-	int col[K_N], ncol = 0, slotcol = -1, tcol = -1, p = 5, rc, i, k;
-	time_t last_hour = -1, last_day = 0;
-	size_t j;
+	struct reportq_spec sp = { by, flags, g, out };
 
-	sbuf_init(&q);
-	for (k = 0; k < K_N; k++)
-		col[k] = -1;
-	sbuf_adds(&q, "SELECT ");
-	if (by & BY_TIME) {
-		/* the hour, UTC-aligned: the local hour where the offset is
-		 * whole hours; days are made of hours below */
-		sbuf_adds(&q, "c.bucket - c.bucket % 3600, ");
-		tcol = ncol++;
-	}
-	if (by & REPORT_BY_CLASS) {
-		sbuf_adds(&q, "k.name, ");
-		col[K_CLASS] = ncol++;
-	}
-	if (by & REPORT_BY_IP) {
-		sbuf_adds(&q, "i.addr, ");
-		col[K_IP] = ncol++;
-	}
-	if (by & (REPORT_BY_ACCOUNT | REPORT_BY_OWNER | REPORT_BY_DOMAIN)) {
-		sbuf_adds(&q, "a.name, ");
-		col[K_ACCOUNT] = ncol++;
-	}
-	if (g != NULL) {
-		sbuf_adds(&q, "(c.bucket - ?4) / ?3 AS slot, ");
-		slotcol = ncol++;
-	}
-	sbuf_adds(&q, "SUM(c.n) FROM counts c"
-	    " JOIN classes k ON k.id = c.class_id"
-	    " JOIN ips i ON i.id = c.ip_id"
-	    " JOIN accounts a ON a.id = c.account_id"
-	    " WHERE c.bucket >= ?1 AND c.bucket < ?2");
-	if (o->classes && o->classes[0]) {
-		sbuf_adds(&q, " AND k.name IN (");
-		for (j = 0; o->classes[j]; j++)
-			sbuf_addf(&q, "%s?%d", j ? ", " : "", p++);
-		sbuf_adds(&q, ")");
-	}
-	if (flags & F_REJECT_ONLY) {
-		sbuf_adds(&q, " AND k.name NOT IN (");
-		for (j = 0; j < NTRAFFIC; j++)
-			sbuf_addf(&q, "%s?%d", j ? ", " : "", p++);
-		sbuf_adds(&q, ")");
-	}
-	if (o->ip)
-		sbuf_addf(&q, " AND i.addr = ?%d", p++);
-	if (o->account)
-		sbuf_addf(&q, " AND a.name = ?%d COLLATE NOCASE", p++);
-	if (flags & F_HAS_IP)
-		sbuf_adds(&q, " AND c.ip_id != 0");
-	if (flags & F_HAS_ACCOUNT)
-		sbuf_adds(&q, " AND c.account_id != 0");
-	if (flags & F_HAS_EITHER)
-		sbuf_adds(&q, " AND (c.ip_id != 0 OR c.account_id != 0)");
-	if (ncol > 0) {
-		sbuf_adds(&q, " GROUP BY ");
-		for (i = 1; i <= ncol; i++)
-			sbuf_addf(&q, "%s%d", i > 1 ? ", " : "", i);
-	}
-
-	if (sqlite3_prepare_v2(db, q.s, -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)o->since);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)o->until);
-	sqlite3_bind_int64(st, 3, g ? g->step : 1);
-	sqlite3_bind_int64(st, 4, g ? (sqlite3_int64)g->origin : 0);
-	p = 5;
-	for (j = 0; o->classes && o->classes[j]; j++)
-		sqlite3_bind_text(st, p++, o->classes[j], -1, SQLITE_STATIC);
-	for (j = 0; (flags & F_REJECT_ONLY) && j < NTRAFFIC; j++)
-		sqlite3_bind_text(st, p++, traffic_classes[j], -1,
-		    SQLITE_STATIC);
-	if (o->ip)
-		sqlite3_bind_text(st, p++, o->ip, -1, SQLITE_STATIC);
-	if (o->account)
-		sqlite3_bind_text(st, p++, o->account, -1, SQLITE_STATIC);
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long long n = sqlite3_column_int64(st, ncol);
-		struct row *r;
-
-		if (sqlite3_column_type(st, ncol) == SQLITE_NULL)
-			continue;       /* SUM over no rows */
-		r = rows_add(out);
-		r->n = n;
-		for (k = 0; k < K_N; k++)
-			if (col[k] >= 0)
-				r->k[k] = rows_str(out,
-				    sqlite3_column_text(st, col[k]));
-		if (slotcol >= 0)
-			r->slot = sqlite3_column_int64(st, slotcol);
-		if (tcol >= 0) {
-			r->t = (time_t)sqlite3_column_int64(st, tcol);
-			if ((by & REPORT_BY_DAY) && r->t != last_hour) {
-				last_hour = r->t;
-				last_day = day_start(r->t);
-			}
-			if (by & REPORT_BY_DAY)
-				r->t = last_day;
-		}
-		if (by & REPORT_BY_OWNER)
-			r->k[K_OWNER] = r->k[K_ACCOUNT] ? owners_lookup(
-			    o->owners, r->k[K_ACCOUNT],
-			    strlen(r->k[K_ACCOUNT])) : NULL;
-		if (by & REPORT_BY_DOMAIN)
-			r->k[K_DOMAIN] = domain_of(out, r->k[K_ACCOUNT]);
-		if (!(by & REPORT_BY_ACCOUNT))
-			r->k[K_ACCOUNT] = NULL;
-	}
-	if (rc != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(st);
-	sbuf_release(&q);
-	return 0;
-
-fail:
-	db_fail(s, db);
-	sqlite3_finalize(st);
-	sbuf_release(&q);
-	return -1;
+	return reportq_fetch(s, o, &sp, 1);
 }
 
 /* NULL sorts after any text: "none" is the least interesting key */
@@ -298,7 +56,7 @@ static int keycmp(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
-static int cmp_keys(const struct row *a, const struct row *b)
+static int cmp_keys(const struct reportq_row *a, const struct reportq_row *b)
 {
 	int k, c;
 
@@ -318,7 +76,7 @@ static int cmp_keys_q(const void *x, const void *y)
 /* count desc, then keys asc */
 static int cmp_count_q(const void *x, const void *y)
 {
-	const struct row *a = x, *b = y;
+	const struct reportq_row *a = x, *b = y;
 
 	if (a->n != b->n)
 		return a->n > b->n ? -1 : 1;
@@ -328,7 +86,7 @@ static int cmp_count_q(const void *x, const void *y)
 /* a time series: time asc, then count desc, then keys */
 static int cmp_time_q(const void *x, const void *y)
 {
-	const struct row *a = x, *b = y;
+	const struct reportq_row *a = x, *b = y;
 
 	if (a->t != b->t)
 		return a->t < b->t ? -1 : 1;
@@ -336,7 +94,7 @@ static int cmp_time_q(const void *x, const void *y)
 }
 
 /* rollup: merge rows whose keys are equal (after account -> owner) */
-static void rollup(struct rows *r)
+static void rollup(struct reportq_rows *r)
 {
 	size_t i, w = 0;
 
@@ -378,27 +136,27 @@ static int table_flags(const struct report_opts *o, unsigned by)
 /* next_slot: the start of the hour or local day after t */
 static time_t next_slot(time_t t, unsigned by)
 {
-	return by & REPORT_BY_DAY ? day_start(t + 25 * 3600) : t + 3600;
+	return by & REPORT_BY_DAY ? reportq_day_start(t + 25 * 3600) : t + 3600;
 }
 
 /* zero_fill: a time series alone (--by hour or --by day) gets a row for
  * every hour/day of the window, 0 where nothing happened (r sorted by t) */
 static void zero_fill(const struct report_opts *o, unsigned by,
-    struct rows *r)
+    struct reportq_rows *r)
 {
-	struct rows all = { 0 };
+	struct reportq_rows all = { 0 };
 	time_t t, end = o->until;
 	size_t i = 0;
 
 	if (o->since > 0)
-		t = by & REPORT_BY_DAY ? day_start(o->since) : o->since -
+		t = by & REPORT_BY_DAY ? reportq_day_start(o->since) : o->since -
 		    o->since % 3600;
 	else if (r->n > 0)
 		t = r->v[0].t;
 	else
 		return;
 	for (; t < end; t = next_slot(t, by)) {
-		struct row *w = rows_add(&all);
+		struct reportq_row *w = reportq_rows_add(&all);
 
 		w->t = t;
 		for (; i < r->n && r->v[i].t <= t; i++)
@@ -414,7 +172,7 @@ static void zero_fill(const struct report_opts *o, unsigned by,
 }
 
 static int grouped(struct store *s, const struct report_opts *o, unsigned by,
-    struct rows *r)
+    struct reportq_rows *r)
 {
 	size_t i, j, w, lim;
 
@@ -490,7 +248,7 @@ static const char *time_name(unsigned by)
 /* ---- json and csv ---- */
 
 static void out_json(const struct report_opts *o, unsigned by,
-    const struct rows *r, struct sbuf *b)
+    const struct reportq_rows *r, struct sbuf *b)
 {
 	char t[32];
 	size_t i;
@@ -510,7 +268,7 @@ static void out_json(const struct report_opts *o, unsigned by,
 		if (!(by & (1u << k)))
 			continue;
 		sbuf_adds(b, first ? "" : ", ");
-		json_cstr(b, key_names[k]);
+		json_cstr(b, reportq_key_names[k]);
 		first = 0;
 	}
 	sbuf_adds(b, "], \"rows\": [");
@@ -525,7 +283,7 @@ static void out_json(const struct report_opts *o, unsigned by,
 		for (k = 0; k < K_N; k++) {
 			if (!(by & (1u << k)))
 				continue;
-			json_cstr(b, key_names[k]);
+			json_cstr(b, reportq_key_names[k]);
 			sbuf_adds(b, ": ");
 			json_cstr(b, r->v[i].k[k]);
 			sbuf_adds(b, ", ");
@@ -563,7 +321,7 @@ static void csv_field(struct sbuf *b, const char *s)
 		sbuf_addc(b, '"');
 }
 
-static void out_csv(unsigned by, const struct rows *r, struct sbuf *b)
+static void out_csv(unsigned by, const struct reportq_rows *r, struct sbuf *b)
 {
 	char t[32];
 	size_t i;
@@ -573,7 +331,7 @@ static void out_csv(unsigned by, const struct rows *r, struct sbuf *b)
 		sbuf_addf(b, "%s,", time_name(by));
 	for (k = 0; k < K_N; k++)
 		if (by & (1u << k))
-			sbuf_addf(b, "%s,", key_names[k]);
+			sbuf_addf(b, "%s,", reportq_key_names[k]);
 	sbuf_adds(b, "count\r\n");
 	for (i = 0; i < r->n; i++) {
 		if (by & BY_TIME)
@@ -738,7 +496,7 @@ static void fmt_window(struct sbuf *b, time_t since, time_t until,
 }
 
 static void out_table(const struct report_opts *o, unsigned by,
-    const struct rows *r, struct sbuf *b)
+    const struct reportq_rows *r, struct sbuf *b)
 {
 	size_t w[K_N] = { 0 }, cw = 5, tw = 0, i, n, bar = 0, width;
 	long long max = 0;
@@ -750,7 +508,7 @@ static void out_table(const struct report_opts *o, unsigned by,
 		tw = by & REPORT_BY_DAY ? 10 : 16;
 	for (k = 0; k < K_N; k++)
 		if (by & (1u << k))
-			w[k] = strlen(key_names[k]);
+			w[k] = strlen(reportq_key_names[k]);
 	for (i = 0; i < r->n; i++) {
 		if (r->v[i].n > max)
 			max = r->v[i].n;
@@ -779,8 +537,8 @@ static void out_table(const struct report_opts *o, unsigned by,
 	for (k = 0; k < K_N; k++) {
 		if (!(by & (1u << k)))
 			continue;
-		sbuf_adds(b, key_names[k]);
-		spaces(b, w[k] - strlen(key_names[k]) + 2);
+		sbuf_adds(b, reportq_key_names[k]);
+		spaces(b, w[k] - strlen(reportq_key_names[k]) + 2);
 	}
 	spaces(b, cw - 5);
 	sbuf_adds(b, "count");
@@ -870,8 +628,8 @@ time_t report_slot_start(const struct report_summary *sum, size_t i)
 }
 
 struct sumpriv {
-	struct rows cls;
-	struct rows top[3];            /* ips, accounts, owners */
+	struct reportq_rows cls;
+	struct reportq_rows top[3];            /* ips, accounts, owners */
 	struct report_share *shares[3];
 };
 
@@ -894,7 +652,7 @@ static int cmp_top(const void *x, const void *y)
 }
 
 /* key, then count desc, then class: each key's main classes first */
-static int cmp_kc(const struct row *a, const struct row *b, int key)
+static int cmp_kc(const struct reportq_row *a, const struct reportq_row *b, int key)
 {
 	int c;
 
@@ -924,7 +682,7 @@ static int cmp_kc_owner(const void *x, const void *y)
 static int build_classes(struct store *s, const struct report_opts *o,
     struct report_summary *sum, struct sumpriv *pv)
 {
-	struct grid g = { sum->origin, sum->step };
+	struct reportq_grid g = { sum->origin, sum->step };
 	struct report_opts win = *o;
 	struct report_class *c;
 	size_t i, j, nc = 0;
@@ -937,14 +695,14 @@ static int build_classes(struct store *s, const struct report_opts *o,
 		return -1;
 	c = sum->classes = xcalloc(pv->cls.n + 1, sizeof *sum->classes);
 	for (i = 0; i < pv->cls.n; i++) {
-		const struct row *r = &pv->cls.v[i];
+		const struct reportq_row *r = &pv->cls.v[i];
 
 		for (j = 0; j < nc && strcmp(c[j].name, r->k[K_CLASS]); j++)
 			;
 		if (j == nc) {
 			c[nc].name = r->k[K_CLASS];
 			c[nc].series = xcalloc(sum->nslots, sizeof *c[nc].series);
-			c[nc].traffic = is_traffic(c[nc].name);
+			c[nc].traffic = reportq_is_traffic(c[nc].name);
 			nc++;
 		}
 		c[j].total += r->n;
@@ -975,7 +733,7 @@ static int build_top(struct store *s, const struct report_opts *o,
 {
 	static const int keys[3] = { K_IP, K_ACCOUNT, K_OWNER };
 	int key = keys[which];
-	struct rows *r = &pv->top[which];
+	struct reportq_rows *r = &pv->top[which];
 	struct report_top *t;
 	struct report_share *sh;
 	struct report_opts win = *o;
@@ -1078,9 +836,9 @@ void report_summary_release(struct report_summary *sum)
 	size_t i;
 
 	if (pv != NULL) {
-		rows_release(&pv->cls);
+		reportq_rows_release(&pv->cls);
 		for (i = 0; i < 3; i++) {
-			rows_release(&pv->top[i]);
+			reportq_rows_release(&pv->top[i]);
 			free(pv->shares[i]);
 		}
 		free(pv);
@@ -1398,10 +1156,10 @@ static int default_table(struct store *s, const struct report_opts *o,
 		struct sbuf t;
 
 		sbuf_init(&t);
-		for (j = 0; j < NTRAFFIC; j++)
+		for (j = 0; j < REPORTQ_NTRAFFIC; j++)
 			for (i = 0; i < sum.nclasses; i++)
 				if (strcmp(sum.classes[i].name,
-				    traffic_classes[j]) == 0)
+				    reportq_traffic[j]) == 0)
 					sbuf_addf(&t, "%s%s %lld", t.len ?
 					    ", " : "", sum.classes[i].name,
 					    sum.classes[i].total);
@@ -1426,7 +1184,7 @@ out:
 
 int report_run(struct store *s, const struct report_opts *o, FILE *out)
 {
-	struct rows r = { 0 };
+	struct reportq_rows r = { 0 };
 	struct report_summary sum;
 	struct sbuf b;
 	unsigned by = o->by & (BY_KEYS | BY_TIME);
@@ -1455,12 +1213,12 @@ int report_run(struct store *s, const struct report_opts *o, FILE *out)
 			out_table(o, by, &r, &b);
 	}
 	fwrite(b.s, 1, b.len, out);
-	rows_release(&r);
+	reportq_rows_release(&r);
 	sbuf_release(&b);
 	return 0;
 
 fail:
-	rows_release(&r);
+	reportq_rows_release(&r);
 	sbuf_release(&b);
 	return -1;
 }

@@ -777,7 +777,7 @@ int main(void)
 	}
 
 	/* a database error is reported, not crashed on */
-	exec("DROP TABLE ips");
+	exec("DROP TABLE count_chunks");
 	o = opts(REPORT_BY_CLASS, REPORT_JSON);
 	out = run(&o, &rc);
 	ok(rc == -1 && out && out[0] == '\0', "database error: -1 and no "
