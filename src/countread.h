@@ -12,7 +12,10 @@
  * ~90 day chunks per class and a few hundred hour and minute chunks,
  * instead of 129,600 minute chunks.
  *
- * Chunks come grouped by level, each level in (bucket, class) order. */
+ * Chunks come grouped by level, each level in (bucket, class) order.
+ * With EXIMWATCH_READ_MINUTES=1 in the environment every piece is read
+ * from minutes (the rollups unused): tests and bench/reports.py compare
+ * the two. */
 #ifndef EW_COUNTREAD_H
 #define EW_COUNTREAD_H
 #include <sqlite3.h>
