@@ -43,7 +43,7 @@ static int db_fail(struct store *s, sqlite3 *db)
 static int fetch(struct store *s, const struct report_opts *o, unsigned by,
     int flags, const struct reportq_grid *g, struct reportq_rows *out)
 {
-	struct reportq_spec sp = { by, flags, g, out };
+	struct reportq_spec sp = { by, flags, g, out, 0, 0 };
 
 	return reportq_fetch(s, o, &sp, 1);
 }
@@ -739,7 +739,9 @@ static int build_top(struct store *s, const struct report_opts *o,
 	struct report_opts win = *o;
 	size_t nt = 0, i, j, lim;
 	unsigned by = REPORT_BY_CLASS;
+	struct reportq_spec sp;
 
+	memset(&sp, 0, sizeof sp);
 	win.since = sum->since;
 	win.until = sum->until;
 	if (key == K_IP)
@@ -748,8 +750,16 @@ static int build_top(struct store *s, const struct report_opts *o,
 		by |= REPORT_BY_ACCOUNT;
 	if (key != K_IP && o->owners && owners_count(o->owners) > 0)
 		by |= REPORT_BY_OWNER;
-	if (fetch(s, &win, by, F_REJECT_ONLY | (key == K_IP ? F_HAS_IP :
-	    F_HAS_ACCOUNT), NULL, r) < 0)
+	/* ips and accounts: only the rows of the top keys (each key is its
+	 * own list entry); owners merge accounts, so they need them all */
+	sp.by = by;
+	sp.flags = F_REJECT_ONLY | (key == K_IP ? F_HAS_IP : F_HAS_ACCOUNT);
+	sp.out = r;
+	if (key != K_OWNER && o->top > 0) {
+		sp.top = (size_t)o->top;
+		sp.top_key = key;
+	}
+	if (reportq_fetch(s, &win, &sp, 1) < 0)
 		return -1;
 	if (key == K_OWNER) {
 		/* events of accounts no cPanel user owns are not a list entry */

@@ -226,6 +226,8 @@ struct spec_state {
 	struct reportq_spec *sp;
 	struct ktab kt;
 	int want_ip, want_acct;
+	int keep_on;             /* sp->top: only the keys in keep */
+	struct idmap keep;
 };
 
 struct pass {
@@ -418,6 +420,56 @@ static int acct_filter(struct store *s, const char *acct, struct idmap *ok)
 	return rc == SQLITE_DONE ? 0 : db_fail(s);
 }
 
+static int cmp_desc(const void *x, const void *y)
+{
+	long long a = *(const long long *)x, b = *(const long long *)y;
+
+	return (a < b) - (a > b);
+}
+
+/* top_keys: st->keep = the key ids whose sums are among the sp->top
+ * largest (ties at the last included) */
+static void top_keys(struct spec_state *st)
+{
+	const struct ktab *kt = &st->kt;
+	struct ktab sums = { 0 };
+	long long *v, cut;
+	size_t k, n = 0;
+	int64_t id;
+
+	for (k = 0; k < kt->cap; k++)
+		if (kt->v[k].n > 0)
+			ktab_add(&sums, 0, 0, st->sp->top_key == K_IP ?
+			    kt->v[k].ip : kt->v[k].acct, 0, kt->v[k].n);
+	v = xreallocarray(NULL, sums.n + 1, sizeof *v);
+	for (k = 0; k < sums.cap; k++)
+		if (sums.v[k].n > 0)
+			v[n++] = sums.v[k].n;
+	cut = 0;
+	if (n > st->sp->top) {
+		qsort(v, n, sizeof *v, cmp_desc);
+		cut = v[st->sp->top - 1];
+	}
+	for (k = 0; k < sums.cap; k++) {
+		if (sums.v[k].n > 0 && sums.v[k].n >= cut) {
+			id = sums.v[k].ip;
+			idmap_put(&st->keep, id, &st->keep);
+		}
+	}
+	st->keep_on = 1;
+	free(v);
+	free(sums.v);
+}
+
+/* kept: is a row of the pass's table one of the kept keys? */
+static int kept(const struct spec_state *st, const struct kslot *ks)
+{
+	if (!st->keep_on)
+		return 1;
+	return idmap_get(&st->keep, st->sp->top_key == K_IP ? ks->ip :
+	    ks->acct) != NULL;
+}
+
 /* push: cut point t into the list */
 static void push(int64_t **v, size_t *n, size_t *cap, int64_t t)
 {
@@ -570,8 +622,11 @@ int reportq_fetch(struct store *s, const struct report_opts *o,
 	for (i = 0; i < nsp; i++) {
 		const struct ktab *kt = &ps.ss[i].kt;
 
+		if (sp[i].top > 0 && (sp[i].top_key == K_IP ||
+		    sp[i].top_key == K_ACCOUNT))
+			top_keys(&ps.ss[i]);
 		for (k = 0; k < kt->cap; k++) {
-			if (kt->v[k].n == 0)
+			if (kt->v[k].n == 0 || !kept(&ps.ss[i], &kt->v[k]))
 				continue;
 			if (ps.ss[i].want_ip && kt->v[k].ip != 0)
 				idmap_put(&need_ip, kt->v[k].ip, &need_ip);
@@ -596,7 +651,7 @@ emit:
 			struct reportq_row *r;
 			const char *p;
 
-			if (ks->n == 0)
+			if (ks->n == 0 || !kept(&ps.ss[i], ks))
 				continue;
 			r = reportq_rows_add(out);
 			r->n = ks->n;
@@ -649,8 +704,10 @@ dbfail:
 	sqlite3_finalize(st);
 	db_fail(s);
 fail:
-	for (i = 0; i < nsp; i++)
+	for (i = 0; i < nsp; i++) {
 		free(ps.ss[i].kt.v);
+		idmap_release(&ps.ss[i].keep);
+	}
 	free(ps.ss);
 	for (k = 0; k < ncls; k++)
 		free(cls_name[k]);

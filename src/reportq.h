@@ -65,6 +65,13 @@ struct reportq_spec {
 	int flags;
 	const struct reportq_grid *g;
 	struct reportq_rows *out;
+	/* top > 0: only the rows of the keys (top_key: K_IP or K_ACCOUNT)
+	 * whose sum over the other keys is among the `top` largest, ties
+	 * at the last one included: what a caller that sorts the keys by
+	 * their sums and cuts at `top` keeps, without naming and sorting
+	 * every key of a long window */
+	size_t top;
+	int top_key;
 };
 
 /* reportq_fetch: the groupings of the window [o->since, o->until) with the

@@ -335,6 +335,46 @@ static int series(struct store *s, int n)
 	return bad;
 }
 
+/* tops: the summary's top IPs and accounts cut at --top 3 (only the top
+ * keys named, reportq's top) vs every key then cut: the same entries */
+static int tops(struct store *s, int n)
+{
+	struct report_opts o;
+	struct report_summary all, cut;
+	int i, bad = 0;
+	size_t j, k;
+
+	for (i = 0; i < n; i++) {
+		memset(&o, 0, sizeof o);
+		o.format = REPORT_TABLE;
+		o.since = (time_t)(DAY0 + (int64_t)(rnd() % SPAN));
+		o.until = o.since + (time_t)(60 + rnd() % (i % 2 ? 7200 : SPAN));
+		o.top = 0;
+		report_summary_build(s, &o, 24, &all);
+		o.top = 1 + i % 4;
+		report_summary_build(s, &o, 24, &cut);
+		for (k = 0; k < 2; k++) {
+			const struct report_top *a = k ? all.accounts : all.ips;
+			const struct report_top *c = k ? cut.accounts : cut.ips;
+			size_t na = k ? all.naccounts : all.nips;
+			size_t nc = k ? cut.naccounts : cut.nips;
+
+			if (nc != (na < (size_t)o.top ? na : (size_t)o.top)) {
+				bad++;
+				continue;
+			}
+			for (j = 0; j < nc; j++)
+				if (strcmp(a[j].key, c[j].key) != 0 ||
+				    a[j].total != c[j].total ||
+				    a[j].nclasses != c[j].nclasses)
+					bad++;
+		}
+		report_summary_release(&all);
+		report_summary_release(&cut);
+	}
+	return bad;
+}
+
 static int sum_cb(void *arg, const struct countread_chunk *c)
 {
 	long long *sum = arg;
@@ -474,6 +514,8 @@ int main(void)
 	    "class, slot by slot");
 	is_int(direct(s, 100), 0, "countread: 100 random windows and cuts, "
 	    "each event once");
+	is_int(tops(s, 40), 0, "40 random windows: the top IPs and accounts "
+	    "cut at 1 to 4 are those of every key, ties included");
 
 	/* the counts table's INSERT writes every level */
 	ok(sqlite3_exec(store_db(s), "INSERT INTO counts VALUES (1795350000, "
