@@ -1,16 +1,20 @@
 #!/bin/sh
 # eximwatch benchmarks: throughput of `eximwatch scan` against wc -l and grep
-# (bench.py), then the daemon `eximwatch run` (daemon.py: append-to-committed
+# (bench.py), reports over 90 days against 1 day (reports.py: 6,000,000
+# lines over 90 days; the ratio, read with the rollups and from every
+# minute), then the daemon `eximwatch run` (daemon.py: append-to-committed
 # latency, catch-up throughput, idle wake-ups, peak RSS), then eximwatch
 # under attack (attack.py: the daemon's peak RSS after 2,000,000 attempts
 # with a new account each; the database size under a stream of new
 # addresses and accounts past the retention).
 #
-#   bench/run.sh [EXIMWATCH_BINARY] [--scan-only | --daemon-only] [options]
+#   bench/run.sh [EXIMWATCH_BINARY] [--scan-only | --daemon-only |
+#                --reports-only] [options]
 #
 # The binary is, in order: the first argument, $EXIMWATCH, ./eximwatch at the
 # repository root.  Test logs are generated once by bench/genlog.py into
-# bench/data/ (gitignored; ~330 MB + ~55 MB) and reused.  Options go to both
+# bench/data/ (gitignored; ~330 MB + ~55 MB, and ~1 GB for reports.py)
+# and reused.  Options go to both
 # scripts (--runs N, --tmpdir DIR, --data DIR, --lines N, --seed S,
 # --rej-lines N); the daemon's own options (--rate, --seconds, --poll-ms,
 # --flush) only with --daemon-only.  Prints tables for the README; always
@@ -30,16 +34,18 @@ fi
 
 scan=1
 daemon=1
+reports=1
 for arg do
 	shift
 	case $arg in
-	--daemon-only) scan=0 ;;
-	--scan-only) daemon=0 ;;
+	--daemon-only) scan=0; reports=0 ;;
+	--scan-only) daemon=0; reports=0 ;;
+	--reports-only) scan=0; daemon=0 ;;
 	*) set -- "$@" "$arg" ;;
 	esac
 done
-if [ "$scan" = 0 ] && [ "$daemon" = 0 ]; then
-	echo "bench: --scan-only and --daemon-only exclude each other" >&2
+if [ "$scan" = 0 ] && [ "$daemon" = 0 ] && [ "$reports" = 0 ]; then
+	echo "bench: --scan-only, --daemon-only and --reports-only exclude each other" >&2
 	exit 64
 fi
 
@@ -65,8 +71,14 @@ export EXIMWATCH_BENCH_SOURCE
 if [ "$scan" = 1 ]; then
 	python3 "$here/bench.py" --eximwatch "$snap/eximwatch" "$@"
 fi
-if [ "$daemon" = 1 ]; then
+if [ "$reports" = 1 ]; then
 	if [ "$scan" = 1 ]; then
+		echo
+	fi
+	python3 "$here/reports.py" --eximwatch "$snap/eximwatch" "$@"
+fi
+if [ "$daemon" = 1 ]; then
+	if [ "$scan" = 1 ] || [ "$reports" = 1 ]; then
 		echo
 	fi
 	python3 "$here/daemon.py" --eximwatch "$snap/eximwatch" "$@"
