@@ -437,6 +437,10 @@ static void top_keys(struct spec_state *st)
 	size_t k, n = 0;
 	int64_t id;
 
+	/* sized once: at most as many keys as rows */
+	for (sums.cap = 1024; sums.cap < 2 * (kt->n + 1); sums.cap *= 2)
+		;
+	sums.v = xcalloc(sums.cap, sizeof *sums.v);
 	for (k = 0; k < kt->cap; k++)
 		if (kt->v[k].n > 0)
 			ktab_add(&sums, 0, 0, st->sp->top_key == K_IP ?
