@@ -70,7 +70,9 @@ python3 - "$old" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.executescript("DROP TABLE count_hours; DROP TABLE count_days; "
-                 "DROP TABLE count_days_done; PRAGMA user_version = 5;")
+                 "DROP TABLE count_days_done; "
+                 "DELETE FROM schema_migrations WHERE number = 6; "
+                 "PRAGMA user_version = 5;")
 db.close()
 PY
 is "$(q "$old" "PRAGMA user_version")" 5 "a version-5 database"
