@@ -20,7 +20,7 @@
 #include "rules.h"
 #include "sbuf.h"
 #include "store.h"
-#include "termtext.h"
+#include "term.h"
 #include "xmalloc.h"
 
 #define MAX_LINE (64u << 10)
@@ -291,7 +291,7 @@ static int cmp_mtime(const void *a, const void *b)
 
 static void say_path(struct sbuf *b, const char *p)
 {
-	termtext_add(b, p, strlen(p), 0);
+	term_text(b, p, 0);
 }
 
 int loglines_run(struct store *s, const struct rules *r,
@@ -363,7 +363,7 @@ int loglines_run(struct store *s, const struct rules *r,
 			sbuf_adds(&b, " <==\n");
 			prev = (long)kp->src;
 		}
-		termtext_add(&b, kp->line, strlen(kp->line), 0);
+		term_text(&b, kp->line, 0);
 		sbuf_addc(&b, '\n');
 	}
 	fwrite(b.s, 1, b.len, out);

@@ -14,7 +14,7 @@
  * is named on the message stream with the lines counted from it: those
  * counts stay in reports, their lines cannot be shown.
  *
- * Lines are printed made safe for a terminal (termtext.h). */
+ * Lines are printed made safe for a terminal (term.h). */
 #ifndef EW_LOGLINES_H
 #define EW_LOGLINES_H
 #include <stddef.h>
