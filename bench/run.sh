@@ -17,10 +17,10 @@
 # The binary is, in order: the first argument, $EXIMWATCH, ./eximwatch at the
 # repository root.  Test logs are generated once by bench/genlog.py into
 # bench/data/ (gitignored; ~330 MB + ~55 MB, and ~1 GB for reports.py)
-# and reused.  Options go to both
-# scripts (--runs N, --tmpdir DIR, --data DIR, --lines N, --seed S,
-# --rej-lines N; reports.py also --report-lines N); the daemon's own options (--rate, --seconds, --poll-ms,
-# --flush) only with --daemon-only, the diagnosis's (--only) only with
+# and reused.  Options go to the scripts (--runs N, --tmpdir DIR, --data
+# DIR, --lines N, --seed S, --rej-lines N; reports.py also --report-lines
+# N); the daemon's own options (--rate, --seconds, --poll-ms, --flush) only
+# with --daemon-only, the diagnosis's (--only) only with
 # --diagnose-only.  Prints tables for the README; always
 # exits 0 whatever the figures (PASS/MISS are printed), non-zero only if a
 # benchmark cannot run.
