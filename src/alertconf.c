@@ -747,13 +747,13 @@ static void parse_settings(struct alertconf *ac, const char *file,
 	}
 }
 
-/* parse_guard: never_act, known_client_days, trusted_relay_files */
+/* parse_guard: never_act, trusted_relay_files (known_client_days is
+ * config.c's: the caller sets it) */
 static void parse_guard(struct alertconf *ac, const char *file,
     const struct ydoc_node *doc, struct diag *d)
 {
 	const struct ydoc_node *v;
 	size_t i;
-	int64_t n;
 
 	if ((v = ydoc_get(doc, "never_act")) != NULL) {
 		if (v->type != YDOC_SEQ && !(v->type == YDOC_SCALAR && v->len == 0)) {
@@ -773,16 +773,6 @@ static void parse_guard(struct alertconf *ac, const char *file,
 					ac->nnever_act++;
 			}
 		}
-	}
-	if ((v = ydoc_get(doc, "known_client_days")) != NULL) {
-		char *end;
-
-		n = is_scalar(v) ? strtoll(v->str, &end, 10) : -1;
-		if (n < 0 || n > 3650 || !is_scalar(v) || *end)
-			ERR(d, file, v, "'known_client_days' must be a number of days "
-			    "from 0 (do not look) to 3650");
-		else
-			ac->known_client_days = n;
 	}
 	if ((v = ydoc_get(doc, "trusted_relay_files")) != NULL) {
 		strv_free(ac->relay_files, ac->nrelay_files);

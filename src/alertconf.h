@@ -25,7 +25,7 @@
  *            password_file: /etc/eximwatch/lapi.pw, duration: 4h}
  *     bans: {type: banlog, path: /var/lib/eximwatch/bans.log}
  *   never_act: [203.0.113.0/24, 2001:db8::1]   # never given to acting sinks
- *   known_client_days: 30
+ *   known_client_days: 30       # config.h's (the caller sets it)
  *   trusted_relay_files: [/etc/relayhosts, /etc/alwaysrelay, /etc/trustedmailhosts]
  *
  * Secrets (url, routing_key, secret, password) may be given inline, as K_file (a file
@@ -112,7 +112,8 @@ struct alertconf {
 	/* the never-act guard (guard.h) of the acting sinks */
 	struct netaddr *never_act;   /* never_act: addresses and networks */
 	size_t nnever_act;
-	int64_t known_client_days;   /* 0 = known clients are not looked up */
+	int64_t known_client_days;   /* 0 = known clients are not looked up;
+	                              * config.h's, set by the caller (30) */
 	char **relay_files;          /* cPanel's trusted relay lists */
 	size_t nrelay_files;
 };

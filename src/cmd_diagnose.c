@@ -207,6 +207,7 @@ int cmd_diagnose(int argc, char **argv)
 		rc = EX_CONFIG;
 		goto done;
 	}
+	dc.known_client_days = cfg.known_client_days;
 	in.conf = &dc;
 	in.until = now;
 	if (time_parse(until_s, now, &in.until) < 0) {

@@ -283,6 +283,7 @@ static void window_findings(struct store *st, const struct report_opts *ro,
 			diagconf_release(&dc);
 			diagconf_defaults(&dc);
 		}
+		dc.known_client_days = cfg.known_client_days;
 	}
 	diag_release(&d);
 	diag_init(&d);

@@ -159,9 +159,15 @@ static void load_domains(struct daemon *dm)
 	domainlist_free(dm->remote);
 	diag_init(&d);
 	if ((dm->local = domainlist_load(dm->dc.localdomains, &d)) == NULL &&
-	    dm->dc.enabled)
-		log_warnx("%s: %s; missing_localdomains is not diagnosed",
-		    dm->dc.localdomains, d.items[0].msg);
+	    dm->dc.enabled) {
+		if (access(dm->dc.localdomains, F_OK) != 0 && errno == ENOENT)
+			log_warnx("%s does not exist (not a cPanel server?); "
+			    "missing_localdomains is not diagnosed",
+			    dm->dc.localdomains);
+		else
+			log_warnx("%s: %s; missing_localdomains is not "
+			    "diagnosed", dm->dc.localdomains, d.items[0].msg);
+	}
 	diag_release(&d);
 	diag_init(&d);
 	dm->remote = domainlist_load(dm->dc.remotedomains, &d);
@@ -242,6 +248,7 @@ static int load_alerts(struct alertconf *ac, const struct config *c,
 
 	ac->prefix_v4 = c->prefix_v4;
 	ac->prefix_v6 = c->prefix_v6;
+	ac->known_client_days = c->known_client_days;
 
 	/* report unknown classes along with the other errors */
 	if (r && alertconf_check_classes(ac, r, d) < 0)
@@ -684,6 +691,7 @@ static void reload(struct daemon *dm)
 		diag_release(&d);
 		return;
 	}
+	ndc.known_client_days = nc.known_client_days;
 	/* the buffered counts use the old rule set's class numbers */
 	flush(dm);
 	if (dm->failed) {
@@ -845,6 +853,17 @@ int cmd_run(int argc, char **argv)
 		return EX_USAGE;
 	}
 	if (config_load(&dm.cfg, dm.config_path, !dm.config_explicit, &d) < 0) {
+		/* a file that parses: the other sections' errors too, every one
+		 * at once (as check-config) */
+		if (dm.cfg.path != NULL) {
+			struct alertconf ac;
+
+			alertconf_load(&ac, dm.cfg.path, &d);
+			diagconf_release(&dm.dc);
+			diagconf_load(&dm.dc, dm.cfg.path, &ac, &d);
+			alertconf_release(&ac);
+			diag_sort(&d);
+		}
 		diag_print(&d, stderr);
 		dm.exit_code = EX_CONFIG;
 		goto out;
@@ -879,6 +898,7 @@ int cmd_run(int argc, char **argv)
 		dm.exit_code = EX_CONFIG;
 		goto out;
 	}
+	dm.dc.known_client_days = dm.cfg.known_client_days;
 	if (dm.mc.textfile_dir) {
 		dm.metrics = metrics_new();
 		metrics_set_classes(dm.metrics, rules_class_names(dm.rules),

@@ -509,7 +509,12 @@ int cmd_scan(int argc, char **argv)
 		if (r != 0 && (rc == 0 || r == EX_IOERR))
 			rc = r;
 	}
-	if (writer_sync(sc.writer) < 0) {
+	r = writer_sync(sc.writer);
+	/* the store's connection is the writer thread's until it ends: the
+	 * prune below uses it here */
+	writer_free(sc.writer);
+	sc.writer = NULL;
+	if (r < 0) {
 		rc = EX_IOERR;
 	} else {
 		int64_t n = 0;

@@ -43,6 +43,7 @@ void config_defaults(struct config *c)
 	c->max_line = 64 << 10;
 	c->prefix_v4 = CONFIG_PREFIX_V4;
 	c->prefix_v6 = CONFIG_PREFIX_V6;
+	c->known_client_days = CONFIG_KNOWN_CLIENT_DAYS;
 }
 
 void config_release(struct config *c)
@@ -208,6 +209,34 @@ static void want_prefix(struct diag *d, const char *file,
 	}
 }
 
+/* want_known_days: `known_client_days`, one setting for who is a customer
+ * (the guard of the acting sinks, the diagnosis); `diagnose.known_client_days`
+ * is the same setting under the name the diagnosis gave it first */
+static void want_known_days(struct diag *d, const char *file,
+    const struct ydoc_node *doc, struct config *c)
+{
+	const struct ydoc_node *top, *alias = NULL, *sec, *v;
+	char *end = NULL;
+	long long n;
+
+	top = ydoc_get(doc, "known_client_days");
+	if ((sec = ydoc_get(doc, "diagnose")) != NULL && sec->type == YDOC_MAP)
+		alias = ydoc_get(sec, "known_client_days");
+	if (top && alias) {
+		ERR(d, file, alias, "'diagnose.known_client_days' is 'known_client_days' "
+		    "(line %d) again: set it once", top->line);
+		return;
+	}
+	if ((v = top ? top : alias) == NULL)
+		return;
+	n = v->type == YDOC_SCALAR && v->len ? strtoll(v->str, &end, 10) : -1;
+	if (n < 0 || n > 3650 || end == NULL || *end)
+		ERR(d, file, v, "'%sknown_client_days' must be a number of days from "
+		    "0 to 3650", v == alias ? "diagnose." : "");
+	else
+		c->known_client_days = n;
+}
+
 static const char *const top_keys[] = { "log", "db", "rules", "userdomains",
 	"retention", "flush_interval", "max_line", "syslog", "prefix", "alerts",
 	"sinks", "thresholds", "metrics", "never_act", "known_client_days",
@@ -312,6 +341,7 @@ int config_load(struct config *c, const char *path, int missing_ok,
 				unknown(d, path, k, "", top_keys);
 		}
 	}
+	want_known_days(d, path, doc, c);
 	ydoc_free(doc);
 	return d->n > n0 ? -1 : 0;
 }

@@ -11,6 +11,10 @@
  *   max_line: 65536                  # longer lines are counted as oversized and skipped
  *   syslog: false                    # log to syslog (LOG_MAIL) instead of stderr
  *   prefix: {v4: 24, v6: 64}         # the network of an address (by: prefix)
+ *   known_client_days: 30            # a successful login makes a known client
+ *                                    # for these days (0: none), for the
+ *                                    # acting sinks' guard and the diagnosis;
+ *                                    # also accepted as diagnose.known_client_days
  *
  * Errors are collected in a diag as "file:line:col: message", every one of
  * them.  Command-line flags override the file (the caller applies them). */
@@ -20,6 +24,7 @@
 #include <stdint.h>
 #include "diag.h"
 
+#define CONFIG_KNOWN_CLIENT_DAYS 30
 #define CONFIG_PREFIX_V4 24
 #define CONFIG_PREFIX_V6 64
 
@@ -36,6 +41,8 @@ struct config {
 	size_t max_line;
 	int syslog;
 	int prefix_v4, prefix_v6; /* network groups: /24 and /64 by default */
+	int64_t known_client_days;   /* the callers give it to alertconf (the
+	                              * guard) and diagconf (the diagnosis) */
 	int world_readable;       /* the file is readable by others (secrets) */
 	int rules_bad;            /* the 'rules' section has errors: the rule
 	                           * set it means is unknown */

@@ -198,7 +198,7 @@ int diagconf_load(struct diagconf *c, const char *path,
 		else if (strcmp(key, "failures_min") == 0)
 			want_num(d, path, v, key, 1000000000, &c->failures_min);
 		else if (strcmp(key, "known_client_days") == 0)
-			want_num(d, path, v, key, 3660, &c->known_client_days);
+			;   /* the top-level setting's alias: config.c reads it */
 		else if (strcmp(key, "brute_min_failures") == 0)
 			want_num(d, path, v, key, 1000000000, &c->brute_min);
 		else if (strcmp(key, "stale_min_failures") == 0)

@@ -11,7 +11,7 @@
  *     volume_min: 100             # ... and at least this many messages
  *     baseline_days: 7            # the baseline: median busy hour of these days
  *     failures_min: 50            # compromised: bounces + deferrals in an hour
- *     known_client_days: 30       # a known client logged in within these days
+ *     known_client_days: 30       # an alias of the top-level key (config.h)
  *     brute_min_failures: 5       # failures from an address that never logged in
  *     stale_min_failures: 3       # failures from a known client
  *     localdomains: /etc/localdomains
@@ -44,7 +44,7 @@ struct diagconf {
 	int64_t volume_min;
 	int64_t baseline_days;
 	int64_t failures_min;
-	int64_t known_client_days;
+	int64_t known_client_days;  /* config.h's, set by the caller (30) */
 	int64_t brute_min;
 	int64_t stale_min;
 	char *localdomains;

@@ -429,7 +429,7 @@ static int network(const char *ip, struct netaddr *net, char *buf,
 {
 	if (netaddr_parse_ip(ip, strlen(ip), net) < 0)
 		return 0;
-	netaddr_truncate(net, 24, 64);
+	knownclients_network(net);
 	netaddr_format(net, buf, len);
 	return 1;
 }
@@ -520,7 +520,7 @@ static int known(struct ctx *c, const char *ip, const char *account,
 	    info)) != 0)
 		return r < 0 ? -1 : 2;
 	net = a;
-	netaddr_truncate(&net, 24, 64);
+	knownclients_network(&net);
 	if ((r = knownclients_lookup(c->kc, &net, account, c->in->since, after,
 	    info)) != 0)
 		return r < 0 ? -1 : 1;

@@ -46,19 +46,25 @@ static void title(const struct finding_note *n, struct sbuf *t)
 	sbuf_release(&s);
 }
 
-/* slack_esc: log text into mrkdwn: cut, no backticks, & < > escaped */
-static void slack_esc(struct sbuf *b, const char *s, size_t max)
-{
-	struct sbuf t;
-	size_t i;
+/* Slack's limits: section and context text 3000 characters, header 150;
+ * we count bytes, never fewer */
+#define SLACK_TEXT_MAX 3000
+#define SLACK_HEADER_MAX 150
 
-	sbuf_init(&t);
-	notice_cut(&t, s, strlen(s), max);
-	for (i = 0; i < t.len; i++)
-		if (t.s[i] == '`')
-			t.s[i] = '\'';
-	notice_mrkdwn(b, t.s, t.len);
-	sbuf_release(&t);
+/* slack_esc: log text into mrkdwn: its first raw_max bytes, escaped (& < >
+ * as entities, ` as '), then cut again so at most max bytes are written */
+static void slack_esc(struct sbuf *b, const char *s, size_t raw_max,
+    size_t max)
+{
+	notice_mrkdwn_cut(b, s, strlen(s), raw_max, max);
+}
+
+/* room: what is left of a Slack text of SLACK_TEXT_MAX once m holds used
+ * bytes and reserve more must follow */
+static size_t room(const struct sbuf *m, size_t reserve)
+{
+	return m->len + reserve < SLACK_TEXT_MAX ?
+	    SLACK_TEXT_MAX - m->len - reserve : 0;
 }
 
 static int slack(const struct finding_note *n, struct sbuf *b)
@@ -70,24 +76,24 @@ static int slack(const struct finding_note *n, struct sbuf *b)
 	sbuf_init(&m);
 	sbuf_init(&r);
 	title(n, &t);
-	slack_esc(&m, t.s, 3000);
+	slack_esc(&m, t.s, SLACK_TEXT_MAX, SLACK_TEXT_MAX);
 	sbuf_adds(b, "{\"text\":");
 	json_str(b, m.s, m.len);
 	sbuf_adds(b, ",\"blocks\":[{\"type\":\"header\",\"text\":{\"type\":"
 	    "\"plain_text\",\"text\":");
 	sbuf_reset(&m);
-	notice_cut(&m, t.s, t.len, 140);
+	notice_cut(&m, t.s, t.len, SLACK_HEADER_MAX);
 	json_str(b, m.s, m.len);
 	sbuf_adds(b, "}},{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\","
 	    "\"text\":");
 	sbuf_reset(&m);
 	sbuf_addf(&m, "*Verdict:* %s   *Finding:* %s   *Host:* ",
 	    verdict_name(n->f->verdict), finding_kind_name(n->f->kind));
-	slack_esc(&m, n->host, 200);
+	slack_esc(&m, n->host, 200, 400);
 	sbuf_adds(&m, "\n*Subject:* ");
 	sbuf_reset(&t);
 	finding_subject(n->f, &t);
-	slack_esc(&m, t.s, SUBJECT_MAX);
+	slack_esc(&m, t.s, SUBJECT_MAX, 2 * SUBJECT_MAX);
 	notice_time(n->started_at, ts, sizeof ts);
 	sbuf_addf(&m, "\n*Events:* %" PRId64 "   *Since:* %s", n->f->events, ts);
 	if (n->resolved) {
@@ -96,7 +102,7 @@ static int slack(const struct finding_note *n, struct sbuf *b)
 	}
 	if (n->f->summary && *n->f->summary) {
 		sbuf_adds(&m, "\n*Evidence:* ");
-		slack_esc(&m, n->f->summary, TEXT_MAX);
+		slack_esc(&m, n->f->summary, TEXT_MAX, room(&m, 0));
 	}
 	json_str(b, m.s, m.len);
 	sbuf_adds(b, "}},{\"type\":\"context\",\"elements\":[{\"type\":\"mrkdwn\","
@@ -104,7 +110,7 @@ static int slack(const struct finding_note *n, struct sbuf *b)
 	finding_remedy_text(n->f, &r);
 	sbuf_reset(&m);
 	sbuf_adds(&m, "*Remedy:* ");
-	slack_esc(&m, r.s, 2000);
+	slack_esc(&m, r.s, SLACK_TEXT_MAX, room(&m, 0));
 	json_str(b, m.s, m.len);
 	sbuf_adds(b, "}]}]}");
 	sbuf_release(&t);

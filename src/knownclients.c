@@ -1,5 +1,6 @@
 /* knownclients: who logged in from where (see knownclients.h) */
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,6 +27,11 @@ size_t knownclients_key(const struct netaddr *a, unsigned char *out)
 		return 17;
 	}
 	return 0;
+}
+
+void knownclients_network(struct netaddr *a)
+{
+	netaddr_truncate(a, KC_NET_V4, KC_NET_V6);
 }
 
 /* range: the lowest and highest key inside net */
@@ -509,7 +515,7 @@ struct kc_ids {
 
 struct knownclients {
 	struct store *s;
-	sqlite3_stmt *any, *acct, *each, *all, *ids;
+	sqlite3_stmt *any, *acct, *each, *all, *ids, *latest;
 	struct smap idcache;      /* lower-cased name -> struct kc_ids */
 };
 
@@ -533,6 +539,7 @@ void knownclients_close(struct knownclients *k)
 	sqlite3_finalize(k->each);
 	sqlite3_finalize(k->all);
 	sqlite3_finalize(k->ids);
+	sqlite3_finalize(k->latest);
 	for (i = 0; i < k->idcache.cap; i++)
 		if (k->idcache.keys[i])
 			free(k->idcache.vals[i]);
@@ -732,6 +739,47 @@ int knownclients_each(struct knownclients *k, const struct netaddr *net,
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int knownclients_latest(struct knownclients *k, const struct netaddr *net,
+    int64_t seen_after, struct kc_row *out, char *acct, size_t acctlen)
+{
+	unsigned char lo[KC_KEY_MAX], hi[KC_KEY_MAX];
+	sqlite3_stmt *st;
+	size_t n;
+	int rc, found = 0;
+
+	memset(out, 0, sizeof *out);
+	if ((n = range(net, lo, hi)) == 0)
+		return 0;
+	/* a range of the primary key; the few rows of a network sorted */
+	if (prep(k, &k->latest, "SELECT k.addr, a.name, k.first_seen, "
+	    "k.last_seen, k.n FROM known_clients k JOIN accounts a ON a.id = "
+	    "k.account_id WHERE k.addr BETWEEN ?1 AND ?2 AND k.last_seen >= ?3 "
+	    "ORDER BY k.last_seen DESC, k.addr, a.name LIMIT 1") < 0)
+		return -1;
+	st = k->latest;
+	sqlite3_bind_blob(st, 1, lo, (int)n, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, hi, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, seen_after);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		key_text(sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0), out->addr, sizeof out->addr);
+		snprintf(acct, acctlen, "%s", (const char *)sqlite3_column_text(st,
+		    1));
+		out->account = acct;
+		out->first_seen = sqlite3_column_int64(st, 2);
+		out->last_seen = sqlite3_column_int64(st, 3);
+		out->n = sqlite3_column_int64(st, 4);
+		found = 1;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("%s: known clients: %s", store_path(k->s),
+		    sqlite3_errmsg(store_db(k->s)));
+		return -1;
+	}
+	return found;
 }
 
 int64_t knownclients_prune(struct store *s, int64_t before)

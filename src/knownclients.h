@@ -33,12 +33,20 @@
 
 #define KC_CACHE_MAX 32768
 #define KC_KEY_MAX 17
+/* a known client's network: an address from there is the same customer on
+ * a new address (a phone's next IPv6 address, the ISP's next IPv4 one) */
+#define KC_NET_V4 24
+#define KC_NET_V6 64
 
 struct store;
 
 /* knownclients_key: the key blob of an address or network base a (5 or 17
  * bytes) into out[KC_KEY_MAX]; its length, 0 if a is not an address */
 size_t knownclients_key(const struct netaddr *a, unsigned char *out);
+
+/* knownclients_network: a reduced to its known-client network (/24, /64);
+ * a wider network is kept */
+void knownclients_network(struct netaddr *a);
 
 /* ---- recording ---- */
 
@@ -97,6 +105,13 @@ struct kc_row {
 	char addr[NETADDR_STRLEN];
 	int64_t first_seen, last_seen, n;
 };
+
+/* knownclients_latest: the known client inside net (an address or a
+ * network), of any account, that logged in last, if at or after
+ * seen_after: 1 with its account (cut to acctlen) and address in out, 0
+ * none, -1 error (logged).  out->account points into acct. */
+int knownclients_latest(struct knownclients *k, const struct netaddr *net,
+    int64_t seen_after, struct kc_row *out, char *acct, size_t acctlen);
 typedef int kc_each_cb(void *arg, const struct kc_row *r);
 
 /* knownclients_each: every known client inside net (NULL: all) of account

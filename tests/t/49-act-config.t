@@ -73,4 +73,19 @@ EW_TEST_LAPI_PW=pw run "$EW" alerts test bans --config "$C"
 is "$RC" 0 "alerts test on a dry_run banlog"
 like "$OUT" "dry_run: the daemon would write to $TMP/bans.log: test - threshold=eximwatch_test" "says what it would write"
 [ ! -e "$TMP/bans.log" ]; is $? 0 "and writes nothing"
+
+# known_client_days is one setting for the guard and the diagnosis;
+# diagnose.known_client_days, the diagnosis' first name for it, is an alias
+printf 'diagnose:\n  known_client_days: 45\n' > "$TMP/alias.yaml"
+run "$EW" check-config --config "$TMP/alias.yaml"
+is "$RC" 0 "diagnose.known_client_days is accepted (an alias)"
+printf 'known_client_days: 45\ndiagnose:\n  known_client_days: 60\n' > "$TMP/alias.yaml"
+run "$EW" check-config --config "$TMP/alias.yaml"
+is "$RC" 78 "both names: a configuration error"
+like "$OUT" "alias.yaml:3:22: 'diagnose.known_client_days' is 'known_client_days' \\(line 1\\) again: set it once" \
+	"... at the alias, naming the other"
+printf 'diagnose:\n  known_client_days: -1\n' > "$TMP/alias.yaml"
+run "$EW" check-config --config "$TMP/alias.yaml"
+like "$OUT" "alias.yaml:2:22: 'diagnose.known_client_days' must be a number of days from 0 to 3650" \
+	"a bad alias at its line and column, by the name written"
 done_testing

@@ -144,4 +144,33 @@ out=$("$EW" diagnose --db "$TMP/e.db" --since all --format json 2>/dev/null)
 is "$?" 0 "an empty database: exit 0"
 like "$out" '"findings": \[\]' "... no findings"
 
+# known_client_days (top level, or its alias diagnose.known_client_days):
+# alice's phone logged in 40 days ago and fails now — a stale password
+# only when 40 days are within it
+python3 - "$TMP/kc.log" <<'PY'
+import sys, time, calendar
+out = open(sys.argv[1], "w")
+ts = lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t))
+W = calendar.timegm((2026, 11, 22, 10, 0, 0))
+out.write("%s 1xV2wU-000001-2r <= alice@example.com H=(pc) [198.51.100.7]:5000 "
+          "P=esmtpsa A=dovecot_login:alice@example.com S=1 for a@r.test\n"
+          % ts(W - 40 * 86400))
+for i in range(5):
+    out.write("%s dovecot_login authenticator failed for (pc) [198.51.100.7]:5000: "
+              "535 Incorrect authentication data (set_id=alice@example.com)\n"
+              % ts(W + 60 + i))
+PY
+ok "scan alice's history" "$EW" scan -q --db "$TMP/kc.db" "$TMP/kc.log"
+kinds() {
+	"$EW" diagnose --db "$TMP/kc.db" "${WIN[@]}" --config "$1" --format json \
+		--userdomains "$TMP/userdomains" --localdomains "$TMP/localdomains" |
+		python3 -c 'import json, sys; print(" ".join(f["kind"] for f in json.load(sys.stdin)["findings"]) or "none")'
+}
+: >"$TMP/kc0.yaml"
+is "$(kinds "$TMP/kc0.yaml")" "none" "40 days ago is past the default 30: no finding (and no brute_force)"
+echo 'known_client_days: 60' >"$TMP/kc1.yaml"
+is "$(kinds "$TMP/kc1.yaml")" "stale_password" "known_client_days: 60 (top level) makes it a stale password"
+printf 'diagnose:\n  known_client_days: 60\n' >"$TMP/kc2.yaml"
+is "$(kinds "$TMP/kc2.yaml")" "stale_password" "... as does its alias diagnose.known_client_days"
+
 done_testing

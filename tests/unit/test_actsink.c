@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "alertconf.h"
+#include "capture.h"
 #include "notice.h"
 #include "sbuf.h"
 #include "sink.h"
@@ -36,7 +37,7 @@ int main(void)
 	struct notice n;
 	struct notice_item it[5];
 	struct sbuf b;
-	char *token, dir[] = "/tmp/ewactsinkXXXXXX", path[128], err[256];
+	char *token, dir[] = "/tmp/ewactsinkXXXXXX", path[128], err[256], *text;
 	char *cls[1] = { "auth_failed" };
 	int64_t exp;
 	struct stat st;
@@ -83,7 +84,13 @@ int main(void)
 	n.nresolved = 1;
 	n.top = 10;
 	sbuf_init(&b);
+	capture_begin();
 	is_int(sink_render(&sc, &n, &b), 0, "crowdsec: a body for the firing groups");
+	text = capture_end();
+	is_str(text, "eximwatch: sink 'lapi': threshold brute_force_ip: the group "
+	    "is not an address or network; not sent\n",
+	    "the group that is no address is logged, without its text");
+	free(text);
 	ok(b.len && b.s[0] == '[' && b.s[b.len - 1] == ']', "an array of alerts");
 	ok(strstr(b.s, "\"source\":{\"scope\":\"Ip\",\"value\":\"192.0.2.66\",\"ip\":"
 	    "\"192.0.2.66\"}") != NULL, "an address: scope Ip");
@@ -113,8 +120,13 @@ int main(void)
 	n.items = it + 2;
 	n.nfiring = 2;
 	n.nresolved = 0;
+	capture_begin();
 	is_int(sink_render(&sc, &n, &b), -1,
 	    "only kept-back and bogus groups: nothing to send");
+	text = capture_end();
+	ok(strstr(text, "the group is not an address or network; not sent") &&
+	    strstr(text, "192.0.2.1") == NULL, "... the bogus one logged");
+	free(text);
 	sc.dry_run = 1;
 	n.items = it;
 	n.nfiring = 2;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "cmds.h"
 #include "diag.h"
 #include "diagconf.h"
@@ -178,7 +179,7 @@ int main(void)
 	struct diag d;
 	time_t now = time(NULL), t;
 	int i, h, n;
-	char ip[64], acct[64];
+	char ip[64], acct[64], *text;
 
 	setenv("TZ", "UTC", 1);
 	tzset();
@@ -333,7 +334,12 @@ int main(void)
 	fclose(LOG);
 
 	/* ---- judge ---- */
+	capture_begin();
 	is_int(scan(path("all.db"), "90d"), 0, "scan the log (retention 90d)");
+	text = capture_end();
+	is_str(text, "", "... quietly (the prune after the writer's thread, "
+	    "not on its connection)");
+	free(text);
 	n = run(path("all.db"), ow, local, remote, NULL, NULL);
 	is_int(n, 0, "diagnose the window");
 	is_str(has(FK_STALE_PASSWORD), "192.0.2.10|alice@example.com|acme|-|4; "

@@ -247,6 +247,34 @@ int main(void)
 	is_int(G.n, 0, "no route for config: nothing sent");
 	is_int((long long)diagnotify_firing(n, NULL), 1, "... but it is firing");
 
+	/* log text full of & (5 bytes once escaped) keeps every Slack text
+	 * within Slack's limits: a 4xx for size would lose the message */
+	{
+		static char acct[301], summ[2001];
+
+		memset(acct, '&', 300);
+		memset(summ, '&', 2000);
+		memset(&x, 0, sizeof x);
+		x.kind = FK_BRUTE_FORCE;
+		x.verdict = VERDICT_ATTACK;
+		x.ip = "198.51.100.9";
+		x.account = acct;
+		x.events = 50;
+		x.summary = summ;
+		f.n = 1;
+		diagnotify_update(n, &f, 9100);
+		commit(n);
+		ok(json_ok(body_of("slack"), "len(d['blocks'][0]['text']['text']) "
+		    "<= 150 and all(len(t.encode()) <= 3000 for t in [d['text']] + "
+		    "[b['text']['text'] for b in d['blocks'] if 'text' in b] + "
+		    "[e['text'] for b in d['blocks'] for e in b.get('elements', "
+		    "[])]) and '&amp;&amp;' in d['blocks'][1]['text']['text'] and "
+		    "'Remedy' in json.dumps(d['blocks'])"),
+		    "Slack: & everywhere: header <= 150, every text <= 3000 bytes, "
+		    "escaped, the remedy kept");
+		reset();
+	}
+
 	sbuf_release(&pd);
 	diagnotify_free(n);
 	store_close(S);

@@ -1,35 +1,52 @@
 /* test_guard: what never goes to an acting sink — never_act entries and
  * networks overlapping them either way, the loopback, this server's
  * addresses, cPanel's trusted relay lists (read again when they change),
- * known clients (and a failed lookup refuses too); text that is no
+ * known clients as the diagnosis knows them (the known-clients store of a
+ * real SQLite file: an address, its /24 or /64, any account, within
+ * known_client_days; a failed lookup refuses too); text that is no
  * address is refused. */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "alertconf.h"
+#include "capture.h"
+#include "diag.h"
 #include "guard.h"
+#include "kclient.h"
+#include "knownclients.h"
+#include "store.h"
 #include "tap.h"
 
 static int calls;
 static int64_t last_since;
 
-static int known(void *arg, const struct netaddr *net, int64_t since,
+/* counting: the real lookup, counted */
+static int counting(void *arg, const struct netaddr *net, int64_t since,
     char *acct, size_t len)
 {
-	struct netaddr a;
-
-	(void)arg;
 	calls++;
 	last_since = since;
-	netaddr_parse("198.51.100.7", 12, &a);
-	if (netaddr_contains(net, &a)) {
-		snprintf(acct, len, "alice@example.com");
-		return 1;
-	}
-	netaddr_parse("198.51.100.8", 12, &a);
-	return netaddr_contains(net, &a) ? -1 : 0;
+	return kclient_lookup(arg, net, since, acct, len);
+}
+
+/* login: acct logged in from ip at t, recorded as the daemon records it
+ * (the known-clients writer, committed) */
+static void login(struct store *s, const char *acct, const char *ip,
+    int64_t t)
+{
+	struct kc_writer *w = kc_writer_new();
+	int ok;
+
+	kc_writer_note(w, ip, strlen(ip), acct, strlen(acct), t, 1);
+	ok = store_begin(s) == 0 && kc_writer_write(w, s, 1) == 0 &&
+	    store_commit(s) == 0;
+	if (!ok)
+		store_rollback(s);
+	kc_writer_done(w, ok);
+	kc_writer_free(w);
 }
 
 static void write_file(const char *path, const char *text)
@@ -42,11 +59,14 @@ static void write_file(const char *path, const char *text)
 
 int main(void)
 {
-	char dir[] = "/tmp/ewguardXXXXXX", path[128], why[600];
+	char dir[] = "/tmp/ewguardXXXXXX", path[128], db[128], why[600], *text;
 	struct netaddr *v = NULL, self;
 	char *files[1];
 	struct alertconf ac;
 	struct guard *g;
+	struct store *s;
+	struct kclient *kc;
+	struct diag d;
 	int64_t now = 1795340000;
 	size_t n = 0;
 	static const char list[] =
@@ -77,8 +97,18 @@ int main(void)
 	files[0] = path;
 	ac.relay_files = files;
 	ac.nrelay_files = 1;
+	snprintf(db, sizeof db, "%s/ew.db", dir);
+	diag_init(&d);
+	if ((s = store_open(db, STORE_CREATE, &d)) == NULL)
+		return 1;
+	/* alice's phone, 3 days ago; bob's office NAT 40 days ago (past
+	 * known_client_days); carol's laptop in an IPv6 /64, yesterday */
+	login(s, "alice@example.com", "198.51.100.7", now - 3 * 86400);
+	login(s, "bob@example.com", "192.0.2.200", now - 40 * 86400);
+	login(s, "carol@example.com", "2001:db8:1:2::5", now - 86400);
+	kc = kclient_new(s);
 	g = guard_new(&ac);
-	guard_on_known(g, known, NULL);
+	guard_on_known(g, counting, kc);
 
 	is_int(guard_check(g, "192.0.2.66", now, why, sizeof why), 1, "a stranger: yes");
 	is_int(guard_check(g, "203.0.113.9", now, why, sizeof why), 0,
@@ -98,18 +128,23 @@ int main(void)
 	is_int(guard_check(g, "192.0.2.0/24", now, why, sizeof why), 0,
 	    "the network of this server's address: no");
 	is_str(why, "an address of this server (192.0.2.1)", "... and why");
-	is_int(guard_check(g, "198.51.100.20", now, why, sizeof why), 1,
+	is_int(guard_check(g, "203.0.114.20", now, why, sizeof why), 1,
 	    "next to nothing known: yes");
 	is_int(guard_check(g, "192.0.2.10", now, why, sizeof why), 0,
 	    "a trusted relay host: no");
 	ok(strstr(why, "a trusted relay host (192.0.2.10 in ") != NULL, "%s", why);
 	/* the list changes (a later mtime or another size): read again */
-	write_file(path, "198.51.100.20\n# more\n");
-	is_int(guard_check(g, "198.51.100.20", now + 10, why, sizeof why), 0,
+	write_file(path, "203.0.114.20\n# more\n");
+	is_int(guard_check(g, "203.0.114.20", now + 10, why, sizeof why), 0,
 	    "a relay list that changed is read again");
 	unlink(path);
-	is_int(guard_check(g, "198.51.100.20", now + 20, why, sizeof why), 1,
+	capture_begin();
+	is_int(guard_check(g, "203.0.114.20", now + 20, why, sizeof why), 1,
 	    "a relay list that is gone protects nobody");
+	text = capture_end();
+	ok(strstr(text, "relayhosts is gone: its addresses are no longer "
+	    "trusted") != NULL, "... and says so");
+	free(text);
 	is_int(guard_check(g, "198.51.100.7", now, why, sizeof why), 0,
 	    "a known client: no");
 	is_str(why, "known client of alice@example.com", "... and whose");
@@ -117,9 +152,43 @@ int main(void)
 	    "known_client_days");
 	is_int(guard_check(g, "198.51.100.0/24", now, why, sizeof why), 0,
 	    "the network of a known client: no");
+	is_str(why, "known client of alice@example.com (198.51.100.7)",
+	    "... whose, and which address");
+	/* the known client's network as the diagnosis sees it: a neighbour in
+	 * its /24 or /64 is the same customer on a new address */
 	is_int(guard_check(g, "198.51.100.8", now, why, sizeof why), 0,
+	    "an address in a known client's /24: no");
+	is_str(why, "known client of alice@example.com (198.51.100.7)",
+	    "... and which neighbour");
+	is_int(guard_check(g, "2001:db8:1:2:aaaa::1", now, why, sizeof why), 0,
+	    "an address in a known client's /64: no");
+	is_str(why, "known client of carol@example.com (2001:db8:1:2::5)",
+	    "... and whose");
+	is_int(guard_check(g, "2001:db8:1:2::/64", now, why, sizeof why), 0,
+	    "a /64 group holding a known client: no");
+	is_int(guard_check(g, "2001:db8:1:3::5", now, why, sizeof why), 1,
+	    "the next /64: yes");
+	is_int(guard_check(g, "192.0.2.200", now, why, sizeof why), 1,
+	    "a client last seen past known_client_days: yes");
+	ac.known_client_days = 60;
+	is_int(guard_check(g, "192.0.2.200", now, why, sizeof why), 0,
+	    "... within a longer known_client_days: no");
+	ac.known_client_days = 30;
+	/* the store cannot answer: refused, and said why */
+	sqlite3_exec(store_db(s), "ALTER TABLE known_clients RENAME TO kc_gone",
+	    NULL, NULL, NULL);
+	kclient_free(kc);
+	kc = kclient_new(s);
+	guard_on_known(g, counting, kc);
+	capture_begin();
+	is_int(guard_check(g, "203.0.115.200", now + 30, why, sizeof why), 0,
 	    "the lookup failed: no");
+	text = capture_end();
 	is_str(why, "known clients could not be looked up", "... and why");
+	ok(strstr(text, "known clients") != NULL, "... and the error is logged");
+	free(text);
+	sqlite3_exec(store_db(s), "ALTER TABLE kc_gone RENAME TO known_clients",
+	    NULL, NULL, NULL);
 	ac.known_client_days = 0;
 	calls = 0;
 	is_int(guard_check(g, "198.51.100.7", now, why, sizeof why), 1,
@@ -129,7 +198,11 @@ int main(void)
 	    "text that is no address: no");
 	is_int(guard_check(g, "", now, why, sizeof why), 0, "an empty group: no");
 	guard_free(g);
+	kclient_free(kc);
+	store_close(s);
+	diag_release(&d);
 	free(ac.never_act);
+	unlink(db);
 	rmdir(dir);
 	return done_testing();
 }
