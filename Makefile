@@ -87,7 +87,8 @@ bench: eximwatch
 
 # install: the binary, the shipped rules and schema, the CSF and fail2ban
 # files for a banlog sink (share/eximwatch/csf, fail2ban), the man pages, the
-# systemd unit and sysusers.d file, the example configuration (always, as
+# systemd unit and sysusers.d file, the WHM plugin (share/eximwatch/whm, for
+# its register script on a cPanel server), the example configuration (always, as
 # eximwatch.yaml.example) and the default one (packaging/eximwatch.yaml:
 # every key commented out, so a fresh install starts on the defaults; only
 # when there is none: an existing eximwatch.yaml is never touched).
@@ -120,7 +121,7 @@ fuzz: $(FUZZ_BINS)
 
 install: eximwatch
 	install -d $(DESTDIR)$(SBINDIR) $(EWDATA)/rules $(EWDATA)/schema \
-	    $(EWDATA)/cpanel $(EWDATA)/csf $(EWDATA)/fail2ban/filter.d \
+	    $(EWDATA)/cpanel $(EWDATA)/whm $(EWDATA)/csf $(EWDATA)/fail2ban/filter.d \
 	    $(EWDATA)/fail2ban/jail.d $(EWCONF) $(EWCONF)/rules.d \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
@@ -134,6 +135,11 @@ install: eximwatch
 	    $(EWDATA)/csf/
 	install -m 0644 packaging/fail2ban/filter.d/eximwatch.conf $(EWDATA)/fail2ban/filter.d/
 	install -m 0644 packaging/fail2ban/jail.d/eximwatch.conf $(EWDATA)/fail2ban/jail.d/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/cpanel/whm/index.cgi > $(BUILD)/whm-index.cgi
+	install -m 0755 $(BUILD)/whm-index.cgi $(EWDATA)/whm/index.cgi
+	sed 's|@WHMDIR@|$(DATADIR)/eximwatch/whm|g' packaging/cpanel/whm/register > $(BUILD)/whm-register
+	install -m 0755 $(BUILD)/whm-register $(EWDATA)/whm/register
+	install -m 0644 packaging/cpanel/whm/eximwatch.conf packaging/cpanel/whm/eximwatch.png $(EWDATA)/whm/
 	install -m 0644 docs/eximwatch.8 $(DESTDIR)$(MANDIR)/man8/eximwatch.8
 	install -m 0644 docs/eximwatch.yaml.5 $(DESTDIR)$(MANDIR)/man5/eximwatch.yaml.5
 	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/eximwatch.service > $(BUILD)/eximwatch.service

@@ -170,3 +170,121 @@ size_t chunk_encode(const struct chunk_entry *v, size_t n, unsigned char **buf,
 	}
 	return (size_t)(p - *buf);
 }
+
+/* the encoder's state: the previous entry's keys and the output */
+struct enc {
+	unsigned char **buf;
+	size_t *cap, len;
+	int64_t ip, acct;
+	int first;
+};
+
+static void enc_put(struct enc *e, const struct chunk_entry *x)
+{
+	unsigned char *p;
+	int same = !e->first && x->ip == e->ip;
+
+	if (*e->cap - e->len < 30) {       /* three varints, at most */
+		*e->cap = *e->cap ? 2 * *e->cap : 256;
+		*e->buf = xrealloc(*e->buf, *e->cap);
+	}
+	p = *e->buf + e->len;
+	p = put_varint(p, (uint64_t)(x->ip - (e->first ? 0 : e->ip)));
+	p = put_varint(p, (uint64_t)(same ? x->acct - e->acct : x->acct));
+	p = put_varint(p, (uint64_t)x->n);
+	e->len = (size_t)(p - *e->buf);
+	e->ip = x->ip;
+	e->acct = x->acct;
+	e->first = 0;
+}
+
+/* a decoder of a blob, one entry at a time (as chunk_decode()) */
+struct dec {
+	const unsigned char *p, *end;
+	int64_t ip, prev_acct;
+	int first;
+};
+
+/* dec_next: 1 and the next entry in *x, 0 at the end, -1 if malformed */
+static int dec_next(struct dec *d, struct chunk_entry *x)
+{
+	uint64_t dip, acct, cnt;
+
+	if (d->p >= d->end)
+		return 0;
+	if ((d->p = get_varint(d->p, d->end, &dip)) == NULL ||
+	    (d->p = get_varint(d->p, d->end, &acct)) == NULL ||
+	    (d->p = get_varint(d->p, d->end, &cnt)) == NULL)
+		return -1;
+	/* as chunk_decode(): sorted, keys once, counts in [1, CHUNK_N_MAX] */
+	if (dip > INT64_MAX - (uint64_t)d->ip || acct > INT64_MAX ||
+	    cnt == 0 || cnt > (uint64_t)CHUNK_N_MAX)
+		return -1;
+	if (dip == 0 && !d->first) {
+		if (acct == 0 || acct > (uint64_t)(INT64_MAX - d->prev_acct))
+			return -1;
+		acct += (uint64_t)d->prev_acct;
+	}
+	d->ip += (int64_t)dip;
+	d->prev_acct = (int64_t)acct;
+	d->first = 0;
+	x->ip = d->ip;
+	x->acct = (int64_t)acct;
+	x->n = (int64_t)cnt;
+	return 1;
+}
+
+/* merge: the entries of a blob with those of an array or of another blob,
+ * encoded as they come */
+static long merge(const unsigned char *p, size_t len,
+    const struct chunk_entry *add, size_t n, const unsigned char *q,
+    size_t qlen, unsigned char **buf, size_t *cap)
+{
+	struct dec da = { p, p + len, 0, 0, 1 }, db = { q, q + qlen, 0, 0, 1 };
+	struct enc e = { buf, cap, 0, 0, 0, 1 };
+	struct chunk_entry x, y;
+	int hx, hy;
+	size_t j = 0;
+
+	hx = dec_next(&da, &x);
+	if (q) {
+		hy = dec_next(&db, &y);
+	} else if ((hy = j < n) != 0) {
+		y = add[j++];
+	}
+	while (hx > 0 || hy > 0) {
+		if (hx < 0 || hy < 0)
+			return -1;
+		if (hy == 0 || (hx > 0 && entry_cmp(&x, &y) < 0)) {
+			enc_put(&e, &x);
+			hx = dec_next(&da, &x);
+			continue;
+		}
+		if (hx > 0 && entry_cmp(&x, &y) == 0) {
+			y.n = add_n(y.n, x.n);
+			hx = dec_next(&da, &x);
+		}
+		enc_put(&e, &y);
+		if (q)
+			hy = dec_next(&db, &y);
+		else if ((hy = j < n) != 0)
+			y = add[j++];
+	}
+	if (hx < 0 || hy < 0)
+		return -1;
+	return (long)e.len;
+}
+
+long chunk_merge_encode(const unsigned char *p, size_t len,
+    const struct chunk_entry *add, size_t n, unsigned char **buf,
+    size_t *cap)
+{
+	return merge(p, len, add, n, NULL, 0, buf, cap);
+}
+
+long chunk_merge_blobs(const unsigned char *p, size_t len,
+    const unsigned char *q, size_t qlen, unsigned char **buf, size_t *cap)
+{
+	return merge(p, len, NULL, 0, q ? q : (const unsigned char *)"", qlen,
+	    buf, cap);
+}

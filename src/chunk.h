@@ -56,4 +56,16 @@ void chunk_merge(const struct chunk_entry *a, size_t na,
 size_t chunk_encode(const struct chunk_entry *v, size_t n, unsigned char **buf,
     size_t *cap);
 
+/* chunk_merge_encode: the blob of (the entries of blob p[0..len)) ∪
+ * add[0..n) (sorted, keys once), equal keys summed, into *buf (grown as
+ * needed, capacity *cap), in one pass without decoding the old blob into
+ * memory; its length, or -1 if the old blob is malformed */
+long chunk_merge_encode(const unsigned char *p, size_t len,
+    const struct chunk_entry *add, size_t n, unsigned char **buf,
+    size_t *cap);
+/* chunk_merge_blobs: the same with the new entries as a blob q[0..qlen);
+ * -1 if either blob is malformed */
+long chunk_merge_blobs(const unsigned char *p, size_t len,
+    const unsigned char *q, size_t qlen, unsigned char **buf, size_t *cap);
+
 #endif

@@ -20,6 +20,7 @@
 #include "domainlist.h"
 #include "duration.h"
 #include "log.h"
+#include "loglines.h"
 #include "netaddr.h"
 #include "owners.h"
 #include "paths.h"
@@ -35,8 +36,8 @@
 static const char usage_line[] =
     "usage: eximwatch report [--db PATH] [--since TIME] [--until TIME] "
     "[--by LIST] [--class ID]... [--ip IP|NET] [--account A] [--top N] "
-    "[--format table|json|csv] [--userdomains PATH] [--rules DIR] "
-    "[--no-color]";
+    "[--format table|json|csv|html] [--brief | --remedies] [--all] [--lines] "
+    "[--userdomains PATH] [--rules DIR] [--no-color]";
 
 static void help(void)
 {
@@ -48,8 +49,9 @@ static void help(void)
 	    "                      ISO 8601, @UNIX, or all (from the first minute\n"
 	    "                      stored); default 24h\n"
 	    "  --until TIME        window end, exclusive (default now)\n"
-	    "  --by LIST           group by class,ip,prefix,account,owner"
-	    " (comma list)\n"
+	    "  --by LIST           group by class, ip, prefix (the ip's network),\n"
+	    "                      account, owner, domain (the account's), and\n"
+	    "                      hour or day (a time series); a comma list\n"
 	    "  --class ID          only these classes (repeatable, comma"
 	    " list)\n"
 	    "  --ip IP|NET         only this client IP or network\n"
@@ -57,7 +59,16 @@ static void help(void)
 	    "  --account A         only this account (login or address)\n"
 	    "  --top N             rows per list (default 10; json/csv: all;"
 	    " 0 = all)\n"
-	    "  --format FMT        table (default), json or csv\n"
+	    "  --format FMT        table (default), json, csv or html (one\n"
+	    "                      self-contained page)\n"
+	    "  --brief             the table: one line per class, no remedies\n"
+	    "  --remedies          the table: the remedy of every class (default:\n"
+	    "                      warning and above)\n"
+	    "  --lines             the log lines behind the counts (of --class,\n"
+	    "                      --ip, --account, the window), from the files\n"
+	    "                      the store read; the last --top (100) of them\n"
+	    "  --all               a --by ip/account/owner table counts the\n"
+	    "                      traffic too (default: rejections and failures)\n"
 	    "  --userdomains PATH  cPanel owners (default %s if readable)\n"
 	    "  --rules DIR         more rule files, for the descriptions\n"
 	    "  --no-color          no ANSI colour\n"
@@ -93,7 +104,8 @@ static int parse_by(const char *s, unsigned *by, char *bad, size_t badlen)
 	} keys[] = {
 		{ "class", REPORT_BY_CLASS }, { "ip", REPORT_BY_IP },
 		{ "account", REPORT_BY_ACCOUNT }, { "owner", REPORT_BY_OWNER },
-		{ "prefix", REPORT_BY_PREFIX },
+		{ "prefix", REPORT_BY_PREFIX }, { "domain", REPORT_BY_DOMAIN },
+		{ "hour", REPORT_BY_HOUR }, { "day", REPORT_BY_DAY },
 	};
 	char *copy = xstrdup(s), *tok, *save = NULL;
 	size_t i;
@@ -110,6 +122,10 @@ static int parse_by(const char *s, unsigned *by, char *bad, size_t badlen)
 			break;
 		}
 		*by |= keys[i].bit;
+	}
+	if (rc == 0 && (*by & REPORT_BY_HOUR) && (*by & REPORT_BY_DAY)) {
+		snprintf(bad, badlen, "hour,day");
+		rc = -1;
 	}
 	if (rc == 0 && *by == 0) {
 		snprintf(bad, badlen, "%s", s);
@@ -139,8 +155,8 @@ static void add_classes(char ***list, size_t *n, const char *s)
 }
 
 static const char *const by_keys[] = { "class", "ip", "prefix", "account",
-	"owner", NULL };
-static const char *const formats[] = { "table", "json", "csv", NULL };
+	"owner", "domain", "hour", "day", NULL };
+static const char *const formats[] = { "table", "json", "csv", "html", NULL };
 
 /* first_minute: --since all: the first stored minute before until (until
  * itself when there is none, an empty window); 0 or -1 (logged) */
@@ -293,7 +309,8 @@ static void window_findings(struct store *st, const struct report_opts *ro,
 int cmd_report(int argc, char **argv)
 {
 	enum { O_DB = 256, O_SINCE, O_UNTIL, O_BY, O_CLASS, O_IP, O_ACCOUNT,
-	    O_TOP, O_FORMAT, O_USERDOMAINS, O_RULES, O_NO_COLOR };
+	    O_TOP, O_FORMAT, O_USERDOMAINS, O_RULES, O_NO_COLOR, O_BRIEF,
+	    O_REMEDIES, O_ALL, O_LINES };
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, O_DB },
 		{ "since", required_argument, NULL, O_SINCE },
@@ -306,6 +323,10 @@ int cmd_report(int argc, char **argv)
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "userdomains", required_argument, NULL, O_USERDOMAINS },
 		{ "rules", required_argument, NULL, O_RULES },
+		{ "brief", no_argument, NULL, O_BRIEF },
+		{ "remedies", no_argument, NULL, O_REMEDIES },
+		{ "all", no_argument, NULL, O_ALL },
+		{ "lines", no_argument, NULL, O_LINES },
 		{ "no-color", no_argument, NULL, O_NO_COLOR },
 		{ "no-colour", no_argument, NULL, O_NO_COLOR },
 		{ "help", no_argument, NULL, 'h' },
@@ -321,10 +342,12 @@ int cmd_report(int argc, char **argv)
 	struct rules *rules = NULL;
 	struct findings findings;
 	struct diag d;
-	char **classes = NULL, *end, bad[64];
+	char **classes = NULL, *end, bad[64], host[256] = "";
 	size_t nclasses = 0, i;
-	int c, rc = EX_OK, no_color = 0, top_set = 0, since_all = 0;
+	int c, rc = EX_OK, no_color = 0, top_set = 0, since_all = 0, lines = 0;
 	struct netaddr net;
+	struct loglines_opts lo;
+	struct loglines_result lr;
 	time_t now = time(NULL);
 	long v;
 
@@ -352,7 +375,8 @@ int cmd_report(int argc, char **argv)
 				const char *m = suggest(bad, by_keys, -1);
 
 				rc = usage_error("unknown --by key '%s' (class, "
-				    "ip, prefix, account, owner)%s%s%s", bad, m ?
+				    "ip, prefix, account, owner, domain, and one "
+				    "of hour or day)%s%s%s", bad, m ?
 				    ": did you mean " : "", m ? m : "", m ? "?" :
 				    "");
 				goto done;
@@ -392,12 +416,14 @@ int cmd_report(int argc, char **argv)
 				ro.format = REPORT_JSON;
 			else if (strcmp(optarg, "csv") == 0)
 				ro.format = REPORT_CSV;
+			else if (strcmp(optarg, "html") == 0)
+				ro.format = REPORT_HTML;
 			else {
 				const char *m = suggest(optarg, formats, -1);
 
 				rc = usage_error("unknown --format '%s' (table, "
-				    "json, csv)%s%s%s", optarg, m ? ": did you "
-				    "mean " : "", m ? m : "", m ? "?" : "");
+				    "json, csv, html)%s%s%s", optarg, m ? ": did "
+				    "you mean " : "", m ? m : "", m ? "?" : "");
 				goto done;
 			}
 			break;
@@ -409,6 +435,18 @@ int cmd_report(int argc, char **argv)
 			break;
 		case O_NO_COLOR:
 			no_color = 1;
+			break;
+		case O_BRIEF:
+			ro.brief = 1;
+			break;
+		case O_REMEDIES:
+			ro.remedies = 1;
+			break;
+		case O_ALL:
+			ro.all = 1;
+			break;
+		case O_LINES:
+			lines = 1;
 			break;
 		case 'h':
 			help();
@@ -450,9 +488,35 @@ int cmd_report(int argc, char **argv)
 		    "--until", since_s);
 		goto done;
 	}
+	if (lines && (ro.by != 0 || ro.format != REPORT_TABLE || ro.brief ||
+	    ro.remedies)) {
+		rc = usage_error("--lines prints log lines: no --by, --format, "
+		    "--brief or --remedies");
+		goto done;
+	}
+	if (ro.brief && ro.remedies) {
+		rc = usage_error("--brief and --remedies exclude each other");
+		goto done;
+	}
+	if ((ro.brief || ro.remedies) && (ro.format != REPORT_TABLE ||
+	    ro.by != 0)) {
+		rc = usage_error("--%s shapes the default table (no --by, "
+		    "--format table)", ro.brief ? "brief" : "remedies");
+		goto done;
+	}
+	if (ro.format == REPORT_HTML && ro.by != 0) {
+		rc = usage_error("--format html is the whole report: --by is "
+		    "for table, json and csv");
+		goto done;
+	}
 	/* programs want every row unless they ask for fewer */
-	if (ro.format != REPORT_TABLE && !top_set)
+	if ((ro.format == REPORT_JSON || ro.format == REPORT_CSV) && !top_set)
 		ro.top = 0;
+	if (ro.format == REPORT_HTML) {
+		if (gethostname(host, sizeof host) == 0)
+			ro.host = host;
+		ro.now = now;
+	}
 	ro.classes = (const char *const *)classes;
 	ro.color = !no_color && ro.format == REPORT_TABLE && term_color();
 	ro.width = term_width();
@@ -515,14 +579,16 @@ int cmd_report(int argc, char **argv)
 		diag_init(&d);
 	}
 
-	/* descriptions and remedies are only shown by the default table */
-	if (ro.format == REPORT_TABLE && ro.by == 0 && rules == NULL) {
+	/* descriptions and remedies: the default table and the page; the
+	 * classifier for --lines (already loaded by a --class check) */
+	if (((ro.format == REPORT_TABLE && ro.by == 0) ||
+	    ro.format == REPORT_HTML || lines) && rules == NULL) {
 		memset(&rs, 0, sizeof rs);
 		rule_dirs[0] = rules_dir;
 		rs.dirs = rules_dir ? rule_dirs : NULL;
 		if ((rules = rules_load(&rs, &d)) == NULL) {
 			diag_print(&d, stderr);
-			if (rules_dir) {
+			if (rules_dir || lines) {
 				rc = EX_CONFIG;
 				goto done;
 			}
@@ -530,14 +596,27 @@ int cmd_report(int argc, char **argv)
 			    "descriptions");
 		}
 	}
-	if (ro.format == REPORT_TABLE && ro.by == 0)
+	if ((ro.format == REPORT_TABLE && ro.by == 0) ||
+	    ro.format == REPORT_HTML)
 		ro.rules = rules;
 
-	/* the table opens with the window's findings */
-	if (ro.format == REPORT_TABLE && ro.by == 0)
+	/* the table and the page open with the window's findings */
+	if ((ro.format == REPORT_TABLE && ro.by == 0 && !lines) ||
+	    ro.format == REPORT_HTML) {
 		window_findings(st, &ro, ow, &findings);
-	ro.findings = &findings;
-	if (report_run(st, &ro, stdout) < 0) {
+		ro.findings = &findings;
+	}
+	if (lines) {
+		memset(&lo, 0, sizeof lo);
+		lo.since = ro.since;
+		lo.until = ro.until;
+		lo.classes = ro.classes;
+		lo.ip = ro.ip;
+		lo.account = ro.account;
+		lo.max = top_set ? (size_t)ro.top : 100;
+		if (loglines_run(st, rules, &lo, stdout, stderr, &lr) < 0)
+			rc = EX_IOERR;
+	} else if (report_run(st, &ro, stdout) < 0) {
 		rc = EX_IOERR;
 		goto done;
 	}

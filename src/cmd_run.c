@@ -55,7 +55,7 @@
 #define FLUSH_ROWS 16384
 #define FLUSH_EVENTS 8192
 #define FLUSH_BYTES (4u << 20)
-#define PRUNE_EVERY 3600        /* seconds between retention prunes */
+#define PRUNE_EVERY 3600        /* seconds between day rollups and prunes */
 #define EVIDENCE_EVERY 60       /* seconds: the evidence of the hour so far
                                  * is written at least this often */
 
@@ -537,8 +537,13 @@ static void flush(struct daemon *dm)
 	    diagnotify_dirty(dm->dn) && diagnotify_write(dm->dn, dm->store) < 0))
 		goto out;
 	save_meta(dm);
-	if (dm->cfg.retention > 0 && time(NULL) - dm->last_prune >= PRUNE_EVERY) {
-		if (store_prune(dm->store, time(NULL) - dm->cfg.retention) < 0)
+	/* hourly: the days that are over rolled up (rollup.h), the counts
+	 * older than the retention pruned */
+	if (time(NULL) - dm->last_prune >= PRUNE_EVERY) {
+		if (store_rollup_days(dm->store, time(NULL)) < 0)
+			goto out;
+		if (dm->cfg.retention > 0 && store_prune(dm->store, time(NULL) -
+		    dm->cfg.retention) < 0)
 			goto out;
 		dm->last_prune = time(NULL);
 	}

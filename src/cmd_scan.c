@@ -516,11 +516,18 @@ int cmd_scan(int argc, char **argv)
 	sc.writer = NULL;
 	if (r < 0) {
 		rc = EX_IOERR;
-	} else if (retention > 0) {
-		int64_t n;
+	} else {
+		int64_t n = 0;
 
-		if ((n = store_prune(sc.store, time(NULL) - retention)) < 0) {
-			log_warnx("%s: pruning: %s", db, store_errmsg(sc.store));
+		/* the days that are over rolled up (rollup.h), the counts
+		 * older than the retention pruned: one transaction */
+		if (store_begin(sc.store) < 0 ||
+		    store_rollup_days(sc.store, time(NULL)) < 0 ||
+		    (retention > 0 && (n = store_prune(sc.store, time(NULL) -
+		    retention)) < 0) || store_commit(sc.store) < 0) {
+			log_warnx("%s: rolling up and pruning: %s", db,
+			    store_errmsg(sc.store));
+			store_rollback(sc.store);
 			rc = EX_IOERR;
 		} else if (n > 0 && !sc.quiet) {
 			log_info("pruned %" PRId64 " rows older than the retention", n);

@@ -1,26 +1,29 @@
 /* countsvt: counts read from and added to chunks (see countsvt.h) */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "countsvt.h"
+#include "rollup.h"
 #include "xmalloc.h"
 
 /* ---- chunkw: read, merge, write ------------------------------------------ */
 
 struct chunkw {
 	sqlite3 *db;
+	const char *table;
 	sqlite3_stmt *get, *put;
-	struct chunk_vec old, out;
 	unsigned char *buf;
 	size_t cap;
 };
 
-struct chunkw *chunkw_new(sqlite3 *db)
+struct chunkw *chunkw_new(sqlite3 *db, const char *table)
 {
 	struct chunkw *cw = xcalloc(1, sizeof *cw);
 
 	cw->db = db;
+	cw->table = table;
 	return cw;
 }
 
@@ -30,45 +33,79 @@ void chunkw_free(struct chunkw *cw)
 		return;
 	sqlite3_finalize(cw->get);
 	sqlite3_finalize(cw->put);
-	chunk_vec_release(&cw->old);
-	chunk_vec_release(&cw->out);
 	free(cw->buf);
 	free(cw);
 }
 
-int chunkw_add(struct chunkw *cw, int64_t bucket, int64_t cls,
-    const struct chunk_entry *add, size_t n)
+/* prep: the table's statements, on first use */
+static int prep(struct chunkw *cw)
 {
-	const struct chunk_entry *v = add;
-	size_t len, nv = n;
-	int64_t part = 0;
+	char sql[160];
 	int rc;
 
-	if (n == 0)
+	if (cw->get != NULL)
 		return SQLITE_OK;
-	if (cw->get == NULL &&
-	    ((rc = sqlite3_prepare_v2(cw->db, "SELECT part, data FROM count_chunks "
-	    "WHERE bucket = ?1 AND class_id = ?2 ORDER BY part DESC LIMIT 1", -1,
-	    &cw->get, NULL)) != SQLITE_OK ||
-	    (rc = sqlite3_prepare_v2(cw->db, "INSERT OR REPLACE INTO count_chunks "
-	    "(bucket, class_id, part, data) VALUES (?1, ?2, ?3, ?4)", -1, &cw->put,
-	    NULL)) != SQLITE_OK))
+	snprintf(sql, sizeof sql, "SELECT part, data FROM %s WHERE bucket = ?1 "
+	    "AND class_id = ?2 ORDER BY part DESC LIMIT 1", cw->table);
+	if ((rc = sqlite3_prepare_v2(cw->db, sql, -1, &cw->get, NULL)) !=
+	    SQLITE_OK)
+		return rc;
+	snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO %s (bucket, "
+	    "class_id, part, data) VALUES (?1, ?2, ?3, ?4)", cw->table);
+	if ((rc = sqlite3_prepare_v2(cw->db, sql, -1, &cw->put, NULL)) !=
+	    SQLITE_OK) {
+		sqlite3_finalize(cw->get);
+		cw->get = NULL;
+	}
+	return rc;
+}
+
+/* entries: how many entries blob p[0..len) holds (three varints each: a
+ * byte without the high bit ends one) */
+static size_t entries(const unsigned char *p, size_t len)
+{
+	size_t i, ends = 0;
+
+	for (i = 0; i < len; i++)
+		ends += p[i] < 0x80;
+	return ends / 3;
+}
+
+/* add: the new entries (an array, or a blob when blob is not NULL)
+ * merged into the last part as they are decoded (no copy of the stored
+ * part in memory), or written as the next part when the last one is full
+ * (CHUNK_PART_MAX entries) */
+static int add(struct chunkw *cw, int64_t bucket, int64_t cls,
+    const struct chunk_entry *v, size_t n, const unsigned char *blob,
+    size_t blen)
+{
+	const unsigned char *out = NULL;
+	size_t len = 0;
+	int64_t part = 0;
+	long ml;
+	int rc;
+
+	if ((blob ? blen : n) == 0)
+		return SQLITE_OK;
+	if ((rc = prep(cw)) != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int64(cw->get, 1, bucket);
 	sqlite3_bind_int64(cw->get, 2, cls);
 	rc = sqlite3_step(cw->get);
 	if (rc == SQLITE_ROW) {
+		const unsigned char *old = sqlite3_column_blob(cw->get, 1);
+		size_t olen = (size_t)sqlite3_column_bytes(cw->get, 1);
+
 		part = sqlite3_column_int64(cw->get, 0);
-		cw->old.n = 0;
-		if (chunk_decode(sqlite3_column_blob(cw->get, 1),
-		    (size_t)sqlite3_column_bytes(cw->get, 1), &cw->old) < 0) {
+		if (entries(old, olen) < CHUNK_PART_MAX) {
+			ml = blob ? chunk_merge_blobs(old, olen, blob, blen,
+			    &cw->buf, &cw->cap) : chunk_merge_encode(old, olen,
+			    v, n, &cw->buf, &cw->cap);
 			sqlite3_reset(cw->get);
-			return SQLITE_CORRUPT;
-		}
-		if (cw->old.n < CHUNK_PART_MAX) {
-			chunk_merge(cw->old.v, cw->old.n, add, n, &cw->out);
-			v = cw->out.v;
-			nv = cw->out.n;
+			if (ml < 0)
+				return SQLITE_CORRUPT;
+			out = cw->buf;
+			len = (size_t)ml;
 		} else {
 			part++;      /* full: the new entries start the next part */
 		}
@@ -77,14 +114,32 @@ int chunkw_add(struct chunkw *cw, int64_t bucket, int64_t cls,
 		return rc;
 	}
 	sqlite3_reset(cw->get);
-	len = chunk_encode(v, nv, &cw->buf, &cw->cap);
+	if (out == NULL && blob) {
+		out = blob;
+		len = blen;
+	} else if (out == NULL) {
+		len = chunk_encode(v, n, &cw->buf, &cw->cap);
+		out = cw->buf;
+	}
 	sqlite3_bind_int64(cw->put, 1, bucket);
 	sqlite3_bind_int64(cw->put, 2, cls);
 	sqlite3_bind_int64(cw->put, 3, part);
-	sqlite3_bind_blob(cw->put, 4, cw->buf, (int)len, SQLITE_STATIC);
+	sqlite3_bind_blob(cw->put, 4, out, (int)len, SQLITE_STATIC);
 	rc = sqlite3_step(cw->put);
 	sqlite3_reset(cw->put);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int chunkw_add(struct chunkw *cw, int64_t bucket, int64_t cls,
+    const struct chunk_entry *v, size_t n)
+{
+	return add(cw, bucket, cls, v, n, NULL, 0);
+}
+
+int chunkw_add_blob(struct chunkw *cw, int64_t bucket, int64_t cls,
+    const unsigned char *blob, size_t len)
+{
+	return add(cw, bucket, cls, NULL, 0, blob, len);
 }
 
 /* ---- the counts virtual table ------------------------------------------- */
@@ -100,7 +155,8 @@ enum { COL_BUCKET, COL_CLASS, COL_IP, COL_ACCOUNT, COL_N };
 struct cvtab {
 	sqlite3_vtab base;
 	sqlite3 *db;
-	struct chunkw *cw;      /* for INSERT, made on first use */
+	struct chunkw *cw[3];   /* for INSERT (minute, hour, day), made on
+	                         * first use */
 };
 
 struct cvcur {
@@ -139,7 +195,9 @@ static int cv_disconnect(sqlite3_vtab *vt)
 {
 	struct cvtab *t = (struct cvtab *)vt;
 
-	chunkw_free(t->cw);
+	chunkw_free(t->cw[0]);
+	chunkw_free(t->cw[1]);
+	chunkw_free(t->cw[2]);
 	sqlite3_free(t);
 	return SQLITE_OK;
 }
@@ -365,12 +423,29 @@ static int cv_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
 }
 
 /* cv_update: INSERT adds n to a row; nothing else is allowed */
+/* day_done: SQLITE_ROW if the day is rolled up (rollup.h), SQLITE_DONE
+ * if not, or an SQLite error code */
+static int day_done(sqlite3 *db, int64_t day)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(db, "SELECT 1 FROM count_days_done WHERE "
+	    "day = ?1", -1, &st, NULL)) != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, day);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int cv_update(sqlite3_vtab *vt, int argc, sqlite3_value **argv,
     sqlite3_int64 *rowid)
 {
 	struct cvtab *t = (struct cvtab *)vt;
 	struct chunk_entry e;
-	int i;
+	int64_t bucket, cls;
+	int i, rc;
 
 	(void)rowid;
 	if (argc != 2 + 5 || sqlite3_value_type(argv[0]) != SQLITE_NULL) {
@@ -396,10 +471,22 @@ static int cv_update(sqlite3_vtab *vt, int argc, sqlite3_value **argv,
 		    "n must be from 1 to %lld", (long long)CHUNK_N_MAX);
 		return SQLITE_CONSTRAINT;
 	}
-	if (t->cw == NULL)
-		t->cw = chunkw_new(t->db);
-	return chunkw_add(t->cw, sqlite3_value_int64(argv[2 + COL_BUCKET]),
-	    sqlite3_value_int64(argv[2 + COL_CLASS]), &e, 1);
+	/* the minute's chunk and its hour's and day's (rollup.h) at once */
+	bucket = sqlite3_value_int64(argv[2 + COL_BUCKET]);
+	cls = sqlite3_value_int64(argv[2 + COL_CLASS]);
+	for (i = 0; i < 3; i++) {
+		if (i == 2 && (rc = day_done(t->db, rollup_start(bucket, 2))) !=
+		    SQLITE_ROW) {
+			/* a day not rolled up yet gets its chunk later */
+			return rc == SQLITE_DONE ? SQLITE_OK : rc;
+		}
+		if (t->cw[i] == NULL)
+			t->cw[i] = chunkw_new(t->db, rollup_tables[i]);
+		rc = chunkw_add(t->cw[i], rollup_start(bucket, i), cls, &e, 1);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
 }
 
 static sqlite3_module counts_module = {

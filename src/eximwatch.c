@@ -19,9 +19,10 @@ static const struct command commands[] = {
 	  "scan [--db PATH] [--rules DIR] [--disable ID] [--retention DUR] [-q]\n"
 	  "                  [--progress] FILE..." },
 	{ "report", cmd_report,
-	  "report [--db PATH] [--since DUR|TIME] [--until TIME] [--by class,ip,prefix,account,owner]\n"
-	  "                  [--class ID] [--ip IP|NET] [--account A] [--top N] [--format table|json|csv]\n"
-	  "                  [--userdomains PATH] [--rules DIR] [--no-color]" },
+	  "report [--db PATH] [--since DUR|TIME] [--until TIME] [--by KEY,...]\n"
+	  "                  [--class ID] [--ip IP|NET] [--account A] [--top N]\n"
+	  "                  [--format table|json|csv|html] [--brief | --remedies] [--all]\n"
+	  "                  [--lines] [--userdomains PATH] [--rules DIR] [--no-color]" },
 	{ "diagnose", cmd_diagnose,
 	  "diagnose [--db PATH] [--since DUR|TIME] [--until TIME] [--account A]\n"
 	  "                  [--ip IP|CIDR] [--owner USER] [--userdomains PATH]\n"

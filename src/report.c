@@ -1,11 +1,10 @@
-/* report: queries over the counts and their table/json/csv output
+/* report: the report's rows, the summary, and their table/json/csv output
  * (see report.h)
  *
- * Every query goes through fetch(): one GROUP BY over the window with the
- * filters as bound parameters; the only SQL text built here comes from the
- * fixed --by keys and the number of --class values.  Sorting, the owner
- * roll-up and the top-N cut happen in C, because the owner is not in the
- * database (it comes from /etc/userdomains at report time).
+ * The counts come from reportq.c (one pass over the window's chunks,
+ * aggregated by ids).  Sorting, the owner and domain roll-ups and the
+ * top-N cut happen here, because the owner is not in the database (it
+ * comes from /etc/userdomains at report time).
  *
  * The whole output is built in memory and written at the end, so a database
  * error never leaves half a report behind. */
@@ -21,95 +20,20 @@
 #include "findings.h"
 #include "json.h"
 #include "log.h"
-#include "netaddr.h"
 #include "owners.h"
 #include "report.h"
+#include "report_html.h"
+#include "reportq.h"
 #include "rules.h"
-#include "netaddr.h"
 #include "sbuf.h"
 #include "store.h"
 #include "term.h"
 #include "xmalloc.h"
 
-/* Key columns, in output order; bit i of `by` is key i (enum report_by). */
-enum { K_CLASS, K_IP, K_ACCOUNT, K_OWNER, K_PREFIX, K_N };
-static const char *const key_names[K_N] = { "class", "ip", "account", "owner",
-	"prefix" };
-
-/* The classes that count ordinary mail flow; everything else is a rejection
- * or a failure and gets the detailed treatment in the default table. */
-static const char *const traffic_classes[] = {
-	"msg_in_auth", "msg_in_unauth", "msg_in_local", "msg_in_bounce",
-	"delivered_local", "delivered_remote", "bounced", "deferred",
-	"completed",
-};
-#define NTRAFFIC (sizeof traffic_classes / sizeof traffic_classes[0])
-
-#define SPARK_SLOTS 24
+#define SPARK_SLOTS 24          /* the table's sparkline, at most */
+#define HTML_SLOTS 96           /* the page's charts, at most */
 #define FINDINGS_SHOWN 5        /* findings opening the table */
 #define FIELD_MAXW 48           /* widest key column in a table */
-
-/* fetch() flags */
-enum {
-	F_REJECT_ONLY = 1 << 0,  /* leave out the traffic classes */
-	F_HAS_IP      = 1 << 1,  /* only events with a client IP */
-	F_HAS_ACCOUNT = 1 << 2,  /* only events with an account */
-};
-
-struct row {
-	const char *k[K_N];      /* NULL = none; class/ip/account in the pool */
-	long long n;
-	long long slot;          /* sparkline slot, or 0 */
-};
-
-struct rows {
-	struct row *v;
-	size_t n, cap;
-	char **pool;             /* the strings the rows point to */
-	size_t npool, cappool;
-};
-
-static void rows_release(struct rows *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->npool; i++)
-		free(r->pool[i]);
-	free(r->pool);
-	free(r->v);
-	memset(r, 0, sizeof *r);
-}
-
-static const char *rows_str(struct rows *r, const unsigned char *s)
-{
-	if (s == NULL || s[0] == '\0')   /* id 0: none */
-		return NULL;
-	if (r->npool == r->cappool) {
-		r->cappool = r->cappool ? 2 * r->cappool : 64;
-		r->pool = xreallocarray(r->pool, r->cappool, sizeof *r->pool);
-	}
-	return r->pool[r->npool++] = xstrdup((const char *)s);
-}
-
-static struct row *rows_add(struct rows *r)
-{
-	if (r->n == r->cap) {
-		r->cap = r->cap ? 2 * r->cap : 64;
-		r->v = xreallocarray(r->v, r->cap, sizeof *r->v);
-	}
-	memset(&r->v[r->n], 0, sizeof r->v[r->n]);
-	return &r->v[r->n++];
-}
-
-static int is_traffic(const char *cls)
-{
-	size_t i;
-
-	for (i = 0; cls && i < NTRAFFIC; i++)
-		if (strcmp(cls, traffic_classes[i]) == 0)
-			return 1;
-	return 0;
-}
 
 static int db_fail(struct store *s, sqlite3 *db)
 {
@@ -118,146 +42,13 @@ static int db_fail(struct store *s, sqlite3 *db)
 	return -1;
 }
 
-/* in_net: SQL ew_in_net(addr): 1 if addr lies in the --ip network */
-static void in_net(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	const struct netaddr *net = sqlite3_user_data(ctx);
-	const unsigned char *a = sqlite3_value_text(argv[0]);
-
-	(void)argc;
-	sqlite3_result_int(ctx, a != NULL && netaddr_contains_text(net,
-	    (const char *)a, (size_t)sqlite3_value_bytes(argv[0])));
-}
-
-/* fetch: the sums of n over [since, until) grouped by the keys in `by`
- * (owner is rolled up from account afterwards) and, if nslots > 0, by
- * sparkline slot.  Appends to out; 0 or -1 (logged). */
+/* fetch: one grouping (reportq.h) */
 static int fetch(struct store *s, const struct report_opts *o, unsigned by,
-    int flags, int nslots, struct rows *out)
+    int flags, const struct reportq_grid *g, struct reportq_rows *out)
 {
-	sqlite3 *db = store_db(s);
-	sqlite3_stmt *st = NULL;
-	struct netaddr net;
-	struct sbuf q;
-	int col[K_N], ncol = 0, slotcol = -1, p = 4, rc, i, k;
-	size_t j;
+	struct reportq_spec sp = { by, flags, g, out, 0, 0 };
 
-	sbuf_init(&q);
-	for (k = 0; k < K_N; k++)
-		col[k] = -1;
-	sbuf_adds(&q, "SELECT ");
-	if (by & REPORT_BY_CLASS) {
-		sbuf_adds(&q, "k.name, ");
-		col[K_CLASS] = ncol++;
-	}
-	if (by & (REPORT_BY_IP | REPORT_BY_PREFIX)) {
-		sbuf_adds(&q, "i.addr, ");
-		col[K_IP] = ncol++;
-	}
-	if (by & (REPORT_BY_ACCOUNT | REPORT_BY_OWNER)) {
-		sbuf_adds(&q, "a.name, ");
-		col[K_ACCOUNT] = ncol++;
-	}
-	if (nslots > 0) {
-		/* slot i covers [since + i*W/N, since + (i+1)*W/N) */
-		sbuf_adds(&q, "(c.bucket - ?1) * ?3 / (?2 - ?1) AS slot, ");
-		slotcol = ncol++;
-	}
-	sbuf_adds(&q, "SUM(c.n) FROM counts c"
-	    " JOIN classes k ON k.id = c.class_id"
-	    " JOIN ips i ON i.id = c.ip_id"
-	    " JOIN accounts a ON a.id = c.account_id"
-	    " WHERE c.bucket >= ?1 AND c.bucket < ?2");
-	if (o->classes && o->classes[0]) {
-		sbuf_adds(&q, " AND k.name IN (");
-		for (j = 0; o->classes[j]; j++)
-			sbuf_addf(&q, "%s?%d", j ? ", " : "", p++);
-		sbuf_adds(&q, ")");
-	}
-	if (flags & F_REJECT_ONLY) {
-		sbuf_adds(&q, " AND k.name NOT IN (");
-		for (j = 0; j < NTRAFFIC; j++)
-			sbuf_addf(&q, "%s?%d", j ? ", " : "", p++);
-		sbuf_adds(&q, ")");
-	}
-	/* --ip: an address or a network, matched by netaddr (so 2001:DB8::1
-	 * finds 2001:db8::1); each stored address is tested once */
-	if (o->ip && netaddr_parse(o->ip, strlen(o->ip), &net) == 0)
-		sbuf_adds(&q, " AND c.ip_id IN (SELECT id FROM ips"
-		    " WHERE ew_in_net(addr))");
-	else if (o->ip)
-		sbuf_adds(&q, " AND 0");        /* no address: matches nothing */
-	if (o->account)
-		sbuf_addf(&q, " AND a.name = ?%d COLLATE NOCASE", p++);
-	if (flags & F_HAS_IP)
-		sbuf_adds(&q, " AND c.ip_id != 0");
-	if (flags & F_HAS_ACCOUNT)
-		sbuf_adds(&q, " AND c.account_id != 0");
-	if (ncol > 0) {
-		sbuf_adds(&q, " GROUP BY ");
-		for (i = 1; i <= ncol; i++)
-			sbuf_addf(&q, "%s%d", i > 1 ? ", " : "", i);
-	}
-
-	if (sqlite3_create_function(db, "ew_in_net", 1, SQLITE_UTF8 |
-	    SQLITE_DETERMINISTIC, &net, in_net, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, q.s, -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)o->since);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)o->until);
-	sqlite3_bind_int(st, 3, nslots > 0 ? nslots : 1);
-	p = 4;
-	for (j = 0; o->classes && o->classes[j]; j++)
-		sqlite3_bind_text(st, p++, o->classes[j], -1, SQLITE_STATIC);
-	for (j = 0; (flags & F_REJECT_ONLY) && j < NTRAFFIC; j++)
-		sqlite3_bind_text(st, p++, traffic_classes[j], -1,
-		    SQLITE_STATIC);
-	if (o->account)
-		sqlite3_bind_text(st, p++, o->account, -1, SQLITE_STATIC);
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long long n = sqlite3_column_int64(st, ncol);
-		struct row *r;
-
-		if (sqlite3_column_type(st, ncol) == SQLITE_NULL)
-			continue;       /* SUM over no rows */
-		r = rows_add(out);
-		r->n = n;
-		for (k = 0; k < K_N; k++)
-			if (col[k] >= 0)
-				r->k[k] = rows_str(out,
-				    sqlite3_column_text(st, col[k]));
-		if (slotcol >= 0)
-			r->slot = sqlite3_column_int64(st, slotcol);
-		if (by & REPORT_BY_OWNER)
-			r->k[K_OWNER] = r->k[K_ACCOUNT] ? owners_lookup(
-			    o->owners, r->k[K_ACCOUNT],
-			    strlen(r->k[K_ACCOUNT])) : NULL;
-		if (!(by & REPORT_BY_ACCOUNT))
-			r->k[K_ACCOUNT] = NULL;
-		if (by & REPORT_BY_PREFIX) {
-			/* the address's network (by: prefix of the alerts) */
-			char pfx[NETADDR_STRLEN];
-
-			r->k[K_PREFIX] = r->k[K_IP] && netaddr_network_text(r->k[K_IP],
-			    strlen(r->k[K_IP]), o->prefix_v4 ? o->prefix_v4 : 24,
-			    o->prefix_v6 ? o->prefix_v6 : 64, pfx, sizeof pfx) ?
-			    rows_str(out, (const unsigned char *)pfx) : NULL;
-			if (!(by & REPORT_BY_IP))
-				r->k[K_IP] = NULL;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(st);
-	sbuf_release(&q);
-	return 0;
-
-fail:
-	db_fail(s, db);
-	sqlite3_finalize(st);
-	sbuf_release(&q);
-	return -1;
+	return reportq_fetch(s, o, &sp, 1);
 }
 
 /* NULL sorts after any text: "none" is the least interesting key */
@@ -268,10 +59,12 @@ static int keycmp(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
-static int cmp_keys(const struct row *a, const struct row *b)
+static int cmp_keys(const struct reportq_row *a, const struct reportq_row *b)
 {
 	int k, c;
 
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
 	for (k = 0; k < K_N; k++)
 		if ((c = keycmp(a->k[k], b->k[k])) != 0)
 			return c;
@@ -286,15 +79,25 @@ static int cmp_keys_q(const void *x, const void *y)
 /* count desc, then keys asc */
 static int cmp_count_q(const void *x, const void *y)
 {
-	const struct row *a = x, *b = y;
+	const struct reportq_row *a = x, *b = y;
 
 	if (a->n != b->n)
 		return a->n > b->n ? -1 : 1;
 	return cmp_keys(a, b);
 }
 
+/* a time series: time asc, then count desc, then keys */
+static int cmp_time_q(const void *x, const void *y)
+{
+	const struct reportq_row *a = x, *b = y;
+
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	return cmp_count_q(x, y);
+}
+
 /* rollup: merge rows whose keys are equal (after account -> owner) */
-static void rollup(struct rows *r)
+static void rollup(struct reportq_rows *r)
 {
 	size_t i, w = 0;
 
@@ -310,26 +113,146 @@ static void rollup(struct rows *r)
 	r->n = w + 1;
 }
 
+/* table_flags: a --by table for a person: by IP, prefix, account, owner
+ * or domain it counts the rejections and failures (unless --all or
+ * --class), and leaves out the events that have none of the keys asked */
+static int table_flags(const struct report_opts *o, unsigned by)
+{
+	unsigned who = REPORT_BY_ACCOUNT | REPORT_BY_OWNER | REPORT_BY_DOMAIN;
+	unsigned where = REPORT_BY_IP | REPORT_BY_PREFIX;
+	int flags = 0;
+
+	if (o->format != REPORT_TABLE || !(by & (where | who)))
+		return 0;
+	if (!o->all && !(o->classes && o->classes[0]))
+		flags |= F_REJECT_ONLY;
+	if (!(by & where))
+		flags |= F_HAS_ACCOUNT;
+	else if (!(by & who))
+		flags |= F_HAS_IP;
+	else
+		flags |= F_HAS_EITHER;
+	return flags;
+}
+
+/* next_slot: the start of the hour or local day after t */
+static time_t next_slot(time_t t, unsigned by)
+{
+	return by & REPORT_BY_DAY ? reportq_day_start(t + 25 * 3600) : t + 3600;
+}
+
+/* zero_fill: a time series alone (--by hour or --by day) gets a row for
+ * every hour/day of the window, 0 where nothing happened (r sorted by t) */
+static void zero_fill(const struct report_opts *o, unsigned by,
+    struct reportq_rows *r)
+{
+	struct reportq_rows all = { 0 };
+	time_t t, end = o->until;
+	size_t i = 0;
+
+	if (o->since > 0)
+		t = by & REPORT_BY_DAY ? reportq_day_start(o->since) : o->since -
+		    o->since % 3600;
+	else if (r->n > 0)
+		t = r->v[0].t;
+	else
+		return;
+	for (; t < end; t = next_slot(t, by)) {
+		struct reportq_row *w = reportq_rows_add(&all);
+
+		w->t = t;
+		for (; i < r->n && r->v[i].t <= t; i++)
+			if (r->v[i].t == t)
+				w->n += r->v[i].n;
+		if (all.n > 100000)
+			break;          /* "--since all --by hour" of years */
+	}
+	free(r->v);
+	r->v = all.v;
+	r->n = all.n;
+	r->cap = all.cap;
+}
+
 /* grouped: the rows of a --by report, sorted and cut to top */
 static int grouped(struct store *s, const struct report_opts *o, unsigned by,
-    struct rows *r)
+    struct reportq_rows *r)
 {
-	if (fetch(s, o, by, 0, 0, r) < 0)
+	size_t i, j, w, lim;
+
+	if (fetch(s, o, by, table_flags(o, by), NULL, r) < 0)
 		return -1;
-	if (((by & REPORT_BY_OWNER) && !(by & REPORT_BY_ACCOUNT)) ||
-	    ((by & REPORT_BY_PREFIX) && !(by & REPORT_BY_IP)))
+	/* a table by domain leaves out the accounts without one */
+	if (o->format == REPORT_TABLE && (by & REPORT_BY_DOMAIN) &&
+	    !(by & (REPORT_BY_IP | REPORT_BY_ACCOUNT))) {
+		for (i = w = 0; i < r->n; i++)
+			if (r->v[i].k[K_DOMAIN] != NULL)
+				r->v[w++] = r->v[i];
+		r->n = w;
+	}
+	/* rows whose keys became equal: accounts rolled up to owners or
+	 * domains, hours to days */
+	if (((by & (REPORT_BY_OWNER | REPORT_BY_DOMAIN)) &&
+	    !(by & REPORT_BY_ACCOUNT)) || ((by & REPORT_BY_PREFIX) &&
+	    !(by & REPORT_BY_IP)) || (by & REPORT_BY_DAY))
 		rollup(r);
-	if (r->n)
+	if (r->n == 0 && !(by & BY_TIME))
+		return 0;
+	if (!(by & BY_TIME)) {
 		qsort(r->v, r->n, sizeof *r->v, cmp_count_q);
-	if (o->top > 0 && r->n > (size_t)o->top)
-		r->n = (size_t)o->top;
+		if (o->top > 0 && r->n > (size_t)o->top)
+			r->n = (size_t)o->top;
+		return 0;
+	}
+	/* a time series: in time order, --top rows per hour or day */
+	if (r->n)
+		qsort(r->v, r->n, sizeof *r->v, cmp_time_q);
+	if ((by & BY_KEYS) == 0) {
+		zero_fill(o, by, r);
+		return 0;
+	}
+	lim = o->top > 0 ? (size_t)o->top : (size_t)-1;
+	for (i = w = 0; i < r->n; i = j) {
+		for (j = i; j < r->n && r->v[j].t == r->v[i].t; j++)
+			if (j - i < lim)
+				r->v[w++] = r->v[j];
+	}
+	r->n = w;
 	return 0;
+}
+
+/* time_key: the hour ("2026-11-22 08:00", or ISO 8601 with the offset for
+ * programs) or the day ("2026-11-22") of t, local time */
+static const char *time_key(time_t t, unsigned by, int iso, char *buf,
+    size_t len)
+{
+	struct tm tm;
+	char z[8];
+
+	localtime_r(&t, &tm);
+	if (by & REPORT_BY_DAY) {
+		strftime(buf, len, "%Y-%m-%d", &tm);
+	} else if (!iso) {
+		strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
+	} else {
+		/* +hhmm -> +hh:mm */
+		strftime(z, sizeof z, "%z", &tm);
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+		if (strlen(z) == 5)
+			snprintf(buf + strlen(buf), len - strlen(buf),
+			    "%.3s:%s", z, z + 3);
+	}
+	return buf;
+}
+
+static const char *time_name(unsigned by)
+{
+	return by & REPORT_BY_DAY ? "day" : "hour";
 }
 
 /* ---- json and csv ---- */
 
 static void out_json(const struct report_opts *o, unsigned by,
-    const struct rows *r, struct sbuf *b)
+    const struct reportq_rows *r, struct sbuf *b)
 {
 	char t[32];
 	size_t i;
@@ -340,20 +263,31 @@ static void out_json(const struct report_opts *o, unsigned by,
 	sbuf_adds(b, ", \"until\": ");
 	json_cstr(b, time_iso(o->until, t, sizeof t));
 	sbuf_adds(b, ", \"by\": [");
-	for (k = 0, first = 1; k < K_N; k++) {
+	first = 1;
+	if (by & BY_TIME) {
+		json_cstr(b, time_name(by));
+		first = 0;
+	}
+	for (k = 0; k < K_N; k++) {
 		if (!(by & (1u << k)))
 			continue;
 		sbuf_adds(b, first ? "" : ", ");
-		json_cstr(b, key_names[k]);
+		json_cstr(b, reportq_key_names[k]);
 		first = 0;
 	}
 	sbuf_adds(b, "], \"rows\": [");
 	for (i = 0; i < r->n; i++) {
 		sbuf_adds(b, i ? ", {" : "{");
+		if (by & BY_TIME) {
+			json_cstr(b, time_name(by));
+			sbuf_adds(b, ": ");
+			json_cstr(b, time_key(r->v[i].t, by, 1, t, sizeof t));
+			sbuf_adds(b, ", ");
+		}
 		for (k = 0; k < K_N; k++) {
 			if (!(by & (1u << k)))
 				continue;
-			json_cstr(b, key_names[k]);
+			json_cstr(b, reportq_key_names[k]);
 			sbuf_adds(b, ": ");
 			json_cstr(b, r->v[i].k[k]);
 			sbuf_adds(b, ", ");
@@ -410,16 +344,22 @@ static void csv_field(struct sbuf *b, const char *s)
 		sbuf_addc(b, '"');
 }
 
-static void out_csv(unsigned by, const struct rows *r, struct sbuf *b)
+static void out_csv(unsigned by, const struct reportq_rows *r, struct sbuf *b)
 {
+	char t[32];
 	size_t i;
 	int k;
 
+	if (by & BY_TIME)
+		sbuf_addf(b, "%s,", time_name(by));
 	for (k = 0; k < K_N; k++)
 		if (by & (1u << k))
-			sbuf_addf(b, "%s,", key_names[k]);
+			sbuf_addf(b, "%s,", reportq_key_names[k]);
 	sbuf_adds(b, "count\r\n");
 	for (i = 0; i < r->n; i++) {
+		if (by & BY_TIME)
+			sbuf_addf(b, "%s,", time_key(r->v[i].t, by, 1, t,
+			    sizeof t));
 		for (k = 0; k < K_N; k++) {
 			if (!(by & (1u << k)))
 				continue;
@@ -568,16 +508,22 @@ static void fmt_window(struct sbuf *b, time_t since, time_t until,
 }
 
 static void out_table(const struct report_opts *o, unsigned by,
-    const struct rows *r, struct sbuf *b)
+    const struct reportq_rows *r, struct sbuf *b)
 {
-	size_t w[K_N] = { 0 }, cw = 5, i, n;
-	char num[32];
+	size_t w[K_N] = { 0 }, cw = 5, tw = 0, i, n, bar = 0, width;
+	long long max = 0;
+	char num[32], t[32];
 	int k;
 
+	width = o->width > 0 ? (size_t)o->width : 80;
+	if (by & BY_TIME)
+		tw = by & REPORT_BY_DAY ? 10 : 16;
 	for (k = 0; k < K_N; k++)
 		if (by & (1u << k))
-			w[k] = strlen(key_names[k]);
+			w[k] = strlen(reportq_key_names[k]);
 	for (i = 0; i < r->n; i++) {
+		if (r->v[i].n > max)
+			max = r->v[i].n;
 		for (k = 0; k < K_N; k++) {
 			if (!(by & (1u << k)))
 				continue;
@@ -590,18 +536,36 @@ static void out_table(const struct report_opts *o, unsigned by,
 		if (n > cw)
 			cw = n;
 	}
+	/* a time series alone gets a bar per hour or day */
+	if ((by & BY_TIME) && !(by & BY_KEYS) && max > 0 &&
+	    width > tw + 2 + cw + 2 + 10)
+		bar = width - (tw + 2 + cw + 2) < 50 ?
+		    width - (tw + 2 + cw + 2) : 50;
 	sgr(b, o, "1");
+	if (by & BY_TIME) {
+		sbuf_adds(b, time_name(by));
+		spaces(b, tw - strlen(time_name(by)) + 2);
+	}
 	for (k = 0; k < K_N; k++) {
 		if (!(by & (1u << k)))
 			continue;
-		sbuf_adds(b, key_names[k]);
-		spaces(b, w[k] - strlen(key_names[k]) + 2);
+		sbuf_adds(b, reportq_key_names[k]);
+		spaces(b, w[k] - strlen(reportq_key_names[k]) + 2);
 	}
 	spaces(b, cw - 5);
 	sbuf_adds(b, "count");
 	sgr(b, o, "0");
 	sbuf_addc(b, '\n');
 	for (i = 0; i < r->n; i++) {
+		if (by & BY_TIME) {
+			/* the time once per group of rows */
+			if (i == 0 || r->v[i].t != r->v[i - 1].t)
+				sbuf_adds(b, time_key(r->v[i].t, by, 0, t,
+				    sizeof t));
+			else
+				spaces(b, tw);
+			spaces(b, 2);
+		}
 		for (k = 0; k < K_N; k++) {
 			if (!(by & (1u << k)))
 				continue;
@@ -609,42 +573,90 @@ static void out_table(const struct report_opts *o, unsigned by,
 			    FIELD_MAXW) : term_text(b, "-", 0);
 			spaces(b, w[k] - n + 2);
 		}
-		sbuf_addf(b, "%*lld\n", (int)cw, r->v[i].n);
+		sbuf_addf(b, "%*lld", (int)cw, r->v[i].n);
+		if (bar > 0 && r->v[i].n > 0) {
+			spaces(b, 2);
+			for (n = 0; n < (size_t)((r->v[i].n * (long long)bar +
+			    max - 1) / max); n++)
+				sbuf_adds(b, "█");
+		}
+		sbuf_addc(b, '\n');
 	}
 	if (r->n == 0) {
 		sbuf_adds(b, "no events between ");
 		fmt_window(b, o->since, o->until, " and ", 0);
 		sbuf_adds(b, "\n");
 	}
+	if (table_flags(o, by) & F_REJECT_ONLY) {
+		sgr(b, o, "2");
+		sbuf_adds(b, "(rejections and failures; --all adds the "
+		    "traffic)");
+		sgr(b, o, "0");
+		sbuf_addc(b, '\n');
+	}
 }
 
-/* ---- the default table ---- */
+/* ---- the summary: classes, series and top lists ---- */
 
-struct cls {
-	const char *name;
-	long long total;
-	long long *spark;
+long long report_slot_step(time_t since, time_t until, size_t maxn,
+    time_t *origin, size_t *n)
+{
+	static const long long nice[] = {
+		60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 14400, 21600,
+		43200, 86400, 172800, 345600, 604800,
+	};
+	long long step = 0, o, span;
+	size_t i;
+
+	if (maxn < 2)
+		maxn = 2;
+	if (until <= since)
+		until = since + 1;
+	/* maxn steps span the window; the grid's cut at the start may add
+	 * one slot */
+	span = (long long)(until - since);
+	for (i = 0; i < sizeof nice / sizeof nice[0]; i++) {
+		if ((span + nice[i] - 1) / nice[i] <= (long long)maxn) {
+			step = nice[i];
+			break;
+		}
+	}
+	if (step == 0)
+		step = 604800 * ((span + 604800LL * (long long)maxn - 1) /
+		    (604800LL * (long long)maxn));
+	o = (long long)since / step * step;
+	*origin = (time_t)o;
+	*n = (size_t)((until - o + step - 1) / step);
+	return step;
+}
+
+time_t report_slot_start(const struct report_summary *sum, size_t i)
+{
+	time_t t = sum->origin + (time_t)i * (time_t)sum->step;
+
+	if (i == 0 || t < sum->since)
+		return sum->since;
+	return t > sum->until ? sum->until : t;
+}
+
+struct sumpriv {
+	struct reportq_rows cls;
+	struct reportq_rows top[3];            /* ips, accounts, owners */
+	struct report_share *shares[3];
 };
 
 static int cmp_cls(const void *x, const void *y)
 {
-	const struct cls *a = x, *b = y;
+	const struct report_class *a = x, *b = y;
 
 	if (a->total != b->total)
 		return a->total > b->total ? -1 : 1;
 	return strcmp(a->name, b->name);
 }
 
-/* top list entry: rows[first .. first+nrows) share the key */
-struct top {
-	const char *key, *owner;
-	long long total;
-	size_t first, nrows;
-};
-
 static int cmp_top(const void *x, const void *y)
 {
-	const struct top *a = x, *b = y;
+	const struct report_top *a = x, *b = y;
 
 	if (a->total != b->total)
 		return a->total > b->total ? -1 : 1;
@@ -652,7 +664,7 @@ static int cmp_top(const void *x, const void *y)
 }
 
 /* key, then count desc, then class: each key's main classes first */
-static int cmp_kc(const struct row *a, const struct row *b, int key)
+static int cmp_kc(const struct reportq_row *a, const struct reportq_row *b, int key)
 {
 	int c;
 
@@ -673,46 +685,210 @@ static int cmp_kc_account(const void *x, const void *y)
 	return cmp_kc(x, y, K_ACCOUNT);
 }
 
-/* top_list: "Top IPs" / "Top accounts": the keys with the most rejection
- * events, each with its main classes */
-static int top_list(struct store *s, const struct report_opts *o, int key,
-    const char *title, struct sbuf *b, size_t width)
+static int cmp_kc_owner(const void *x, const void *y)
 {
-	struct rows r = { 0 };
-	struct top *t = NULL;
-	size_t nt = 0, i, j, lim, kw = 0, cw = 1, used, n;
-	unsigned by = REPORT_BY_CLASS | (1u << key);
-	int show_owner = key == K_ACCOUNT && o->owners &&
-	    owners_count(o->owners) > 0;
-	char num[32];
-	struct sbuf lab;
+	return cmp_kc(x, y, K_OWNER);
+}
 
-	sbuf_init(&lab);
-	if (show_owner)
+/* build_classes: per class the total and the series */
+static int build_classes(struct store *s, const struct report_opts *o,
+    struct report_summary *sum, struct sumpriv *pv)
+{
+	struct reportq_grid g = { sum->origin, sum->step };
+	struct report_opts win = *o;
+	struct report_class *c;
+	size_t i, j, nc = 0;
+	int idx;
+
+	win.since = sum->since;
+	win.until = sum->until;
+	if (win.until > win.since && fetch(s, &win, REPORT_BY_CLASS, 0, &g,
+	    &pv->cls) < 0)
+		return -1;
+	c = sum->classes = xcalloc(pv->cls.n + 1, sizeof *sum->classes);
+	for (i = 0; i < pv->cls.n; i++) {
+		const struct reportq_row *r = &pv->cls.v[i];
+
+		for (j = 0; j < nc && strcmp(c[j].name, r->k[K_CLASS]); j++)
+			;
+		if (j == nc) {
+			c[nc].name = r->k[K_CLASS];
+			c[nc].series = xcalloc(sum->nslots, sizeof *c[nc].series);
+			c[nc].traffic = reportq_is_traffic(c[nc].name);
+			nc++;
+		}
+		c[j].total += r->n;
+		if (r->slot >= 0 && (size_t)r->slot < sum->nslots)
+			c[j].series[r->slot] += r->n;
+		if (c[j].traffic)
+			sum->traffic += r->n;
+		else
+			sum->rejects += r->n;
+	}
+	sum->nclasses = nc;
+	if (nc > 1)
+		qsort(c, nc, sizeof *c, cmp_cls);
+	for (i = 0; i < nc && o->rules; i++) {
+		if ((idx = rules_find(o->rules, c[i].name)) < 0)
+			continue;
+		c[i].severity = rules_severity(o->rules, (size_t)idx);
+		c[i].description = rules_description(o->rules, (size_t)idx);
+		c[i].remedy = rules_remedy(o->rules, (size_t)idx);
+	}
+	return 0;
+}
+
+/* build_top: the keys (ip, account or owner) with the most rejection events,
+ * each with its main classes; which = 0 ips, 1 accounts, 2 owners */
+static int build_top(struct store *s, const struct report_opts *o,
+    struct report_summary *sum, struct sumpriv *pv, int which)
+{
+	static const int keys[3] = { K_IP, K_ACCOUNT, K_OWNER };
+	int key = keys[which];
+	struct reportq_rows *r = &pv->top[which];
+	struct report_top *t;
+	struct report_share *sh;
+	struct report_opts win = *o;
+	size_t nt = 0, i, j, lim;
+	unsigned by = REPORT_BY_CLASS;
+	struct reportq_spec sp;
+
+	memset(&sp, 0, sizeof sp);
+	win.since = sum->since;
+	win.until = sum->until;
+	if (key == K_IP)
+		by |= REPORT_BY_IP;
+	else if (key == K_ACCOUNT)
+		by |= REPORT_BY_ACCOUNT;
+	if (key != K_IP && o->owners && owners_count(o->owners) > 0)
 		by |= REPORT_BY_OWNER;
-	if (fetch(s, o, by, F_REJECT_ONLY |
-	    (key == K_IP ? F_HAS_IP : F_HAS_ACCOUNT), 0, &r) < 0)
-		goto fail;
-	if (r.n == 0)
-		goto done;
-	qsort(r.v, r.n, sizeof *r.v, key == K_IP ? cmp_kc_ip : cmp_kc_account);
-	t = xreallocarray(NULL, r.n, sizeof *t);
-	for (i = 0; i < r.n; i = j) {
-		/* "" has id 0 and is left out by the query; be safe anyway */
-		t[nt].key = r.v[i].k[key] ? r.v[i].k[key] : "-";
-		t[nt].owner = r.v[i].k[K_OWNER];
-		t[nt].first = i;
-		t[nt].total = 0;
-		for (j = i; j < r.n && keycmp(r.v[j].k[key],
-		    r.v[i].k[key]) == 0; j++)
-			t[nt].total += r.v[j].n;
-		t[nt].nrows = j - i;
+	/* ips and accounts: only the rows of the top keys (each key is its
+	 * own list entry); owners merge accounts, so they need them all */
+	sp.by = by;
+	sp.flags = F_REJECT_ONLY | (key == K_IP ? F_HAS_IP : F_HAS_ACCOUNT);
+	sp.out = r;
+	if (key != K_OWNER && o->top > 0) {
+		sp.top = (size_t)o->top;
+		sp.top_key = key;
+	}
+	if (reportq_fetch(s, &win, &sp, 1) < 0)
+		return -1;
+	if (key == K_OWNER) {
+		/* events of accounts no cPanel user owns are not a list entry */
+		for (i = j = 0; i < r->n; i++)
+			if (r->v[i].k[K_OWNER] != NULL)
+				r->v[j++] = r->v[i];
+		r->n = j;
+		rollup(r);
+	}
+	if (r->n == 0)
+		return 0;
+	qsort(r->v, r->n, sizeof *r->v, key == K_IP ? cmp_kc_ip :
+	    key == K_ACCOUNT ? cmp_kc_account : cmp_kc_owner);
+	t = xcalloc(r->n, sizeof *t);
+	sh = pv->shares[which] = xcalloc(r->n, sizeof *sh);
+	for (i = 0; i < r->n; i = j) {
+		t[nt].key = r->v[i].k[key] ? r->v[i].k[key] : "-";
+		t[nt].owner = key == K_ACCOUNT ? r->v[i].k[K_OWNER] : NULL;
+		t[nt].by_class = &sh[i];
+		for (j = i; j < r->n && keycmp(r->v[j].k[key],
+		    r->v[i].k[key]) == 0; j++) {
+			sh[j].cls = r->v[j].k[K_CLASS];
+			sh[j].n = r->v[j].n;
+			t[nt].total += r->v[j].n;
+		}
+		t[nt].nclasses = j - i;
 		nt++;
 	}
 	qsort(t, nt, sizeof *t, cmp_top);
 	lim = o->top > 0 && (size_t)o->top < nt ? (size_t)o->top : nt;
+	if (which == 0) {
+		sum->ips = t;
+		sum->nips = lim;
+	} else if (which == 1) {
+		sum->accounts = t;
+		sum->naccounts = lim;
+	} else {
+		sum->owners = t;
+		sum->nowners = lim;
+	}
+	return 0;
+}
 
-	for (i = 0; i < lim; i++) {
+int report_summary_build(struct store *s, const struct report_opts *o,
+    size_t maxslots, struct report_summary *sum)
+{
+	struct sumpriv *pv = xcalloc(1, sizeof *pv);
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *st = NULL;
+
+	memset(sum, 0, sizeof *sum);
+	sum->priv = pv;
+	sum->since = o->since;
+	sum->until = o->until;
+	/* "--since all": draw the window from the first data on, or the
+	 * series would be 56 years wide with everything in the last slot */
+	if (sum->since <= 0) {
+		if (sqlite3_prepare_v2(db, "SELECT MIN(bucket) FROM count_chunks"
+		    " WHERE bucket < ?1", -1, &st, NULL) != SQLITE_OK)
+			return db_fail(s, db);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)sum->until);
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_type(st, 0) != SQLITE_NULL)
+			sum->since = (time_t)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sum->step = report_slot_step(sum->since, sum->until, maxslots,
+	    &sum->origin, &sum->nslots);
+	if (build_classes(s, o, sum, pv) < 0)
+		return -1;
+	if (sum->rejects == 0)
+		return 0;
+	if (build_top(s, o, sum, pv, 0) < 0 || build_top(s, o, sum, pv, 1) < 0)
+		return -1;
+	if (o->owners && owners_count(o->owners) > 0 &&
+	    build_top(s, o, sum, pv, 2) < 0)
+		return -1;
+	return 0;
+}
+
+void report_summary_release(struct report_summary *sum)
+{
+	struct sumpriv *pv = sum->priv;
+	size_t i;
+
+	if (pv != NULL) {
+		reportq_rows_release(&pv->cls);
+		for (i = 0; i < 3; i++) {
+			reportq_rows_release(&pv->top[i]);
+			free(pv->shares[i]);
+		}
+		free(pv);
+	}
+	for (i = 0; i < sum->nclasses; i++)
+		free(sum->classes[i].series);
+	free(sum->classes);
+	free(sum->ips);
+	free(sum->accounts);
+	free(sum->owners);
+	memset(sum, 0, sizeof *sum);
+}
+
+/* ---- the default table ---- */
+
+/* top_list: "Top IPs" / "Top accounts" with their main classes, as many as
+ * fit the width */
+static void top_list(const struct report_opts *o, const char *title,
+    const struct report_top *t, size_t nt, struct sbuf *b, size_t width)
+{
+	size_t i, j, kw = 0, cw = 1, used, n;
+	char num[32];
+	struct sbuf lab;
+
+	if (nt == 0)
+		return;
+	sbuf_init(&lab);
+	for (i = 0; i < nt; i++) {
 		n = term_width_of(t[i].key, FIELD_MAXW);
 		if (t[i].owner)
 			n += 3 + term_width_of(t[i].owner, FIELD_MAXW);
@@ -728,7 +904,7 @@ static int top_list(struct store *s, const struct report_opts *o, int key,
 	sbuf_adds(b, title);
 	sgr(b, o, "0");
 	sbuf_addc(b, '\n');
-	for (i = 0; i < lim; i++) {
+	for (i = 0; i < nt; i++) {
 		sbuf_adds(b, "  ");
 		n = term_text(b, t[i].key, FIELD_MAXW);
 		if (t[i].owner) {
@@ -740,37 +916,25 @@ static int top_list(struct store *s, const struct report_opts *o, int key,
 		sbuf_addf(b, "%*lld  ", (int)cw, t[i].total);
 		used = 2 + kw + 2 + cw + 2;
 		/* the main classes, as many as fit */
-		for (j = 0; j < t[i].nrows && j < 3; j++) {
-			const struct row *rw = &r.v[t[i].first + j];
+		for (j = 0; j < t[i].nclasses && j < 3; j++) {
+			const struct report_share *sh = &t[i].by_class[j];
 
 			sbuf_reset(&lab);
-			sbuf_addf(&lab, "%s%s %lld", j ? ", " : "",
-			    rw->k[K_CLASS], rw->n);
+			sbuf_addf(&lab, "%s%s %lld", j ? ", " : "", sh->cls,
+			    sh->n);
 			n = term_width_of(lab.s, 0);
 			if (j > 0 && used + n > width)
 				break;
 			term_text(b, lab.s, 0);
 			used += n;
 		}
-		if (j < t[i].nrows && used + 3 <= width)
+		if (j < t[i].nclasses && used + 3 <= width)
 			sbuf_adds(b, ", …");
 		sbuf_addc(b, '\n');
 	}
-done:
-	free(t);
-	rows_release(&r);
 	sbuf_release(&lab);
-	return 0;
-
-fail:
-	free(t);
-	rows_release(&r);
-	sbuf_release(&lab);
-	return -1;
 }
 
-/* empty_window: say that nothing was counted in the window, and where the
- * nearest data is, so that the hint gives a --since that shows something */
 static int empty_window(struct store *s, const struct report_opts *o,
     struct sbuf *b)
 {
@@ -830,10 +994,19 @@ fail:
 	return -1;
 }
 
+
+#define PROSE_MAXW 100          /* prose lines, at most, on wide terminals */
+
+static int sev_high(const char *sev)
+{
+	return sev && (strcmp(sev, "critical") == 0 ||
+	    strcmp(sev, "warning") == 0);
+}
+
 /* findings_head: what to act on first, one line per finding (the
  * details and the remedies: eximwatch diagnose) */
-static void findings_head(const struct report_opts *o,
-    const struct report_opts *win, struct sbuf *b, size_t width)
+static void findings_head(const struct report_opts *o, time_t since,
+    struct sbuf *b, size_t width)
 {
 	const struct findings *f = o->findings;
 	char t[32];
@@ -844,7 +1017,7 @@ static void findings_head(const struct report_opts *o,
 	sbuf_addc(b, '\n');
 	sgr(b, o, "1");
 	sbuf_addf(b, "Findings (%zu): see eximwatch diagnose --since ", f->n);
-	localtime_r(&win->since, &tm);
+	localtime_r(&since, &tm);
 	strftime(t, sizeof t, "\"%Y-%m-%d %H:%M\"", &tm);
 	sbuf_adds(b, t);
 	sgr(b, o, "0");
@@ -854,188 +1027,188 @@ static void findings_head(const struct report_opts *o,
 		sbuf_addf(b, "  \xe2\x80\xa6 and %zu more\n", f->n - FINDINGS_SHOWN);
 }
 
+/* remedies_text: "What to do": the remedies of the warnings and above, of
+ * every class with --remedies */
+static void remedies_text(const struct report_opts *o,
+    const struct report_summary *sum, struct sbuf *b, size_t prose)
+{
+	size_t i, shown = 0, hidden = 0;
+
+	for (i = 0; i < sum->nclasses; i++) {
+		const struct report_class *c = &sum->classes[i];
+
+		if (c->traffic || !c->remedy || !*c->remedy)
+			continue;
+		if (o->remedies || sev_high(c->severity))
+			shown++;
+		else
+			hidden++;
+	}
+	if (shown == 0)
+		return;
+	sbuf_addc(b, '\n');
+	sgr(b, o, "1");
+	sbuf_adds(b, "What to do");
+	sgr(b, o, "0");
+	if (hidden > 0)
+		sbuf_addf(b, " (warning and above; --remedies for the other "
+		    "%zu)", hidden);
+	sbuf_addc(b, '\n');
+	for (i = 0; i < sum->nclasses; i++) {
+		const struct report_class *c = &sum->classes[i];
+
+		if (c->traffic || !c->remedy || !*c->remedy ||
+		    !(o->remedies || sev_high(c->severity)))
+			continue;
+		sbuf_adds(b, "  ");
+		sgr(b, o, "1");
+		term_text(b, c->name, FIELD_MAXW);
+		sgr(b, o, "0");
+		if (c->severity) {
+			sbuf_adds(b, " (");
+			sgr(b, o, sev_color(c->severity));
+			term_text(b, c->severity, 0);
+			sgr(b, o, sev_color(c->severity) ? "0" : NULL);
+			sbuf_adds(b, ")");
+		}
+		sbuf_addc(b, '\n');
+		wrap(b, c->remedy, 6, prose);
+	}
+}
+
 static int default_table(struct store *s, const struct report_opts *o,
     struct sbuf *b)
 {
-	struct report_opts win = *o;
-	struct rows r = { 0 };
-	struct cls *c = NULL;
-	size_t nc = 0, i, j, nw = 5, cw = 5, sw = 8, width, line;
-	long long nslots, traffic = 0, rejects = 0;
-	char num[32], spark[SPARK_SLOTS * 4 + 1], d[32];
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db = store_db(s);
-	int idx;
+	struct report_summary sum;
+	size_t i, j, nw = 5, cw = 5, sw = 8, width, prose, line, dw;
+	char num[32], spark[(SPARK_SLOTS + 2) * 4 + 1], d[32];
+	int rc = -1;
 
 	width = o->width > 0 ? (size_t)o->width : 80;
-
-	/* "--since all": draw the window from the first data on, or the
-	 * sparkline would be 56 years wide with everything in the last slot */
-	if (win.since <= 0) {
-		if (sqlite3_prepare_v2(db, "SELECT MIN(bucket) FROM count_chunks"
-		    " WHERE bucket < ?1", -1, &st, NULL) != SQLITE_OK)
-			goto dbfail;
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)win.until);
-		if (sqlite3_step(st) == SQLITE_ROW &&
-		    sqlite3_column_type(st, 0) != SQLITE_NULL)
-			win.since = (time_t)sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-		st = NULL;
-	}
+	prose = width < PROSE_MAXW ? width : PROSE_MAXW;
+	if (report_summary_build(s, o, SPARK_SLOTS, &sum) < 0)
+		goto out;
 
 	sgr(b, o, "1");
 	sbuf_adds(b, "eximwatch report — ");
-	fmt_window(b, win.since, win.until, " → ", 1);
+	fmt_window(b, sum.since, sum.until, " → ", 1);
 	sgr(b, o, "0");
 	sbuf_addc(b, '\n');
-	findings_head(o, &win, b, width);
+	findings_head(o, sum.since, b, width);
 
-	nslots = (win.until - win.since) / STORE_BUCKET_SECS;
-	if (nslots > SPARK_SLOTS)
-		nslots = SPARK_SLOTS;
-	if (nslots < 1)
-		nslots = 1;
-	if (win.until > win.since && fetch(s, &win, REPORT_BY_CLASS, 0,
-	    (int)nslots, &r) < 0)
-		goto fail;
-
-	/* per class: total and sparkline */
-	c = xcalloc(r.n + 1, sizeof *c);
-	for (i = 0; i < r.n; i++) {
-		for (j = 0; j < nc && strcmp(c[j].name, r.v[i].k[K_CLASS]); j++)
-			;
-		if (j == nc) {
-			c[nc].name = r.v[i].k[K_CLASS];
-			c[nc].spark = xcalloc((size_t)nslots,
-			    sizeof *c[nc].spark);
-			nc++;
-		}
-		c[j].total += r.v[i].n;
-		if (r.v[i].slot >= 0 && r.v[i].slot < nslots)
-			c[j].spark[r.v[i].slot] += r.v[i].n;
-		if (is_traffic(c[j].name))
-			traffic += r.v[i].n;
-		else
-			rejects += r.v[i].n;
-	}
-	if (nc == 0) {
+	if (sum.nclasses == 0) {
 		sbuf_addc(b, '\n');
-		if (empty_window(s, o, b) < 0)
-			goto fail;
-		goto done;
+		rc = empty_window(s, o, b);
+		goto out;
 	}
-	qsort(c, nc, sizeof *c, cmp_cls);
-	for (i = 0; i < nc; i++) {
-		if (is_traffic(c[i].name))
+	for (i = 0; i < sum.nclasses; i++) {
+		if (sum.classes[i].traffic)
 			continue;
-		if ((j = term_width_of(c[i].name, FIELD_MAXW)) > nw)
+		if ((j = term_width_of(sum.classes[i].name, FIELD_MAXW)) > nw)
 			nw = j;
 		if ((j = (size_t)snprintf(num, sizeof num, "%lld",
-		    c[i].total)) > cw)
+		    sum.classes[i].total)) > cw)
 			cw = j;
 	}
 
 	sbuf_addc(b, '\n');
 	sgr(b, o, "1");
-	if (rejects == 0) {
+	if (sum.rejects == 0) {
 		sbuf_adds(b, "no rejections or failures");
 	} else {
-		sbuf_addf(b, "Rejections and failures (%lld; sparkline: %lld × ",
-		    rejects, nslots);
-		sbuf_addf(b, "%s)", span_text((int64_t)((win.until -
-		    win.since) / nslots), d, sizeof d));
+		sbuf_addf(b, "Rejections and failures (%lld; sparkline: "
+		    "1 character = %s)", sum.rejects, span_text(sum.step, d,
+		    sizeof d));
 	}
 	sgr(b, o, "0");
 	sbuf_addc(b, '\n');
-	for (i = 0; i < nc; i++) {
-		const char *sev = NULL, *desc = NULL, *rem = NULL;
+	for (i = 0; i < sum.nclasses; i++) {
+		const struct report_class *c = &sum.classes[i];
+		const char *desc = c->description;
 
-		if (is_traffic(c[i].name))
+		if (c->traffic)
 			continue;
-		if (o->rules && (idx = rules_find(o->rules, c[i].name)) >= 0) {
-			sev = rules_severity(o->rules, (size_t)idx);
-			desc = rules_description(o->rules, (size_t)idx);
-			rem = rules_remedy(o->rules, (size_t)idx);
-		}
 		sbuf_adds(b, "  ");
-		j = term_text(b, c[i].name, FIELD_MAXW);
+		j = term_text(b, c->name, FIELD_MAXW);
 		spaces(b, nw - j + 2);
-		sbuf_addf(b, "%*lld  ", (int)cw, c[i].total);
-		sgr(b, o, sev_color(sev));
-		j = term_text(b, sev ? sev : "-", sw);
-		sgr(b, o, sev_color(sev) ? "0" : NULL);
+		sbuf_addf(b, "%*lld  ", (int)cw, c->total);
+		sgr(b, o, sev_color(c->severity));
+		j = term_text(b, c->severity ? c->severity : "-", sw);
+		sgr(b, o, sev_color(c->severity) ? "0" : NULL);
 		spaces(b, sw - j + 2);
-		sbuf_adds(b, report_sparkline(c[i].spark, (size_t)nslots,
-		    spark, sizeof spark));
-		line = 2 + nw + 2 + cw + 2 + sw + 2 + (size_t)nslots;
-		/* the description on the same line when it fits, else with
-		 * the remedy below */
-		if (desc && line + 2 + term_width_of(desc, 0) <= width) {
-			sbuf_adds(b, "  ");
-			term_text(b, desc, 0);
-			desc = NULL;
+		sbuf_adds(b, report_sparkline(c->series, sum.nslots, spark,
+		    sizeof spark));
+		line = 2 + nw + 2 + cw + 2 + sw + 2 + sum.nslots;
+		/* the description on the same line when it fits (--brief: cut
+		 * to fit), else below */
+		if (desc) {
+			dw = term_width_of(desc, 0);
+			if (line + 2 + dw <= width) {
+				spaces(b, 2);
+				term_text(b, desc, 0);
+				desc = NULL;
+			} else if (o->brief) {
+				if (line + 2 + 20 <= width) {
+					spaces(b, 2);
+					term_text(b, desc, width - line - 2);
+				}
+				desc = NULL;
+			}
 		}
 		while (b->len > 0 && b->s[b->len - 1] == ' ')
 			b->s[--b->len] = '\0';   /* quiet sparkline end */
 		sbuf_addc(b, '\n');
 		if (desc)
-			wrap(b, desc, 6, width);
-		if (rem && *rem) {
-			sgr(b, o, "2");
-			wrap(b, rem, 6, width);
-			sgr(b, o, "0");
-		}
+			wrap(b, desc, 6, prose);
 	}
 
 	/* traffic: one compact summary, in the list's order */
-	if (traffic > 0) {
+	if (sum.traffic > 0) {
 		struct sbuf t;
 
 		sbuf_init(&t);
-		for (j = 0; j < NTRAFFIC; j++)
-			for (i = 0; i < nc; i++)
-				if (strcmp(c[i].name, traffic_classes[j]) == 0)
+		for (j = 0; j < REPORTQ_NTRAFFIC; j++)
+			for (i = 0; i < sum.nclasses; i++)
+				if (strcmp(sum.classes[i].name,
+				    reportq_traffic[j]) == 0)
 					sbuf_addf(&t, "%s%s %lld", t.len ?
-					    ", " : "", c[i].name, c[i].total);
+					    ", " : "", sum.classes[i].name,
+					    sum.classes[i].total);
 		sbuf_addc(b, '\n');
 		sgr(b, o, "1");
 		sbuf_adds(b, "Traffic");
 		sgr(b, o, "0");
 		sbuf_addc(b, '\n');
-		wrap(b, t.s, 2, width);
+		wrap(b, t.s, 2, prose);
 		sbuf_release(&t);
 	}
 
-	if (rejects > 0 && (top_list(s, &win, K_IP, "Top IPs", b, width) < 0 ||
-	    top_list(s, &win, K_ACCOUNT, "Top accounts", b, width) < 0))
-		goto fail;
-done:
-	for (i = 0; i < nc; i++)
-		free(c[i].spark);
-	free(c);
-	rows_release(&r);
-	return 0;
-
-dbfail:
-	db_fail(s, db);
-	sqlite3_finalize(st);
-fail:
-	for (i = 0; i < nc; i++)
-		free(c[i].spark);
-	free(c);
-	rows_release(&r);
-	return -1;
+	top_list(o, "Top IPs", sum.ips, sum.nips, b, width);
+	top_list(o, "Top accounts", sum.accounts, sum.naccounts, b, width);
+	if (!o->brief)
+		remedies_text(o, &sum, b, prose);
+	rc = 0;
+out:
+	report_summary_release(&sum);
+	return rc;
 }
 
 int report_run(struct store *s, const struct report_opts *o, FILE *out)
 {
-	struct rows r = { 0 };
+	struct reportq_rows r = { 0 };
+	struct report_summary sum;
 	struct sbuf b;
-	unsigned by = o->by & (REPORT_BY_CLASS | REPORT_BY_IP |
-	    REPORT_BY_ACCOUNT | REPORT_BY_OWNER | REPORT_BY_PREFIX);
+	unsigned by = o->by & (BY_KEYS | BY_TIME);
 
 	sbuf_init(&b);
-	if (o->format == REPORT_TABLE && by == 0) {
+	if (o->format == REPORT_HTML) {
+		if (report_summary_build(s, o, HTML_SLOTS, &sum) < 0) {
+			report_summary_release(&sum);
+			goto fail;
+		}
+		report_html(&sum, o, &b);
+		report_summary_release(&sum);
+	} else if (o->format == REPORT_TABLE && by == 0) {
 		if (default_table(s, o, &b) < 0)
 			goto fail;
 	} else {
@@ -1051,12 +1224,12 @@ int report_run(struct store *s, const struct report_opts *o, FILE *out)
 			out_table(o, by, &r, &b);
 	}
 	fwrite(b.s, 1, b.len, out);
-	rows_release(&r);
+	reportq_rows_release(&r);
 	sbuf_release(&b);
 	return 0;
 
 fail:
-	rows_release(&r);
+	reportq_rows_release(&r);
 	sbuf_release(&b);
 	return -1;
 }

@@ -22,6 +22,7 @@
 #include "hash.h"
 #include "knownclients.h"
 #include "log.h"
+#include "rollup.h"
 #include "sbuf.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -74,6 +75,7 @@ struct store {
 	int64_t *class_ids;
 	size_t nclasses;
 	struct chunkw *cw;      /* adds to count_chunks */
+	struct rollup *ru;      /* and gathers for the hours and days */
 	struct chunk_vec group; /* store_add_counts: one chunk's new entries */
 	/* store_add_counts' rows, kept between batches: a fresh buffer of this
 	 * size is an mmap, and its munmap a TLB shootdown that interrupts the
@@ -644,7 +646,8 @@ struct store *store_open(const char *path, int flags, struct diag *d)
 			diag_add(d, path, 0, 0, "%s", sqlite3_errmsg(s->db));
 			goto fail;
 		}
-		s->cw = chunkw_new(s->db);
+		s->cw = chunkw_new(s->db, "count_chunks");
+		s->ru = rollup_new(s->db);
 	}
 	return s;
 fail:
@@ -663,6 +666,7 @@ void store_close(struct store *s)
 	free(s->ir);
 	free(s->ir_tmp);
 	chunkw_free(s->cw);
+	rollup_free(s->ru);
 	chunk_vec_release(&s->group);
 	for (i = 0; i < s->nclasses; i++)
 		free(s->class_names[i]);
@@ -719,6 +723,15 @@ int store_begin(struct store *s)
 
 int store_commit(struct store *s)
 {
+	int rc;
+
+	/* the hours and days of this transaction's counts, in it */
+	if (s->ru && (rc = rollup_flush(s->ru)) != SQLITE_OK) {
+		log_warnx("%s: writing the hourly and daily counts: %s", s->path,
+		    rc == SQLITE_CORRUPT ? "a stored chunk is malformed (the "
+		    "database is damaged)" : sqlite3_errmsg(s->db));
+		return -1;
+	}
 	return exec(s, "COMMIT");
 }
 
@@ -737,6 +750,8 @@ static void forget_ids(struct store *s)
 int store_rollback(struct store *s)
 {
 	forget_ids(s);
+	if (s->ru)
+		rollup_discard(s->ru);
 	if (sqlite3_get_autocommit(s->db))
 		return 0;
 	return exec(s, "ROLLBACK");
@@ -865,6 +880,12 @@ int store_add_counts(struct store *s, const struct counter *batch,
 		    ir[k].cls == ir[i].cls; k++)
 			chunk_vec_push(&s->group, ir[k].ip, ir[k].acct, ir[k].n);
 		src = chunkw_add(s->cw, ir[i].bucket, ir[i].cls, s->group.v,
+		    s->group.n);
+		if (src == SQLITE_CORRUPT)
+			corrupt = ir[i].bucket;
+		if (src != SQLITE_OK)
+			goto out;
+		src = rollup_add(s->ru, ir[i].bucket, ir[i].cls, s->group.v,
 		    s->group.n);
 		if (src == SQLITE_CORRUPT)
 			corrupt = ir[i].bucket;
@@ -1084,12 +1105,20 @@ int store_meta_dup(struct store *s, const char *key, char **value)
 
 int64_t store_prune(struct store *s, time_t before)
 {
-	/* what ages out with the counts: addresses and accounts no count
-	 * uses any more (last_used lags the newest use by less than a step),
-	 * alerts resolved before the retention, notifications delivered or
-	 * given up before it, and the alert windows of thresholds that are
-	 * gone from the configuration */
-	static const char *const more[] = {
+	/* the minutes before the cut, the hours and days that end before it
+	 * (the hour and the day holding it keep counts of pruned minutes, so
+	 * readers cut there: store_pruned_before); then what ages out with
+	 * the counts: addresses and accounts no count uses any more
+	 * (last_used lags the newest use by less than a step; an account a
+	 * known client names stays), alerts
+	 * resolved before the retention, notifications delivered or given up
+	 * before it, and the alert windows of thresholds that are gone from
+	 * the configuration */
+	static const char *const sql[] = {
+		"DELETE FROM count_chunks WHERE bucket < ?1",
+		"DELETE FROM count_hours WHERE bucket + 3600 <= ?1",
+		"DELETE FROM count_days WHERE bucket + 86400 <= ?1",
+		"DELETE FROM count_days_done WHERE day + 86400 <= ?1",
 		"DELETE FROM ips WHERE last_used < ?1 - " STR(STORE_LAST_USED_STEP)
 		    " AND id <> 0",
 		/* an account of a known client stays while the client does
@@ -1107,35 +1136,71 @@ int64_t store_prune(struct store *s, time_t before)
 		"DELETE FROM alert_distinct WHERE ts < ?1",
 	};
 	sqlite3_stmt *st;
-	int64_t n = -1;
+	int64_t n = 0;
+	char cut[32], old[32];
 	size_t i;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "DELETE FROM count_chunks WHERE bucket < ?1", -1,
-	    &st, NULL) != SQLITE_OK)
+	/* all or nothing, in the caller's transaction or on its own */
+	if (exec(s, "SAVEPOINT prune") < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, (int64_t)before);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -1;
-	n = sqlite3_changes64(s->db);
-	/* known clients and evidence age out by their own times; an account
-	 * a known client names stays (below) */
+	/* known clients and evidence age out by their own times, before the
+	 * accounts: an account a known client names stays (below) */
 	if (knownclients_prune(s, (int64_t)before) < 0 ||
 	    evidence_prune(s, (int64_t)before) < 0)
-		return -1;
-	for (i = 0; i < sizeof more / sizeof more[0]; i++) {
-		if (sqlite3_prepare_v2(s->db, more[i], -1, &st, NULL) != SQLITE_OK)
-			return -1;
+		goto fail;
+	for (i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+			goto fail;
 		sqlite3_bind_int64(st, 1, (int64_t)before);
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)
-			return -1;
+			goto fail;
+		if (i == 0)
+			n = sqlite3_changes64(s->db);
 	}
+	if (store_meta_get(s, "pruned_before", old, sizeof old) != 1 ||
+	    strtoll(old, NULL, 10) < (long long)before) {
+		snprintf(cut, sizeof cut, "%lld", (long long)before);
+		if (store_meta_set(s, "pruned_before", cut) < 0)
+			goto fail;
+	}
+	if (exec(s, "RELEASE prune") < 0)
+		goto fail;
 	/* the cached ids may be gone */
 	intern_clear(&s->ips);
 	intern_clear(&s->accounts);
 	return n;
+fail:
+	exec(s, "ROLLBACK TO prune");
+	exec(s, "RELEASE prune");
+	/* (the caches may hold ids the savepoint's deletes had taken) */
+	intern_clear(&s->ips);
+	intern_clear(&s->accounts);
+	return -1;
+}
+
+int64_t store_rollup_days(struct store *s, time_t before)
+{
+	int64_t n;
+
+	if (s->ru == NULL)
+		return 0;
+	if ((n = rollup_days(s->ru, (int64_t)before)) < 0) {
+		log_warnx("%s: rolling up the days: %s", s->path,
+		    -n == SQLITE_CORRUPT ? "a stored chunk is malformed (the "
+		    "database is damaged)" : sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return n;
+}
+
+time_t store_pruned_before(struct store *s)
+{
+	char v[32];
+
+	if (store_meta_get(s, "pruned_before", v, sizeof v) != 1)
+		return 0;
+	return (time_t)strtoll(v, NULL, 10);
 }

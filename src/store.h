@@ -41,6 +41,8 @@ const char *store_path(const struct store *s);
 const char *store_errmsg(struct store *s);
 
 int store_begin(struct store *s);      /* BEGIN IMMEDIATE; 0 or -1 */
+/* store_commit: the hourly and daily rollups of the transaction's counts
+ * written, then COMMIT; 0, or -1 (logged: the caller rolls back) */
 int store_commit(struct store *s);
 int store_rollback(struct store *s);
 
@@ -84,12 +86,18 @@ int store_meta_get(struct store *s, const char *key, char *buf, size_t len);
 int store_meta_dup(struct store *s, const char *key, char **value);
 
 /* store_prune: delete what is older than `before` (inside a transaction,
- * or on its own): count chunks, known clients last seen and evidence
+ * or on its own): minute chunks, the hour and day rollups that end before
+ * it (rollup.h; the cut is recorded), known clients last seen and evidence
  * recorded before it, the addresses and accounts no remaining count uses
  * (an account a known client names stays), alerts resolved and
  * notifications delivered or given up before it, and leftover alert
- * windows.  Count chunks deleted, or -1. */
+ * windows.  Minute chunks deleted, or -1. */
 int64_t store_prune(struct store *s, time_t before);
+/* store_rollup_days: roll up the days over before `before` that are not
+ * yet (rollup.h; inside a transaction); the days built, or -1 (logged) */
+int64_t store_rollup_days(struct store *s, time_t before);
+/* store_pruned_before: the latest cut of store_prune, 0 if none */
+time_t store_pruned_before(struct store *s);
 
 /* Each address and account keeps the newest minute a count used it
  * (last_used), written when a use falls in a later step (of this many

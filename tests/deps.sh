@@ -4,7 +4,7 @@
 # call this first; it does nothing when everything is there.
 set -e
 PKGS="build-essential pkg-config libpcre2-dev libyaml-dev libsqlite3-dev
-zlib1g-dev libcurl4-openssl-dev libssl-dev sqlite3 python3 perl gzip procps
+zlib1g-dev libcurl4-openssl-dev libssl-dev sqlite3 python3 perl gzip procps chromium
 iproute2 util-linux openssl exim4-daemon-heavy swaks tzdata
 debhelper dpkg-dev fakeroot mandoc man-db systemd systemd-container adduser passwd
 rpm rpmlint

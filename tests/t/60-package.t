@@ -56,9 +56,13 @@ for f in /usr/sbin/eximwatch /lib/systemd/system/eximwatch.service \
     /usr/share/eximwatch/fail2ban/filter.d/eximwatch.conf \
     /usr/share/eximwatch/fail2ban/jail.d/eximwatch.conf \
     /usr/share/man/man5/eximwatch.yaml.5.gz /etc/eximwatch/eximwatch.yaml \
-    /etc/eximwatch/eximwatch.yaml.example /etc/eximwatch/rules.d; do
+    /etc/eximwatch/eximwatch.yaml.example /etc/eximwatch/rules.d \
+    /usr/share/eximwatch/whm/index.cgi /usr/share/eximwatch/whm/eximwatch.conf \
+    /usr/share/eximwatch/whm/eximwatch.png /usr/share/eximwatch/whm/register; do
 	ok "installed: $f" sh -c "printf '%s\n' \"\$1\" | grep -qx '$f' && test -e '$f'" _ "$files"
 done
+like "$(grep '^my $EXIMWATCH' /usr/share/eximwatch/whm/index.cgi)" "'/usr/sbin/eximwatch';" \
+	"the WHM plugin's CGI runs the packaged binary"
 like "$(dpkg-query -W -f='${Conffiles}' eximwatch)" '/etc/eximwatch/eximwatch.yaml ' \
 	"eximwatch.yaml is a conffile (dpkg never overwrites the admin's changes)"
 like "$(grep '^ExecStart=' /lib/systemd/system/eximwatch.service)" \

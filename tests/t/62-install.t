@@ -43,6 +43,11 @@ want=$(sort <<'LIST'
 ./usr/share/eximwatch/fail2ban/jail.d/eximwatch.conf
 ./usr/share/eximwatch/log-groups
 ./usr/share/eximwatch/rules
+./usr/share/eximwatch/whm
+./usr/share/eximwatch/whm/eximwatch.conf
+./usr/share/eximwatch/whm/eximwatch.png
+./usr/share/eximwatch/whm/index.cgi
+./usr/share/eximwatch/whm/register
 ./usr/share/eximwatch/schema
 ./usr/share/man
 ./usr/share/man/man5
@@ -59,6 +64,12 @@ is "$got" "$want" "the installed tree is exactly the expected one"
 is "$(stat -c %a "$dest/usr/sbin/eximwatch")" 755 "binary: mode 0755"
 is "$(stat -c %a "$dest/usr/share/eximwatch/log-groups")" 755 "log-groups: mode 0755"
 ok "the installed binary runs" "$dest/usr/sbin/eximwatch" --version
+is "$(stat -c %a "$dest/usr/share/eximwatch/whm/index.cgi") $(stat -c %a "$dest/usr/share/eximwatch/whm/register")" \
+	"755 755" "WHM plugin: the CGI and the register script are executable"
+like "$(grep "^my \$EXIMWATCH" "$dest/usr/share/eximwatch/whm/index.cgi")" "'/usr/sbin/eximwatch';" \
+	"WHM plugin: the CGI runs the installed binary"
+like "$(grep '^here=' "$dest/usr/share/eximwatch/whm/register")" '^here=/usr/share/eximwatch/whm$' \
+	"WHM plugin: the register script knows where the plugin is"
 ok "the example config is the shipped one" cmp "$ROOT/packaging/eximwatch.yaml.example" \
 	"$dest/etc/eximwatch/eximwatch.yaml.example"
 ok "the default config is packaging/eximwatch.yaml" cmp "$ROOT/packaging/eximwatch.yaml" \

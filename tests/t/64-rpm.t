@@ -64,7 +64,9 @@ if [ -f "$pkg" ]; then
 	for f in /usr/sbin/eximwatch /usr/lib/systemd/system/eximwatch.service \
 	    /usr/lib/sysusers.d/eximwatch.conf /usr/share/eximwatch/rules/10-auth.yaml \
 	    /usr/share/eximwatch/log-groups /usr/share/man/man8/eximwatch.8 \
-	    /usr/share/man/man5/eximwatch.yaml.5 /etc/eximwatch/eximwatch.yaml.example; do
+	    /usr/share/man/man5/eximwatch.yaml.5 /etc/eximwatch/eximwatch.yaml.example \
+	    /usr/share/eximwatch/whm/index.cgi /usr/share/eximwatch/whm/eximwatch.conf \
+	    /usr/share/eximwatch/whm/eximwatch.png /usr/share/eximwatch/whm/register; do
 		like "$list" " $f\$" "packaged: $f"
 	done
 	like "$list" '^-rw-r----- root:eximwatch cn /etc/eximwatch/eximwatch.yaml$' \

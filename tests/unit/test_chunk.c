@@ -27,7 +27,7 @@ int main(void)
 {
 	struct chunk_vec a = { 0 }, b = { 0 }, m = { 0 }, d = { 0 };
 	unsigned char *buf = NULL;
-	size_t cap = 0, len, i, bad = 0;
+	size_t cap = 0, len, i, bad = 0, bad2, bad3 = 0;
 	int r;
 
 	/* ip 0 (no ip) first, accounts 0, ids past 32 bits, n of 1 and big */
@@ -42,7 +42,7 @@ int main(void)
 	ok(len < a.n * 8, "compact (%zu bytes for %zu entries)", len, a.n);
 
 	/* random sets: encode(decode) and merge against a sorted union */
-	for (r = 0; r < 2000; r++) {
+	for (r = 0, bad2 = 0; r < 2000; r++) {
 		size_t na = rnd() % 50, nb = rnd() % 50;
 		struct chunk_vec u = { 0 };
 
@@ -65,9 +65,52 @@ int main(void)
 		d.n = 0;
 		if (!same(&m, &u) || chunk_decode(buf, len, &d) != 0 || !same(&d, &u))
 			bad++;
+		/* the same merge on the encoded a, in one pass */
+		len = chunk_encode(a.v, a.n, &buf, &cap);
+		{
+			unsigned char *buf2 = NULL;
+			size_t cap2 = 0;
+			long l2 = chunk_merge_encode(buf, len, b.v, b.n, &buf2,
+			    &cap2);
+
+			d.n = 0;
+			if (l2 < 0 || chunk_decode(buf2, (size_t)l2, &d) != 0 ||
+			    !same(&d, &u))
+				bad2++;
+			/* and with b encoded too */
+			{
+				unsigned char *bb = NULL, *buf3 = NULL;
+				size_t capb = 0, cap3 = 0, lb;
+				long l3;
+
+				lb = chunk_encode(b.v, b.n, &bb, &capb);
+				l3 = chunk_merge_blobs(buf, len, bb, lb, &buf3,
+				    &cap3);
+				d.n = 0;
+				if (l3 < 0 || chunk_decode(buf3, (size_t)l3,
+				    &d) != 0 || !same(&d, &u))
+					bad3++;
+				if (r == 1 && lb > 0)
+					ok(chunk_merge_blobs(buf, len, bb, lb - 1,
+					    &buf3, &cap3) < 0, "merge_blobs: a "
+					    "malformed new chunk is -1");
+				free(bb);
+				free(buf3);
+			}
+			if (r == 0) {
+				ok(chunk_merge_encode(buf, len > 0 ? len - 1 :
+				    0, b.v, b.n, &buf2, &cap2) < 0 || len == 0,
+				    "merge_encode: a malformed old chunk is -1");
+			}
+			free(buf2);
+		}
 		chunk_vec_release(&u);
 	}
 	ok(bad == 0, "2000 random merges equal the sorted union, and round-trip");
+	ok(bad2 == 0, "2000 random merges into an encoded chunk, in one pass, "
+	    "equal the sorted union");
+	ok(bad3 == 0, "2000 random merges of two encoded chunks equal the "
+	    "sorted union");
 
 	/* malformed: a varint cut short, an entry cut short */
 	a.n = 0;

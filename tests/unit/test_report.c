@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "diagnose.h"
 #include "owners.h"
 #include "report.h"
+#include "report_html.h"
 #include "rules.h"
 #include "store.h"
 #include "capture.h"
@@ -205,6 +207,30 @@ static void test_sparkline(void)
 	    "sparkline: no points");
 }
 
+static void test_slots(void)
+{
+	time_t origin;
+	size_t n;
+
+	is_int(report_slot_step(T0, T0 + 3600, 24, &origin, &n), 300,
+	    "slots: 1h in at most 24 -> 5m");
+	ok(origin == T0 && n == 12, "slots: aligned window, 12 slots");
+	is_int(report_slot_step(T0 + 90, T0 + 86400 + 90, 24, &origin, &n),
+	    3600, "slots: 24h -> 1h");
+	ok(origin == T0 && n == 25, "slots: the grid starts before the "
+	    "window, one more slot");
+	is_int(report_slot_step(T0, T0 + 90 * 86400, 96, &origin, &n), 86400,
+	    "slots: 90d in at most 96 -> 1d");
+	is_int(report_slot_step(T0, T0 + 90 * 86400, 24, &origin, &n),
+	    345600, "slots: 90d in at most 24 -> 4d");
+	ok(n <= 25 && origin % 345600 == 0, "slots: 4d aligned");
+	is_int(report_slot_step(T0, T0 + 365 * 86400, 24, &origin, &n),
+	    3 * 604800, "slots: a year -> 3 weeks");
+	is_int(report_slot_step(0, T0, 24, &origin, &n) % 604800, 0,
+	    "slots: 56 years in whole weeks");
+	ok(n <= 25 && origin == 0, "slots: ... at most 25 of them");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ewreport.XXXXXX", db[256], ud[256];
@@ -241,6 +267,7 @@ int main(void)
 	ok(ow != NULL, "owners_load");
 
 	test_sparkline();
+	test_slots();
 
 	/* json */
 	o = opts(0, REPORT_JSON);
@@ -367,6 +394,67 @@ int main(void)
 	    "--ip one IPv6 address, written otherwise");
 	o.ip = "::/0";
 	check(&o, "ip,count\r\n2001:db8::7,2\r\n", "--ip ::/0: IPv6 only");
+	/* time series and domains */
+	o = opts(REPORT_BY_HOUR, REPORT_JSON);
+	o.since = T0 - 3600;
+	o.until = T0 + 7200;
+	check(&o, "{\"since\": \"2026-11-22T07:00:00Z\", "
+	    "\"until\": \"2026-11-22T10:00:00Z\", \"by\": [\"hour\"], "
+	    "\"rows\": [{\"hour\": \"2026-11-22T07:00:00+00:00\", \"count\": "
+	    "1000}, {\"hour\": \"2026-11-22T08:00:00+00:00\", \"count\": 30}, "
+	    "{\"hour\": \"2026-11-22T09:00:00+00:00\", \"count\": 1000}]}\n",
+	    "json, by hour: every hour in time order");
+	o = opts(REPORT_BY_DAY, REPORT_CSV);
+	o.since = T0 - 86400;
+	o.until = T0 + 3 * 86400;
+	check(&o, "day,count\r\n2026-11-21,0\r\n2026-11-22,2030\r\n"
+	    "2026-11-23,21\r\n2026-11-24,8\r\n2026-11-25,0\r\n", "csv, by "
+	    "day: days without events are 0, the cut last day too");
+	o = opts(REPORT_BY_HOUR | REPORT_BY_CLASS, REPORT_TABLE);
+	o.since = T0 - 3600;
+	o.until = T0 + 7200;
+	o.top = 2;
+	check(&o, "hour              class        count\n"
+	    "2026-11-22 07:00  auth_failed   1000\n"
+	    "2026-11-22 08:00  auth_failed     12\n"
+	    "                  msg_in_auth      7\n"
+	    "2026-11-22 09:00  auth_failed   1000\n",
+	    "table, by hour and class: the top 2 of each hour");
+	o = opts(REPORT_BY_HOUR, REPORT_TABLE);
+	o.width = 40;
+	check(&o, "hour              count\n"
+	    "2026-11-22 08:00     30  ███████████████\n",
+	    "table, by hour alone: a bar per hour");
+	o = opts(REPORT_BY_DOMAIN, REPORT_JSON);
+	check(&o, "{\"since\": \"2026-11-22T08:00:00Z\", "
+	    "\"until\": \"2026-11-22T09:00:00Z\", \"by\": [\"domain\"], "
+	    "\"rows\": [{\"domain\": \"other.org\", \"count\": 13}, "
+	    "{\"domain\": \"example.com\", \"count\": 7}, "
+	    "{\"domain\": null, \"count\": 7}, "
+	    "{\"domain\": \"mail.example.com\", \"count\": 3}]}\n",
+	    "json, by domain: the accounts' domains, null without one");
+	o = opts(REPORT_BY_DOMAIN, REPORT_TABLE);
+	check(&o, "domain            count\n"
+	    "example.com           7\n"
+	    "mail.example.com      3\n"
+	    "(rejections and failures; --all adds the traffic)\n",
+	    "table, by domain: rejections, no row without a domain");
+	setenv("TZ", "CET-1", 1);
+	tzset();
+	o = opts(REPORT_BY_DAY | REPORT_BY_CLASS, REPORT_JSON);
+	o.since = T0 - 86400;
+	o.until = T0 + 86400;
+	o.classes = only_auth;
+	check(&o, "{\"since\": \"2026-11-21T08:00:00Z\", "
+	    "\"until\": \"2026-11-23T08:00:00Z\", \"by\": [\"day\", "
+	    "\"class\"], \"rows\": [{\"day\": \"2026-11-22\", \"class\": "
+	    "\"auth_failed\", \"count\": 2012}]}\n", "json, by day in a "
+	    "+01:00 zone: local days");
+	o = opts(REPORT_BY_HOUR, REPORT_CSV);
+	check(&o, "hour,count\r\n2026-11-22T09:00:00+01:00,30\r\n",
+	    "csv, by hour in a +01:00 zone: local time with its offset");
+	setenv("TZ", "UTC", 1);
+	tzset();
 
 	/* csv */
 	o = opts(REPORT_BY_CLASS, REPORT_CSV);
@@ -398,17 +486,36 @@ int main(void)
 	    "csv, + - @ guarded, also after a ';' (a spreadsheet splitting on "
 	    "';' makes it a cell), = inside a field kept");
 
-	/* table with --by */
+	/* table with --by: ip, account or owner count the rejections (traffic
+	 * with --all or --class) and leave out the events without the key */
 	o = opts(REPORT_BY_CLASS | REPORT_BY_IP, REPORT_TABLE);
-	check(&o, "class             ip            count\n"
-	    "auth_failed       203.0.113.7       8\n"
-	    "msg_in_auth       198.51.100.2      7\n"
-	    "delivered_remote  -                 6\n"
-	    "rate_limited      198.51.100.2      4\n"
-	    "auth_failed       198.51.100.2      3\n"
-	    "auth_failed       -                 1\n"
-	    "spam_rejected     203.0.113.7       1\n",
-	    "table, class and ip, aligned");
+	check(&o, "class          ip            count\n"
+	    "auth_failed    203.0.113.7       8\n"
+	    "rate_limited   198.51.100.2      4\n"
+	    "auth_failed    198.51.100.2      3\n"
+	    "spam_rejected  203.0.113.7       1\n"
+	    "(rejections and failures; --all adds the traffic)\n",
+	    "table, class and ip: rejections, no row without an IP");
+	o.all = 1;
+	check(&o, "class          ip            count\n"
+	    "auth_failed    203.0.113.7       8\n"
+	    "msg_in_auth    198.51.100.2      7\n"
+	    "rate_limited   198.51.100.2      4\n"
+	    "auth_failed    198.51.100.2      3\n"
+	    "spam_rejected  203.0.113.7       1\n",
+	    "table, class and ip, --all: the traffic too, still no row "
+	    "without an IP");
+	o = opts(REPORT_BY_ACCOUNT, REPORT_TABLE);
+	o.classes = two;
+	check(&o, "account          count\n"
+	    "=HYPERLINK(\"x\")      1\n",
+	    "table, account, --class: those classes, no row without an "
+	    "account");
+	o = opts(REPORT_BY_CLASS | REPORT_BY_IP, REPORT_JSON);
+	out = run(&o, &rc);
+	contains(out, "{\"class\": \"delivered_remote\", \"ip\": null, "
+	    "\"count\": 6}", "json, class and ip: every event, as before");
+	free(out);
 
 	o = opts(REPORT_BY_ACCOUNT | REPORT_BY_OWNER, REPORT_TABLE);
 	o.owners = ow;
@@ -425,7 +532,8 @@ int main(void)
 	o.until = o.since + 60;
 	check(&o, "account                                           count\n"
 	    "a123456789b123456789c123456789d123456789e123456…      2\n"
-	    "jörg??@example.org                                    1\n",
+	    "jörg??@example.org                                    1\n"
+	    "(rejections and failures; --all adds the traffic)\n",
 	    "table, long field cut at 48 columns, UTF-8 kept, invalid and "
 	    "C1 bytes neutralised");
 
@@ -449,11 +557,12 @@ int main(void)
 	}
 	contains(out, "eximwatch report — 2026-11-22 08:00 → 09:00 (1h)\n",
 	    "default table: title with the window");
-	contains(out, "  auth_failed       12  -         █   █"
-	    "                  ▄\n",
+	contains(out, "Rejections and failures (17; sparkline: 1 character "
+	    "= 5m)\n", "default table: the sparkline's step, aligned");
+	contains(out, "  auth_failed       12  -         █ █        ▄\n",
 	    "default table: class, count, severity, sparkline");
-	contains(out, "  rate_limited       4  -                     █\n",
-	    "default table: rate_limited sparkline slot 12");
+	contains(out, "  rate_limited       4  -               █\n",
+	    "default table: rate_limited sparkline slot 6 (08:30)");
 	contains(out, "msg_in_auth 7, delivered_remote 6",
 	    "default table: traffic summary");
 	ok(out && !strstr(out, "  msg_in_auth  "), "default table: traffic "
@@ -510,7 +619,8 @@ int main(void)
 	o.until = T0 + 3600;
 	out = run(&o, &rc);
 	contains(out, "eximwatch report — 2026-11-22 07:59 → 09:00 (1h1m)\n"
-	    "\nRejections and failures (1017; sparkline: 24 × 2m32s)",
+	    "\nRejections and failures (1017; sparkline: 1 character = 5m)\n"
+	    "  auth_failed     1012  -         █",
 	    "default table: --since all starts at the first data");
 	free(out);
 
@@ -534,7 +644,17 @@ int main(void)
 		    "keeps failing, or reset the password.\n"
 		    "    match:\n"
 		    "      - literals: [\" authenticator failed for \"]\n"
-		    "        regex: '^\\S+ authenticator failed for '\n", fp);
+		    "        regex: '^\\S+ authenticator failed for '\n"
+		    "  - id: rate_limited\n"
+		    "    severity: notice\n"
+		    "    description: Over a rate limit\n"
+		    "    remedy: >-\n"
+		    "      Nothing to do unless a known sender is refused: then "
+		    "raise the limit for that one sender only, after checking "
+		    "that the account is not compromised, and watch it.\n"
+		    "    match:\n"
+		    "      - literals: [\"rate overlimit\"]\n"
+		    "        regex: 'rate overlimit'\n", fp);
 		fclose(fp);
 		memset(&rs, 0, sizeof rs);
 		rs.dirs = dirs;
@@ -548,27 +668,131 @@ int main(void)
 		o.rules = rules;
 		o.width = 100;
 		out = run(&o, &rc);
-		contains(out, "  auth_failed       12  critical  █   █"
-		    "                  ▄  Short text\n"
+		contains(out, "  auth_failed       12  critical  █ █        ▄"
+		    "  Short text\n"
+		    "  rate_limited       4  notice          █       Over a "
+		    "rate limit\n",
+		    "default table: severity and description on one line");
+		contains(out, "\nWhat to do (warning and above; --remedies for "
+		    "the other 1)\n  auth_failed (critical)\n"
 		    "      Block the address with the firewall when one IP "
-		    "keeps failing, or reset the password.\n"
-		    "  rate_limited       4  -  ",
-		    "default table: severity, description and remedy");
+		    "keeps failing, or reset the password.\n",
+		    "default table: the remedies last, warning and above");
+		ok(out && !strstr(out, "Nothing to do unless"), "default table: "
+		    "no remedy for a notice");
+		free(out);
+		o.remedies = 1;
+		out = run(&o, &rc);
+		contains(out, "\nWhat to do\n  auth_failed (critical)\n",
+		    "default table, --remedies: all");
+		contains(out, "  rate_limited (notice)\n      Nothing to do unless",
+		    "default table, --remedies: the notice's too");
+		o.width = 160;
+		free(out);
+		out = run(&o, &rc);
+		contains(out, "  rate_limited (notice)\n      Nothing to do unless "
+		    "a known sender is refused: then raise the limit for that "
+		    "one sender only,\n      after checking",
+		    "default table: prose wrapped at 100 columns on a wide "
+		    "terminal");
+		free(out);
+		o.remedies = 0;
+		o.width = 100;
+		o.brief = 1;
+		out = run(&o, &rc);
+		ok(out && !strstr(out, "What to do") && strstr(out,
+		    "▄  Short text\n"), "default table, --brief: no remedy");
+		free(out);
+		o.brief = 0;
+		o.width = 160;
+		out = run(&o, &rc);
+		contains(out, "      Block the address with the firewall when one IP "
+		    "keeps failing, or reset the password.\n",
+		    "default table: prose at most 100 columns wide (fits)");
 		free(out);
 		o.width = 40;
 		o.color = 1;
 		out = run(&o, &rc);
 		contains(out, "\033[1;31mcritical\033[0m", "default table: "
 		    "critical in bold red");
-		contains(out, "▄\n      Short text\n\033[2m      Block the "
+		contains(out, "▄\n      Short text\n", "default table: the "
+		    "description below when it does not fit");
+		contains(out, "\033[1mWhat to do\033[0m (warning and above; "
+		    "--remedies for the other 1)\n  \033[1mauth_failed"
+		    "\033[0m (\033[1;31mcritical\033[0m)\n      Block the "
 		    "address with the\n      firewall when one IP keeps\n",
-		    "default table: description below and remedy wrapped "
-		    "to the width");
+		    "default table: the remedy wrapped to the width");
 		free(out);
 		if (rules)
 			rules_free(rules);
 		unlink(rfile);
 		rmdir(rdir);
+	}
+
+	/* html */
+	{
+		struct sbuf hb;
+		char fip[] = "<b>x</b> & y", fsum[] = "it's \"quoted\"";
+		struct finding f[1];
+		struct findings fs = { f, 1, 1 };
+
+		memset(f, 0, sizeof f);
+		f[0].kind = FK_BRUTE_FORCE;
+		f[0].verdict = VERDICT_ATTACK;
+		f[0].ip = fip;
+		f[0].events = 2;
+		f[0].summary = fsum;
+
+		sbuf_init(&hb);
+		report_html_text(&hb, "<script>a='1' & \"b\"</script>\033[31m"
+		    "\x7f\xc2\x9b\xff j\xc3\xb6rg\t\n");
+		is_str(hb.s, "&lt;script&gt;a=&#39;1&#39; &amp; &quot;b&quot;"
+		    "&lt;/script&gt;\xef\xbf\xbd[31m\xef\xbf\xbd\xef\xbf\xbd"
+		    "\xef\xbf\xbd j\xc3\xb6rg\t\n", "html text: markup, "
+		    "quotes, controls, C1 and invalid UTF-8");
+		sbuf_release(&hb);
+
+		o = opts(0, REPORT_HTML);
+		o.owners = ow;
+		o.top = 3;
+		out = run(&o, &rc);
+		ok(rc == 0 && out && strncmp(out, "<!DOCTYPE html>\n", 16) == 0,
+		    "html: a page");
+		contains(out, "<span class=\"name\">auth_failed</span>"
+		    "<span class=\"n\">12</span>", "html: class and total");
+		contains(out, "<td class=\"k\">203.0.113.7</td><td class=\"r\">"
+		    "9</td>", "html: top IP");
+		contains(out, "<td class=\"k\">bob@example.com</td><td class=\"k"
+		    "\">exuser</td><td class=\"r\">7</td>", "html: top account "
+		    "with its owner");
+		contains(out, "<section id=\"owners\">", "html: top owners");
+		contains(out, "Each bar of a chart is 1m.", "html: the step");
+		ok(out && strstr(out, "<svg") && !strstr(out + 1, "<script") &&
+		    !strchr(out, '\033'), "html: charts; no script, no escape "
+		    "byte");
+		ok(out && !strstr(out, "id=\"findings\""), "html: no "
+		    "findings section without a diagnosis");
+		free(out);
+
+		o = opts(0, REPORT_HTML);
+		o.top = 10;
+		o.classes = only_auth;
+		o.findings = &fs;
+		out = run(&o, &rc);
+		contains(out, "<td class=\"k\">evil,&quot;name&quot;\xef\xbf"
+		    "\xbd\nx</td>", "html: hostile account as text");
+		contains(out, "<td class=\"k\">\xef\xbf\xbd[31mred\xef\xbf"
+		    "\xbd]0;pwned\xef\xbf\xbd</td>", "html: escape sequences "
+		    "neutralised");
+		contains(out, "<section id=\"findings\"><h2>Findings</h2>\n"
+		    "<article class=\"critical\"><h3><span class=\"sev "
+		    "critical\">attack</span><span>brute_force &lt;b&gt;x&lt;/b&gt; "
+		    "&amp; y: 2 events</span></h3>\n<p>it&#39;s &quot;quoted&quot;"
+		    "</p>\n<p><b>What to do:</b> ",
+		    "html: findings first, escaped");
+		contains(out, "<p id=\"filters\">Only class <span class=\"name"
+		    "\">auth_failed</span>.</p>", "html: the filter is said");
+		free(out);
 	}
 
 	/* a fresh database */
@@ -591,7 +815,7 @@ int main(void)
 	}
 
 	/* a database error is reported, not crashed on */
-	exec("DROP TABLE ips");
+	exec("DROP TABLE count_chunks");
 	o = opts(REPORT_BY_CLASS, REPORT_JSON);
 	capture_begin();
 	out = run(&o, &rc);
@@ -599,7 +823,7 @@ int main(void)
 	ok(rc == -1 && out && out[0] == '\0', "database error: -1 and no "
 	    "partial output");
 	ok(strstr(log, "cannot read the counts from") && strstr(log,
-	    "no such table: ips"), "... and the error is logged");
+	    "no such table: count_chunks"), "... and the error is logged");
 	free(log);
 	free(out);
 

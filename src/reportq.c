@@ -1,0 +1,810 @@
+/* reportq: a window's counts grouped by keys, in one pass (see reportq.h)
+ *
+ * The filters and the SQL: every value from the command line is a bound
+ * parameter; the chunks are read by countread.c.  Aggregation is by ids in
+ * open-addressing tables; the names of the ids that are left are looked up
+ * at the end (or the whole table is read when most of it is needed). */
+#include <sys/mman.h>
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "countread.h"
+#include "log.h"
+#include "netaddr.h"
+#include "owners.h"
+#include "reportq.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/* ---- large tables ---- */
+
+/* A long window's tables hold ~100,000 keys (megabytes): each page of a
+ * fresh table costs a fault, which in a virtual machine is most of a 90-day
+ * report's time.  Tables of 1 MiB and more are mapped on their own and
+ * asked to be transparent huge pages (one fault per 2 MiB); the mapping
+ * is already zero. */
+#define TAB_BIG ((size_t)1 << 20)
+
+static void *tab_alloc(size_t n, size_t size)
+{
+	size_t bytes;
+	void *p;
+
+	if (n > SIZE_MAX / size)
+		return xcalloc(n, size);       /* (fatal there) */
+	bytes = n * size;
+	if (bytes < TAB_BIG)
+		return xzalloc(n, size);
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return xzalloc(n, size);       /* fatal if that fails too */
+	(void)madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+}
+
+static void tab_free(void *p, size_t n, size_t size)
+{
+	if (p == NULL)
+		return;
+	if (n * size < TAB_BIG)
+		free(p);
+	else
+		munmap(p, n * size);
+}
+
+const char *const reportq_key_names[K_N] = {
+	"class", "ip", "account", "owner", "prefix", "domain"
+};
+
+const char *const reportq_traffic[REPORTQ_NTRAFFIC] = {
+	"msg_in_auth", "msg_in_unauth", "msg_in_local", "msg_in_bounce",
+	"delivered_local", "delivered_remote", "bounced", "deferred",
+	"completed",
+};
+
+/* ---- rows ---- */
+
+void reportq_rows_release(struct reportq_rows *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->npool; i++)
+		free(r->pool[i]);
+	free(r->pool);
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+const char *reportq_rows_str(struct reportq_rows *r, const char *s)
+{
+	if (s == NULL || s[0] == '\0')   /* id 0: none */
+		return NULL;
+	if (r->npool == r->cappool) {
+		r->cappool = r->cappool ? 2 * r->cappool : 64;
+		r->pool = xreallocarray(r->pool, r->cappool, sizeof *r->pool);
+	}
+	return r->pool[r->npool++] = xstrdup(s);
+}
+
+struct reportq_row *reportq_rows_add(struct reportq_rows *r)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 64;
+		r->v = xreallocarray(r->v, r->cap, sizeof *r->v);
+	}
+	memset(&r->v[r->n], 0, sizeof r->v[r->n]);
+	return &r->v[r->n++];
+}
+
+int reportq_is_traffic(const char *cls)
+{
+	size_t i;
+
+	for (i = 0; cls && i < REPORTQ_NTRAFFIC; i++)
+		if (strcmp(cls, reportq_traffic[i]) == 0)
+			return 1;
+	return 0;
+}
+
+time_t reportq_day_start(time_t t)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return mktime(&tm);
+}
+
+/* domain_of: the domain of an account, lower case, in the pool; NULL for
+ * an account without one (a bare login) */
+static const char *domain_of(struct reportq_rows *r, const char *acct)
+{
+	const char *at = acct ? strrchr(acct, '@') : NULL;
+	char buf[256];
+	size_t i;
+
+	if (at == NULL || at[1] == '\0' || strlen(at + 1) >= sizeof buf)
+		return NULL;
+	for (i = 0; at[1 + i]; i++)
+		buf[i] = (char)(at[1 + i] >= 'A' && at[1 + i] <= 'Z' ?
+		    at[1 + i] + 32 : at[1 + i]);
+	buf[i] = '\0';
+	return reportq_rows_str(r, buf);
+}
+
+/* prefix_of: the network of an address (the configuration's `by: prefix`
+ * of the alerts: o->prefix_v4/_v6, /24 and /64 by default), in the pool;
+ * NULL for none */
+static const char *prefix_of(struct reportq_rows *r,
+    const struct report_opts *o, const char *ip)
+{
+	char pfx[NETADDR_STRLEN];
+
+	if (ip == NULL || netaddr_network_text(ip, strlen(ip), o->prefix_v4 ?
+	    o->prefix_v4 : 24, o->prefix_v6 ? o->prefix_v6 : 64, pfx,
+	    sizeof pfx) == 0)
+		return NULL;
+	return reportq_rows_str(r, pfx);
+}
+
+/* ---- id tables ---- */
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* idmap: id -> pointer (a name, a pooled string, or a mark) */
+struct islot {
+	int64_t id;
+	const void *p;           /* NULL: empty */
+};
+
+struct idmap {
+	struct islot *v;
+	size_t n, cap;
+};
+
+static void idmap_release(struct idmap *m)
+{
+	tab_free(m->v, m->cap, sizeof *m->v);
+	memset(m, 0, sizeof *m);
+}
+
+static struct islot *idmap_slot(const struct idmap *m, int64_t id)
+{
+	size_t i;
+
+	if (m->cap == 0)
+		return NULL;
+	for (i = mix((uint64_t)id) & (m->cap - 1); m->v[i].p;
+	    i = (i + 1) & (m->cap - 1))
+		if (m->v[i].id == id)
+			return &m->v[i];
+	return &m->v[i];
+}
+
+static const void *idmap_get(const struct idmap *m, int64_t id)
+{
+	struct islot *sl = idmap_slot(m, id);
+
+	return sl ? sl->p : NULL;
+}
+
+static void idmap_put(struct idmap *m, int64_t id, const void *p)
+{
+	struct islot *sl, *old;
+	size_t i, oldcap;
+
+	if (2 * (m->n + 1) > m->cap) {
+		old = m->v;
+		oldcap = m->cap;
+		m->cap = m->cap ? 2 * m->cap : 256;
+		m->v = tab_alloc(m->cap, sizeof *m->v);
+		m->n = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i].p)
+				idmap_put(m, old[i].id, old[i].p);
+		tab_free(old, oldcap, sizeof *old);
+	}
+	sl = idmap_slot(m, id);
+	if (sl->p == NULL)
+		m->n++;
+	sl->id = id;
+	sl->p = p;
+}
+
+/* ktab: (t, class, ip, account) -> sum of n */
+struct kslot {
+	int64_t t, cls, ip, acct;
+	long long n;             /* 0: empty (sums are positive) */
+};
+
+struct ktab {
+	struct kslot *v;
+	size_t n, cap;
+};
+
+static void ktab_add(struct ktab *kt, int64_t t, int64_t cls, int64_t ip,
+    int64_t acct, long long n)
+{
+	struct kslot *sl, *old;
+	size_t i, oldcap;
+
+	if (2 * (kt->n + 1) > kt->cap) {
+		old = kt->v;
+		oldcap = kt->cap;
+		kt->cap = kt->cap ? 2 * kt->cap : 1024;
+		kt->v = tab_alloc(kt->cap, sizeof *kt->v);
+		kt->n = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i].n > 0)
+				ktab_add(kt, old[i].t, old[i].cls, old[i].ip,
+				    old[i].acct, old[i].n);
+		tab_free(old, oldcap, sizeof *old);
+	}
+	for (i = mix((uint64_t)t * 0x9e3779b97f4a7c15ULL ^ (uint64_t)cls *
+	    0xc2b2ae3d27d4eb4fULL ^ (uint64_t)ip * 0x165667b19e3779f9ULL ^
+	    (uint64_t)acct) & (kt->cap - 1);; i = (i + 1) & (kt->cap - 1)) {
+		sl = &kt->v[i];
+		if (sl->n == 0) {
+			sl->t = t;
+			sl->cls = cls;
+			sl->ip = ip;
+			sl->acct = acct;
+			sl->n = n;
+			kt->n++;
+			return;
+		}
+		if (sl->t == t && sl->cls == cls && sl->ip == ip &&
+		    sl->acct == acct) {
+			sl->n += n;
+			return;
+		}
+	}
+}
+
+/* ---- the pass ---- */
+
+struct spec_state {
+	struct reportq_spec *sp;
+	struct ktab kt;
+	int want_ip, want_acct;
+	int keep_on;             /* sp->top: only the keys in keep */
+	struct idmap keep;
+};
+
+struct pass {
+	const struct report_opts *o;
+	struct spec_state *ss;
+	size_t nss;
+	const unsigned char *traffic;   /* by class id */
+	size_t ncls;
+	struct idmap ip_ok, acct_ok;    /* the --ip and --account ids */
+	int ip_filter, acct_filter;
+	int64_t last_hour, last_day;    /* reportq_day_start cache */
+};
+
+static int64_t floor_to(int64_t t, int64_t u)
+{
+	int64_t r = t % u;
+
+	return r < 0 ? t - r - u : t - r;
+}
+
+static int chunk_cb(void *arg, const struct countread_chunk *c)
+{
+	struct pass *ps = arg;
+	const struct chunk_entry *e;
+	size_t i, j;
+
+	for (j = 0; j < ps->nss; j++) {
+		struct spec_state *st = &ps->ss[j];
+		const struct reportq_spec *sp = st->sp;
+		int64_t t = 0, cls, kip, kacct, pip = -1, pacct = -1;
+		long long sum = 0;
+
+		if ((sp->flags & F_REJECT_ONLY) && (size_t)c->cls < ps->ncls &&
+		    ps->traffic[c->cls])
+			continue;
+		if (sp->g) {
+			t = (c->bucket - sp->g->origin) / sp->g->step;
+		} else if (sp->by & REPORT_BY_HOUR) {
+			t = floor_to(c->bucket, 3600);
+		} else if (sp->by & REPORT_BY_DAY) {
+			/* chunks do not cross a local day: its hour says */
+			t = floor_to(c->bucket, 3600);
+			if (t != ps->last_hour) {
+				ps->last_hour = t;
+				ps->last_day = (int64_t)reportq_day_start(
+				    (time_t)t);
+			}
+			t = ps->last_day;
+		}
+		cls = sp->by & REPORT_BY_CLASS ? c->cls : 0;
+		/* entries come sorted by ip: equal keys in a row are summed
+		 * first, then added once */
+		for (i = 0; i < c->n; i++) {
+			e = &c->v[i];
+			if (ps->ip_filter && !idmap_get(&ps->ip_ok, e->ip))
+				continue;
+			if (ps->acct_filter && !idmap_get(&ps->acct_ok,
+			    e->acct))
+				continue;
+			if (((sp->flags & F_HAS_IP) && e->ip == 0) ||
+			    ((sp->flags & F_HAS_ACCOUNT) && e->acct == 0) ||
+			    ((sp->flags & F_HAS_EITHER) && e->ip == 0 &&
+			    e->acct == 0))
+				continue;
+			kip = st->want_ip ? e->ip : 0;
+			kacct = st->want_acct ? e->acct : 0;
+			if (kip != pip || kacct != pacct) {
+				if (sum > 0)
+					ktab_add(&st->kt, t, cls, pip, pacct,
+					    sum);
+				pip = kip;
+				pacct = kacct;
+				sum = 0;
+			}
+			sum += e->n;
+		}
+		if (sum > 0)
+			ktab_add(&st->kt, t, cls, pip, pacct, sum);
+	}
+	return 0;
+}
+
+static int db_fail(struct store *s)
+{
+	log_warnx("cannot read the counts from '%s': %s", store_path(s),
+	    sqlite3_errmsg(store_db(s)));
+	return -1;
+}
+
+/* load_names: id -> name of table (ips or accounts) for the ids marked in
+ * need; names owned by the caller's pool list */
+static int load_names(struct store *s, const char *table, const char *col,
+    const struct idmap *need, struct idmap *names, char ***pool,
+    size_t *npool)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *st = NULL;
+	char sql[96];
+	long long rows = 0;
+	size_t i;
+	int rc;
+
+	if (need->n == 0)
+		return 0;
+	*pool = xreallocarray(*pool, *npool + need->n, sizeof **pool);
+	snprintf(sql, sizeof sql, "SELECT max(id) FROM %s", table);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rows = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if ((long long)need->n * 8 > rows) {
+		/* most of the table: one pass over it */
+		snprintf(sql, sizeof sql, "SELECT id, %s FROM %s", col, table);
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+			return db_fail(s);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(st, 0);
+
+			if (idmap_get(need, id) && idmap_get(names, id) == NULL) {
+				(*pool)[*npool] = xstrdup((const char *)
+				    sqlite3_column_text(st, 1));
+				idmap_put(names, id, (*pool)[(*npool)++]);
+			}
+		}
+	} else {
+		snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE id = ?1",
+		    col, table);
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+			return db_fail(s);
+		rc = SQLITE_DONE;
+		for (i = 0; i < need->cap && rc == SQLITE_DONE; i++) {
+			if (need->v[i].p == NULL)
+				continue;
+			sqlite3_bind_int64(st, 1, need->v[i].id);
+			rc = sqlite3_step(st);
+			if (rc == SQLITE_ROW) {
+				(*pool)[*npool] = xstrdup((const char *)
+				    sqlite3_column_text(st, 0));
+				idmap_put(names, need->v[i].id,
+				    (*pool)[(*npool)++]);
+				rc = SQLITE_DONE;
+			}
+			sqlite3_reset(st);
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s);
+	return 0;
+}
+
+/* ip_filter: the ids of --ip: every stored address in the network (or
+ * equal to the address; netaddr compares, so 2001:DB8::1 finds
+ * 2001:db8::1).  An address is looked up by its text first (one seek);
+ * a network, or an address stored in another spelling, tests each stored
+ * address once.  Text that is no address matches nothing. */
+static int ip_filter(struct store *s, const char *ip, struct idmap *ok)
+{
+	sqlite3_stmt *st = NULL;
+	struct netaddr net;
+	char canon[NETADDR_STRLEN];
+	int rc;
+
+	if (netaddr_parse(ip, strlen(ip), &net) < 0)
+		return 0;
+	if (netaddr_is_host(&net)) {
+		netaddr_format(&net, canon, sizeof canon);
+		if (sqlite3_prepare_v2(store_db(s), "SELECT id FROM ips WHERE "
+		    "addr = ?1 OR addr = ?2", -1, &st, NULL) != SQLITE_OK)
+			return db_fail(s);
+		sqlite3_bind_text(st, 1, ip, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, canon, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			idmap_put(ok, sqlite3_column_int64(st, 0), ok);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return db_fail(s);
+		if (ok->n > 0)
+			return 0;
+	}
+	if (sqlite3_prepare_v2(store_db(s), "SELECT id, addr FROM ips WHERE "
+	    "id != 0", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *a = (const char *)sqlite3_column_text(st, 1);
+
+		if (a && netaddr_contains_text(&net, a, strlen(a)))
+			idmap_put(ok, sqlite3_column_int64(st, 0), ok);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+static int acct_filter(struct store *s, const char *acct, struct idmap *ok)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(store_db(s), "SELECT id FROM accounts WHERE "
+	    "name = ?1 COLLATE NOCASE", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s);
+	sqlite3_bind_text(st, 1, acct, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		idmap_put(ok, sqlite3_column_int64(st, 0), ok);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+static int cmp_desc(const void *x, const void *y)
+{
+	long long a = *(const long long *)x, b = *(const long long *)y;
+
+	return (a < b) - (a > b);
+}
+
+/* top_keys: st->keep = the key ids whose sums are among the sp->top
+ * largest (ties at the last included) */
+static void top_keys(struct spec_state *st)
+{
+	const struct ktab *kt = &st->kt;
+	struct ktab sums = { 0 };
+	long long *v, cut;
+	size_t k, n = 0;
+	int64_t id;
+
+	/* sized once: at most as many keys as rows */
+	for (sums.cap = 1024; sums.cap < 2 * (kt->n + 1); sums.cap *= 2)
+		;
+	sums.v = tab_alloc(sums.cap, sizeof *sums.v);
+	for (k = 0; k < kt->cap; k++)
+		if (kt->v[k].n > 0)
+			ktab_add(&sums, 0, 0, st->sp->top_key == K_IP ?
+			    kt->v[k].ip : kt->v[k].acct, 0, kt->v[k].n);
+	v = xreallocarray(NULL, sums.n + 1, sizeof *v);
+	for (k = 0; k < sums.cap; k++)
+		if (sums.v[k].n > 0)
+			v[n++] = sums.v[k].n;
+	cut = 0;
+	if (n > st->sp->top) {
+		qsort(v, n, sizeof *v, cmp_desc);
+		cut = v[st->sp->top - 1];
+	}
+	for (k = 0; k < sums.cap; k++) {
+		if (sums.v[k].n > 0 && sums.v[k].n >= cut) {
+			id = sums.v[k].ip;
+			idmap_put(&st->keep, id, &st->keep);
+		}
+	}
+	st->keep_on = 1;
+	free(v);
+	tab_free(sums.v, sums.cap, sizeof *sums.v);
+}
+
+/* kept: is a row of the pass's table one of the kept keys? */
+static int kept(const struct spec_state *st, const struct kslot *ks)
+{
+	if (!st->keep_on)
+		return 1;
+	return idmap_get(&st->keep, st->sp->top_key == K_IP ? ks->ip :
+	    ks->acct) != NULL;
+}
+
+/* push: cut point t into the list */
+static void push(int64_t **v, size_t *n, size_t *cap, int64_t t)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		*v = xreallocarray(*v, *cap, sizeof **v);
+	}
+	(*v)[(*n)++] = t;
+}
+
+int reportq_fetch(struct store *s, const struct report_opts *o,
+    struct reportq_spec *sp, size_t nsp)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *st = NULL;
+	struct countread_query q;
+	struct pass ps;
+	struct idmap need_ip = { 0 }, need_acct = { 0 }, ipn = { 0 },
+	    acn = { 0 };
+	char **cls_name = NULL, **names = NULL;
+	unsigned char *traffic = NULL, *cls_ok = NULL;
+	int64_t *cuts = NULL, lo, hi, t;
+	size_t ncls = 0, ncuts = 0, capcuts = 0, nnames = 0, i, j, k;
+	int rc = -1, srk;
+
+	memset(&ps, 0, sizeof ps);
+	ps.o = o;
+	ps.last_hour = -1;
+	ps.ss = xcalloc(nsp ? nsp : 1, sizeof *ps.ss);
+	ps.nss = nsp;
+	for (i = 0; i < nsp; i++) {
+		ps.ss[i].sp = &sp[i];
+		ps.ss[i].want_ip = (sp[i].by & (REPORT_BY_IP |
+		    REPORT_BY_PREFIX)) != 0;
+		ps.ss[i].want_acct = (sp[i].by & (REPORT_BY_ACCOUNT |
+		    REPORT_BY_OWNER | REPORT_BY_DOMAIN)) != 0;
+	}
+
+	/* the classes: names, traffic, the --class filter */
+	if (sqlite3_prepare_v2(db, "SELECT id, name FROM classes", -1, &st,
+	    NULL) != SQLITE_OK)
+		goto dbfail;
+	while ((srk = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+
+		if (id < 0 || id > 100000)
+			continue;       /* not ours */
+		if ((size_t)id >= ncls) {
+			cls_name = xreallocarray(cls_name, (size_t)id + 1,
+			    sizeof *cls_name);
+			memset(cls_name + ncls, 0, ((size_t)id + 1 - ncls) *
+			    sizeof *cls_name);
+			ncls = (size_t)id + 1;
+		}
+		free(cls_name[id]);
+		cls_name[id] = xstrdup(name ? name : "");
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (srk != SQLITE_DONE)
+		goto dbfail;
+	traffic = xcalloc(ncls + 1, 1);
+	cls_ok = xcalloc(ncls + 1, 1);
+	for (k = 0; k < ncls; k++) {
+		if (cls_name[k] == NULL)
+			continue;
+		traffic[k] = (unsigned char)reportq_is_traffic(cls_name[k]);
+		cls_ok[k] = !(o->classes && o->classes[0]);
+		for (j = 0; o->classes && o->classes[j]; j++)
+			if (strcmp(o->classes[j], cls_name[k]) == 0)
+				cls_ok[k] = 1;
+	}
+	ps.traffic = traffic;
+	ps.ncls = ncls;
+
+	if (o->ip) {
+		ps.ip_filter = 1;
+		if (ip_filter(s, o->ip, &ps.ip_ok) < 0)
+			goto fail;
+		if (ps.ip_ok.n == 0)
+			goto emit;      /* no such address: nothing */
+	}
+	if (o->account) {
+		ps.acct_filter = 1;
+		if (acct_filter(s, o->account, &ps.acct_ok) < 0)
+			goto fail;
+		if (ps.acct_ok.n == 0)
+			goto emit;
+	}
+
+	/* the window, narrowed to where there are counts (--since all); two
+	 * queries, each one seek (min and max together would read the whole
+	 * window's rows) */
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT MIN(bucket) FROM "
+	    "count_chunks WHERE bucket >= ?1 AND bucket < ?2), (SELECT "
+	    "MAX(bucket) FROM count_chunks WHERE bucket >= ?1 AND bucket < ?2)",
+	    -1, &st, NULL) != SQLITE_OK)
+		goto dbfail;
+	sqlite3_bind_int64(st, 1, (int64_t)o->since);
+	sqlite3_bind_int64(st, 2, (int64_t)o->until);
+	srk = sqlite3_step(st);
+	if (srk != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL) {
+		sqlite3_finalize(st);
+		st = NULL;
+		if (srk != SQLITE_ROW)
+			goto dbfail;
+		goto emit;              /* no counts in the window */
+	}
+	lo = sqlite3_column_int64(st, 0);
+	hi = sqlite3_column_int64(st, 1) + 1;
+	sqlite3_finalize(st);
+	st = NULL;
+
+	/* cut points: slots, hours, local days */
+	for (i = 0; i < nsp; i++) {
+		if (sp[i].g) {
+			t = (int64_t)sp[i].g->origin + sp[i].g->step;
+			if (t < lo)
+				t += (lo - t) / sp[i].g->step * sp[i].g->step;
+			for (; t < hi; t += sp[i].g->step)
+				push(&cuts, &ncuts, &capcuts, t);
+		} else if (sp[i].by & REPORT_BY_HOUR) {
+			for (t = floor_to(lo, 3600) + 3600; t < hi; t += 3600)
+				push(&cuts, &ncuts, &capcuts, t);
+		} else if (sp[i].by & REPORT_BY_DAY) {
+			for (t = reportq_day_start((time_t)lo); t < hi;
+			    t = reportq_day_start((time_t)(t + 25 * 3600)))
+				push(&cuts, &ncuts, &capcuts, t);
+		}
+	}
+	memset(&q, 0, sizeof q);
+	q.since = lo;
+	q.until = hi;
+	q.pruned = (int64_t)store_pruned_before(s);
+	q.cuts = cuts;
+	q.ncuts = ncuts;
+	q.cls_ok = cls_ok;
+	q.ncls_ok = ncls;
+	if ((srk = countread_scan(db, &q, chunk_cb, &ps)) != SQLITE_OK) {
+		if (srk == SQLITE_CORRUPT)
+			log_warnx("cannot read the counts from '%s': a stored "
+			    "chunk is malformed (the database is damaged)",
+			    store_path(s));
+		else
+			db_fail(s);
+		goto fail;
+	}
+
+	/* the names of the ids that are left */
+	for (i = 0; i < nsp; i++) {
+		const struct ktab *kt = &ps.ss[i].kt;
+
+		if (sp[i].top > 0 && (sp[i].top_key == K_IP ||
+		    sp[i].top_key == K_ACCOUNT))
+			top_keys(&ps.ss[i]);
+		for (k = 0; k < kt->cap; k++) {
+			if (kt->v[k].n == 0 || !kept(&ps.ss[i], &kt->v[k]))
+				continue;
+			if (ps.ss[i].want_ip && kt->v[k].ip != 0)
+				idmap_put(&need_ip, kt->v[k].ip, &need_ip);
+			if (ps.ss[i].want_acct && kt->v[k].acct != 0)
+				idmap_put(&need_acct, kt->v[k].acct, &need_acct);
+		}
+	}
+	if (load_names(s, "ips", "addr", &need_ip, &ipn, &names,
+	    &nnames) < 0 || load_names(s, "accounts", "name", &need_acct,
+	    &acn, &names, &nnames) < 0)
+		goto fail;
+
+emit:
+	for (i = 0; i < nsp; i++) {
+		const struct ktab *kt = &ps.ss[i].kt;
+		struct reportq_rows *out = sp[i].out;
+		unsigned by = sp[i].by;
+		struct idmap pc = { 0 }, pi = { 0 }, pa = { 0 };
+
+		for (k = 0; k < kt->cap; k++) {
+			const struct kslot *ks = &kt->v[k];
+			struct reportq_row *r;
+			const char *p;
+
+			if (ks->n == 0 || !kept(&ps.ss[i], ks))
+				continue;
+			r = reportq_rows_add(out);
+			r->n = ks->n;
+			if (sp[i].g)
+				r->slot = ks->t;
+			else
+				r->t = (time_t)ks->t;
+			/* each name once in the rows' pool */
+			if ((by & REPORT_BY_CLASS) && (size_t)ks->cls < ncls) {
+				if ((p = idmap_get(&pc, ks->cls)) == NULL) {
+					p = reportq_rows_str(out,
+					    cls_name[ks->cls]);
+					idmap_put(&pc, ks->cls, p ? p : "");
+				}
+				r->k[K_CLASS] = p && *p ? p : NULL;
+			}
+			if (ps.ss[i].want_ip && ks->ip != 0) {
+				if ((p = idmap_get(&pi, ks->ip)) == NULL) {
+					p = reportq_rows_str(out,
+					    idmap_get(&ipn, ks->ip));
+					idmap_put(&pi, ks->ip, p ? p : "");
+				}
+				r->k[K_IP] = p && *p ? p : NULL;
+			}
+			if (ps.ss[i].want_acct && ks->acct != 0) {
+				if ((p = idmap_get(&pa, ks->acct)) == NULL) {
+					p = reportq_rows_str(out,
+					    idmap_get(&acn, ks->acct));
+					idmap_put(&pa, ks->acct, p ? p : "");
+				}
+				r->k[K_ACCOUNT] = p && *p ? p : NULL;
+			}
+			if (by & REPORT_BY_OWNER)
+				r->k[K_OWNER] = r->k[K_ACCOUNT] ? owners_lookup(
+				    o->owners, r->k[K_ACCOUNT],
+				    strlen(r->k[K_ACCOUNT])) : NULL;
+			if (by & REPORT_BY_DOMAIN)
+				r->k[K_DOMAIN] = domain_of(out, r->k[K_ACCOUNT]);
+			if (!(by & REPORT_BY_ACCOUNT))
+				r->k[K_ACCOUNT] = NULL;
+			if (by & REPORT_BY_PREFIX) {
+				r->k[K_PREFIX] = prefix_of(out, o, r->k[K_IP]);
+				if (!(by & REPORT_BY_IP))
+					r->k[K_IP] = NULL;
+			}
+		}
+		idmap_release(&pc);
+		idmap_release(&pi);
+		idmap_release(&pa);
+	}
+	rc = 0;
+	goto fail;
+
+dbfail:
+	sqlite3_finalize(st);
+	db_fail(s);
+fail:
+	for (i = 0; i < nsp; i++) {
+		tab_free(ps.ss[i].kt.v, ps.ss[i].kt.cap,
+		    sizeof *ps.ss[i].kt.v);
+		idmap_release(&ps.ss[i].keep);
+	}
+	free(ps.ss);
+	for (k = 0; k < ncls; k++)
+		free(cls_name[k]);
+	free(cls_name);
+	free(traffic);
+	free(cls_ok);
+	free(cuts);
+	for (k = 0; k < nnames; k++)
+		free(names[k]);
+	free(names);
+	idmap_release(&need_ip);
+	idmap_release(&need_acct);
+	idmap_release(&ipn);
+	idmap_release(&acn);
+	idmap_release(&ps.ip_ok);
+	idmap_release(&ps.acct_ok);
+	return rc;
+}
