@@ -822,7 +822,6 @@ int cmd_run(int argc, char **argv)
 
 	memset(&dm, 0, sizeof dm);
 	dm.sigfd = dm.timerfd = dm.alert_tfd = dm.diag_tfd = -1;
-	diagconf_defaults(&dm.dc);
 	dm.config_path = paths_default_config();
 	diag_init(&d);
 	optind = 1;
@@ -852,6 +851,8 @@ int cmd_run(int argc, char **argv)
 		    argv[optind], usage_line);
 		return EX_USAGE;
 	}
+	/* after the options: --help and usage errors hold nothing to free */
+	diagconf_defaults(&dm.dc);
 	if (config_load(&dm.cfg, dm.config_path, !dm.config_explicit, &d) < 0) {
 		/* a file that parses: the other sections' errors too, every one
 		 * at once (as check-config) */

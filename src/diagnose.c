@@ -790,7 +790,8 @@ static int judge_logins(struct ctx *c)
 			stale_finding(c, &u[i]);
 	/* addresses over the limit; the others summed per network (two or
 	 * more addresses of a network that never logged in) */
-	qsort(at, nat, sizeof *at, cmp_attacker);
+	if (nat > 0)                  /* at is NULL when there are none */
+		qsort(at, nat, sizeof *at, cmp_attacker);
 	imap_release(&nm);
 	memset(&nm, 0, sizeof nm);
 	for (i = 0; i < nat; i++) {

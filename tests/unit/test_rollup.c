@@ -196,6 +196,7 @@ static char *expected_json(time_t since, time_t until)
 {
 	static struct krow rows[NCLS * (NIP + 1)];
 	struct sbuf b;
+	char *out;
 	char t[32];
 	size_t i, nr = 0, k;
 
@@ -228,7 +229,9 @@ static char *expected_json(time_t since, time_t until)
 		sbuf_addf(&b, ", \"count\": %lld}", rows[i].n);
 	}
 	sbuf_adds(&b, "]}\n");
-	return sbuf_detach(&b);
+	out = sbuf_detach(&b);
+	sbuf_release(&b);             /* detach leaves an empty buffer */
+	return out;
 }
 
 static char *run(struct store *s, const struct report_opts *o)
