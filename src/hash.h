@@ -32,6 +32,18 @@ static inline uint64_t hash_load32(const char *p)
 	return v;
 }
 
+/* hash_u64: an integer (an id, a hash) with every bit mixed into every
+ * other (the 64-bit finalizer of MurmurHash3) */
+static inline uint64_t hash_u64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
 /* hash_bytes: p[0..n) mixed into h */
 static inline uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
 {

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "owners.h"
+#include "hash.h"
 #include "reportq.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -154,16 +155,6 @@ static const char *prefix_of(struct reportq_rows *r,
 
 /* ---- id tables ---- */
 
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 /* idmap: id -> pointer (a name, a pooled string, or a mark) */
 struct islot {
 	int64_t id;
@@ -187,7 +178,7 @@ static struct islot *idmap_slot(const struct idmap *m, int64_t id)
 
 	if (m->cap == 0)
 		return NULL;
-	for (i = mix((uint64_t)id) & (m->cap - 1); m->v[i].p;
+	for (i = hash_u64((uint64_t)id) & (m->cap - 1); m->v[i].p;
 	    i = (i + 1) & (m->cap - 1))
 		if (m->v[i].id == id)
 			return &m->v[i];
@@ -253,7 +244,7 @@ static void ktab_add(struct ktab *kt, int64_t t, int64_t cls, int64_t ip,
 				    old[i].acct, old[i].n);
 		tab_free(old, oldcap, sizeof *old);
 	}
-	for (i = mix((uint64_t)t * 0x9e3779b97f4a7c15ULL ^ (uint64_t)cls *
+	for (i = hash_u64((uint64_t)t * 0x9e3779b97f4a7c15ULL ^ (uint64_t)cls *
 	    0xc2b2ae3d27d4eb4fULL ^ (uint64_t)ip * 0x165667b19e3779f9ULL ^
 	    (uint64_t)acct) & (kt->cap - 1);; i = (i + 1) & (kt->cap - 1)) {
 		sl = &kt->v[i];

@@ -156,19 +156,9 @@ static void count_add(struct threshold *t, struct group *g, int64_t ts,
 
 /* ---- distinct thresholds: the sketch ---- */
 
-static uint64_t fmix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 static uint64_t value_hash(const char *v, size_t n)
 {
-	return fmix64(hash_bytes(0x6a09e667f3bcc909ULL, v, n));
+	return hash_u64(hash_bytes(0x6a09e667f3bcc909ULL, v, n));
 }
 
 static void sketch_rebuild(struct sketch *sk)

@@ -11,22 +11,10 @@
 #include "knownclients.h"
 #include "netaddr.h"
 #include "store.h"
+#include "storeq.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/test_knownclients.XXXXXX";
-
-static long long q1(struct store *s, const char *sql)
-{
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-		return -2;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
 
 static struct netaddr A(const char *s)
 {

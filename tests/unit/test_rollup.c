@@ -26,6 +26,7 @@
 #include "report.h"
 #include "sbuf.h"
 #include "store.h"
+#include "storeq.h"
 #include "tap.h"
 
 #define DAY0 1795305600LL       /* 2026-11-22T00:00:00Z */
@@ -64,19 +65,6 @@ static void ipname(int i, char *b, size_t n)
 static void acctname(int i, char *b, size_t n)
 {
 	snprintf(b, n, "u%d@d%d.example", i, i % 7);
-}
-
-static long long q1(struct store *s, const char *sql)
-{
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-		return -2;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 /* level_mismatches: entries of count_hours (level 1) or count_days (2)
