@@ -1,10 +1,11 @@
 /* diagnose: the judgments (see diagnose.h)
  *
- * One pass per class over the counts of the window (ids, not text: the
- * names are looked up once per id), aggregated in memory by (address,
- * account) pair, by account or by network; then each judgment asks the
- * known clients (index ranges) and, for the candidates only, the baseline
- * before the window. */
+ * One pass over the per-minute counts of the window for every class the
+ * judgments read (ids, not text: names and networks are looked up once
+ * per id), aggregated in memory by (address, account) pair, by account or
+ * by network; then each judgment asks the known clients (index ranges)
+ * and, for the candidates only, the baseline before the window (one more
+ * pass). */
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -193,27 +194,21 @@ struct ctx {
 	const struct diagconf *cf;
 	struct knownclients *kc;
 	sqlite3_stmt *rows, *classid, *ipname, *acname;
-	struct chunk_vec cv;      /* each_row's decoded chunk */
+	struct chunk_vec cv;      /* pass_run's decoded chunk */
 	struct names names[2];    /* ips, accounts */
+	struct names nets;        /* ip id -> its network (netkey()) */
 	struct findings *out;
 	int failed;
 	int in_tx;
 };
 
-/* name: the text of ip id (table 0) or account id (table 1), "" if none.
- * Ids are rowids, dense: a two-level table by id (pages of NAME_PAGE
- * names, made when first touched) finds a name without hashing, and
- * holds only the ranges of ids the window uses. */
-static const char *name(struct ctx *c, int table, int64_t id)
+/* name_slot: the slot of id in t.  Ids are rowids, dense: a two-level
+ * table by id (pages of NAME_PAGE names, made when first touched) finds a
+ * name without hashing, and holds only the ranges of ids the window uses. */
+static char **name_slot(struct names *t, int64_t id)
 {
-	struct names *t = &c->names[table != 0];
-	sqlite3_stmt *st = table ? c->acname : c->ipname;
-	const unsigned char *txt;
 	size_t pg, off;
-	char **slot;
 
-	if (id <= 0)
-		return "";
 	pg = (size_t)((uint64_t)id / NAME_PAGE);
 	off = (size_t)((uint64_t)id % NAME_PAGE);
 	if (pg >= t->npages) {
@@ -227,7 +222,19 @@ static const char *name(struct ctx *c, int table, int64_t id)
 	}
 	if (t->page[pg] == NULL)
 		t->page[pg] = xcalloc(NAME_PAGE, sizeof *t->page[pg]);
-	slot = &t->page[pg][off];
+	return &t->page[pg][off];
+}
+
+/* name: the text of ip id (table 0) or account id (table 1), "" if none */
+static const char *name(struct ctx *c, int table, int64_t id)
+{
+	sqlite3_stmt *st = table ? c->acname : c->ipname;
+	const unsigned char *txt;
+	char **slot;
+
+	if (id <= 0)
+		return "";
+	slot = name_slot(&c->names[table != 0], id);
 	if (*slot)
 		return *slot;
 	sqlite3_bind_int64(st, 1, id);
@@ -253,38 +260,75 @@ static void names_release(struct names *t)
 typedef void row_fn(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
     int64_t acct, int64_t n);
 
-/* each_row: the counts of class cls in [since, until).  The chunks are
- * read and decoded here, not through the counts table: one SQLite row per
- * minute, not one per entry (the window of a full retention has hundreds
- * of thousands of entries). */
-static int each_row(struct ctx *c, const char *cls, int64_t since,
-    int64_t until, row_fn *fn, void *arg)
+/* ---- the reading: one pass over the minutes of a span ------------------- */
+
+#define FEEDS_MAX 8
+
+/* a pass: the classes to read, and who takes each one's counts */
+struct pass {
+	struct {
+		int64_t cid;
+		row_fn *fn;
+		void *arg;
+	} feed[FEEDS_MAX];
+	size_t n;
+};
+
+/* pass_add: cls's counts go to fn(arg) (a class never counted: none).
+ * 0, or -1 on a database error. */
+static int pass_add(struct ctx *c, struct pass *p, const char *cls,
+    row_fn *fn, void *arg)
 {
-	sqlite3_stmt *st;
-	int64_t cid;
-	size_t i;
+	sqlite3_stmt *st = c->classid;
 	int rc;
 
-	st = c->classid;
+	if (p->n == FEEDS_MAX) {
+		log_warnx("diagnose: more than %d classes in a pass", FEEDS_MAX);
+		c->failed = 1;
+		return -1;
+	}
 	sqlite3_bind_text(st, 1, cls, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	cid = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (rc == SQLITE_ROW) {
+		p->feed[p->n].cid = sqlite3_column_int64(st, 0);
+		p->feed[p->n].fn = fn;
+		p->feed[p->n++].arg = arg;
+	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		goto fail;
-	if (rc == SQLITE_DONE)
-		return 0;   /* a class never counted */
-	st = c->rows;
-	sqlite3_bind_int64(st, 1, cid);
-	sqlite3_bind_int64(st, 2, since);
-	sqlite3_bind_int64(st, 3, until);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 0;
+	log_warnx("%s: diagnose: %s", store_path(c->s), sqlite3_errmsg(c->db));
+	c->failed = 1;
+	return -1;
+}
+
+/* pass_run: read the counts of p's classes in [since, until), in minute
+ * order (a minute's parts in order), once: the minutes are keyed by
+ * (bucket, class), so a read per class would step over every other
+ * class's rows again.  The chunks are decoded here, not through the
+ * counts table: one SQLite row per minute, not one per entry. */
+static int pass_run(struct ctx *c, const struct pass *p, int64_t since,
+    int64_t until)
+{
+	sqlite3_stmt *st = c->rows;
+	size_t i, k;
+	int rc;
+
+	if (p->n == 0 || until <= since)
+		return 0;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, until);
+	for (k = 0; k < FEEDS_MAX; k++)
+		sqlite3_bind_int64(st, 3 + (int)k, k < p->n ? p->feed[k].cid : -1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t bucket = sqlite3_column_int64(st, 0);
-		const unsigned char *p = sqlite3_column_blob(st, 1);
-		int len = sqlite3_column_bytes(st, 1);
+		int64_t cid = sqlite3_column_int64(st, 1);
+		const unsigned char *b = sqlite3_column_blob(st, 2);
+		int len = sqlite3_column_bytes(st, 2);
 
 		c->cv.n = 0;
-		if (chunk_decode(p, (size_t)len, &c->cv) < 0) {
+		if (chunk_decode(b, (size_t)len, &c->cv) < 0) {
 			log_warnx("%s: diagnose: the stored chunk of minute %" PRId64
 			    " is malformed (the database is damaged)", store_path(c->s),
 			    bucket);
@@ -292,13 +336,18 @@ static int each_row(struct ctx *c, const char *cls, int64_t since,
 			c->failed = 1;
 			return -1;
 		}
-		for (i = 0; i < c->cv.n; i++)
-			fn(c, arg, bucket, c->cv.v[i].ip, c->cv.v[i].acct, c->cv.v[i].n);
+		/* a class may feed more than one taker */
+		for (k = 0; k < p->n; k++) {
+			if (p->feed[k].cid != cid)
+				continue;
+			for (i = 0; i < c->cv.n; i++)
+				p->feed[k].fn(c, p->feed[k].arg, bucket, c->cv.v[i].ip,
+				    c->cv.v[i].acct, c->cv.v[i].n);
+		}
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return 0;
-fail:
 	log_warnx("%s: diagnose: %s", store_path(c->s), sqlite3_errmsg(c->db));
 	c->failed = 1;
 	return -1;
@@ -434,13 +483,37 @@ static int network(const char *ip, struct netaddr *net, char *buf,
 	return 1;
 }
 
+/* netkey: the network of address id ip as text (network()), "" if it
+ * has none; looked up and formatted once per id */
+static const char *netkey(struct ctx *c, int64_t ip)
+{
+	struct netaddr net;
+	char nk[NETADDR_STRLEN];
+	char **slot;
+
+	if (ip <= 0)
+		return "";
+	slot = name_slot(&c->nets, ip);
+	if (*slot == NULL)
+		*slot = xstrdup(network(name(c, 0, ip), &net, nk, sizeof nk) ?
+		    nk : "");
+	return *slot;
+}
+
 /* ---- pairs: failed logins, refused submissions, relay refusals ---------- */
 
 struct pair {
 	int64_t ip, acct, n, first, last;
-	int64_t *min;             /* failure minutes (auth_failed), bounded */
-	size_t nmin, capmin;
-	int done;                 /* judged already */
+	uint32_t min_head, min_tail;  /* its failure minutes (auth_failed,
+	                               * bounded): a list in pairs.min */
+	uint32_t nmin;
+};
+
+/* a failure minute of a pair, in one pool for all the pairs (no
+ * allocation per pair: a long window has a hundred thousand of them) */
+struct pmin {
+	int64_t bucket;
+	uint32_t next;            /* index + 1 of the pair's next; 0 none */
 };
 
 struct pairs {
@@ -448,16 +521,16 @@ struct pairs {
 	struct pair *v;
 	size_t n, cap;
 	int minutes;              /* keep the minutes */
+	struct pmin *min;
+	size_t nmin, capmin;
 };
 
 static void pairs_release(struct pairs *p)
 {
-	size_t i;
-
-	for (i = 0; i < p->n; i++)
-		free(p->v[i].min);
 	free(p->v);
+	free(p->min);
 	imap_release(&p->map);
+	memset(p, 0, sizeof *p);
 }
 
 static void pair_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
@@ -488,13 +561,16 @@ static void pair_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
 		pr->last = bucket;
 	/* a minute's counts may come in parts (count_chunks.part): its
 	 * rows in order, so a repeat of the minute is the last one noted */
-	if (p->minutes && pr->nmin < MINUTES_MAX &&
-	    (pr->nmin == 0 || pr->min[pr->nmin - 1] != bucket)) {
-		if (pr->nmin == pr->capmin) {
-			pr->capmin = pr->capmin ? 2 * pr->capmin : 8;
-			pr->min = xreallocarray(pr->min, pr->capmin, sizeof *pr->min);
-		}
-		pr->min[pr->nmin++] = bucket;
+	if (p->minutes && pr->nmin < MINUTES_MAX && (pr->nmin == 0 ||
+	    p->min[pr->min_tail - 1].bucket != bucket)) {
+		p->min = grow(p->min, p->nmin, &p->capmin, sizeof *p->min);
+		p->min[p->nmin].bucket = bucket;
+		p->min[p->nmin++].next = 0;
+		if (pr->nmin++ == 0)
+			pr->min_head = (uint32_t)p->nmin;
+		else
+			p->min[pr->min_tail - 1].next = (uint32_t)p->nmin;
+		pr->min_tail = (uint32_t)p->nmin;
 	}
 }
 
@@ -667,49 +743,46 @@ static void stale_finding(struct ctx *c, struct unit *u)
 	sbuf_release(&sum);
 }
 
-static int judge_logins(struct ctx *c)
+/* judge_logins: the failed logins of the window (pairs of auth_failed) */
+static int judge_logins(struct ctx *c, const struct pairs *pp)
 {
-	struct pairs p;
+	const struct pairs p = *pp;
 	struct unit *u = NULL;
 	struct attacker *at = NULL, *nw = NULL;
 	size_t nu = 0, nat = 0, nnw = 0, capu = 0, capat = 0, capnw = 0, i, j;
 	struct imap um, am, nm;
 	int rc = 0;
 
-	memset(&p, 0, sizeof p);
 	memset(&um, 0, sizeof um);
 	memset(&am, 0, sizeof am);
 	memset(&nm, 0, sizeof nm);
-	p.minutes = 1;
-	if (each_row(c, "auth_failed", c->in->since, c->in->until, pair_row,
-	    &p) < 0)
-		goto fail;
 	for (i = 0; i < p.n; i++) {
 		struct pair *pr = &p.v[i];
-		const char *ip = name(c, 0, pr->ip), *acct = name(c, 1, pr->acct);
+		const char *ip = name(c, 0, pr->ip), *nk = netkey(c, pr->ip), *acct;
 		struct kc_info info;
-		struct netaddr net;
-		char nk[NETADDR_STRLEN];
 		uint32_t *slot;
 		int k = 0;
 
-		if (ip[0] == '\0')
+		if (ip[0] == '\0' || nk[0] == '\0')
 			continue;   /* no trusted client address */
-		if (!network(ip, &net, nk, sizeof nk))
-			continue;
 		/* is the network anybody's client?  If not, no pair in it is
 		 * (one lookup per network, not per pair) */
 		slot = imap_find(&nm, hash_bytes(0, nk, strlen(nk)), 1);
 		if (*slot == 0) {
 			struct kc_info any;
-			int r = knownclients_lookup(c->kc, &net, NULL, c->in->until, 0,
-			    &any);
+			struct netaddr net;
+			int r;
 
-			if (r < 0)
+			netaddr_parse(nk, strlen(nk), &net);
+			if ((r = knownclients_lookup(c->kc, &net, NULL, c->in->until, 0,
+			    &any)) < 0)
 				goto fail;
 			*slot = (uint32_t)r + 1;
 			nm.n++;
 		}
+		/* the account's name only where it is asked for: a long window
+		 * of password guessing has a new account in most pairs */
+		acct = *slot == 2 ? name(c, 1, pr->acct) : "";
 		if (*slot == 2 && acct[0] && (k = known(c, ip, acct, &info)) < 0)
 			goto fail;
 		if (k > 0) {
@@ -741,13 +814,13 @@ static int judge_logins(struct ctx *c)
 			x->login_n += info.n;
 			if (x->naddrs < LIST_MAX)
 				snprintf(x->addrs[x->naddrs++], NETADDR_STRLEN, "%s", ip);
-			for (j = 0; j < pr->nmin; j++) {
+			for (j = pr->min_head; j != 0; j = p.min[j - 1].next) {
 				if (x->nmin == x->capmin) {
 					x->capmin = x->capmin ? 2 * x->capmin : 8;
 					x->min = xreallocarray(x->min, x->capmin,
 					    sizeof *x->min);
 				}
-				x->min[x->nmin++] = pr->min[j];
+				x->min[x->nmin++] = p.min[j - 1].bucket;
 			}
 			continue;
 		}
@@ -851,7 +924,6 @@ out:
 	imap_release(&um);
 	imap_release(&am);
 	imap_release(&nm);
-	pairs_release(&p);
 	return rc;
 }
 
@@ -895,21 +967,18 @@ static int known_of_domain(struct ctx *c, const char *ip, const char *domain)
 	return d.found;
 }
 
-static int judge_clients(struct ctx *c, const char *cls, enum finding_kind k)
+/* judge_clients: the refused submissions of the window (pairs of the
+ * class of finding k) */
+static int judge_clients(struct ctx *c, const struct pairs *p,
+    enum finding_kind k)
 {
-	struct pairs p;
 	size_t i;
 	int rc = 0;
 
-	memset(&p, 0, sizeof p);
 	if (c->in->owners == NULL)
 		return 0;   /* which domains are hosted here is not known */
-	if (each_row(c, cls, c->in->since, c->in->until, pair_row, &p) < 0) {
-		pairs_release(&p);
-		return -1;
-	}
-	for (i = 0; i < p.n; i++) {
-		struct pair *pr = &p.v[i];
+	for (i = 0; i < p->n; i++) {
+		const struct pair *pr = &p->v[i];
 		const char *ip = name(c, 0, pr->ip), *acct = name(c, 1, pr->acct);
 		const char *owner = owner_of(c, acct), *dom = domain_of(acct);
 		struct kc_info info;
@@ -957,7 +1026,6 @@ static int judge_clients(struct ctx *c, const char *cls, enum finding_kind k)
 		sbuf_release(&ev);
 		sbuf_release(&sum);
 	}
-	pairs_release(&p);
 	return rc;
 }
 
@@ -1027,11 +1095,45 @@ struct snet {
 	int known;                /* 1 known before, -1 new, 0 not looked up */
 };
 
+/* events per account (bounces and deferrals, limit hits) */
+struct asums {
+	struct imap map;
+	struct { int64_t acct, n; } *v;
+	size_t n, cap;
+};
+
+static void asums_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
+    int64_t acct, int64_t n)
+{
+	struct asums *a = arg;
+	uint32_t *slot = imap_find(&a->map, (uint64_t)acct, 3);
+
+	(void)c;
+	(void)bucket;
+	(void)ip;
+	if (*slot == 0) {
+		a->v = grow(a->v, a->n, &a->cap, sizeof *a->v);
+		a->v[a->n].acct = acct;
+		a->v[a->n].n = 0;
+		*slot = (uint32_t)++a->n;
+		a->map.n++;
+	}
+	a->v[*slot - 1].n += n;
+}
+
+static void asums_release(struct asums *a)
+{
+	free(a->v);
+	imap_release(&a->map);
+}
+
 struct sender {
 	int64_t acct;
 	int64_t n, first, last;
 	int64_t peak;             /* the busiest hour of the window */
-	int64_t *hour;            /* per hour of the window */
+	int64_t hour, hour_n;     /* the hour being counted (from the start
+	                           * of the window: its minutes come in
+	                           * order) and its events so far */
 	int64_t fails, limits;    /* bounces + deferrals, sending-limit hits */
 	int64_t base, fail_base, limit_base;  /* baselines */
 	int64_t base_hours;       /* active hours before the window */
@@ -1050,6 +1152,8 @@ struct senders {
 	struct smap bydom;        /* lower-cased domain -> first index + 1 */
 	int64_t hours;            /* of the window */
 	int local;                /* local users (script_spam) */
+	struct asums fails, limits;   /* per account, while the window is
+	                               * read (given to the senders after) */
 };
 
 static void senders_release(struct senders *s)
@@ -1058,8 +1162,9 @@ static void senders_release(struct senders *s)
 
 	smap_release(&s->byname);
 	smap_release(&s->bydom);
+	asums_release(&s->fails);
+	asums_release(&s->limits);
 	for (i = 0; i < s->n; i++) {
-		free(s->v[i].hour);
 		free(s->v[i].net);
 		imap_release(&s->v[i].nets);
 	}
@@ -1083,7 +1188,6 @@ static struct sender *sender_get(struct senders *s, int64_t acct, int make)
 	x = &s->v[s->n];
 	memset(x, 0, sizeof *x);
 	x->acct = acct;
-	x->hour = xcalloc((size_t)s->hours, sizeof *x->hour);
 	*slot = (uint32_t)++s->n;
 	s->map.n++;
 	return x;
@@ -1095,6 +1199,7 @@ static void sender_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
 	struct senders *s = arg;
 	struct sender *x;
 	const char *an;
+	int64_t h;
 
 	if (acct == 0)
 		return;
@@ -1112,14 +1217,21 @@ static void sender_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
 	if (bucket > x->last)
 		x->last = bucket;
 	x->n += n;
-	x->hour[s->hours == 1 ? 0 : (bucket - c->in->since) / HOUR] += n;
+	/* the busiest hour, as the hours go by (no array of the window's
+	 * hours per sender: 2,160 of them over 90 days) */
+	h = s->hours == 1 ? 0 : (bucket - c->in->since) / HOUR;
+	if (h != x->hour) {
+		if (x->hour_n > x->peak)
+			x->peak = x->hour_n;
+		x->hour = h;
+		x->hour_n = 0;
+	}
+	x->hour_n += n;
 	if (!s->local && ip != 0) {
-		const char *ipn = name(c, 0, ip);
-		struct netaddr net;
-		char nk[NETADDR_STRLEN];
+		const char *nk = netkey(c, ip);
 		uint32_t *slot;
 
-		if (!network(ipn, &net, nk, sizeof nk))
+		if (nk[0] == '\0')
 			return;
 		slot = imap_find(&x->nets, hash_bytes(0, nk, strlen(nk)), 0);
 		if (*slot == 0) {
@@ -1136,18 +1248,6 @@ static void sender_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
 	}
 }
 
-/* fails_row: bounces and deferrals of our senders' messages */
-static void fails_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
-    int64_t acct, int64_t n)
-{
-	struct sender *x = sender_get(arg, acct, 0);
-
-	(void)c;
-	(void)bucket;
-	(void)ip;
-	if (x)
-		x->fails += n;
-}
 
 /* lower: s lower-cased into buf (cut) */
 static size_t lower(const char *s, char *buf, size_t len)
@@ -1206,15 +1306,6 @@ static void add_limit_base(struct sender *x, int64_t n)
 {
 	if (x->candidate)
 		x->limit_base += n;
-}
-
-/* limits_row: cPanel's sending limits, for a sender or its domain */
-static void limits_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
-    int64_t acct, int64_t n)
-{
-	(void)bucket;
-	(void)ip;
-	each_named(c, arg, acct, add_limit, n);
 }
 
 /* the baseline: per candidate, its events per hour before the window */
@@ -1276,37 +1367,35 @@ static void base_row(struct ctx *c, void *arg, int64_t bucket, int64_t ip,
 	b->count[*slot - 1] += n;
 }
 
-/* baseline: the median of each candidate's active hours (hours with
- * events) in the baseline days before the window, into base (which 0) or
- * fail_base (which 1); base_hours too */
-static int baseline(struct ctx *c, struct senders *s, const char *const *cls,
-    size_t ncls, int which)
+static int has_candidate(const struct senders *s)
 {
-	struct base b;
-	int64_t from = (int64_t)c->in->since - c->cf->baseline_days * 86400;
-	int64_t **per;
-	size_t *nper, i;
-	int rc = 0;
+	size_t i;
 
 	for (i = 0; i < s->n; i++)
 		if (s->v[i].candidate)
 			break;
-	if (i == s->n)
-		return 0;   /* nobody to compare */
-	memset(&b, 0, sizeof b);
-	b.s = s;
-	b.which = which;
-	for (i = 0; i < ncls && rc == 0; i++)
-		rc = each_row(c, cls[i], from, c->in->since, base_row, &b);
-	if (rc < 0 || which == 2)
-		goto out;
+	return i < s->n;
+}
+
+/* base_finish: the median of each candidate's active hours (hours with
+ * events) in the baseline days before the window, into base (which 0) or
+ * fail_base (which 1); base_hours too.  The limit hits (which 2) are
+ * summed as they are read. */
+static void base_finish(struct base *b)
+{
+	struct senders *s = b->s;
+	int64_t **per;
+	size_t *nper, i;
+
+	if (b->which == 2 || s->n == 0)
+		return;
 	per = xcalloc(s->n, sizeof *per);
 	nper = xcalloc(s->n, sizeof *nper);
-	for (i = 0; i < b.n; i++) {
-		size_t w = b.who[i] - 1;
+	for (i = 0; i < b->n; i++) {
+		size_t w = b->who[i] - 1;
 
 		per[w] = xreallocarray(per[w], nper[w] + 1, sizeof *per[w]);
-		per[w][nper[w]++] = b.count[i];
+		per[w][nper[w]++] = b->count[i];
 	}
 	for (i = 0; i < s->n; i++) {
 		int64_t med = 0;
@@ -1315,7 +1404,7 @@ static int baseline(struct ctx *c, struct senders *s, const char *const *cls,
 			qsort(per[i], nper[i], sizeof *per[i], cmp_i64);
 			med = per[i][nper[i] / 2];
 		}
-		if (which == 0) {
+		if (b->which == 0) {
 			s->v[i].base = med;
 			s->v[i].base_hours = (int64_t)nper[i];
 		} else {
@@ -1325,11 +1414,76 @@ static int baseline(struct ctx *c, struct senders *s, const char *const *cls,
 	}
 	free(per);
 	free(nper);
-out:
-	imap_release(&b.hours);
-	imap_release(&b.named);
-	free(b.count);
-	free(b.who);
+}
+
+static void base_release(struct base *b)
+{
+	imap_release(&b->hours);
+	imap_release(&b->named);
+	free(b->count);
+	free(b->who);
+}
+
+/* senders_ready: after the window is read: each sender's busiest hour,
+ * its failures and limit hits, and whether it is a candidate (enough
+ * volume, networks or failures to matter) */
+static void senders_ready(struct ctx *c, struct senders *s)
+{
+	const struct diagconf *cf = c->cf;
+	size_t i;
+
+	if (!s->local) {
+		index_names(c, s);
+		for (i = 0; i < s->fails.n; i++) {
+			struct sender *x = sender_get(s, s->fails.v[i].acct, 0);
+
+			if (x)
+				x->fails += s->fails.v[i].n;
+		}
+		for (i = 0; i < s->limits.n; i++)
+			each_named(c, s, s->limits.v[i].acct, add_limit,
+			    s->limits.v[i].n);
+	}
+	for (i = 0; i < s->n; i++) {
+		struct sender *x = &s->v[i];
+
+		if (x->hour_n > x->peak)
+			x->peak = x->hour_n;
+		x->candidate = x->peak >= cf->volume_min ||
+		    (int64_t)x->nnet >= cf->new_networks;
+	}
+}
+
+/* baselines: the candidates' events before the window (one pass over
+ * the baseline days for both kinds of senders) */
+static int baselines(struct ctx *c, struct senders *sa, struct senders *sl)
+{
+	struct base b[4];
+	struct pass p;
+	int64_t from = (int64_t)c->in->since - c->cf->baseline_days * 86400;
+	size_t i;
+	int rc = 0;
+
+	memset(b, 0, sizeof b);
+	memset(&p, 0, sizeof p);
+	b[0].s = b[1].s = b[2].s = sa;
+	b[3].s = sl;
+	b[1].which = 1;
+	b[2].which = 2;
+	if (has_candidate(sa) && (pass_add(c, &p, "msg_in_auth", base_row,
+	    &b[0]) < 0 || pass_add(c, &p, "bounced", base_row, &b[1]) < 0 ||
+	    pass_add(c, &p, "deferred", base_row, &b[1]) < 0 ||
+	    pass_add(c, &p, "sending_limit", base_row, &b[2]) < 0))
+		rc = -1;
+	if (rc == 0 && has_candidate(sl) && pass_add(c, &p, "msg_in_local",
+	    base_row, &b[3]) < 0)
+		rc = -1;
+	if (rc == 0 && (rc = pass_run(c, &p, from, c->in->since)) == 0)
+		for (i = 0; i < 4; i++)
+			if (b[i].s->n && has_candidate(b[i].s))
+				base_finish(&b[i]);
+	for (i = 0; i < 4; i++)
+		base_release(&b[i]);
 	return rc;
 }
 
@@ -1373,49 +1527,18 @@ static void ev_values(struct ctx *c, struct sbuf *ev, struct sbuf *sum,
 	evidence_values_free(v, n);
 }
 
-static int judge_senders(struct ctx *c, int local)
+/* judge_senders: the senders of the window (read, ready and compared
+ * with their baselines): compromised_account, or script_spam (local) */
+static int judge_senders(struct ctx *c, struct senders *s)
 {
-	static const char *const fails[] = { "bounced", "deferred" };
-	static const char *const limits[] = { "sending_limit" };
-	struct senders s;
 	const struct diagconf *cf = c->cf;
 	int64_t span = (int64_t)(c->in->until - c->in->since);
+	int local = s->local;
 	size_t i, j;
 	int rc = -1;
 
-	memset(&s, 0, sizeof s);
-	s.local = local;
-	/* the busiest hour: the window itself if it is an hour or less */
-	s.hours = span <= HOUR ? 1 : span / HOUR + 1;
-	if (each_row(c, local ? "msg_in_local" : "msg_in_auth", c->in->since,
-	    c->in->until, sender_row, &s) < 0)
-		goto out;
-	if (!local)
-		index_names(c, &s);
-	if (!local && (each_row(c, "bounced", c->in->since, c->in->until,
-	    fails_row, &s) < 0 || each_row(c, "deferred", c->in->since,
-	    c->in->until, fails_row, &s) < 0 || each_row(c, "sending_limit",
-	    c->in->since, c->in->until, limits_row, &s) < 0))
-		goto out;
-	/* the candidates: enough volume, networks or failures to matter */
-	for (i = 0; i < s.n; i++) {
-		struct sender *x = &s.v[i];
-		int64_t h;
-
-		for (h = 0; h < s.hours; h++)
-			if (x->hour[h] > x->peak)
-				x->peak = x->hour[h];
-		x->candidate = x->peak >= cf->volume_min ||
-		    (int64_t)x->nnet >= cf->new_networks;
-	}
-	if (baseline(c, &s, local ? (const char *const[]){ "msg_in_local" } :
-	    (const char *const[]){ "msg_in_auth" }, 1, 0) < 0)
-		goto out;
-	if (!local && (baseline(c, &s, fails, 2, 1) < 0 ||
-	    baseline(c, &s, limits, 1, 2) < 0))
-		goto out;
-	for (i = 0; i < s.n; i++) {
-		struct sender *x = &s.v[i];
+	for (i = 0; i < s->n; i++) {
+		struct sender *x = &s->v[i];
 		const char *acct = name(c, 1, x->acct);
 		int64_t newn = 0, knownn = 0;
 		int s_net = 0, s_vol, s_fail = 0, hist;
@@ -1537,11 +1660,62 @@ static int judge_senders(struct ctx *c, int local)
 	}
 	rc = c->failed ? -1 : 0;
 out:
-	senders_release(&s);
 	return rc;
 }
 
 /* ---- the run ------------------------------------------------------------ */
+
+/* judge: read the window once, then judge what was read, in the order of
+ * the findings */
+static int judge(struct ctx *c)
+{
+	struct pairs logins, tls, relay;
+	struct senders sa, sl;
+	struct pass p;
+	int64_t span = (int64_t)(c->in->until - c->in->since);
+	int rc = -1;
+
+	memset(&logins, 0, sizeof logins);
+	memset(&tls, 0, sizeof tls);
+	memset(&relay, 0, sizeof relay);
+	memset(&sa, 0, sizeof sa);
+	memset(&sl, 0, sizeof sl);
+	memset(&p, 0, sizeof p);
+	logins.minutes = 1;
+	sl.local = 1;
+	/* the busiest hour: the window itself if it is an hour or less */
+	sa.hours = sl.hours = span <= HOUR ? 1 : span / HOUR + 1;
+	if (pass_add(c, &p, "auth_failed", pair_row, &logins) < 0 ||
+	    (c->in->owners != NULL && (pass_add(c, &p, "submission_auth_required",
+	    pair_row, &tls) < 0 || pass_add(c, &p, "relay_denied", pair_row,
+	    &relay) < 0)) ||
+	    pass_add(c, &p, "msg_in_auth", sender_row, &sa) < 0 ||
+	    pass_add(c, &p, "msg_in_local", sender_row, &sl) < 0 ||
+	    pass_add(c, &p, "bounced", asums_row, &sa.fails) < 0 ||
+	    pass_add(c, &p, "deferred", asums_row, &sa.fails) < 0 ||
+	    pass_add(c, &p, "sending_limit", asums_row, &sa.limits) < 0 ||
+	    pass_run(c, &p, c->in->since, c->in->until) < 0)
+		goto out;
+	if (judge_logins(c, &logins) < 0 ||
+	    judge_clients(c, &tls, FK_CLIENT_NEEDS_TLS) < 0 ||
+	    judge_clients(c, &relay, FK_CLIENT_NOT_AUTHENTICATING) < 0 ||
+	    judge_domains(c, EVK_RELAY_DOMAIN, FK_MISSING_LOCALDOMAINS) < 0 ||
+	    judge_domains(c, EVK_REMOTE_RELAY_DOMAIN, FK_STALE_MX) < 0)
+		goto out;
+	senders_ready(c, &sa);
+	senders_ready(c, &sl);
+	if (baselines(c, &sa, &sl) < 0 || judge_senders(c, &sa) < 0 ||
+	    judge_senders(c, &sl) < 0)
+		goto out;
+	rc = 0;
+out:
+	pairs_release(&logins);
+	pairs_release(&tls);
+	pairs_release(&relay);
+	senders_release(&sa);
+	senders_release(&sl);
+	return rc;
+}
 
 static int rank(const struct finding *f)
 {
@@ -1594,9 +1768,10 @@ int diagnose_run(struct store *s, const struct diagnose_input *in,
 	c.cf = in->conf;
 	c.out = out;
 	c.kc = knownclients_open(s);
-	if (sqlite3_prepare_v2(c.db, "SELECT bucket, data FROM count_chunks WHERE "
-	    "bucket >= ?2 AND bucket < ?3 AND class_id = ?1", -1, &c.rows,
-	    NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(c.db, "SELECT bucket, class_id, data FROM "
+	    "count_chunks WHERE bucket >= ?1 AND bucket < ?2 AND class_id IN "
+	    "(?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ORDER BY bucket, class_id, part",
+	    -1, &c.rows, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(c.db, "SELECT id FROM classes WHERE name = ?1", -1,
 	    &c.classid, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(c.db, "SELECT addr FROM ips WHERE id = ?1", -1,
@@ -1619,12 +1794,7 @@ int diagnose_run(struct store *s, const struct diagnose_input *in,
 		}
 		c.in_tx = 1;
 	}
-	if (judge_logins(&c) < 0 ||
-	    judge_clients(&c, "submission_auth_required", FK_CLIENT_NEEDS_TLS) < 0 ||
-	    judge_clients(&c, "relay_denied", FK_CLIENT_NOT_AUTHENTICATING) < 0 ||
-	    judge_domains(&c, EVK_RELAY_DOMAIN, FK_MISSING_LOCALDOMAINS) < 0 ||
-	    judge_domains(&c, EVK_REMOTE_RELAY_DOMAIN, FK_STALE_MX) < 0 ||
-	    judge_senders(&c, 0) < 0 || judge_senders(&c, 1) < 0)
+	if (judge(&c) < 0)
 		goto out;
 done:
 	if (out->n > 1)
@@ -1641,5 +1811,6 @@ out:
 	knownclients_close(c.kc);
 	names_release(&c.names[0]);
 	names_release(&c.names[1]);
+	names_release(&c.nets);
 	return rc;
 }
