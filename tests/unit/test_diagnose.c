@@ -12,7 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "capture.h"
+#include "chunk.h"
 #include "cmds.h"
 #include "diag.h"
 #include "diagconf.h"
@@ -27,6 +30,8 @@ static char dir[] = "/tmp/test_diagnose.XXXXXX";
 static FILE *LOG;
 static long ID;
 static time_t W;                  /* the window: [W, W + 1h) */
+static time_t BEFORE;             /* run() starts the window this much
+                                   * earlier */
 
 static void line(time_t t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -111,7 +116,7 @@ static int run(const char *db, const struct owners *o,
 	diag_init(&d);
 	diagconf_defaults(&dc);
 	memset(&in, 0, sizeof in);
-	in.since = W;
+	in.since = W - BEFORE;
 	in.until = W + 3600;
 	in.conf = &dc;
 	in.owners = o;
@@ -412,6 +417,74 @@ int main(void)
 	ok(*has(FK_MISSING_LOCALDOMAINS) == '\0' &&
 	    *has(FK_CLIENT_NEEDS_TLS) != '\0', "no localdomains: only "
 	    "missing_localdomains is skipped");
+
+	/* a window of three hours: henry's busiest one is its last */
+	{
+		const char *ev = NULL;
+		size_t i2;
+
+		BEFORE = 2 * 3600;
+		run(path("all.db"), ow, local, remote, "henry@example.com", NULL);
+		BEFORE = 0;
+		for (i2 = 0; i2 < F.n; i2++)
+			if (F.v[i2].kind == FK_COMPROMISED_ACCOUNT)
+				ev = F.v[i2].evidence;
+		if (!ok(ev && strstr(ev, "\"messages\": 130, \"peak_hour\": 120,"),
+		    "3-hour window: 130 messages, 120 in the busiest hour (5 in "
+		    "each hour before it)"))
+			printf("# %s\n", ev ? ev : "(none)");
+	}
+
+	/* a minute stored in two parts (count_chunks.part: the first one
+	 * full) with alice's pair in both: one failing minute, not two */
+	{
+		struct diag d2;
+		struct store *s;
+		sqlite3_stmt *st;
+		char sql[512];
+		const char *ev = NULL;
+		size_t i2;
+		int64_t m = (int64_t)W + 60;
+
+		diag_init(&d2);
+		s = store_open(path("all.db"), 0, &d2);
+		ok(s != NULL, "open the database to split a minute");
+		snprintf(sql, sizeof sql, "WITH RECURSIVE g(v) AS (SELECT 1 UNION "
+		    "ALL SELECT v + 1 FROM g WHERE v < %d) INSERT INTO counts "
+		    "(bucket, class_id, ip_id, account_id, n) SELECT %lld, (SELECT "
+		    "id FROM classes WHERE name = 'auth_failed'), 0, 1000000 + v, 1 "
+		    "FROM g", CHUNK_PART_MAX, (long long)m);
+		is_int(sqlite3_exec(store_db(s), sql, NULL, NULL, NULL), SQLITE_OK,
+		    "fill alice's first failing minute to a full part");
+		snprintf(sql, sizeof sql, "INSERT INTO counts (bucket, class_id, "
+		    "ip_id, account_id, n) VALUES (%lld, (SELECT id FROM classes "
+		    "WHERE name = 'auth_failed'), (SELECT id FROM ips WHERE addr = "
+		    "'192.0.2.10'), (SELECT id FROM accounts WHERE name = "
+		    "'alice@example.com'), 1)", (long long)m);
+		is_int(sqlite3_exec(store_db(s), sql, NULL, NULL, NULL), SQLITE_OK,
+		    "one more failure of alice's in that minute");
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM count_chunks WHERE "
+		    "bucket = %lld AND class_id = (SELECT id FROM classes WHERE "
+		    "name = 'auth_failed')", (long long)m);
+		if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) ==
+		    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+			is_int(sqlite3_column_int64(st, 0), 2, "... the minute is in "
+			    "two parts");
+		else
+			ok(0, "... the minute is in two parts");
+		sqlite3_finalize(st);
+		store_close(s);
+		diag_release(&d2);
+		run(path("all.db"), ow, local, remote, "alice@example.com", NULL);
+		is_str(has(FK_STALE_PASSWORD), "192.0.2.10|alice@example.com|acme|-|5",
+		    "stale_password counts the events of both parts");
+		for (i2 = 0; i2 < F.n; i2++)
+			if (F.v[i2].kind == FK_STALE_PASSWORD)
+				ev = F.v[i2].evidence;
+		if (!ok(ev && strstr(ev, "\"failing_minutes\": 4,"), "... and the "
+		    "minute once: 4 failing minutes"))
+			printf("# %s\n", ev ? ev : "(none)");
+	}
 
 	/* an empty database */
 	{
