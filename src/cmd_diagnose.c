@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +26,7 @@
 #include "paths.h"
 #include "sbuf.h"
 #include "store.h"
+#include "term.h"
 
 static const char usage_line[] =
     "usage: eximwatch diagnose [--db PATH] [--since DUR|TIME] [--until TIME] "
@@ -81,29 +81,6 @@ static void skipped(struct diag *d, const char *what)
 		    "", d->items[0].msg, *what ? "; " : "", what);
 	diag_release(d);
 	diag_init(d);
-}
-
-static int term_width(void)
-{
-	struct winsize ws;
-	const char *c;
-	long v;
-
-	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
-	    ws.ws_col > 0)
-		return ws.ws_col;
-	if ((c = getenv("COLUMNS")) != NULL && (v = strtol(c, NULL, 10)) > 20 &&
-	    v < 1000)
-		return (int)v;
-	return 80;
-}
-
-static int want_color(void)
-{
-	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
-
-	return isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0') &&
-	    term != NULL && term[0] != '\0' && strcmp(term, "dumb") != 0;
 }
 
 int cmd_diagnose(int argc, char **argv)
@@ -278,7 +255,7 @@ int cmd_diagnose(int argc, char **argv)
 		findings_json(&f, in.since, in.until, &out);
 	else
 		findings_table(&f, in.since, in.until, term_width(),
-		    !no_color && want_color(), &out);
+		    !no_color && term_color(), &out);
 	fwrite(out.s, 1, out.len, stdout);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		log_warn("cannot write the findings");
