@@ -643,6 +643,7 @@ struct sumpriv {
 	struct reportq_rows cls;
 	struct reportq_rows top[3];            /* ips, accounts, owners */
 	struct report_share *shares[3];
+	struct reportq_grid g;                 /* the classes' series */
 };
 
 static int cmp_cls(const void *x, const void *y)
@@ -691,20 +692,26 @@ static int cmp_kc_owner(const void *x, const void *y)
 }
 
 /* build_classes: per class the total and the series */
-static int build_classes(struct store *s, const struct report_opts *o,
+/* classes_spec: the grouping of the classes and their series */
+static void classes_spec(struct report_summary *sum, struct sumpriv *pv,
+    struct reportq_spec *sp)
+{
+	pv->g.origin = sum->origin;
+	pv->g.step = sum->step;
+	memset(sp, 0, sizeof *sp);
+	sp->by = REPORT_BY_CLASS;
+	sp->g = &pv->g;
+	sp->out = &pv->cls;
+}
+
+/* build_classes: the classes of the window, from their grouping */
+static void build_classes(const struct report_opts *o,
     struct report_summary *sum, struct sumpriv *pv)
 {
-	struct reportq_grid g = { sum->origin, sum->step };
-	struct report_opts win = *o;
 	struct report_class *c;
 	size_t i, j, nc = 0;
 	int idx;
 
-	win.since = sum->since;
-	win.until = sum->until;
-	if (win.until > win.since && fetch(s, &win, REPORT_BY_CLASS, 0, &g,
-	    &pv->cls) < 0)
-		return -1;
 	c = sum->classes = xcalloc(pv->cls.n + 1, sizeof *sum->classes);
 	for (i = 0; i < pv->cls.n; i++) {
 		const struct reportq_row *r = &pv->cls.v[i];
@@ -735,27 +742,19 @@ static int build_classes(struct store *s, const struct report_opts *o,
 		c[i].description = rules_description(o->rules, (size_t)idx);
 		c[i].remedy = rules_remedy(o->rules, (size_t)idx);
 	}
-	return 0;
 }
 
-/* build_top: the keys (ip, account or owner) with the most rejection events,
- * each with its main classes; which = 0 ips, 1 accounts, 2 owners */
-static int build_top(struct store *s, const struct report_opts *o,
-    struct report_summary *sum, struct sumpriv *pv, int which)
-{
-	static const int keys[3] = { K_IP, K_ACCOUNT, K_OWNER };
-	int key = keys[which];
-	struct reportq_rows *r = &pv->top[which];
-	struct report_top *t;
-	struct report_share *sh;
-	struct report_opts win = *o;
-	size_t nt = 0, i, j, lim;
-	unsigned by = REPORT_BY_CLASS;
-	struct reportq_spec sp;
+static const int top_keys_of[3] = { K_IP, K_ACCOUNT, K_OWNER };
 
-	memset(&sp, 0, sizeof sp);
-	win.since = sum->since;
-	win.until = sum->until;
+/* top_spec: the grouping of the keys (ip, account or owner) by class;
+ * which = 0 ips, 1 accounts, 2 owners */
+static void top_spec(const struct report_opts *o, struct sumpriv *pv,
+    int which, struct reportq_spec *sp)
+{
+	int key = top_keys_of[which];
+	unsigned by = REPORT_BY_CLASS;
+
+	memset(sp, 0, sizeof *sp);
 	if (key == K_IP)
 		by |= REPORT_BY_IP;
 	else if (key == K_ACCOUNT)
@@ -764,15 +763,26 @@ static int build_top(struct store *s, const struct report_opts *o,
 		by |= REPORT_BY_OWNER;
 	/* ips and accounts: only the rows of the top keys (each key is its
 	 * own list entry); owners merge accounts, so they need them all */
-	sp.by = by;
-	sp.flags = F_REJECT_ONLY | (key == K_IP ? F_HAS_IP : F_HAS_ACCOUNT);
-	sp.out = r;
+	sp->by = by;
+	sp->flags = F_REJECT_ONLY | (key == K_IP ? F_HAS_IP : F_HAS_ACCOUNT);
+	sp->out = &pv->top[which];
 	if (key != K_OWNER && o->top > 0) {
-		sp.top = (size_t)o->top;
-		sp.top_key = key;
+		sp->top = (size_t)o->top;
+		sp->top_key = key;
 	}
-	if (reportq_fetch(s, &win, &sp, 1) < 0)
-		return -1;
+}
+
+/* build_top: the keys with the most rejection events, each with its main
+ * classes, from their grouping */
+static void build_top(const struct report_opts *o,
+    struct report_summary *sum, struct sumpriv *pv, int which)
+{
+	int key = top_keys_of[which];
+	struct reportq_rows *r = &pv->top[which];
+	struct report_top *t;
+	struct report_share *sh;
+	size_t nt = 0, i, j, lim;
+
 	if (key == K_OWNER) {
 		/* events of accounts no cPanel user owns are not a list entry */
 		for (i = j = 0; i < r->n; i++)
@@ -782,7 +792,7 @@ static int build_top(struct store *s, const struct report_opts *o,
 		rollup(r);
 	}
 	if (r->n == 0)
-		return 0;
+		return;
 	qsort(r->v, r->n, sizeof *r->v, key == K_IP ? cmp_kc_ip :
 	    key == K_ACCOUNT ? cmp_kc_account : cmp_kc_owner);
 	t = xcalloc(r->n, sizeof *t);
@@ -812,7 +822,6 @@ static int build_top(struct store *s, const struct report_opts *o,
 		sum->owners = t;
 		sum->nowners = lim;
 	}
-	return 0;
 }
 
 int report_summary_build(struct store *s, const struct report_opts *o,
@@ -821,6 +830,7 @@ int report_summary_build(struct store *s, const struct report_opts *o,
 	struct sumpriv *pv = xcalloc(1, sizeof *pv);
 	sqlite3 *db = store_db(s);
 	sqlite3_stmt *st = NULL;
+	int owners = o->owners && owners_count(o->owners) > 0;
 
 	memset(sum, 0, sizeof *sum);
 	sum->priv = pv;
@@ -840,15 +850,30 @@ int report_summary_build(struct store *s, const struct report_opts *o,
 	}
 	sum->step = report_slot_step(sum->since, sum->until, maxslots,
 	    &sum->origin, &sum->nslots);
-	if (build_classes(s, o, sum, pv) < 0)
-		return -1;
+	/* one pass over the window for all the groupings: the classes with
+	 * their series, and the top addresses, accounts and owners */
+	if (sum->until > sum->since) {
+		struct reportq_spec sp[4];
+		struct report_opts win = *o;
+		size_t n = 0;
+
+		win.since = sum->since;
+		win.until = sum->until;
+		classes_spec(sum, pv, &sp[n++]);
+		top_spec(o, pv, 0, &sp[n++]);
+		top_spec(o, pv, 1, &sp[n++]);
+		if (owners)
+			top_spec(o, pv, 2, &sp[n++]);
+		if (reportq_fetch(s, &win, sp, n) < 0)
+			return -1;
+	}
+	build_classes(o, sum, pv);
 	if (sum->rejects == 0)
 		return 0;
-	if (build_top(s, o, sum, pv, 0) < 0 || build_top(s, o, sum, pv, 1) < 0)
-		return -1;
-	if (o->owners && owners_count(o->owners) > 0 &&
-	    build_top(s, o, sum, pv, 2) < 0)
-		return -1;
+	build_top(o, sum, pv, 0);
+	build_top(o, sum, pv, 1);
+	if (owners)
+		build_top(o, sum, pv, 2);
 	return 0;
 }
 
