@@ -252,3 +252,39 @@ char *duration_format(int64_t secs, char *buf, size_t len)
 	}
 	return buf;
 }
+
+char *duration_span(int64_t secs, char *buf, size_t len)
+{
+	static const int64_t unit[] = { 86400, 3600, 60, 1 };
+	size_t i;
+
+	for (i = 0; i + 1 < sizeof unit / sizeof unit[0]; i++) {
+		if (secs >= unit[i]) {
+			secs = (secs + unit[i + 1] / 2) / unit[i + 1] *
+			    unit[i + 1];
+			break;
+		}
+	}
+	return duration_format(secs, buf, len);
+}
+
+char *time_window(time_t since, time_t until, const char *join,
+    int with_len, char *buf, size_t len)
+{
+	char a[32], z[32], d[32];
+	struct tm ts, tu;
+
+	localtime_r(&since, &ts);
+	localtime_r(&until, &tu);
+	strftime(a, sizeof a, "%Y-%m-%d %H:%M", &ts);
+	if (ts.tm_year == tu.tm_year && ts.tm_yday == tu.tm_yday)
+		strftime(z, sizeof z, "%H:%M", &tu);
+	else
+		strftime(z, sizeof z, "%Y-%m-%d %H:%M", &tu);
+	if (with_len)
+		snprintf(buf, len, "%s%s%s (%s)", a, join, z, duration_span(
+		    (int64_t)(until - since), d, sizeof d));
+	else
+		snprintf(buf, len, "%s%s%s", a, join, z);
+	return buf;
+}

@@ -176,47 +176,18 @@ static const char *verdict_color(enum verdict v)
 	}
 }
 
-/* span_text: a window's length, its two largest units, rounded */
-static char *span_text(int64_t secs, char *buf, size_t len)
-{
-	static const int64_t unit[] = { 86400, 3600, 60, 1 };
-	size_t i;
-
-	for (i = 0; i + 1 < sizeof unit / sizeof unit[0]; i++) {
-		if (secs >= unit[i]) {
-			secs = (secs + unit[i + 1] / 2) / unit[i + 1] * unit[i + 1];
-			break;
-		}
-	}
-	return duration_format(secs, buf, len);
-}
-
-static void window_text(struct sbuf *b, time_t since, time_t until)
-{
-	char a[32], z[32], d[32];
-	struct tm ts, tu;
-
-	localtime_r(&since, &ts);
-	localtime_r(&until, &tu);
-	strftime(a, sizeof a, "%Y-%m-%d %H:%M", &ts);
-	if (ts.tm_year == tu.tm_year && ts.tm_yday == tu.tm_yday)
-		strftime(z, sizeof z, "%H:%M", &tu);
-	else
-		strftime(z, sizeof z, "%Y-%m-%d %H:%M", &tu);
-	sbuf_addf(b, "%s \xe2\x86\x92 %s (%s)", a, z,
-	    span_text((int64_t)(until - since), d, sizeof d));
-}
-
 void findings_table(const struct findings *f, time_t since, time_t until,
     int width, int color, struct sbuf *b)
 {
 	size_t w = width > 0 ? (size_t)width : 80, i;
+	char win[128];
 	struct sbuf s, r;
 
 	if (color)
 		sbuf_adds(b, "\033[1m");
 	sbuf_adds(b, "eximwatch diagnose \xe2\x80\x94 ");
-	window_text(b, since, until);
+	sbuf_adds(b, time_window(since, until, " \xe2\x86\x92 ", 1, win,
+	    sizeof win));
 	sbuf_addf(b, ": %zu finding%s", f->n, f->n == 1 ? "" : "s");
 	if (color)
 		sbuf_adds(b, "\033[0m");

@@ -469,42 +469,13 @@ char *report_sparkline(const long long *v, size_t n, char *buf, size_t len)
 	return buf;
 }
 
-/* span_text: a window length for people: the two largest units, rounded
- * ("2465d9h", not "2465d8h50m57s") */
-static char *span_text(int64_t secs, char *buf, size_t len)
-{
-	static const int64_t unit[] = { 86400, 3600, 60, 1 };
-	size_t i;
-
-	for (i = 0; i + 1 < sizeof unit / sizeof unit[0]; i++) {
-		if (secs >= unit[i]) {
-			secs = (secs + unit[i + 1] / 2) / unit[i + 1] *
-			    unit[i + 1];
-			break;
-		}
-	}
-	return duration_format(secs, buf, len);
-}
-
-/* fmt_window: "2026-11-22 08:00 → 09:00 (1h)" in local time; join is the
- * text between the two times */
+/* fmt_window: time_window() into b */
 static void fmt_window(struct sbuf *b, time_t since, time_t until,
     const char *join, int with_len)
 {
-	char a[32], z[32], d[32];
-	struct tm ts, tu;
+	char w[128];
 
-	localtime_r(&since, &ts);
-	localtime_r(&until, &tu);
-	strftime(a, sizeof a, "%Y-%m-%d %H:%M", &ts);
-	if (ts.tm_year == tu.tm_year && ts.tm_yday == tu.tm_yday)
-		strftime(z, sizeof z, "%H:%M", &tu);
-	else
-		strftime(z, sizeof z, "%Y-%m-%d %H:%M", &tu);
-	sbuf_addf(b, "%s%s%s", a, join, z);
-	if (with_len)
-		sbuf_addf(b, " (%s)", span_text((int64_t)(until - since),
-		    d, sizeof d));
+	sbuf_adds(b, time_window(since, until, join, with_len, w, sizeof w));
 }
 
 static void out_table(const struct report_opts *o, unsigned by,
@@ -1142,7 +1113,7 @@ static int default_table(struct store *s, const struct report_opts *o,
 		sbuf_adds(b, "no rejections or failures");
 	} else {
 		sbuf_addf(b, "Rejections and failures (%lld; sparkline: "
-		    "1 character = %s)", sum.rejects, span_text(sum.step, d,
+		    "1 character = %s)", sum.rejects, duration_span(sum.step, d,
 		    sizeof d));
 	}
 	sgr(b, o, "0");

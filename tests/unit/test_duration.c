@@ -148,6 +148,19 @@ int main(void)
 	    "format 1d1h1m1s");
 	is_str(duration_format(-60, buf, sizeof buf), "-1m", "format -1m");
 	is_str(duration_format(5400, buf, 3), "1h", "format truncated");
+	/* a window's length for people: the two largest units, rounded */
+	is_str(duration_span(213007857, buf, sizeof buf), "2465d9h",
+	    "span: 2465d8h50m57s is 2465d9h");
+	is_str(duration_span(5400 + 29, buf, sizeof buf), "1h30m",
+	    "span: hours and minutes");
+	is_str(duration_span(59, buf, sizeof buf), "59s", "span: seconds");
+	/* a window: the second date only when it is another day (TZ=UTC) */
+	is_str(time_window(1795334400, 1795338000, " \xe2\x86\x92 ", 1, buf,
+	    sizeof buf), "2026-11-22 08:00 \xe2\x86\x92 09:00 (1h)",
+	    "window within a day");
+	is_str(time_window(1795334400, 1795334400 + 90 * 86400 + 1234, " and ",
+	    0, buf, sizeof buf), "2026-11-22 08:00 and 2027-02-20 08:20",
+	    "window over days, without its length");
 	{
 		int64_t v;
 		time_t t;
