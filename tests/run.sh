@@ -3,6 +3,7 @@
 # (tests/t/*.t), all TAP, through prove.  `make check` calls this.
 # Usage: tests/run.sh [TEST...]
 cd "$(dirname "$0")/.." || exit 1
+. tests/lib/python.sh
 if [ $# -eq 0 ]; then
 	set -- build/tests/test_* tests/t/*.t
 fi

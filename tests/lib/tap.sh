@@ -11,6 +11,7 @@
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 EW=${EW:-$ROOT/eximwatch}
+. "$ROOT/tests/lib/python.sh"
 TAP_N=0
 TAP_FAIL=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ewtest.XXXXXX")
