@@ -92,7 +92,8 @@ int judge_open(struct judge *c, struct store *s,
 	c->kc = knownclients_open(s);
 	if (sqlite3_prepare_v2(c->db, "SELECT bucket, class_id, data FROM "
 	    "count_chunks WHERE bucket >= ?1 AND bucket < ?2 AND class_id IN "
-	    "(?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ORDER BY bucket, class_id, part",
+	    "(?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+	    "ORDER BY bucket, class_id, part",
 	    -1, &c->rows, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(c->db, "SELECT id FROM classes WHERE name = ?1", -1,
 	    &c->classid, NULL) != SQLITE_OK ||
@@ -382,9 +383,10 @@ void judge_pair_row(struct judge *c, void *arg, int64_t bucket, int64_t ip,
 	if (bucket > pr->last)
 		pr->last = bucket;
 	/* a minute's counts may come in parts (count_chunks.part): its
-	 * rows in order, so a repeat of the minute is the last one noted */
-	if (p->minutes && pr->nmin < MINUTES_MAX && (pr->nmin == 0 ||
-	    p->min[pr->min_tail - 1].bucket != bucket)) {
+	 * rows in order, so a repeat of the minute is the last one noted.
+	 * The pool's indexes are 32-bit: a full pool keeps no more. */
+	if (p->minutes && pr->nmin < MINUTES_MAX && p->nmin < UINT32_MAX &&
+	    (pr->nmin == 0 || p->min[pr->min_tail - 1].bucket != bucket)) {
 		p->min = judge_grow(p->min, p->nmin, &p->capmin, sizeof *p->min);
 		p->min[p->nmin].bucket = bucket;
 		p->min[p->nmin++].next = 0;

@@ -60,7 +60,8 @@ typedef void judge_row_fn(struct judge *c, void *arg, int64_t bucket,
 
 /* ---- the pass ---- */
 
-#define FEEDS_MAX 8
+#define FEEDS_MAX 12               /* the placeholders of judge_open()'s
+                                   * query; the window pass takes 8 */
 
 /* a pass: the classes to read, and who takes each one's counts */
 struct judge_pass {
