@@ -428,7 +428,7 @@ int cmd_report(int argc, char **argv)
 			}
 			break;
 		case O_USERDOMAINS:
-			userdomains = optarg;
+			userdomains = ro.userdomains = optarg;
 			break;
 		case O_RULES:
 			rules_dir = optarg;

@@ -21,6 +21,7 @@
 #include "json.h"
 #include "log.h"
 #include "owners.h"
+#include "paths.h"
 #include "report.h"
 #include "report_html.h"
 #include "reportq.h"
@@ -999,23 +1000,72 @@ static int sev_high(const char *sev)
 	    strcmp(sev, "warning") == 0);
 }
 
-/* findings_head: what to act on first, one line per finding (the
- * details and the remedies: eximwatch diagnose) */
-static void findings_head(const struct report_opts *o, time_t since,
-    struct sbuf *b, size_t width)
+/* shell_arg: " opt value", the value quoted for a POSIX shell when it
+ * needs it (control bytes shown as '?': it is for a person to copy) */
+static void shell_arg(struct sbuf *b, const char *opt, const char *v)
+{
+	size_t i;
+	int plain = *v != '\0';
+
+	for (i = 0; v[i] && plain; i++)
+		plain = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
+		    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+		    strchr("@._:/+-,=", v[i]) != NULL;
+	sbuf_addf(b, " %s ", opt);
+	if (plain) {
+		sbuf_adds(b, v);
+		return;
+	}
+	sbuf_addc(b, '\'');
+	for (i = 0; v[i]; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c == '\'')
+			sbuf_adds(b, "'\\''");
+		else
+			sbuf_addc(b, c < 0x20 || c == 0x7f ? '?' : (char)c);
+	}
+	sbuf_addc(b, '\'');
+}
+
+/* shell_time: shell_arg() of t as local time, to the minute (to the
+ * second when it is not on one: the same window, not a minute more) */
+static void shell_time(struct sbuf *b, const char *opt, time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, sizeof buf, tm.tm_sec ? "%Y-%m-%d %H:%M:%S" :
+	    "%Y-%m-%d %H:%M", &tm);
+	shell_arg(b, opt, buf);
+}
+
+/* findings_head: what to act on first, one line per finding, and the
+ * command that gives their details and remedies for the same window,
+ * database and filters */
+static void findings_head(struct store *s, const struct report_opts *o,
+    time_t since, time_t until, struct sbuf *b, size_t width)
 {
 	const struct findings *f = o->findings;
-	char t[32];
-	struct tm tm;
 
 	if (f == NULL || f->n == 0)
 		return;
 	sbuf_addc(b, '\n');
 	sgr(b, o, "1");
-	sbuf_addf(b, "Findings (%zu): see eximwatch diagnose --since ", f->n);
-	localtime_r(&since, &tm);
-	strftime(t, sizeof t, "\"%Y-%m-%d %H:%M\"", &tm);
-	sbuf_adds(b, t);
+	sbuf_addf(b, "Findings (%zu): see eximwatch diagnose", f->n);
+	if (strcmp(store_path(s), paths_default_db()) != 0)
+		shell_arg(b, "--db", store_path(s));
+	shell_time(b, "--since", since);
+	/* until: now, unless the report ended earlier */
+	if (until + 60 < time(NULL))
+		shell_time(b, "--until", until);
+	if (o->userdomains)
+		shell_arg(b, "--userdomains", o->userdomains);
+	if (o->ip)
+		shell_arg(b, "--ip", o->ip);
+	if (o->account)
+		shell_arg(b, "--account", o->account);
 	sgr(b, o, "0");
 	sbuf_addc(b, '\n');
 	findings_lines(f, FINDINGS_SHOWN, 2, (int)width, b);
@@ -1090,7 +1140,7 @@ static int default_table(struct store *s, const struct report_opts *o,
 	fmt_window(b, sum.since, sum.until, " → ", 1);
 	sgr(b, o, "0");
 	sbuf_addc(b, '\n');
-	findings_head(o, sum.since, b, width);
+	findings_head(s, o, sum.since, sum.until, b, width);
 
 	if (sum.nclasses == 0) {
 		sbuf_addc(b, '\n');

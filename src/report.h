@@ -67,6 +67,8 @@ struct report_opts {
 	int color;                    /* ANSI colour (only for a tty) */
 	int width;                    /* terminal width, 0 = 80 */
 	const struct owners *owners;  /* may be NULL: no owner roll-up */
+	const char *userdomains;      /* --userdomains as given, or NULL (for
+	                               * the diagnose command the table names) */
 	const struct rules *rules;    /* descriptions and remedies; may be NULL */
 	const char *host;             /* the server's name (html title); may be NULL */
 	time_t now;                   /* when the report is made (html); 0 = unknown */

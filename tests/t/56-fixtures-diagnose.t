@@ -42,6 +42,32 @@ like "$rep" $'\nFindings \\(10\\): see eximwatch diagnose --since' "report: the 
 like "$rep" $'\n  abuse    compromised_account dora@cobalt.test \\[cobalt\\]: 30 events' \
 	"report: the most important first, one line each"
 like "$rep" "… and 5 more" "report: the rest counted"
+# the command it names gives the same findings: same database, window
+# (to the second), userdomains
+cmd=$(printf '%s\n' "$rep" | sed -n 's/^Findings ([0-9]*): see eximwatch //p')
+like "$cmd" "^diagnose --db .* --since '.*' --until '.*' --userdomains " \
+	"report: it names the database, the window and the userdomains"
+eval "set -- $cmd"
+EXIMWATCH_CONFIG=$TMP/cfg.yaml "$EW" "$@" --format json >"$TMP/f3.json"
+ok "... and running it gives exactly the expected findings" \
+	python3 "$ROOT/tests/lib/compare_findings.py" "$EXP" "$TMP/f3.json"
+# a path that needs quoting for the shell
+cp "$TMP/d.db" "$TMP/it's a db"
+rep=$(EXIMWATCH_CONFIG=$TMP/cfg.yaml "$EW" report --db "$TMP/it's a db" --since "@$SINCE" \
+	--until "@$((SINCE + 3600))" --userdomains "$FX/userdomains")
+cmd=$(printf '%s\n' "$rep" | sed -n 's/^Findings ([0-9]*): see eximwatch //p')
+eval "set -- $cmd"
+is "$3" "$TMP/it's a db" "report: the database's path quoted for the shell"
+EXIMWATCH_CONFIG=$TMP/cfg.yaml "$EW" "$@" --format json >"$TMP/f4.json"
+ok "... and the command runs" \
+	python3 "$ROOT/tests/lib/compare_findings.py" "$EXP" "$TMP/f4.json"
+rep=$(EXIMWATCH_CONFIG=$TMP/cfg.yaml "$EW" report --db "$TMP/d.db" --since "@$SINCE" \
+	--until "@$((SINCE + 3600))" --userdomains "$FX/userdomains" --account "it's me")
+unlike "$rep" "Findings" "report --account: only that account's findings (none)"
+rep=$(EXIMWATCH_CONFIG=$TMP/cfg.yaml "$EW" report --db "$TMP/d.db" --since "@$SINCE" \
+	--until "@$((SINCE + 3600))" --userdomains "$FX/userdomains" --account dora@cobalt.test)
+like "$rep" "Findings \\(1\\): see eximwatch diagnose --db .* --account dora@cobalt.test" \
+	"report --account: the command names the filter"
 rep=$(EXIMWATCH_CONFIG=$TMP/cfg.yaml "$EW" report --db "$TMP/d.db" --since "@$SINCE" \
 	--until "@$((SINCE + 3600))" --userdomains "$FX/userdomains" --format json)
 unlike "$rep" "compromised_account" "report --format json is as it was (no findings in it)"
