@@ -4,7 +4,7 @@
 #   make asan       the whole suite under AddressSanitizer + UBSan
 #   make demo       scan a bundled real-Exim log and print the report
 #   make bench      benchmarks (figures against grep / wc -l)
-#   make fuzz       libFuzzer on the line and alert paths, rule and config loaders (clang)
+#   make fuzz       libFuzzer on the line, alert and diagnosis paths, rule and config loaders (clang)
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
 
 PREFIX     ?= /usr/local

@@ -82,7 +82,7 @@ static const unsigned char *get_varint(const unsigned char *p,
 
 int chunk_decode(const unsigned char *p, size_t len, struct chunk_vec *cv)
 {
-	const unsigned char *end = p + len;
+	const unsigned char *end = p ? p + len : p;   /* NULL: empty */
 	uint64_t dip, acct, n;
 	int64_t ip = 0, prev_acct = 0;
 	int first = 1;
@@ -240,7 +240,10 @@ static long merge(const unsigned char *p, size_t len,
     const struct chunk_entry *add, size_t n, const unsigned char *q,
     size_t qlen, unsigned char **buf, size_t *cap)
 {
-	struct dec da = { p, p + len, 0, 0, 1 }, db = { q, q + qlen, 0, 0, 1 };
+	/* (no arithmetic on a NULL blob, even + 0: SQLite gives NULL for an
+	 * empty one, and an array merge has no second blob) */
+	struct dec da = { p, p ? p + len : p, 0, 0, 1 },
+	    db = { q, q ? q + qlen : q, 0, 0, 1 };
 	struct enc e = { buf, cap, 0, 0, 0, 1 };
 	struct chunk_entry x, y;
 	int hx, hy;
