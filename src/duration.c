@@ -260,8 +260,9 @@ char *duration_span(int64_t secs, char *buf, size_t len)
 
 	for (i = 0; i + 1 < sizeof unit / sizeof unit[0]; i++) {
 		if (secs >= unit[i]) {
-			secs = (secs + unit[i + 1] / 2) / unit[i + 1] *
-			    unit[i + 1];
+			/* (no overflow near INT64_MAX: round down there) */
+			secs = (secs > INT64_MAX - unit[i + 1] / 2 ? secs :
+			    secs + unit[i + 1] / 2) / unit[i + 1] * unit[i + 1];
 			break;
 		}
 	}
@@ -274,6 +275,8 @@ char *time_window(time_t since, time_t until, const char *join,
 	char a[32], z[32], d[32];
 	struct tm ts, tu;
 
+	memset(&ts, 0, sizeof ts);      /* (a time localtime_r cannot take) */
+	memset(&tu, 0, sizeof tu);
 	localtime_r(&since, &ts);
 	localtime_r(&until, &tu);
 	strftime(a, sizeof a, "%Y-%m-%d %H:%M", &ts);

@@ -154,6 +154,10 @@ int main(void)
 	is_str(duration_span(5400 + 29, buf, sizeof buf), "1h30m",
 	    "span: hours and minutes");
 	is_str(duration_span(59, buf, sizeof buf), "59s", "span: seconds");
+	ok(duration_span(INT64_MAX, buf, sizeof buf)[0] != '\0',
+	    "span: the largest one, without overflow");
+	ok(time_window(0, INT64_MAX, " - ", 1, buf, sizeof buf)[0] != '\0',
+	    "window: a time localtime_r cannot take");
 	/* a window: the second date only when it is another day (TZ=UTC) */
 	is_str(time_window(1795334400, 1795338000, " \xe2\x86\x92 ", 1, buf,
 	    sizeof buf), "2026-11-22 08:00 \xe2\x86\x92 09:00 (1h)",
