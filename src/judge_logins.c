@@ -149,9 +149,8 @@ static void stale_finding(struct judge *c, struct unit *u)
 }
 
 /* judge_logins: the failed logins of the window (pairs of auth_failed) */
-int judge_logins(struct judge *c, const struct pairs *pp)
+int judge_logins(struct judge *c, const struct pairs *p)
 {
-	const struct pairs p = *pp;
 	struct unit *u = NULL;
 	struct attacker *at = NULL, *nw = NULL;
 	size_t nu = 0, nat = 0, nnw = 0, capu = 0, capat = 0, capnw = 0, i, j;
@@ -161,8 +160,8 @@ int judge_logins(struct judge *c, const struct pairs *pp)
 	memset(&um, 0, sizeof um);
 	memset(&am, 0, sizeof am);
 	memset(&nm, 0, sizeof nm);
-	for (i = 0; i < p.n; i++) {
-		struct pair *pr = &p.v[i];
+	for (i = 0; i < p->n; i++) {
+		const struct pair *pr = &p->v[i];
 		const char *ip = judge_name(c, 0, pr->ip), *nk = judge_netkey(c, pr->ip), *acct;
 		struct kc_info info;
 		uint32_t *slot;
@@ -219,13 +218,13 @@ int judge_logins(struct judge *c, const struct pairs *pp)
 			x->login_n += info.n;
 			if (x->naddrs < LIST_MAX)
 				snprintf(x->addrs[x->naddrs++], NETADDR_STRLEN, "%s", ip);
-			for (j = pr->min_head; j != 0; j = p.min[j - 1].next) {
+			for (j = pr->min_head; j != 0; j = p->min[j - 1].next) {
 				if (x->nmin == x->capmin) {
 					x->capmin = x->capmin ? 2 * x->capmin : 8;
 					x->min = xreallocarray(x->min, x->capmin,
 					    sizeof *x->min);
 				}
-				x->min[x->nmin++] = p.min[j - 1].bucket;
+				x->min[x->nmin++] = p->min[j - 1].bucket;
 			}
 			continue;
 		}

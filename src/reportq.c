@@ -546,6 +546,20 @@ static void push(int64_t **v, size_t *n, size_t *cap, int64_t t)
 	(*v)[(*n)++] = t;
 }
 
+/* pooled: the copy in out's pool of the name of id (text), made once per
+ * id (m remembers it); NULL for none or "" */
+static const char *pooled(struct reportq_rows *out, struct idmap *m,
+    int64_t id, const char *text)
+{
+	const char *p = idmap_get(m, id);
+
+	if (p == NULL) {
+		p = reportq_rows_str(out, text);
+		idmap_put(m, id, p ? p : "");
+	}
+	return p && *p ? p : NULL;
+}
+
 int reportq_fetch(struct store *s, const struct report_opts *o,
     struct reportq_spec *sp, size_t nsp)
 {
@@ -716,7 +730,6 @@ emit:
 		for (k = 0; k < kt->cap; k++) {
 			const struct kslot *ks = &kt->v[k];
 			struct reportq_row *r;
-			const char *p;
 
 			if (ks->n == 0 || !kept(&ps.ss[i], ks))
 				continue;
@@ -728,28 +741,16 @@ emit:
 				r->t = (time_t)ks->t;
 			/* each name once in the rows' pool */
 			if ((by & REPORT_BY_CLASS) && (size_t)ks->cls < ncls) {
-				if ((p = idmap_get(&pc, ks->cls)) == NULL) {
-					p = reportq_rows_str(out,
-					    cls_name[ks->cls]);
-					idmap_put(&pc, ks->cls, p ? p : "");
-				}
-				r->k[K_CLASS] = p && *p ? p : NULL;
+				r->k[K_CLASS] = pooled(out, &pc, ks->cls,
+				    cls_name[ks->cls]);
 			}
 			if (ps.ss[i].want_ip && ks->ip != 0) {
-				if ((p = idmap_get(&pi, ks->ip)) == NULL) {
-					p = reportq_rows_str(out,
-					    idmap_get(&ipn, ks->ip));
-					idmap_put(&pi, ks->ip, p ? p : "");
-				}
-				r->k[K_IP] = p && *p ? p : NULL;
+				r->k[K_IP] = pooled(out, &pi, ks->ip,
+				    idmap_get(&ipn, ks->ip));
 			}
 			if (ps.ss[i].want_acct && ks->acct != 0) {
-				if ((p = idmap_get(&pa, ks->acct)) == NULL) {
-					p = reportq_rows_str(out,
-					    idmap_get(&acn, ks->acct));
-					idmap_put(&pa, ks->acct, p ? p : "");
-				}
-				r->k[K_ACCOUNT] = p && *p ? p : NULL;
+				r->k[K_ACCOUNT] = pooled(out, &pa, ks->acct,
+				    idmap_get(&acn, ks->acct));
 			}
 			if (by & REPORT_BY_OWNER)
 				r->k[K_OWNER] = r->k[K_ACCOUNT] ? owners_lookup(
