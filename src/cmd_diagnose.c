@@ -31,7 +31,7 @@
 static const char usage_line[] =
     "usage: eximwatch diagnose [--db PATH] [--since DUR|TIME] [--until TIME] "
     "[--account A] [--ip IP|CIDR] [--owner USER] [--userdomains PATH] "
-    "[--localdomains PATH] [--config FILE] [--format table|json] "
+    "[--localdomains PATH] [--config FILE] [--format table|json] [--brief] "
     "[--no-color]";
 
 static void help(void)
@@ -54,6 +54,10 @@ static void help(void)
 	    "  --config FILE        thresholds (the `diagnose:` section; default\n"
 	    "                       %s if present)\n"
 	    "  --format FMT         table (default) or json\n"
+	    "  --brief              the findings only, one line each (no times or\n"
+	    "                       evidence): read from the hourly\n"
+	    "                       and daily rollups, fast over long windows; the\n"
+	    "                       same findings and events as without\n"
 	    "  --no-color           no ANSI colour\n"
 	    "  -h, --help           this help\n",
 	    usage_line, paths_default_db(), paths_default_config());
@@ -86,7 +90,7 @@ static void skipped(struct diag *d, const char *what)
 int cmd_diagnose(int argc, char **argv)
 {
 	enum { O_DB = 256, O_SINCE, O_UNTIL, O_ACCOUNT, O_IP, O_OWNER,
-	    O_USERDOMAINS, O_LOCALDOMAINS, O_REMOTEDOMAINS, O_CONFIG, O_FORMAT,
+	    O_USERDOMAINS, O_LOCALDOMAINS, O_REMOTEDOMAINS, O_CONFIG, O_FORMAT, O_BRIEF,
 	    O_NO_COLOR };
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, O_DB },
@@ -100,6 +104,7 @@ int cmd_diagnose(int argc, char **argv)
 		{ "remotedomains", required_argument, NULL, O_REMOTEDOMAINS },
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "format", required_argument, NULL, O_FORMAT },
+		{ "brief", no_argument, NULL, O_BRIEF },
 		{ "no-color", no_argument, NULL, O_NO_COLOR },
 		{ "no-colour", no_argument, NULL, O_NO_COLOR },
 		{ "help", no_argument, NULL, 'h' },
@@ -157,6 +162,7 @@ int cmd_diagnose(int argc, char **argv)
 			}
 			break;
 		case O_NO_COLOR: no_color = 1; break;
+		case O_BRIEF: in.brief = 1; break;
 		case 'h': help(); goto done;
 		case ':':
 			rc = usage_error("option '%s' needs a value", argv[optind - 1]);

@@ -297,6 +297,9 @@ static void window_findings(struct store *st, const struct report_opts *ro,
 	in.remote = remote;
 	in.account = ro->account;
 	in.ip = ro->ip;
+	/* the table lists them (kind, subject, events); the page gives their
+	 * summaries, which need the minutes */
+	in.brief = ro->format == REPORT_TABLE;
 	if (diagnose_run(st, &in, out) < 0)
 		findings_release(out);
 	domainlist_free(local);

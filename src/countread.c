@@ -212,7 +212,8 @@ int countread_scan(sqlite3 *db, const struct countread_query *q,
 	minutes = getenv("EXIMWATCH_READ_MINUTES") != NULL &&
 	    strcmp(getenv("EXIMWATCH_READ_MINUTES"), "1") == 0;
 	for (i = 0; i + 1 < nc; i++)
-		cover(&p, cut[i], cut[i + 1], minutes ? 0 : ROLLUP_LEVELS - 1);
+		cover(&p, cut[i], cut[i + 1], minutes ? 0 : q->no_days ? 1 :
+		    ROLLUP_LEVELS - 1);
 	free(cut);
 	for (level = ROLLUP_LEVELS - 1; level >= 0 && rc == SQLITE_OK; level--)
 		if (p.n[level] > 0)

@@ -13,6 +13,8 @@
  * instead of 129,600 minute chunks.
  *
  * Chunks come grouped by level, each level in (bucket, class) order.
+ * With no_days, hours and minutes only: every chunk lies in one clock
+ * hour.
  * With EXIMWATCH_READ_MINUTES=1 in the environment every piece is read
  * from minutes (the rollups unused): tests and bench/reports.py compare
  * the two. */
@@ -42,6 +44,8 @@ struct countread_query {
 	size_t ncuts;
 	const unsigned char *cls_ok;   /* cls_ok[id]: read class id; NULL: all */
 	size_t ncls_ok;            /* ids >= this are not read */
+	int no_days;               /* hours at most (a caller that keys
+	                            * by clock hour) */
 };
 
 /* countread_scan: SQLITE_OK, the callback's non-zero value, or an SQLite

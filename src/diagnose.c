@@ -121,11 +121,15 @@ static int judge_window(struct judge *c)
 	memset(&tls, 0, sizeof tls);
 	memset(&relay, 0, sizeof relay);
 	memset(&p, 0, sizeof p);
-	logins.minutes = 1;
-	if (judge_pass_add(c, &p, "auth_failed", judge_pair_row, &logins) < 0 ||
-	    (c->in->owners != NULL && (judge_pass_add(c, &p,
-	    "submission_auth_required", judge_pair_row, &tls) < 0 ||
-	    judge_pass_add(c, &p, "relay_denied", judge_pair_row, &relay) < 0)) ||
+	/* brief: the rollups; the minutes of failures, for the rhythm in the
+	 * evidence, only from the minutes */
+	p.coarse = c->in->brief;
+	logins.minutes = !c->in->brief;
+	if (judge_pass_add(c, &p, "auth_failed", judge_pair_row, &logins,
+	    JUDGE_ANY) < 0 || (c->in->owners != NULL && (judge_pass_add(c, &p,
+	    "submission_auth_required", judge_pair_row, &tls, JUDGE_ANY) < 0 ||
+	    judge_pass_add(c, &p, "relay_denied", judge_pair_row, &relay,
+	    JUDGE_ANY) < 0)) ||
 	    judge_senders_feed(c, &p, sa) < 0 || judge_senders_feed(c, &p, sl) < 0 ||
 	    judge_pass_run(c, &p, c->in->since, c->in->until) < 0)
 		goto out;
@@ -194,6 +198,7 @@ int diagnose_run(struct store *s, const struct diagnose_input *in,
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
+	out->brief = in->brief;
 	if (judge_open(&c, s, in, out) == 0 && (in->until <= in->since ||
 	    judge_window(&c) == 0)) {
 		if (out->n > 1)

@@ -62,6 +62,9 @@ struct finding {
 struct findings {
 	struct finding *v;
 	size_t n, cap;
+	int brief;                      /* of a brief run (diagnose_input):
+	                                 * their times, evidence and summaries
+	                                 * are not told */
 };
 
 struct diagnose_input {
@@ -75,6 +78,12 @@ struct diagnose_input {
 	/* filters (NULL: all): an account (case-insensitive), an address or
 	 * network (findings whose ip is in it, or contains it), an owner */
 	const char *account, *ip, *owner;
+	/* brief: what a list of findings shows (kind, verdict, subject,
+	 * events: the same as without), read from the hourly and daily
+	 * rollups; the times and the rhythm in the evidence and the summary
+	 * are those of the hours and days read.  A long window reads ~100
+	 * chunks per class instead of a chunk per minute. */
+	int brief;
 };
 
 /* diagnose_run: the findings of the window, most important first (abuse,

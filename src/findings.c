@@ -54,7 +54,9 @@ void finding_remedy_text(const struct finding *f, struct sbuf *out)
 	}
 }
 
-void finding_json(const struct finding *f, struct sbuf *b)
+/* json_of: one finding's object; brief: its times and evidence null (a
+ * brief run does not know them) */
+static void json_of(const struct finding *f, int brief, struct sbuf *b)
 {
 	struct sbuf r;
 
@@ -70,18 +72,28 @@ void finding_json(const struct finding *f, struct sbuf *b)
 	json_cstr(b, f->owner);
 	sbuf_adds(b, ", \"domain\": ");
 	json_cstr(b, f->domain);
-	sbuf_addf(b, ", \"events\": %" PRId64 ", \"first\": ", f->events);
-	iso(b, f->first);
-	sbuf_adds(b, ", \"last\": ");
-	iso(b, f->last);
-	sbuf_adds(b, ", \"evidence\": ");
-	sbuf_adds(b, f->evidence && *f->evidence ? f->evidence : "{}");
+	sbuf_addf(b, ", \"events\": %" PRId64, f->events);
+	if (brief) {
+		sbuf_adds(b, ", \"first\": null, \"last\": null, \"evidence\": null");
+	} else {
+		sbuf_adds(b, ", \"first\": ");
+		iso(b, f->first);
+		sbuf_adds(b, ", \"last\": ");
+		iso(b, f->last);
+		sbuf_adds(b, ", \"evidence\": ");
+		sbuf_adds(b, f->evidence && *f->evidence ? f->evidence : "{}");
+	}
 	sbuf_adds(b, ", \"remedy\": ");
 	sbuf_init(&r);
 	finding_remedy_text(f, &r);
 	json_str(b, r.s, r.len);
 	sbuf_release(&r);
 	sbuf_adds(b, "}");
+}
+
+void finding_json(const struct finding *f, struct sbuf *b)
+{
+	json_of(f, 0, b);
 }
 
 void findings_json(const struct findings *f, time_t since, time_t until,
@@ -96,7 +108,7 @@ void findings_json(const struct findings *f, time_t since, time_t until,
 	sbuf_adds(b, ", \"findings\": [");
 	for (i = 0; i < f->n; i++) {
 		sbuf_adds(b, i ? ",\n  " : "\n  ");
-		finding_json(&f->v[i], b);
+		json_of(&f->v[i], f->brief, b);
 	}
 	sbuf_adds(b, f->n ? "\n]}\n" : "]}\n");
 }
@@ -192,6 +204,14 @@ void findings_table(const struct findings *f, time_t since, time_t until,
 	if (color)
 		sbuf_adds(b, "\033[0m");
 	sbuf_adds(b, "\n");
+	if (f->brief) {
+		/* one line each; the evidence and remedies without --brief */
+		if (f->n > 0) {
+			sbuf_addc(b, '\n');
+			findings_lines(f, 0, 0, width, b);
+		}
+		goto none;
+	}
 	sbuf_init(&s);
 	sbuf_init(&r);
 	for (i = 0; i < f->n; i++) {
@@ -220,11 +240,11 @@ void findings_table(const struct findings *f, time_t since, time_t until,
 		if (color)
 			sbuf_adds(b, "\033[0m");
 	}
-	if (f->n == 0) {
-		sbuf_adds(b, "\nnothing to act on: no finding in the window\n");
-	}
 	sbuf_release(&s);
 	sbuf_release(&r);
+none:
+	if (f->n == 0)
+		sbuf_adds(b, "\nnothing to act on: no finding in the window\n");
 }
 
 void findings_lines(const struct findings *f, size_t max, size_t indent,

@@ -3,9 +3,11 @@
  *   JSON    {"since": ISO, "until": ISO, "findings": [{"kind", "verdict",
  *           "ip", "account", "owner", "domain", "events", "first", "last",
  *           "evidence": {...}, "remedy"}]} — null where a field does not
- *           apply; ip may be a network (CIDR)
+ *           apply; ip may be a network (CIDR).  Of a brief run (struct
+ *           findings): first, last and evidence null
  *   table   for a person: per finding its verdict, kind, subject and
- *           events, the evidence in one line and the remedy
+ *           events, the evidence in one line and the remedy; brief: one
+ *           line per finding
  *   lines   one line per finding (report's opening)
  *
  * Log text (accounts, domains, subjects, directories) is hostile: JSON

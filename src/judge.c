@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "countread.h"
 #include "duration.h"
 #include "hash.h"
 #include "json.h"
@@ -139,7 +140,7 @@ void judge_close(struct judge *c)
 /* judge_pass_add: cls's counts go to fn(arg) (a class never counted: none).
  * 0, or -1 on a database error. */
 int judge_pass_add(struct judge *c, struct judge_pass *p, const char *cls,
-    judge_row_fn *fn, void *arg)
+    judge_row_fn *fn, void *arg, int need)
 {
 	sqlite3_stmt *st = c->classid;
 	int rc;
@@ -154,6 +155,7 @@ int judge_pass_add(struct judge *c, struct judge_pass *p, const char *cls,
 	if (rc == SQLITE_ROW) {
 		p->feed[p->n].cid = sqlite3_column_int64(st, 0);
 		p->feed[p->n].fn = fn;
+		p->feed[p->n].need = need;
 		p->feed[p->n++].arg = arg;
 	}
 	sqlite3_reset(st);
@@ -164,20 +166,34 @@ int judge_pass_add(struct judge *c, struct judge_pass *p, const char *cls,
 	return -1;
 }
 
-/* judge_pass_run: read the counts of p's classes in [since, until), in minute
- * order (a minute's parts in order), once: the minutes are keyed by
- * (bucket, class), so a read per class would step over every other
- * class's rows again.  The chunks are decoded here, not through the
- * counts table: one SQLite row per minute, not one per entry. */
-int judge_pass_run(struct judge *c, const struct judge_pass *p, int64_t since,
-    int64_t until)
+/* feed: each entry of a chunk of class cid to p's takers of it (a class
+ * may feed more than one); need < 0: any taker */
+static void feed(struct judge *c, const struct judge_pass *p, int need,
+    int64_t cid, int64_t bucket, const struct chunk_entry *v, size_t n)
+{
+	size_t i, k;
+
+	for (k = 0; k < p->n; k++) {
+		if (p->feed[k].cid != cid || (need >= 0 && p->feed[k].need !=
+		    need))
+			continue;
+		for (i = 0; i < n; i++)
+			p->feed[k].fn(c, p->feed[k].arg, bucket, v[i].ip, v[i].acct,
+			    v[i].n);
+	}
+}
+
+/* the minutes: the minutes are keyed by (bucket, class), so a read per
+ * class would step over every other class's rows again.  The chunks are
+ * decoded here, not through the counts table: one SQLite row per minute,
+ * not one per entry. */
+static int pass_minutes(struct judge *c, const struct judge_pass *p,
+    int64_t since, int64_t until)
 {
 	sqlite3_stmt *st = c->rows;
-	size_t i, k;
+	size_t k;
 	int rc;
 
-	if (p->n == 0 || until <= since)
-		return 0;
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, since);
 	sqlite3_bind_int64(st, 2, until);
@@ -185,7 +201,6 @@ int judge_pass_run(struct judge *c, const struct judge_pass *p, int64_t since,
 		sqlite3_bind_int64(st, 3 + (int)k, k < p->n ? p->feed[k].cid : -1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t bucket = sqlite3_column_int64(st, 0);
-		int64_t cid = sqlite3_column_int64(st, 1);
 		const unsigned char *b = sqlite3_column_blob(st, 2);
 		int len = sqlite3_column_bytes(st, 2);
 
@@ -198,14 +213,8 @@ int judge_pass_run(struct judge *c, const struct judge_pass *p, int64_t since,
 			c->failed = 1;
 			return -1;
 		}
-		/* a class may feed more than one taker */
-		for (k = 0; k < p->n; k++) {
-			if (p->feed[k].cid != cid)
-				continue;
-			for (i = 0; i < c->cv.n; i++)
-				p->feed[k].fn(c, p->feed[k].arg, bucket, c->cv.v[i].ip,
-				    c->cv.v[i].acct, c->cv.v[i].n);
-		}
+		feed(c, p, -1, sqlite3_column_int64(st, 1), bucket, c->cv.v,
+		    c->cv.n);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
@@ -213,6 +222,80 @@ int judge_pass_run(struct judge *c, const struct judge_pass *p, int64_t since,
 	log_warnx("%s: diagnose: %s", store_path(c->s), sqlite3_errmsg(c->db));
 	c->failed = 1;
 	return -1;
+}
+
+struct coarse {
+	struct judge *c;
+	const struct judge_pass *p;
+	int need;
+};
+
+static int coarse_chunk(void *arg, const struct countread_chunk *ch)
+{
+	struct coarse *k = arg;
+
+	feed(k->c, k->p, k->need, ch->cls, ch->bucket, ch->v, ch->n);
+	return 0;
+}
+
+/* the rollups: one read for the takers of sums (days where they fit), one
+ * for the takers of clock hours (hours at most) */
+static int pass_coarse(struct judge *c, const struct judge_pass *p,
+    int64_t since, int64_t until)
+{
+	struct countread_query q;
+	struct coarse k;
+	unsigned char *ok[2];
+	size_t i, ncls = 0;
+	int need, rc = SQLITE_OK, any[2] = { 0, 0 };
+
+	for (i = 0; i < p->n; i++)
+		if (p->feed[i].cid >= 0 && (size_t)p->feed[i].cid >= ncls)
+			ncls = (size_t)p->feed[i].cid + 1;
+	ok[0] = xcalloc(ncls + 1, 1);
+	ok[1] = xcalloc(ncls + 1, 1);
+	for (i = 0; i < p->n; i++) {
+		if (p->feed[i].cid < 0)
+			continue;
+		ok[p->feed[i].need != JUDGE_ANY][p->feed[i].cid] = 1;
+		any[p->feed[i].need != JUDGE_ANY] = 1;
+	}
+	for (need = JUDGE_ANY; need <= JUDGE_HOURS && rc == SQLITE_OK; need++) {
+		if (!any[need])
+			continue;
+		memset(&q, 0, sizeof q);
+		q.since = since;
+		q.until = until;
+		q.pruned = (int64_t)store_pruned_before(c->s);
+		q.cls_ok = ok[need];
+		q.ncls_ok = ncls;
+		q.no_days = need == JUDGE_HOURS;
+		k.c = c;
+		k.p = p;
+		k.need = need;
+		rc = countread_scan(c->db, &q, coarse_chunk, &k);
+	}
+	free(ok[0]);
+	free(ok[1]);
+	if (rc == SQLITE_OK)
+		return 0;
+	if (rc == SQLITE_CORRUPT)
+		log_warnx("%s: diagnose: a stored chunk is malformed (the database "
+		    "is damaged)", store_path(c->s));
+	else
+		log_warnx("%s: diagnose: %s", store_path(c->s), sqlite3_errmsg(c->db));
+	c->failed = 1;
+	return -1;
+}
+
+/* judge_pass_run: read the counts of p's classes in [since, until), once */
+int judge_pass_run(struct judge *c, const struct judge_pass *p, int64_t since,
+    int64_t until)
+{
+	if (p->n == 0 || until <= since)
+		return 0;
+	return p->coarse ? pass_coarse(c, p, since, until) :
+	    pass_minutes(c, p, since, until);
 }
 
 /* ---- findings ---- */

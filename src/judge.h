@@ -63,22 +63,37 @@ typedef void judge_row_fn(struct judge *c, void *arg, int64_t bucket,
 #define FEEDS_MAX 12               /* the placeholders of judge_open()'s
                                    * query; the window pass takes 8 */
 
-/* a pass: the classes to read, and who takes each one's counts */
+/* what a taker needs of the chunks it is given (judge_pass_add()) */
+#define JUDGE_ANY 0               /* any bucket: sums */
+#define JUDGE_HOURS 1             /* each chunk inside one clock hour, and
+                                  * the chunks of a class's clock hour
+                                  * one after the other */
+
+/* a pass: the classes to read, and who takes each one's counts.  A pass
+ * reads the minutes, in minute order; a coarse one reads the rollups
+ * (countread.h): the chunks of whole days and hours where they fit, not
+ * in time order, each entry's bucket the start of its chunk.  A coarse
+ * pass gives the same sums per class, and per clock hour to the takers
+ * of JUDGE_HOURS; the first and last minutes of what it reads are only
+ * those of its chunks. */
 struct judge_pass {
 	struct {
 		int64_t cid;
 		judge_row_fn *fn;
 		void *arg;
+		int need;         /* JUDGE_ANY or JUDGE_HOURS */
 	} feed[FEEDS_MAX];
 	size_t n;
+	int coarse;
 };
 
 /* judge_pass_add: cls's counts go to fn(arg) (a class never counted:
- * none); 0, or -1 on a database error */
+ * none), in chunks as need says; 0, or -1 on a database error */
 int judge_pass_add(struct judge *c, struct judge_pass *p, const char *cls,
-    judge_row_fn *fn, void *arg);
-/* judge_pass_run: read the counts of p's classes in [since, until), in
- * minute order (a minute's parts in order), once; 0 or -1 (logged) */
+    judge_row_fn *fn, void *arg, int need);
+/* judge_pass_run: read the counts of p's classes in [since, until), once:
+ * the minutes in minute order (a minute's parts in order), or coarse;
+ * 0 or -1 (logged) */
 int judge_pass_run(struct judge *c, const struct judge_pass *p,
     int64_t since, int64_t until);
 

@@ -84,6 +84,12 @@ static void attack_finding(struct judge *c, struct attacker *a)
 
 	sbuf_init(&ev);
 	sbuf_init(&sum);
+	if (c->in->brief) {
+		/* what a list shows: no names of the accounts tried */
+		judge_add(c, FK_BRUTE_FORCE, a->key, NULL, NULL, NULL, a->n,
+		    a->first, a->last, &ev, &sum);
+		goto out;
+	}
 	sbuf_addf(&ev, "{\"failures\": %" PRId64 ", \"accounts_tried\": %zu, "
 	    "\"accounts\": [", a->n, a->acct_total);
 	sbuf_addf(&sum, "%" PRId64 " failed logins for %zu account%s (", a->n,
@@ -108,6 +114,7 @@ static void attack_finding(struct judge *c, struct attacker *a)
 	    "the network" : "the address");
 	judge_add(c, FK_BRUTE_FORCE, a->key, NULL, NULL, NULL, a->n, a->first, a->last,
 	    &ev, &sum);
+out:
 	sbuf_release(&ev);
 	sbuf_release(&sum);
 }
@@ -117,11 +124,18 @@ static void stale_finding(struct judge *c, struct unit *u)
 	struct sbuf ev, sum;
 	const char *acct = judge_name(c, 1, u->acct);
 	char t1[32], t2[32];
-	int64_t every = rhythm(u->min, u->nmin);
+	int64_t every;
 	size_t i;
 
 	sbuf_init(&ev);
 	sbuf_init(&sum);
+	if (c->in->brief) {
+		/* what a list shows: no rhythm (a brief read has no minutes) */
+		judge_add(c, FK_STALE_PASSWORD, u->key, acct, judge_owner(c, acct),
+		    NULL, u->n, u->first, u->last, &ev, &sum);
+		goto out;
+	}
+	every = rhythm(u->min, u->nmin);
 	sbuf_addf(&ev, "{\"failures\": %" PRId64 ", \"known_by\": \"%s\"", u->n,
 	    u->by_net ? "network" : "address");
 	judge_ev_time(&ev, "last_success", u->last_ok);
@@ -144,6 +158,7 @@ static void stale_finding(struct judge *c, struct unit *u)
 		    judge_hm(u->first, t2, sizeof t2));
 	judge_add(c, FK_STALE_PASSWORD, u->key, acct, judge_owner(c, acct), NULL, u->n,
 	    u->first, u->last, &ev, &sum);
+out:
 	sbuf_release(&ev);
 	sbuf_release(&sum);
 }

@@ -53,10 +53,10 @@ static void asums_release(struct asums *a)
 struct sender {
 	int64_t acct;
 	int64_t n, first, last;
-	int64_t peak;             /* the busiest hour of the window */
-	int64_t hour, hour_n;     /* the hour being counted (from the start
-	                           * of the window: its minutes come in
-	                           * order) and its events so far */
+	int64_t peak;             /* the busiest clock hour of the window */
+	int64_t hour, hour_n;     /* the hour being counted and its events
+	                           * so far (JUDGE_HOURS: the chunks of an
+	                           * hour come together) */
 	int64_t fails, limits;    /* bounces + deferrals, sending-limit hits */
 	int64_t base, fail_base, limit_base;  /* baselines */
 	int64_t base_hours;       /* active hours before the window */
@@ -85,7 +85,8 @@ struct senders *judge_senders_new(struct judge *c, int local)
 	int64_t span = (int64_t)(c->in->until - c->in->since);
 
 	s->local = local;
-	/* the busiest hour: the window itself if it is an hour or less */
+	/* the busiest clock hour (what falls inside the window of the hours
+	 * at its ends): the window itself if it is an hour or less */
 	s->hours = span <= HOUR ? 1 : span / HOUR + 1;
 	return s;
 }
@@ -154,9 +155,9 @@ static void sender_row(struct judge *c, void *arg, int64_t bucket, int64_t ip,
 	if (bucket > x->last)
 		x->last = bucket;
 	x->n += n;
-	/* the busiest hour, as the hours go by (no array of the window's
-	 * hours per sender: 2,160 of them over 90 days) */
-	h = s->hours == 1 ? 0 : (bucket - c->in->since) / HOUR;
+	/* the busiest clock hour, as the hours go by (no array of the
+	 * window's hours per sender: 2,160 of them over 90 days) */
+	h = s->hours == 1 ? 0 : bucket - bucket % HOUR;
 	if (h != x->hour) {
 		if (x->hour_n > x->peak)
 			x->peak = x->hour_n;
@@ -189,11 +190,13 @@ static void sender_row(struct judge *c, void *arg, int64_t bucket, int64_t ip,
 int judge_senders_feed(struct judge *c, struct judge_pass *p, struct senders *s)
 {
 	if (s->local)
-		return judge_pass_add(c, p, "msg_in_local", sender_row, s);
-	if (judge_pass_add(c, p, "msg_in_auth", sender_row, s) < 0 ||
-	    judge_pass_add(c, p, "bounced", asums_row, &s->fails) < 0 ||
-	    judge_pass_add(c, p, "deferred", asums_row, &s->fails) < 0 ||
-	    judge_pass_add(c, p, "sending_limit", asums_row, &s->limits) < 0)
+		return judge_pass_add(c, p, "msg_in_local", sender_row, s,
+		    JUDGE_HOURS);
+	if (judge_pass_add(c, p, "msg_in_auth", sender_row, s, JUDGE_HOURS) < 0 ||
+	    judge_pass_add(c, p, "bounced", asums_row, &s->fails, JUDGE_ANY) < 0 ||
+	    judge_pass_add(c, p, "deferred", asums_row, &s->fails, JUDGE_ANY) < 0 ||
+	    judge_pass_add(c, p, "sending_limit", asums_row, &s->limits,
+	    JUDGE_ANY) < 0)
 		return -1;
 	return 0;
 }
@@ -416,17 +419,20 @@ int judge_senders_baselines(struct judge *c, struct senders *sa,
 
 	memset(b, 0, sizeof b);
 	memset(&p, 0, sizeof p);
+	/* per clock hour from the hourly rollups: the same as the minutes */
+	p.coarse = 1;
 	b[0].s = b[1].s = b[2].s = sa;
 	b[3].s = sl;
 	b[1].which = 1;
 	b[2].which = 2;
 	if (has_candidate(sa) && (judge_pass_add(c, &p, "msg_in_auth", base_row,
-	    &b[0]) < 0 || judge_pass_add(c, &p, "bounced", base_row, &b[1]) < 0 ||
-	    judge_pass_add(c, &p, "deferred", base_row, &b[1]) < 0 ||
-	    judge_pass_add(c, &p, "sending_limit", base_row, &b[2]) < 0))
+	    &b[0], JUDGE_HOURS) < 0 || judge_pass_add(c, &p, "bounced", base_row,
+	    &b[1], JUDGE_HOURS) < 0 || judge_pass_add(c, &p, "deferred", base_row,
+	    &b[1], JUDGE_HOURS) < 0 || judge_pass_add(c, &p, "sending_limit",
+	    base_row, &b[2], JUDGE_ANY) < 0))
 		rc = -1;
 	if (rc == 0 && has_candidate(sl) && judge_pass_add(c, &p, "msg_in_local",
-	    base_row, &b[3]) < 0)
+	    base_row, &b[3], JUDGE_HOURS) < 0)
 		rc = -1;
 	if (rc == 0 && (rc = judge_pass_run(c, &p, from, c->in->since)) == 0)
 		for (i = 0; i < 4; i++)
@@ -446,7 +452,8 @@ static int cmp_net(const void *x, const void *y)
 	return strcmp(a->key, b->key);
 }
 
-/* ev_values: "key": [{"value": v, "n": n}, ...] of an evidence query */
+/* ev_values: "key": [{"value": v, "n": n}, ...] of an evidence query (none
+ * in a brief run: a list of findings does not show them) */
 static void ev_values(struct judge *c, struct sbuf *ev, struct sbuf *sum,
     const char *key, const char *label, enum evidence_kind kind,
     const char *subject)
@@ -455,6 +462,8 @@ static void ev_values(struct judge *c, struct sbuf *ev, struct sbuf *sum,
 	size_t n, i;
 	int64_t total;
 
+	if (c->in->brief)
+		return;   /* not in what a list shows */
 	if (evidence_query(c->s, kind, subject, c->in->since, c->in->until, 3,
 	    &v, &n, &total) < 0) {
 		c->failed = 1;

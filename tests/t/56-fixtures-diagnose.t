@@ -34,6 +34,29 @@ like "$table" "config +missing_localdomains +harbor.test \[harbor\]  3 events" \
 like "$table" "Remedy: The next server refuses our mail for this domain" \
 	"the table: the remedy"
 
+# --brief: the same findings from the rollups, one line each
+"$EW" diagnose "${ARGS[@]}" --brief --format json >"$TMP/fb.json"
+ok "diagnose --brief: exactly the expected findings (no times or evidence)" \
+	python3 "$ROOT/tests/lib/compare_findings.py" --brief "$EXP" "$TMP/fb.json"
+table=$("$EW" diagnose "${ARGS[@]}" --brief --no-color)
+like "$table" $': 10 findings\n\nabuse ' "diagnose --brief: counted, then one line each"
+like "$table" "config +missing_localdomains harbor.test \[harbor\]: 3 events" \
+	"diagnose --brief: the line of a finding"
+unlike "$table" "Remedy" "diagnose --brief: no remedies"
+# over the week of history and the run (hours and days of rollups, ragged
+# minutes at both ends): the same as the minutes give
+for w in "$((SINCE - 5 * 86400 + 1234)) $((SINCE + 3599))" \
+	"$((SINCE - 2 * 86400 - 61)) $((SINCE + 1800))"; do
+	set -- $w
+	L=(--db "$TMP/d.db" --config "$TMP/diag.yaml" --since "@$1" --until "@$2"
+		--userdomains "$FX/userdomains" --localdomains "$FX/localdomains"
+		--format json)
+	"$EW" diagnose "${L[@]}" >"$TMP/long.json"
+	"$EW" diagnose "${L[@]}" --brief >"$TMP/longb.json"
+	ok "diagnose --brief over $(( ($2 - $1) / 3600 )) hours: the same findings" \
+		python3 "$ROOT/tests/lib/same_findings.py" "$TMP/long.json" "$TMP/longb.json"
+done
+
 # the report opens with them (its thresholds: the configuration's)
 printf 'diagnose:\n  volume_min: 30\n  localdomains: %s\n' "$FX/localdomains" >"$TMP/cfg.yaml"
 rep=$(EXIMWATCH_CONFIG=$TMP/cfg.yaml "$EW" report --db "$TMP/d.db" --since "@$SINCE" \

@@ -15,6 +15,9 @@ python3 "$root/bench/genlog.py" --lines 40000 --seed 7 --start "$start" \
 	--rate 0.04 --out "$log" || { echo "Bail out! genlog"; exit 1; }
 db=$TMP/ew.db
 ok "scan" env TZ=UTC "$EW" scan -q --db "$db" "$log"
+# the log's domains hosted here (for the findings about hosted domains)
+grep -o 'A=[a-z_]*:[^ @]*@[a-z0-9.-]*' "$log" | sed 's/.*@//' | sort -u | head -50 |
+	awk '{ u = $1; gsub(/[^a-z]/, "", u); print $1 ": " substr(u, 1, 8) }' >"$TMP/userdomains"
 
 q() { python3 -c 'import sqlite3, sys
 print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$@"; }
@@ -37,6 +40,16 @@ same() {
 		diff <(printf '%s\n' "$a") <(printf '%s\n' "$b") | head -20 | sed 's/^/# /'
 	fi
 }
+# sameb: `diagnose --brief` (the rollups) finds what `diagnose` (the
+# minutes) finds; $1 the database, $2 a label, the rest the arguments
+sameb() {
+	local d=$1 label=$2
+	shift 2
+	TZ=UTC "$EW" diagnose --db "$d" --format json "$@" >"$TMP/d1.json" 2>/dev/null
+	TZ=UTC "$EW" diagnose --db "$d" --format json --brief "$@" >"$TMP/d2.json" 2>/dev/null
+	ok "$label: diagnose --brief $*" \
+		python3 "$root/tests/lib/same_findings.py" "$TMP/d1.json" "$TMP/d2.json"
+}
 windows() { # database label
 	local d=$1 label=$2
 	same "$d" "$label" --since all --until @$((t0 + 13 * 86400)) --by class,ip --format json
@@ -48,6 +61,9 @@ windows() { # database label
 	same "$d" "$label" --since @$((t0 + 600)) --until @$((t0 + 12 * 86400)) --by domain --all
 	# local days that are not UTC days (+05:30)
 	RTZ=Asia/Kolkata same "$d" "$label, TZ=Asia/Kolkata" --since @$((t0 + 86400)) --until @$((t0 + 11 * 86400 + 1234)) --by day,ip --format csv
+	sameb "$d" "$label" --since @$((t0 + 1 * 86400 + 999)) --until @$((t0 + 10 * 86400 + 3599))
+	sameb "$d" "$label" --since @$((t0 + 4 * 86400 - t0 % 86400)) --until @$((t0 + 6 * 86400 - t0 % 86400))
+	sameb "$d" "$label" --since all --until @$((t0 + 13 * 86400)) --userdomains "$TMP/userdomains"
 }
 windows "$db" "rollups = minutes"
 # the numbers themselves: the total over everything is the scan's events

@@ -234,6 +234,15 @@ int main(void)
 		/* gus's client on the office network */
 		if (h % 24 == 3)
 			login(t + 30, "gus@bravo.com", "203.0.113.40", "x@r.test");
+		/* kate, three days before the window: 110 messages from 6
+		 * networks in the last ten minutes of a clock hour, 110 in
+		 * the first ten of the next */
+		if (h == 73 || h == 72)
+			for (i = 0; i < 110; i++) {
+				snprintf(ip, sizeof ip, "172.16.%d.1", i % 6);
+				login(t + (h == 73 ? 3000 : 0) + i * 5, "kate@example.com",
+				    ip, "x@r.test");
+			}
 	}
 	/* ---- the window ---- */
 	/* stale password: alice's old laptop keeps trying, every 10 min */
@@ -432,6 +441,27 @@ int main(void)
 		if (!ok(ev && strstr(ev, "\"messages\": 130, \"peak_hour\": 120,"),
 		    "3-hour window: 130 messages, 120 in the busiest hour (5 in "
 		    "each hour before it)"))
+			printf("# %s\n", ev ? ev : "(none)");
+	}
+
+	/* the busiest hour is a clock hour: kate's 220 messages straddle
+	 * one, in a window whose first hour (from its start) holds them all */
+	{
+		const char *ev = NULL;
+		time_t w0 = W;
+		size_t i2;
+
+		W = w0 - 72 * 3600;
+		BEFORE = 1800;
+		run(path("all.db"), ow, local, remote, "kate@example.com", NULL);
+		W = w0;
+		BEFORE = 0;
+		for (i2 = 0; i2 < F.n; i2++)
+			if (F.v[i2].kind == FK_COMPROMISED_ACCOUNT)
+				ev = F.v[i2].evidence;
+		if (!ok(ev && strstr(ev, "\"messages\": 220, \"peak_hour\": 110,"),
+		    "the busiest clock hour: 110 of kate's 220 messages (not the "
+		    "220 of the window's first hour)"))
 			printf("# %s\n", ev ? ev : "(none)");
 	}
 

@@ -734,7 +734,7 @@ int main(void)
 		struct sbuf hb;
 		char fip[] = "<b>x</b> & y", fsum[] = "it's \"quoted\"";
 		struct finding f[1];
-		struct findings fs = { f, 1, 1 };
+		struct findings fs = { f, 1, 1, 0 };
 
 		memset(f, 0, sizeof f);
 		f[0].kind = FK_BRUTE_FORCE;
