@@ -29,13 +29,27 @@ void *judge_grow(void *v, size_t n, size_t *cap, size_t size)
 
 /* name_slot: the slot of id in t.  Ids are rowids, dense: a two-level
  * table by id (pages of NAME_PAGE names, made when first touched) finds a
- * name without hashing, and holds only the ranges of ids the window uses. */
+ * name without hashing, and holds only the ranges of ids the window uses.
+ * An id past NAME_PAGES_MAX pages (a damaged store's 2^60 would ask for
+ * petabytes of page pointers) is hashed instead. */
 static char **name_slot(struct names *t, int64_t id)
 {
 	size_t pg, off;
+	uint32_t *slot;
 
 	pg = (size_t)((uint64_t)id / NAME_PAGE);
 	off = (size_t)((uint64_t)id % NAME_PAGE);
+	if (pg >= NAME_PAGES_MAX) {
+		slot = imap_find(&t->big, (uint64_t)id, 0);
+		if (*slot == 0) {
+			t->bigv = judge_grow(t->bigv, t->nbig, &t->capbig,
+			    sizeof *t->bigv);
+			t->bigv[t->nbig] = NULL;
+			*slot = (uint32_t)++t->nbig;
+			t->big.n++;
+		}
+		return &t->bigv[*slot - 1];
+	}
 	if (pg >= t->npages) {
 		size_t n = t->npages ? t->npages : 16;
 
@@ -78,6 +92,10 @@ static void names_release(struct names *t)
 		free(t->page[i]);
 	}
 	free(t->page);
+	for (i = 0; i < t->nbig; i++)
+		free(t->bigv[i]);
+	free(t->bigv);
+	imap_release(&t->big);
 	memset(t, 0, sizeof *t);
 }
 

@@ -25,10 +25,15 @@
 #define LIST_MAX 10               /* items of a list in the evidence */
 
 #define NAME_PAGE 1024
+#define NAME_PAGES_MAX 16384      /* ids below 2^24 paged; above (a damaged
+                                  * or an enormous store), hashed */
 
 struct names {
 	char ***page;             /* [id / NAME_PAGE][id % NAME_PAGE] */
 	size_t npages;
+	struct imap big;          /* the other ids -> bigv[] */
+	char **bigv;
+	size_t nbig, capbig;
 };
 
 /* the diagnosis of one window: the store, the input, the findings */

@@ -516,6 +516,37 @@ int main(void)
 			printf("# %s\n", ev ? ev : "(none)");
 	}
 
+	/* ids near 2^50 (a damaged or doctored store): judged, not a
+	 * petabyte of name pages */
+	{
+		struct diag d2;
+		struct store *s;
+
+		diag_init(&d2);
+		s = store_open(path("all.db"), 0, &d2);
+		is_int(s ? sqlite3_exec(store_db(s), "INSERT INTO ips (id, addr) "
+		    "VALUES (1125899906842624, '203.0.113.250'); INSERT INTO "
+		    "accounts (id, name) VALUES (4503599627370496, "
+		    "'huge@example.com')", NULL, NULL, NULL) : -1, SQLITE_OK,
+		    "an address and an account with ids near 2^50 and 2^52");
+		if (s) {
+			char sql[300];
+
+			snprintf(sql, sizeof sql, "INSERT INTO counts (bucket, "
+			    "class_id, ip_id, account_id, n) VALUES (%lld, (SELECT id "
+			    "FROM classes WHERE name = 'auth_failed'), "
+			    "1125899906842624, 4503599627370496, 7)",
+			    (long long)W + 120);
+			is_int(sqlite3_exec(store_db(s), sql, NULL, NULL, NULL),
+			    SQLITE_OK, "... failing 7 times in the window");
+			store_close(s);
+		}
+		diag_release(&d2);
+		run(path("all.db"), ow, local, remote, NULL, "203.0.113.250");
+		is_str(has(FK_BRUTE_FORCE), "203.0.113.250|-|-|-|7",
+		    "huge ids: judged like any other");
+	}
+
 	/* an empty database */
 	{
 		struct diag d2;
