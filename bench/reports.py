@@ -3,8 +3,8 @@
 
 A mid-size server: 6,000,000 lines over 90 days (bench/genlog.py, from
 2026-06-01, cached in bench/data/), scanned once into a fresh database.
-Then, for the default table and `--by ip --format json`, the best of N
-runs of
+Then, for the default table, `--by ip --format json` and (what opens the
+table) `diagnose --brief`, the best of N runs of
 
     eximwatch report --since UNTIL-1d  --until UNTIL ...
     eximwatch report --since UNTIL-90d --until UNTIL ...
@@ -113,11 +113,13 @@ def main():
             "report", "1 day", "90 days", "ratio", "target",
             "90d, minutes"))
         ok_all = True
-        for title, extra in (("table (default)", []),
-                             ("--by ip --format json",
-                              ["--by", "ip", "--format", "json"])):
-            cmd = [args.eximwatch, "report", "--db", db, "--no-color",
-                   "--until", "@%d" % until] + extra
+        for title, cmd0 in (("table (default)", ["report"]),
+                            ("--by ip --format json",
+                             ["report", "--by", "ip", "--format", "json"]),
+                            ("diagnose --brief",
+                             ["diagnose", "--brief", "--format", "json"])):
+            cmd = [args.eximwatch] + cmd0 + ["--db", db, "--no-color",
+                                             "--until", "@%d" % until]
             t1, _ = best(cmd + ["--since", "@%d" % (until - 86400)], env,
                          args.runs)
             t90, out90 = best(cmd + ["--since", "@%d" % (until - DAYS *
