@@ -109,6 +109,8 @@ int judge_open(struct judge *c, struct store *s,
 	c->cf = in->conf;
 	c->out = out;
 	c->kc = knownclients_open(s);
+	knownclients_cache(c->kc);    /* one view of the store: the read
+	                               * transaction below */
 	if (sqlite3_prepare_v2(c->db, "SELECT bucket, class_id, data FROM "
 	    "count_chunks WHERE bucket >= ?1 AND bucket < ?2 AND class_id IN "
 	    "(?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "hash.h"
+#include "imap.h"
 #include "knownclients.h"
 #include "log.h"
 #include "smap.h"
@@ -513,10 +514,64 @@ struct kc_ids {
 	int64_t id[];
 };
 
+/* The network cache (knownclients_cache()): the rows of a /24 or /64,
+ * read once with one range of the key, answer every lookup inside it.  A
+ * long window asks about the same busy networks again and again, once per
+ * account (a shared /24 of a provider holds a row for each of hundreds of
+ * accounts, and the range query reads them all every time), and about
+ * thousands of accounts that each need their ids asked for; in memory an
+ * account is a number (its case-folded name's), a network's rows indexed
+ * by it. */
+#define KC_NETCACHE_MAX 262144    /* rows held; more: asked of the store */
+#define KC_NET_READ_AT 3          /* read a network the third time */
+
+struct kc_crow {
+	unsigned char key[KC_KEY_MAX];
+	uint8_t klen;
+	uint32_t acct;            /* into k->cacct */
+	int64_t first, last, n;
+};
+
+/* an account id met in the cached rows */
+struct kc_cacct {
+	char *name;               /* NULL: no such account row */
+	uint32_t fold;            /* its case-folded name's number; UINT32_MAX
+	                           * for no name */
+};
+
+/* a network asked about: not read yet (reading it costs about two
+ * queries about it, and a short window asks about most networks once or
+ * twice: 1 day of the bench, 263 of 329 networks once, 36 twice), read,
+ * or too big to hold */
+enum kc_net_state { KN_ASKED, KN_READ, KN_UNCACHED };
+
+struct kc_net {
+	size_t n;
+	enum kc_net_state state;
+	unsigned asked;           /* times, while KN_ASKED */
+	struct kc_crow *row;      /* by key (then account id: the table's) */
+	uint64_t *byfold;         /* fold << 32 | row index, sorted: by
+	                           * account, then key */
+	uint32_t *byname;         /* row indexes by (key, name), each()'s
+	                           * order, made by it; NULL: not yet, or the
+	                           * rows' own order (named) */
+	int named;
+};
+
 struct knownclients {
 	struct store *s;
 	sqlite3_stmt *any, *acct, *each, *all, *ids, *latest;
 	struct smap idcache;      /* lower-cased name -> struct kc_ids */
+	/* the network cache, when enabled */
+	int cache;
+	sqlite3_stmt *netrows, *acname;
+	struct smap nets;         /* a network's lowest key -> struct kc_net */
+	size_t cached;            /* rows held */
+	struct imap acctidx;      /* account id -> index + 1 into cacct */
+	struct kc_cacct *cacct;
+	size_t ncacct, capcacct;
+	struct smap folds;        /* folded name -> its number + 1 */
+	uint32_t nfold;
 };
 
 struct knownclients *knownclients_open(struct store *s)
@@ -525,6 +580,8 @@ struct knownclients *knownclients_open(struct store *s)
 
 	k->s = s;
 	smap_init(&k->idcache);
+	smap_init(&k->nets);
+	smap_init(&k->folds);
 	return k;
 }
 
@@ -540,11 +597,33 @@ void knownclients_close(struct knownclients *k)
 	sqlite3_finalize(k->all);
 	sqlite3_finalize(k->ids);
 	sqlite3_finalize(k->latest);
+	sqlite3_finalize(k->netrows);
+	sqlite3_finalize(k->acname);
 	for (i = 0; i < k->idcache.cap; i++)
 		if (k->idcache.keys[i])
 			free(k->idcache.vals[i]);
 	smap_release(&k->idcache);
+	for (i = 0; i < k->nets.cap; i++)
+		if (k->nets.keys[i]) {
+			struct kc_net *kn = k->nets.vals[i];
+
+			free(kn->row);
+			free(kn->byfold);
+			free(kn->byname);
+			free(kn);
+		}
+	smap_release(&k->nets);
+	for (i = 0; i < k->ncacct; i++)
+		free(k->cacct[i].name);
+	free(k->cacct);
+	imap_release(&k->acctidx);
+	smap_release(&k->folds);
 	free(k);
+}
+
+void knownclients_cache(struct knownclients *k)
+{
+	k->cache = 1;
 }
 
 static int prep(struct knownclients *k, sqlite3_stmt **st, const char *sql)
@@ -599,19 +678,307 @@ static const struct kc_ids *account_ids(struct knownclients *k,
 	return v;
 }
 
+/* ---- the network cache -------------------------------------------------- */
+
+/* key_cmp: blobs in SQLite's order (bytes, then the shorter first) */
+static int key_cmp(const unsigned char *a, size_t an, const unsigned char *b,
+    size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	if (c != 0)
+		return c;
+	return (an > bn) - (an < bn);
+}
+
+/* fold: s[0..n) lower-cased as NOCASE does (ASCII only) into out */
+static void fold(const char *s, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') :
+		    s[i];
+}
+
+/* fold_number: the number of account's case-folded name, add it
+ * (UINT32_MAX, not added: no account row of the loaded networks has that
+ * name) */
+static uint32_t fold_number(struct knownclients *k, const char *account,
+    int add)
+{
+	char buf[256], *f = buf;
+	size_t n = strlen(account);
+	void *v;
+
+	if (n > sizeof buf)
+		f = xmalloc(n);
+	f[0] = '\0';              /* for an empty name */
+	fold(account, n, f);
+	if ((v = smap_get(&k->folds, f, n)) == NULL && add) {
+		smap_put(&k->folds, f, n, (void *)(uintptr_t)(++k->nfold));
+		v = (void *)(uintptr_t)k->nfold;
+	}
+	if (f != buf)
+		free(f);
+	return v ? (uint32_t)((uintptr_t)v - 1) : UINT32_MAX;
+}
+
+/* cacct_ref: the index of account id in k->cacct, its name read once;
+ * UINT32_MAX on an error (logged) */
+static uint32_t cacct_ref(struct knownclients *k, int64_t id)
+{
+	uint32_t *slot = imap_find(&k->acctidx, (uint64_t)id, 0);
+	const unsigned char *txt;
+	struct kc_cacct *a;
+	int rc;
+
+	if (*slot)
+		return *slot - 1;
+	if (prep(k, &k->acname, "SELECT name FROM accounts WHERE id = ?1") < 0)
+		return UINT32_MAX;
+	if (k->ncacct == k->capcacct) {
+		k->capcacct = k->capcacct ? 2 * k->capcacct : 256;
+		k->cacct = xreallocarray(k->cacct, k->capcacct, sizeof *k->cacct);
+	}
+	a = &k->cacct[k->ncacct];
+	sqlite3_bind_int64(k->acname, 1, id);
+	rc = sqlite3_step(k->acname);
+	txt = rc == SQLITE_ROW ? sqlite3_column_text(k->acname, 0) : NULL;
+	a->name = txt ? xstrdup((const char *)txt) : NULL;
+	sqlite3_reset(k->acname);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("%s: known clients: %s", store_path(k->s),
+		    sqlite3_errmsg(store_db(k->s)));
+		free(a->name);
+		return UINT32_MAX;   /* the slot stays empty (0) */
+	}
+	a->fold = a->name ? fold_number(k, a->name, 1) : UINT32_MAX;
+	*slot = (uint32_t)++k->ncacct;
+	k->acctidx.n++;
+	return *slot - 1;
+}
+
+/* sorting a network's rows: by key (then account id, the table's order),
+ * by key then name (each()'s order), by (fold, key) */
+static int cmp_key(const void *x, const void *y)
+{
+	const struct kc_crow *a = x, *b = y;
+	int c = key_cmp(a->key, a->klen, b->key, b->klen);
+
+	return c ? c : (a->acct > b->acct) - (a->acct < b->acct);
+}
+
+/* a row and its name, to sort without a context */
+struct kc_named {
+	const struct kc_crow *r;
+	const char *name;
+	uint32_t i;
+};
+
+static int cmp_named(const void *x, const void *y)
+{
+	const struct kc_named *a = x, *b = y;
+	int c = key_cmp(a->r->key, a->r->klen, b->r->key, b->r->klen);
+
+	if (c != 0)
+		return c;
+	if (a->name != NULL && b->name != NULL)
+		return strcmp(a->name, b->name);
+	if (a->name != b->name)         /* NULL first, as SQLite sorts */
+		return a->name == NULL ? -1 : 1;
+	return (a->i > b->i) - (a->i < b->i);
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+/* net_load: the rows of the network [lo, hi] into kn (one range of the
+ * key); KN_UNCACHED if they would be more than the cache holds.  0 or -1
+ * (logged). */
+static int net_load(struct knownclients *k, const unsigned char *lo,
+    const unsigned char *hi, size_t n, struct kc_net *kn)
+{
+	size_t cap = 0, room = KC_NETCACHE_MAX - k->cached, i;
+	int rc, logged = 0;
+
+	if (prep(k, &k->netrows, "SELECT addr, account_id, first_seen, "
+	    "last_seen, n FROM known_clients WHERE addr BETWEEN ?1 AND ?2 "
+	    "LIMIT ?3") < 0)
+		return -1;
+	sqlite3_bind_blob(k->netrows, 1, lo, (int)n, SQLITE_STATIC);
+	sqlite3_bind_blob(k->netrows, 2, hi, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(k->netrows, 3, (int64_t)room + 1);
+	while ((rc = sqlite3_step(k->netrows)) == SQLITE_ROW) {
+		int bytes = sqlite3_column_bytes(k->netrows, 0);
+		struct kc_crow *r;
+		uint32_t ai;
+
+		if (kn->n == room || bytes > KC_KEY_MAX) {
+			kn->state = KN_UNCACHED;   /* too many, or a key of no
+			                            * address */
+			rc = SQLITE_DONE;
+			break;
+		}
+		if ((ai = cacct_ref(k, sqlite3_column_int64(k->netrows, 1))) ==
+		    UINT32_MAX) {
+			rc = SQLITE_ERROR;
+			logged = 1;
+			break;
+		}
+		if (kn->n == cap) {
+			cap = cap ? 2 * cap : 16;
+			kn->row = xreallocarray(kn->row, cap, sizeof *kn->row);
+		}
+		r = &kn->row[kn->n++];
+		memset(r->key, 0, sizeof r->key);
+		memcpy(r->key, sqlite3_column_blob(k->netrows, 0), (size_t)bytes);
+		r->klen = (uint8_t)bytes;
+		r->acct = ai;
+		r->first = sqlite3_column_int64(k->netrows, 2);
+		r->last = sqlite3_column_int64(k->netrows, 3);
+		r->n = sqlite3_column_int64(k->netrows, 4);
+	}
+	sqlite3_reset(k->netrows);
+	if (rc != SQLITE_DONE) {
+		if (!logged)
+			log_warnx("%s: known clients: %s", store_path(k->s),
+			    sqlite3_errmsg(store_db(k->s)));
+		kn->state = KN_UNCACHED;
+	}
+	if (kn->state == KN_UNCACHED) {
+		free(kn->row);
+		kn->row = NULL;
+		kn->n = 0;
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+	kn->state = KN_READ;
+	/* in key order (the primary key's, the lookups need it) */
+	for (i = 1; i < kn->n && key_cmp(kn->row[i - 1].key,
+	    kn->row[i - 1].klen, kn->row[i].key, kn->row[i].klen) <= 0; i++)
+		;
+	if (i < kn->n)
+		qsort(kn->row, kn->n, sizeof *kn->row, cmp_key);
+	if (kn->n > 0) {
+		kn->byfold = xreallocarray(NULL, kn->n, sizeof *kn->byfold);
+		for (i = 0; i < kn->n; i++)
+			kn->byfold[i] = (uint64_t)k->cacct[kn->row[i].acct].fold <<
+			    32 | i;
+		qsort(kn->byfold, kn->n, sizeof *kn->byfold, cmp_u64);
+	}
+	k->cached += kn->n;
+	return 0;
+}
+
+/* net_get: the cached network holding net (an address or a network no
+ * wider than a known client's), read the KC_NET_READ_AT'th time it is
+ * asked about;
+ * NULL (ask the store) if the cache is off, net is wider, its network was
+ * not asked about before or has too many rows, or on an error (then
+ * *err) */
+static struct kc_net *net_get(struct knownclients *k,
+    const struct netaddr *net, int *err)
+{
+	unsigned char lo[KC_KEY_MAX], hi[KC_KEY_MAX];
+	struct netaddr base = *net;
+	struct kc_net *kn;
+	size_t n;
+
+	*err = 0;
+	if (!k->cache)
+		return NULL;
+	knownclients_network(&base);
+	if (base.bits != (base.family == 4 ? KC_NET_V4 : KC_NET_V6) ||
+	    (n = range(&base, lo, hi)) == 0)
+		return NULL;
+	if ((kn = smap_get(&k->nets, (const char *)lo, n)) == NULL) {
+		kn = xcalloc(1, sizeof *kn);
+		kn->state = KN_ASKED;
+		smap_put(&k->nets, (const char *)lo, n, kn);
+	}
+	if (kn->state == KN_ASKED && ++kn->asked < KC_NET_READ_AT)
+		return NULL;
+	if (kn->state == KN_ASKED && net_load(k, lo, hi, n, kn) < 0) {
+		*err = 1;
+		return NULL;
+	}
+	return kn->state == KN_READ ? kn : NULL;
+}
+
+/* net_lookup: knownclients_lookup() from a cached network */
+static int net_lookup(struct knownclients *k, const struct kc_net *kn,
+    const unsigned char *lo, const unsigned char *hi, size_t n,
+    const char *account, int64_t first_before, int64_t seen_after,
+    struct kc_info *out)
+{
+	const struct kc_crow *r;
+	size_t a, b, m, i;
+	uint32_t f = 0;
+
+	if (account != NULL) {
+		if ((f = fold_number(k, account, 0)) == UINT32_MAX)
+			return 0;
+		/* the first row of the account */
+		for (a = 0, b = kn->n; a < b; ) {
+			m = a + (b - a) / 2;
+			if (kn->byfold[m] >> 32 < f)
+				a = m + 1;
+			else
+				b = m;
+		}
+	} else {
+		/* the first row inside the range */
+		for (a = 0, b = kn->n; a < b; ) {
+			m = a + (b - a) / 2;
+			if (key_cmp(kn->row[m].key, kn->row[m].klen, lo, n) < 0)
+				a = m + 1;
+			else
+				b = m;
+		}
+	}
+	/* an account's rows are in key order: from the range's first */
+	for (i = a; i < kn->n; i++) {
+		if (account != NULL && kn->byfold[i] >> 32 != f)
+			break;
+		r = &kn->row[account ? (uint32_t)kn->byfold[i] : i];
+		if (key_cmp(r->key, r->klen, hi, n) > 0)
+			break;
+		if (key_cmp(r->key, r->klen, lo, n) < 0 ||
+		    r->first >= first_before || r->last < seen_after)
+			continue;
+		if (out->rows == 0 || r->first < out->first_seen)
+			out->first_seen = r->first;
+		if (out->rows == 0 || r->last > out->last_seen)
+			out->last_seen = r->last;
+		out->n += r->n;
+		out->rows++;
+	}
+	return out->rows > 0;
+}
+
 int knownclients_lookup(struct knownclients *k, const struct netaddr *net,
     const char *account, int64_t first_before, int64_t seen_after,
     struct kc_info *out)
 {
 	unsigned char lo[KC_KEY_MAX], hi[KC_KEY_MAX];
 	const struct kc_ids *ids = NULL;
+	const struct kc_net *kn;
 	size_t n, i;
 	sqlite3_stmt *st;
-	int rc = SQLITE_ROW;
+	int rc = SQLITE_ROW, err;
 
 	memset(out, 0, sizeof *out);
 	if ((n = range(net, lo, hi)) == 0)
 		return 0;
+	if ((kn = net_get(k, net, &err)) != NULL)
+		return net_lookup(k, kn, lo, hi, n, account, first_before,
+		    seen_after, out);
+	if (err)
+		return -1;
 	if (account == NULL) {
 		if (prep(k, &k->any, "SELECT min(first_seen), max(last_seen), "
 		    "sum(n), count(*) FROM known_clients WHERE addr BETWEEN ?1 AND ?2 "
@@ -689,17 +1056,77 @@ static void key_text(const unsigned char *p, size_t n, char *buf, size_t size)
 	netaddr_format(&a, buf, size);
 }
 
+/* net_each: knownclients_each() from a cached network */
+static int net_each(struct knownclients *k, struct kc_net *kn,
+    const unsigned char *lo, const unsigned char *hi, size_t n,
+    const char *account, kc_each_cb *cb, void *arg)
+{
+	uint32_t f = account ? fold_number(k, account, 0) : 0;
+	size_t i;
+
+	if (f == UINT32_MAX)
+		return 0;
+	/* the statement's order: an address's rows by name */
+	if (!kn->named && kn->byname == NULL) {
+		struct kc_named *v = xreallocarray(NULL, kn->n ? kn->n : 1,
+		    sizeof *v);
+
+		for (i = 0; i < kn->n; i++) {
+			v[i].r = &kn->row[i];
+			v[i].name = k->cacct[kn->row[i].acct].name;
+			v[i].i = (uint32_t)i;
+		}
+		for (i = 1; i < kn->n && cmp_named(&v[i - 1], &v[i]) <= 0; i++)
+			;
+		if (i >= kn->n) {
+			kn->named = 1;
+		} else {
+			qsort(v, kn->n, sizeof *v, cmp_named);
+			kn->byname = xreallocarray(NULL, kn->n, sizeof *kn->byname);
+			for (i = 0; i < kn->n; i++)
+				kn->byname[i] = v[i].i;
+		}
+		free(v);
+	}
+	for (i = 0; i < kn->n; i++) {
+		const struct kc_crow *x = &kn->row[kn->byname ? kn->byname[i] : i];
+		const struct kc_cacct *a = &k->cacct[x->acct];
+		struct kc_row r;
+
+		if (key_cmp(x->key, x->klen, lo, n) < 0)
+			continue;
+		if (key_cmp(x->key, x->klen, hi, n) > 0)
+			break;
+		/* the statement's join: a row of no account is not listed */
+		if (a->name == NULL || (account != NULL && a->fold != f))
+			continue;
+		key_text(x->key, x->klen, r.addr, sizeof r.addr);
+		r.account = a->name;
+		r.first_seen = x->first;
+		r.last_seen = x->last;
+		r.n = x->n;
+		if (cb(arg, &r) != 0)
+			break;
+	}
+	return 0;
+}
+
 int knownclients_each(struct knownclients *k, const struct netaddr *net,
     const char *account, kc_each_cb *cb, void *arg)
 {
 	unsigned char lo[KC_KEY_MAX], hi[KC_KEY_MAX];
 	sqlite3_stmt *st;
 	struct kc_row r;
+	struct kc_net *kn;
 	size_t n = 0;
-	int rc;
+	int rc, err;
 
 	if (net != NULL && (n = range(net, lo, hi)) == 0)
 		return 0;
+	if (net != NULL && (kn = net_get(k, net, &err)) != NULL)
+		return net_each(k, kn, lo, hi, n, account, cb, arg);
+	if (net != NULL && err)
+		return -1;
 	/* two statements: a range of the key (a network) is a search of the
 	 * primary key only when the statement has no "OR no range" */
 	if (net != NULL) {

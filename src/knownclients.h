@@ -24,7 +24,9 @@
  * are forgotten (a later login of theirs is one more upsert).
  *
  * Reading (struct knownclients): statements prepared once per handle; any
- * thread that may use the store's connection. */
+ * thread that may use the store's connection (one at a time per handle).
+ * A diagnosis asks about the same networks many times: its handle keeps
+ * them in memory (knownclients_cache()). */
 #ifndef EW_KNOWNCLIENTS_H
 #define EW_KNOWNCLIENTS_H
 #include <stddef.h>
@@ -83,6 +85,14 @@ struct kc_info {
 /* knownclients_open: a reading handle on s (borrowed; close it first) */
 struct knownclients *knownclients_open(struct store *s);
 void knownclients_close(struct knownclients *k);
+
+/* knownclients_cache: from now on k reads a /24 or /64 whole the third
+ * time it is asked about (by knownclients_lookup() or knownclients_each()
+ * of it or inside it) and answers about it from memory from then on (the
+ * same answers, up to a bound of rows; wider networks, and those beyond
+ * it, are asked of the store as before).  Only while the known clients
+ * cannot change under k: inside one read transaction (the diagnosis). */
+void knownclients_cache(struct knownclients *k);
 
 /* knownclients_lookup: the known clients inside net (an address, or a
  * network), of account (NULL: of any account; compared case-insensitively),

@@ -68,6 +68,64 @@ static int each_cb(void *arg, const struct kc_row *r)
 	return 0;
 }
 
+/* same_answers: a cached handle (c) answers as the store (k) does: each
+ * lookup twice (the first times asked of the store, then from the network
+ * read whole), each() in the second round */
+static int same_answers(struct knownclients *k, struct knownclients *c)
+{
+	static const char *nets[] = { "192.0.2.10", "192.0.2.77",
+	    "192.0.2.0/24", "192.0.2.0/28", "192.0.3.0/24", "198.51.100.0/24",
+	    "198.51.100.1", "198.51.100.2", "198.51.100.0/25", "203.0.113.5",
+	    "2001:db8:1:2::7", "2001:db8:1:2::99/64", "2001:db8:1:2::/80",
+	    "2001:db8:1:3::7/64", "192.0.2.0/23", "10.0.0.0/8" };
+	static const char *accts[] = { NULL, "alice@example.com",
+	    "ALICE@Example.com", "bob@example.com", "ERIN@example.com",
+	    "erin@example.com", "Erin@example.com", "ghost@example.com",
+	    "carol@example.com", "" };
+	static const long long times[][2] = { { INT64_MAX, 0 },
+	    { 1795340460, 0 }, { 1795340461, 0 }, { INT64_MAX, 1795344121 },
+	    { INT64_MAX, 1795344120 } };
+	size_t i, j, t, pass;
+	int bad = 0;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < sizeof nets / sizeof nets[0]; i++) {
+			struct netaddr a = A(nets[i]);
+
+			for (j = 0; j < sizeof accts / sizeof accts[0]; j++) {
+				for (t = 0; t < sizeof times / sizeof times[0]; t++) {
+					struct kc_info x, y;
+					int rx = knownclients_lookup(k, &a, accts[j],
+					    times[t][0], times[t][1], &x);
+					int ry = knownclients_lookup(c, &a, accts[j],
+					    times[t][0], times[t][1], &y);
+
+					if (rx != ry || memcmp(&x, &y, sizeof x) != 0) {
+						printf("# %s %s %lld %lld: %d, cached %d\n", nets[i],
+						    accts[j] ? accts[j] : "(any)", times[t][0],
+						    times[t][1], rx, ry);
+						bad++;
+					}
+				}
+				if (pass == 1) {
+					struct seen sx, sy;
+
+					memset(&sx, 0, sizeof sx);
+					memset(&sy, 0, sizeof sy);
+					knownclients_each(k, &a, accts[j], each_cb, &sx);
+					knownclients_each(c, &a, accts[j], each_cb, &sy);
+					if (strcmp(sx.text, sy.text) != 0) {
+						printf("# each %s %s: \"%s\", cached \"%s\"\n",
+						    nets[i], accts[j] ? accts[j] : "(any)",
+						    sx.text, sy.text);
+						bad++;
+					}
+				}
+			}
+		}
+	return bad;
+}
+
 int main(void)
 {
 	char path[256];
@@ -199,6 +257,36 @@ int main(void)
 	    info.last_seen == T0 + H + 300, "... with the logins of both");
 	is_int(found(k, "198.51.100.2", "ERIN@EXAMPLE.COM", 0, 0), 1,
 	    "an address known under the other spelling");
+
+	/* the network cache answers as the store does */
+	note(w, "zed@example.com", "192.0.2.10", T0 + H + 360);
+	note(w, "Alice@example.com", "192.0.2.11", T0 + H + 420);
+	ok(commit(s, w, 1), "more accounts on a network");
+	{
+		/* fresh handles: a handle keeps the ids of an account's
+		 * spellings it asked for */
+		struct knownclients *p = knownclients_open(s);
+		struct knownclients *c = knownclients_open(s);
+
+		knownclients_cache(c);
+		is_int(same_answers(p, c), 0, "a cached handle: the same lookups "
+		    "and lists as the store's");
+		knownclients_close(c);
+		knownclients_close(p);
+		/* a row of an account id with no name: counted for anybody, never
+		 * listed */
+		is_int(sqlite3_exec(store_db(s), "INSERT INTO known_clients VALUES "
+		    "(x'04c0000214', 999999, 1, 2, 3)", NULL, NULL, NULL), SQLITE_OK,
+		    "a row of no account");
+		p = knownclients_open(s);
+		c = knownclients_open(s);
+		knownclients_cache(c);
+		is_int(same_answers(p, c), 0, "... the same with it");
+		knownclients_close(c);
+		knownclients_close(p);
+		is_int(sqlite3_exec(store_db(s), "DELETE FROM known_clients WHERE "
+		    "account_id = 999999", NULL, NULL, NULL), SQLITE_OK, "removed");
+	}
 
 	/* prune with the retention: last seen before the cut goes */
 	is_int(knownclients_prune(s, T0 + H + 121), 2, "prune: the clients "
