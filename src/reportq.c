@@ -215,61 +215,203 @@ static void idmap_put(struct idmap *m, int64_t id, const void *p)
 	sl->p = p;
 }
 
-/* ktab: (t, class, ip, account) -> sum of n */
-struct kslot {
-	int64_t t, cls, ip, acct;
-	long long n;             /* 0: empty (sums are positive) */
+/* ktab: a grouping's key -> the sum of its n.
+ *
+ * A key is the parts the grouping has of (time, class, address id, account
+ * id), in 1 to 4 words: the time (a slot, an hour or a day start) and each
+ * id a word of its own; the class in the top bits of an id's word while the
+ * ids are below 2^KT_ID_BITS (class ids are below KT_CLS_MAX: the pass
+ * reads no other), else a word of its own (ktab_widen).  The groupings of a
+ * long window's top addresses and accounts, and of --by ip, have one-word
+ * keys: a 90-day window's ~110,000 (class, account) keys fill 16-byte
+ * slots instead of 40-byte ones, and the time of a sum is in waiting for
+ * its slot's memory. */
+#define KT_ID_BITS 46
+#define KT_CLS_MAX ((int64_t)1 << (63 - KT_ID_BITS))
+
+struct klayout {
+	size_t kw;               /* words of a key, 1 to 4 */
+	int w_t, w_cls, w_ip, w_acct;   /* the word of each part, or -1 */
+	int packed;              /* the class shares the word of an id */
 };
 
 struct ktab {
-	struct kslot *v;
+	uint64_t *v;             /* cap slots of kw + 1 words: the key, then
+	                          * the sum (0: empty; sums are positive) */
 	size_t n, cap;
+	struct klayout l;
 };
 
-static void ktab_add(struct ktab *kt, int64_t t, int64_t cls, int64_t ip,
-    int64_t acct, long long n)
+/* klayout_init: the words of the parts a grouping has (the class packed
+ * with an id when `pack` and there is one) */
+static void klayout_init(struct klayout *l, int t, int cls, int ip, int acct,
+    int pack)
 {
-	struct kslot *sl, *old;
-	size_t i, oldcap;
+	int w = 0;
 
-	if (2 * (kt->n + 1) > kt->cap) {
-		old = kt->v;
-		oldcap = kt->cap;
-		kt->cap = kt->cap ? 2 * kt->cap : 1024;
-		kt->v = tab_alloc(kt->cap, sizeof *kt->v);
-		kt->n = 0;
-		for (i = 0; i < oldcap; i++)
-			if (old[i].n > 0)
-				ktab_add(kt, old[i].t, old[i].cls, old[i].ip,
-				    old[i].acct, old[i].n);
-		tab_free(old, oldcap, sizeof *old);
+	l->w_ip = ip ? w++ : -1;
+	l->w_acct = acct ? w++ : -1;
+	l->w_t = t ? w++ : -1;
+	l->packed = cls && pack && (ip || acct);
+	if (!cls)
+		l->w_cls = -1;
+	else if (l->packed)
+		l->w_cls = ip ? l->w_ip : l->w_acct;
+	else
+		l->w_cls = w++;
+	l->kw = w > 0 ? (size_t)w : 1;
+}
+
+/* key_make: the key of (t, cls, ip, acct) in k[0..l->kw) */
+static void key_make(const struct klayout *l, int64_t t, int64_t cls,
+    int64_t ip, int64_t acct, uint64_t *k)
+{
+	k[0] = k[1] = k[2] = k[3] = 0;
+	if (l->w_ip >= 0)
+		k[l->w_ip] = (uint64_t)ip;
+	if (l->w_acct >= 0)
+		k[l->w_acct] = (uint64_t)acct;
+	if (l->w_t >= 0)
+		k[l->w_t] = (uint64_t)t;
+	if (l->w_cls >= 0)
+		k[l->w_cls] |= l->packed ? (uint64_t)cls << KT_ID_BITS :
+		    (uint64_t)cls;
+}
+
+/* key_split: the parts of key k (0 for those the layout has not) */
+static void key_split(const struct klayout *l, const uint64_t *k, int64_t *t,
+    int64_t *cls, int64_t *ip, int64_t *acct)
+{
+	const uint64_t idmask = ((uint64_t)1 << KT_ID_BITS) - 1;
+
+	*t = l->w_t >= 0 ? (int64_t)k[l->w_t] : 0;
+	*ip = l->w_ip >= 0 ? (int64_t)k[l->w_ip] : 0;
+	*acct = l->w_acct >= 0 ? (int64_t)k[l->w_acct] : 0;
+	*cls = 0;
+	if (l->w_cls >= 0 && l->packed) {
+		*cls = (int64_t)(k[l->w_cls] >> KT_ID_BITS);
+		if (l->w_cls == l->w_ip)
+			*ip = (int64_t)(k[l->w_ip] & idmask);
+		else
+			*acct = (int64_t)(k[l->w_acct] & idmask);
+	} else if (l->w_cls >= 0) {
+		*cls = (int64_t)k[l->w_cls];
 	}
-	for (i = hash_u64((uint64_t)t * 0x9e3779b97f4a7c15ULL ^ (uint64_t)cls *
-	    0xc2b2ae3d27d4eb4fULL ^ (uint64_t)ip * 0x165667b19e3779f9ULL ^
-	    (uint64_t)acct) & (kt->cap - 1);; i = (i + 1) & (kt->cap - 1)) {
-		sl = &kt->v[i];
-		if (sl->n == 0) {
-			sl->t = t;
-			sl->cls = cls;
-			sl->ip = ip;
-			sl->acct = acct;
-			sl->n = n;
+}
+
+/* key_hash: the slot a key starts probing from (before the mask) */
+static uint64_t key_hash(const uint64_t *k, size_t kw)
+{
+	uint64_t h = k[0];
+
+	if (kw > 1)
+		h = h * 0x9e3779b97f4a7c15ULL ^ k[1] * 0xc2b2ae3d27d4eb4fULL ^
+		    k[2] * 0x165667b19e3779f9ULL ^ k[3];
+	return hash_u64(h);
+}
+
+/* ktab_release: the table's memory freed, its layout kept */
+static void ktab_release(struct ktab *kt)
+{
+	tab_free(kt->v, kt->cap, (kt->l.kw + 1) * sizeof *kt->v);
+	kt->v = NULL;
+	kt->n = kt->cap = 0;
+}
+
+static void ktab_add(struct ktab *kt, const uint64_t *k, uint64_t n);
+static void ktab_add_h(struct ktab *kt, const uint64_t *k, uint64_t h,
+    uint64_t n);
+
+/* ktab_resize: the table with room for cap slots */
+static void ktab_resize(struct ktab *kt, size_t cap)
+{
+	struct ktab old = *kt;
+	size_t i, sw = kt->l.kw + 1;
+	uint64_t k[4] = { 0, 0, 0, 0 };
+
+	kt->cap = cap;
+	kt->v = tab_alloc(kt->cap, sw * sizeof *kt->v);
+	kt->n = 0;
+	for (i = 0; i < old.cap; i++) {
+		if (old.v[i * sw + sw - 1] == 0)
+			continue;
+		memcpy(k, &old.v[i * sw], kt->l.kw * sizeof *k);
+		ktab_add(kt, k, old.v[i * sw + sw - 1]);
+	}
+	tab_free(old.v, old.cap, sw * sizeof *old.v);
+}
+
+/* ktab_add_h: n more for key k (k[0..4), the words past kw zero) whose
+ * key_hash() is h */
+static void ktab_add_h(struct ktab *kt, const uint64_t *k, uint64_t h,
+    uint64_t n)
+{
+	size_t kw = kt->l.kw, sw = kw + 1, i, j;
+	uint64_t *sl;
+
+	if (2 * (kt->n + 1) > kt->cap)
+		ktab_resize(kt, kt->cap ? 2 * kt->cap : 1024);
+	for (i = h & (kt->cap - 1);; i = (i + 1) & (kt->cap - 1)) {
+		sl = &kt->v[i * sw];
+		if (sl[kw] == 0) {
+			memcpy(sl, k, kw * sizeof *k);
+			sl[kw] = n;
 			kt->n++;
 			return;
 		}
-		if (sl->t == t && sl->cls == cls && sl->ip == ip &&
-		    sl->acct == acct) {
-			sl->n += n;
+		for (j = 0; j < kw && sl[j] == k[j]; j++)
+			;
+		if (j == kw) {
+			sl[kw] += n;
 			return;
 		}
 	}
 }
 
+/* ktab_add: n more for key k (as ktab_add_h) */
+static void ktab_add(struct ktab *kt, const uint64_t *k, uint64_t n)
+{
+	ktab_add_h(kt, k, key_hash(k, kt->l.kw), n);
+}
+
+/* ktab_widen: the class in a word of its own (an id is too large to share
+ * one), the sums kept */
+static void ktab_widen(struct ktab *kt)
+{
+	struct ktab old = *kt;
+	size_t i, sw = old.l.kw + 1;
+	int64_t t, cls, ip, acct;
+	uint64_t k[4];
+
+	klayout_init(&kt->l, old.l.w_t >= 0, 1, old.l.w_ip >= 0,
+	    old.l.w_acct >= 0, 0);
+	kt->v = NULL;
+	kt->n = kt->cap = 0;
+	for (i = 0; i < old.cap; i++) {
+		if (old.v[i * sw + sw - 1] == 0)
+			continue;
+		key_split(&old.l, &old.v[i * sw], &t, &cls, &ip, &acct);
+		key_make(&kt->l, t, cls, ip, acct, k);
+		ktab_add(kt, k, old.v[i * sw + sw - 1]);
+	}
+	tab_free(old.v, old.cap, sw * sizeof *old.v);
+}
+
 /* ---- the pass ---- */
+
+/* Sums wait in a stage of STAGE keys before they are added: each key's
+ * slot is asked of memory (prefetched) when it is staged, and read when
+ * the stage is full, by then mostly in the cache.  A long window's tables
+ * are megabytes and its keys come in no order: without the stage most of
+ * the pass would be spent waiting for a slot at a time. */
+#define STAGE 32
+#define STAGE_FROM ((size_t)256 << 10)  /* tables this large, and larger */
 
 struct spec_state {
 	struct reportq_spec *sp;
 	struct ktab kt;
+	uint64_t sk[STAGE][4], sh[STAGE], sn[STAGE];   /* key, hash, sum */
+	size_t ns;
 	int want_ip, want_acct;
 	int keep_on;             /* sp->top: only the keys in keep */
 	struct idmap keep;
@@ -291,6 +433,48 @@ static int64_t floor_to(int64_t t, int64_t u)
 	int64_t r = t % u;
 
 	return r < 0 ? t - r - u : t - r;
+}
+
+/* flush: the staged sums into the table */
+static void flush(struct spec_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->ns; i++)
+		ktab_add_h(&st->kt, st->sk[i], st->sh[i], st->sn[i]);
+	st->ns = 0;
+}
+
+/* put: sum more for (t, cls, ip, acct) in a grouping's table, staged */
+static void put(struct spec_state *st, int64_t t, int64_t cls, int64_t ip,
+    int64_t acct, long long sum)
+{
+	struct ktab *kt = &st->kt;
+	uint64_t *k;
+
+	if (kt->l.packed && ((uint64_t)(ip | acct) >> KT_ID_BITS ||
+	    cls >= KT_CLS_MAX)) {
+		flush(st);
+		ktab_widen(kt);
+	}
+	if (st->ns == STAGE)
+		flush(st);
+	/* room for the whole stage now: no resize while it waits, so its
+	 * slots stay where they were prefetched */
+	if (st->ns == 0 && 2 * (kt->n + STAGE + 1) > kt->cap)
+		ktab_resize(kt, kt->cap ? 2 * kt->cap : 1024);
+	k = st->sk[st->ns];
+	key_make(&kt->l, t, cls, ip, acct, k);
+	if (kt->cap * (kt->l.kw + 1) * sizeof *kt->v < STAGE_FROM) {
+		/* a table in the cache: no wait to hide */
+		ktab_add_h(kt, k, key_hash(k, kt->l.kw), (uint64_t)sum);
+		return;
+	}
+	st->sh[st->ns] = key_hash(k, kt->l.kw);
+	st->sn[st->ns] = (uint64_t)sum;
+	__builtin_prefetch(&kt->v[(st->sh[st->ns] & (kt->cap - 1)) *
+	    (kt->l.kw + 1)], 1);
+	st->ns++;
 }
 
 static int chunk_cb(void *arg, const struct countread_chunk *c)
@@ -341,8 +525,7 @@ static int chunk_cb(void *arg, const struct countread_chunk *c)
 			kacct = st->want_acct ? e->acct : 0;
 			if (kip != pip || kacct != pacct) {
 				if (sum > 0)
-					ktab_add(&st->kt, t, cls, pip, pacct,
-					    sum);
+					put(st, t, cls, pip, pacct, sum);
 				pip = kip;
 				pacct = kacct;
 				sum = 0;
@@ -350,7 +533,7 @@ static int chunk_cb(void *arg, const struct countread_chunk *c)
 			sum += e->n;
 		}
 		if (sum > 0)
-			ktab_add(&st->kt, t, cls, pip, pacct, sum);
+			put(st, t, cls, pip, pacct, sum);
 	}
 	return 0;
 }
@@ -482,11 +665,40 @@ static int acct_filter(struct store *s, const char *acct, struct idmap *ok)
 	return rc == SQLITE_DONE ? 0 : db_fail(s);
 }
 
-static int cmp_desc(const void *x, const void *y)
+/* sift: v[i] down to its place in the min-heap v[0..n) */
+static void sift(long long *v, size_t n, size_t i)
 {
-	long long a = *(const long long *)x, b = *(const long long *)y;
+	size_t c;
+	long long x = v[i];
 
-	return (a < b) - (a > b);
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n && v[c + 1] < v[c])
+			c++;
+		if (x <= v[c])
+			break;
+		v[i] = v[c];
+		i = c;
+	}
+	v[i] = x;
+}
+
+/* kth_largest: the k-th largest of v[0..n), 1 <= k <= n (v reordered): a
+ * min-heap of the k largest so far, O(n log k) (a long window's top
+ * accounts: ~100,000 sums for k = 10, where sorting them all was 5% of
+ * the table's time) */
+static long long kth_largest(long long *v, size_t n, size_t k)
+{
+	size_t i;
+
+	for (i = k / 2; i-- > 0;)
+		sift(v, k, i);
+	for (i = k; i < n; i++) {
+		if (v[i] > v[0]) {
+			v[0] = v[i];
+			sift(v, k, 0);
+		}
+	}
+	return v[0];
 }
 
 /* top_keys: st->keep = the key ids whose sums are among the sp->top
@@ -494,46 +706,48 @@ static int cmp_desc(const void *x, const void *y)
 static void top_keys(struct spec_state *st)
 {
 	const struct ktab *kt = &st->kt;
-	struct ktab sums = { 0 };
+	size_t sw = kt->l.kw + 1;
+	struct ktab sums;
 	long long *v, cut;
 	size_t k, n = 0;
-	int64_t id;
+	int64_t t, cls, ip, acct;
+	uint64_t key[4] = { 0, 0, 0, 0 };
 
-	/* sized once: at most as many keys as rows */
-	for (sums.cap = 1024; sums.cap < 2 * (kt->n + 1); sums.cap *= 2)
+	/* one word, the key's id; sized once: at most as many keys as rows */
+	memset(&sums, 0, sizeof sums);
+	klayout_init(&sums.l, 0, 0, 1, 0, 0);
+	for (k = 1024; k < 2 * (kt->n + 1); k *= 2)
 		;
-	sums.v = tab_alloc(sums.cap, sizeof *sums.v);
-	for (k = 0; k < kt->cap; k++)
-		if (kt->v[k].n > 0)
-			ktab_add(&sums, 0, 0, st->sp->top_key == K_IP ?
-			    kt->v[k].ip : kt->v[k].acct, 0, kt->v[k].n);
+	ktab_resize(&sums, k);
+	for (k = 0; k < kt->cap; k++) {
+		if (kt->v[k * sw + sw - 1] == 0)
+			continue;
+		key_split(&kt->l, &kt->v[k * sw], &t, &cls, &ip, &acct);
+		key[0] = (uint64_t)(st->sp->top_key == K_IP ? ip : acct);
+		ktab_add(&sums, key, kt->v[k * sw + sw - 1]);
+	}
 	v = xreallocarray(NULL, sums.n + 1, sizeof *v);
 	for (k = 0; k < sums.cap; k++)
-		if (sums.v[k].n > 0)
-			v[n++] = sums.v[k].n;
+		if (sums.v[2 * k + 1] > 0)
+			v[n++] = (long long)sums.v[2 * k + 1];
 	cut = 0;
-	if (n > st->sp->top) {
-		qsort(v, n, sizeof *v, cmp_desc);
-		cut = v[st->sp->top - 1];
-	}
-	for (k = 0; k < sums.cap; k++) {
-		if (sums.v[k].n > 0 && sums.v[k].n >= cut) {
-			id = sums.v[k].ip;
-			idmap_put(&st->keep, id, &st->keep);
-		}
-	}
+	if (n > st->sp->top)
+		cut = kth_largest(v, n, st->sp->top);
+	for (k = 0; k < sums.cap; k++)
+		if (sums.v[2 * k + 1] > 0 && (long long)sums.v[2 * k + 1] >= cut)
+			idmap_put(&st->keep, (int64_t)sums.v[2 * k], &st->keep);
 	st->keep_on = 1;
 	free(v);
-	tab_free(sums.v, sums.cap, sizeof *sums.v);
+	ktab_release(&sums);
 }
 
-/* kept: is a row of the pass's table one of the kept keys? */
-static int kept(const struct spec_state *st, const struct kslot *ks)
+/* kept: is the row of id ip or acct one of the kept keys? */
+static int kept(const struct spec_state *st, int64_t ip, int64_t acct)
 {
 	if (!st->keep_on)
 		return 1;
-	return idmap_get(&st->keep, st->sp->top_key == K_IP ? ks->ip :
-	    ks->acct) != NULL;
+	return idmap_get(&st->keep, st->sp->top_key == K_IP ? ip : acct) !=
+	    NULL;
 }
 
 /* push: cut point t into the list */
@@ -586,6 +800,9 @@ int reportq_fetch(struct store *s, const struct report_opts *o,
 		    REPORT_BY_PREFIX)) != 0;
 		ps.ss[i].want_acct = (sp[i].by & (REPORT_BY_ACCOUNT |
 		    REPORT_BY_OWNER | REPORT_BY_DOMAIN)) != 0;
+		klayout_init(&ps.ss[i].kt.l, sp[i].g != NULL || (sp[i].by &
+		    BY_TIME) != 0, (sp[i].by & REPORT_BY_CLASS) != 0,
+		    ps.ss[i].want_ip, ps.ss[i].want_acct, 1);
 	}
 
 	/* the classes: names, traffic, the --class filter */
@@ -699,20 +916,29 @@ int reportq_fetch(struct store *s, const struct report_opts *o,
 		goto fail;
 	}
 
+	for (i = 0; i < nsp; i++)
+		flush(&ps.ss[i]);
+
 	/* the names of the ids that are left */
 	for (i = 0; i < nsp; i++) {
 		const struct ktab *kt = &ps.ss[i].kt;
+		size_t sw = kt->l.kw + 1;
+		int64_t kip, kacct, kcls;
 
 		if (sp[i].top > 0 && (sp[i].top_key == K_IP ||
 		    sp[i].top_key == K_ACCOUNT))
 			top_keys(&ps.ss[i]);
 		for (k = 0; k < kt->cap; k++) {
-			if (kt->v[k].n == 0 || !kept(&ps.ss[i], &kt->v[k]))
+			if (kt->v[k * sw + sw - 1] == 0)
 				continue;
-			if (ps.ss[i].want_ip && kt->v[k].ip != 0)
-				idmap_put(&need_ip, kt->v[k].ip, &need_ip);
-			if (ps.ss[i].want_acct && kt->v[k].acct != 0)
-				idmap_put(&need_acct, kt->v[k].acct, &need_acct);
+			key_split(&kt->l, &kt->v[k * sw], &t, &kcls, &kip,
+			    &kacct);
+			if (!kept(&ps.ss[i], kip, kacct))
+				continue;
+			if (ps.ss[i].want_ip && kip != 0)
+				idmap_put(&need_ip, kip, &need_ip);
+			if (ps.ss[i].want_acct && kacct != 0)
+				idmap_put(&need_acct, kacct, &need_acct);
 		}
 	}
 	if (load_names(s, "ips", "addr", &need_ip, &ipn, &names,
@@ -723,34 +949,39 @@ int reportq_fetch(struct store *s, const struct report_opts *o,
 emit:
 	for (i = 0; i < nsp; i++) {
 		const struct ktab *kt = &ps.ss[i].kt;
+		size_t sw = kt->l.kw + 1;
 		struct reportq_rows *out = sp[i].out;
 		unsigned by = sp[i].by;
 		struct idmap pc = { 0 }, pi = { 0 }, pa = { 0 };
+		int64_t kt_t, kcls, kip, kacct;
 
 		for (k = 0; k < kt->cap; k++) {
-			const struct kslot *ks = &kt->v[k];
 			struct reportq_row *r;
 
-			if (ks->n == 0 || !kept(&ps.ss[i], ks))
+			if (kt->v[k * sw + sw - 1] == 0)
+				continue;
+			key_split(&kt->l, &kt->v[k * sw], &kt_t, &kcls, &kip,
+			    &kacct);
+			if (!kept(&ps.ss[i], kip, kacct))
 				continue;
 			r = reportq_rows_add(out);
-			r->n = ks->n;
+			r->n = (long long)kt->v[k * sw + sw - 1];
 			if (sp[i].g)
-				r->slot = ks->t;
+				r->slot = kt_t;
 			else
-				r->t = (time_t)ks->t;
+				r->t = (time_t)kt_t;
 			/* each name once in the rows' pool */
-			if ((by & REPORT_BY_CLASS) && (size_t)ks->cls < ncls) {
-				r->k[K_CLASS] = pooled(out, &pc, ks->cls,
-				    cls_name[ks->cls]);
+			if ((by & REPORT_BY_CLASS) && (size_t)kcls < ncls) {
+				r->k[K_CLASS] = pooled(out, &pc, kcls,
+				    cls_name[kcls]);
 			}
-			if (ps.ss[i].want_ip && ks->ip != 0) {
-				r->k[K_IP] = pooled(out, &pi, ks->ip,
-				    idmap_get(&ipn, ks->ip));
+			if (ps.ss[i].want_ip && kip != 0) {
+				r->k[K_IP] = pooled(out, &pi, kip,
+				    idmap_get(&ipn, kip));
 			}
-			if (ps.ss[i].want_acct && ks->acct != 0) {
-				r->k[K_ACCOUNT] = pooled(out, &pa, ks->acct,
-				    idmap_get(&acn, ks->acct));
+			if (ps.ss[i].want_acct && kacct != 0) {
+				r->k[K_ACCOUNT] = pooled(out, &pa, kacct,
+				    idmap_get(&acn, kacct));
 			}
 			if (by & REPORT_BY_OWNER)
 				r->k[K_OWNER] = r->k[K_ACCOUNT] ? owners_lookup(
@@ -778,8 +1009,7 @@ dbfail:
 	db_fail(s);
 fail:
 	for (i = 0; i < nsp; i++) {
-		tab_free(ps.ss[i].kt.v, ps.ss[i].kt.cap,
-		    sizeof *ps.ss[i].kt.v);
+		ktab_release(&ps.ss[i].kt);
 		idmap_release(&ps.ss[i].keep);
 	}
 	free(ps.ss);

@@ -52,6 +52,45 @@ static void add(long long bucket, int cls, int ip, int acct, long long n)
 	sqlite3_finalize(s);
 }
 
+/* add64, name64: the same with ids past 32 bits */
+static void add64(long long bucket, int cls, long long ip, long long acct,
+    long long n)
+{
+	sqlite3_stmt *s;
+
+	sqlite3_prepare_v2(store_db(st), "INSERT INTO counts (bucket, "
+	    "class_id, ip_id, account_id, n) VALUES (?, ?, ?, ?, ?)", -1, &s,
+	    NULL);
+	sqlite3_bind_int64(s, 1, bucket);
+	sqlite3_bind_int(s, 2, cls);
+	sqlite3_bind_int64(s, 3, ip);
+	sqlite3_bind_int64(s, 4, acct);
+	sqlite3_bind_int64(s, 5, n);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		printf("# insert: %s\n", sqlite3_errmsg(store_db(st)));
+		exit(1);
+	}
+	sqlite3_finalize(s);
+}
+
+static void name64(const char *table, const char *col, long long id,
+    const char *v)
+{
+	sqlite3_stmt *s;
+	char sql[128];
+
+	snprintf(sql, sizeof sql, "INSERT INTO %s (id, %s) VALUES (?, ?)",
+	    table, col);
+	sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL);
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, v, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		printf("# insert: %s\n", sqlite3_errmsg(store_db(st)));
+		exit(1);
+	}
+	sqlite3_finalize(s);
+}
+
 static void name(const char *table, const char *col, int id, const char *v)
 {
 	sqlite3_stmt *s;
@@ -812,6 +851,61 @@ int main(void)
 		store_close(st);
 		st = keep;
 		rm_db(db2);
+	}
+
+	/* ids past 2^46: reportq packs the class with an id into one word
+	 * of a key while the ids are smaller, and widens its keys (sums
+	 * kept) when one is not */
+	{
+		const long long bigip = 1LL << 47, bigacct = (1LL << 50) + 3;
+		const time_t t3 = T0 + 3 * 86400;
+
+		name64("ips", "addr", bigip, "192.0.2.99");
+		name64("accounts", "name", bigacct, "big@example.net");
+		exec("BEGIN");
+		add64(t3, AUTH, IP1, BOB, 4);
+		add64(t3, AUTH, bigip, bigacct, 9);
+		add64(t3 + 60, RATE, bigip, 0, 2);
+		add64(t3 + 60, AUTH, IP1, BOB, 1);
+		exec("COMMIT");
+		o = opts(REPORT_BY_CLASS | REPORT_BY_IP | REPORT_BY_ACCOUNT,
+		    REPORT_JSON);
+		o.since = t3;
+		o.until = t3 + 3600;
+		check(&o, "{\"since\": \"2026-11-25T08:00:00Z\", "
+		    "\"until\": \"2026-11-25T09:00:00Z\", \"by\": [\"class\", "
+		    "\"ip\", \"account\"], \"rows\": ["
+		    "{\"class\": \"auth_failed\", \"ip\": \"192.0.2.99\", "
+		    "\"account\": \"big@example.net\", \"count\": 9}, "
+		    "{\"class\": \"auth_failed\", \"ip\": \"203.0.113.7\", "
+		    "\"account\": \"bob@example.com\", \"count\": 5}, "
+		    "{\"class\": \"rate_limited\", \"ip\": \"192.0.2.99\", "
+		    "\"account\": null, \"count\": 2}]}\n",
+		    "json, ids past 2^46");
+		o = opts(REPORT_BY_CLASS | REPORT_BY_ACCOUNT, REPORT_JSON);
+		o.since = t3;
+		o.until = t3 + 3600;
+		check(&o, "{\"since\": \"2026-11-25T08:00:00Z\", "
+		    "\"until\": \"2026-11-25T09:00:00Z\", \"by\": [\"class\", "
+		    "\"account\"], \"rows\": ["
+		    "{\"class\": \"auth_failed\", \"account\": "
+		    "\"big@example.net\", \"count\": 9}, "
+		    "{\"class\": \"auth_failed\", \"account\": "
+		    "\"bob@example.com\", \"count\": 5}, "
+		    "{\"class\": \"rate_limited\", \"account\": null, "
+		    "\"count\": 2}]}\n",
+		    "json, class and an account id past 2^46 (a small one "
+		    "first: the key widens with a sum in it)");
+		o = opts(0, REPORT_TABLE);
+		o.since = t3;
+		o.until = t3 + 3600;
+		o.top = 1;
+		out = run(&o, &rc);
+		contains(out, "Top IPs\n  192.0.2.99  11  auth_failed 9, "
+		    "rate_limited 2\n", "table, top address past 2^46");
+		contains(out, "Top accounts\n  big@example.net  9  "
+		    "auth_failed 9\n", "table, top account past 2^46");
+		free(out);
 	}
 
 	/* a database error is reported, not crashed on */
