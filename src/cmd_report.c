@@ -184,10 +184,12 @@ out:
 
 /* check_classes: every --class is a class: of the database, of the
  * shipped rules or of --rules DIR (loaded into *rules only when the
- * database does not know a name); -1 with the problem printed (a usage
- * error), or with d holding rule file errors */
+ * database does not know a name; to describe only if `describe`, see
+ * rules.h); -1 with the problem printed (a usage error), or with d
+ * holding rule file errors */
 static int check_classes(struct store *st, const char *const *classes,
-    const char *rules_dir, struct rules **rules, struct diag *d)
+    const char *rules_dir, int describe, struct rules **rules,
+    struct diag *d)
 {
 	const char *dirs[2] = { rules_dir, NULL };
 	struct rules_source rs;
@@ -213,6 +215,7 @@ static int check_classes(struct store *st, const char *const *classes,
 		if (*rules == NULL) {
 			memset(&rs, 0, sizeof rs);
 			rs.dirs = rules_dir ? dirs : NULL;
+			rs.describe_only = describe;
 			if ((*rules = rules_load(&rs, d)) == NULL) {
 				rc = -1;
 				break;
@@ -542,7 +545,7 @@ int cmd_report(int argc, char **argv)
 		goto done;
 	}
 	if (nclasses && check_classes(st, (const char *const *)classes,
-	    rules_dir, &rules, &d) < 0) {
+	    rules_dir, !lines && !rules_dir, &rules, &d) < 0) {
 		/* rule file errors of --rules DIR, or an unknown class */
 		diag_print(&d, stderr);
 		rc = d.n ? EX_CONFIG : EX_USAGE;
@@ -589,6 +592,9 @@ int cmd_report(int argc, char **argv)
 		memset(&rs, 0, sizeof rs);
 		rule_dirs[0] = rules_dir;
 		rs.dirs = rules_dir ? rule_dirs : NULL;
+		/* the shipped rules, for their texts: nothing is classified
+		 * (rules of --rules DIR are compiled: their errors are said) */
+		rs.describe_only = !lines && !rules_dir;
 		if ((rules = rules_load(&rs, &d)) == NULL) {
 			diag_print(&d, stderr);
 			if (rules_dir || lines) {

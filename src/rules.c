@@ -71,6 +71,7 @@ struct rules {
 	uint16_t nby_lit[PREFILTER_MAX];
 	struct prefilter *pf;
 	int jit;
+	int describe_only;       /* no regexes, no prefilter (rules.h) */
 	uint32_t max_pairs;
 	uint64_t suspicious[PREFILTER_WORDS];
 	/* ignore: lines known not to be events (the reason line before a
@@ -105,6 +106,7 @@ struct loader {
 	int source;
 	int order;
 	int errors;
+	int describe_only;       /* rules_source.describe_only */
 };
 
 #define ERR(ld, node, ...) do { \
@@ -251,6 +253,8 @@ static int compile_pattern(struct loader *ld, struct rule *ru,
 
 	memset(p, 0, sizeof *p);
 	p->first_need = -1;
+	if (ld->describe_only)
+		return 0;               /* nothing will be matched */
 	if (pm->type != YDOC_MAP) {
 		ERR(ld, pm, "each 'match' item must be a mapping with 'regex' and "
 		    "'literals'");
@@ -640,6 +644,8 @@ static int build(struct rules *r, struct diag *d)
 		r->names[i] = r->rules[i].id;
 		np += r->rules[i].npats;
 	}
+	if (r->describe_only)
+		return 0;               /* no patterns to index */
 	r->pats = xcalloc(np ? np : 1, sizeof *r->pats);
 	r->pf = prefilter_new();
 	for (i = 0; i < r->n; i++) {
@@ -716,7 +722,8 @@ struct rules *rules_load(const struct rules_source *src, struct diag *d)
 	memset(&ld, 0, sizeof ld);
 	ld.r = r;
 	ld.d = d;
-	r->jit = 1;
+	ld.describe_only = r->describe_only = src && src->describe_only;
+	r->jit = !r->describe_only;
 	r->max_pairs = 1;
 	if (!src || !src->no_builtin) {
 		for (i = 0; embedded_rules[i].name; i++) {
@@ -877,8 +884,12 @@ int rules_wants_msg_sender(const struct rules *r, size_t i)
 
 struct rules_scratch *rules_scratch_new(const struct rules *r)
 {
-	struct rules_scratch *s = xcalloc(1, sizeof *s);
+	struct rules_scratch *s;
 
+	if (r->describe_only)
+		fatalx(70, "rules_scratch_new: the rules were loaded to describe "
+		    "only");
+	s = xcalloc(1, sizeof *s);
 	s->md = pcre2_match_data_create(r->max_pairs, NULL);
 	if (s->md == NULL)
 		fatalx(71, "out of memory");

@@ -27,6 +27,13 @@ struct rules_source {
 	const char *disable_file;
 	const int *disable_line, *disable_col;
 	int no_builtin;               /* do not load the embedded shipped rules */
+	/* the classes and their texts only (names, descriptions, remedies,
+	 * severities, origins): no regex compiled, no prefilter built, the
+	 * patterns' text and literals not checked; rules_scratch_new() and
+	 * rules_classify() must not be given such rules.  The report's table
+	 * of the shipped rules needs no more, and compiling the ~200 regexes
+	 * with JIT was a third of a short report's own time. */
+	int describe_only;
 };
 
 /* rules_load: NULL if any error (all of them in d). */
