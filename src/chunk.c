@@ -61,7 +61,7 @@ void chunk_sort(struct chunk_vec *cv)
 	cv->n = k + 1;
 }
 
-static const unsigned char *get_varint(const unsigned char *p,
+static const unsigned char *varint_long(const unsigned char *p,
     const unsigned char *end, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -80,13 +80,28 @@ static const unsigned char *get_varint(const unsigned char *p,
 	return NULL;
 }
 
+/* get_varint: the varint at p (one byte for most: inline), the byte after
+ * it, or NULL if it is cut short or too long */
+static inline const unsigned char *get_varint(const unsigned char *p,
+    const unsigned char *end, uint64_t *out)
+{
+	if (p < end && *p < 0x80) {
+		*out = *p;
+		return p + 1;
+	}
+	return varint_long(p, end, out);
+}
+
 int chunk_decode(const unsigned char *p, size_t len, struct chunk_vec *cv)
 {
 	const unsigned char *end = p ? p + len : p;   /* NULL: empty */
 	uint64_t dip, acct, n;
 	int64_t ip = 0, prev_acct = 0;
 	int first = 1;
+	struct chunk_entry *x;
 
+	/* an entry takes three bytes or more: room for all of them now */
+	reserve(cv, len / 3);
 	while (p < end) {
 		if ((p = get_varint(p, end, &dip)) == NULL ||
 		    (p = get_varint(p, end, &acct)) == NULL ||
@@ -106,7 +121,10 @@ int chunk_decode(const unsigned char *p, size_t len, struct chunk_vec *cv)
 		ip += (int64_t)dip;
 		prev_acct = (int64_t)acct;
 		first = 0;
-		chunk_vec_push(cv, ip, (int64_t)acct, (int64_t)n);
+		x = &cv->v[cv->n++];
+		x->ip = ip;
+		x->acct = (int64_t)acct;
+		x->n = (int64_t)n;
 	}
 	return 0;
 }

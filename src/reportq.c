@@ -488,6 +488,11 @@ static int chunk_cb(void *arg, const struct countread_chunk *c)
 		const struct reportq_spec *sp = st->sp;
 		int64_t t = 0, cls, kip, kacct, pip = -1, pacct = -1;
 		long long sum = 0;
+		const int filter = ps->ip_filter || ps->acct_filter;
+		const int has_ip = (sp->flags & F_HAS_IP) != 0;
+		const int has_acct = (sp->flags & F_HAS_ACCOUNT) != 0;
+		const int has_either = (sp->flags & F_HAS_EITHER) != 0;
+		const int want_ip = st->want_ip, want_acct = st->want_acct;
 
 		if ((sp->flags & F_REJECT_ONLY) && (size_t)c->cls < ps->ncls &&
 		    ps->traffic[c->cls])
@@ -508,21 +513,19 @@ static int chunk_cb(void *arg, const struct countread_chunk *c)
 		}
 		cls = sp->by & REPORT_BY_CLASS ? c->cls : 0;
 		/* entries come sorted by ip: equal keys in a row are summed
-		 * first, then added once */
+		 * first, then added once; the tests in locals, which the
+		 * compiler cannot keep in registers across put() itself */
 		for (i = 0; i < c->n; i++) {
 			e = &c->v[i];
-			if (ps->ip_filter && !idmap_get(&ps->ip_ok, e->ip))
+			if (filter && ((ps->ip_filter && !idmap_get(&ps->ip_ok,
+			    e->ip)) || (ps->acct_filter && !idmap_get(
+			    &ps->acct_ok, e->acct))))
 				continue;
-			if (ps->acct_filter && !idmap_get(&ps->acct_ok,
-			    e->acct))
+			if ((has_ip && e->ip == 0) || (has_acct && e->acct ==
+			    0) || (has_either && e->ip == 0 && e->acct == 0))
 				continue;
-			if (((sp->flags & F_HAS_IP) && e->ip == 0) ||
-			    ((sp->flags & F_HAS_ACCOUNT) && e->acct == 0) ||
-			    ((sp->flags & F_HAS_EITHER) && e->ip == 0 &&
-			    e->acct == 0))
-				continue;
-			kip = st->want_ip ? e->ip : 0;
-			kacct = st->want_acct ? e->acct : 0;
+			kip = want_ip ? e->ip : 0;
+			kacct = want_acct ? e->acct : 0;
 			if (kip != pip || kacct != pacct) {
 				if (sum > 0)
 					put(st, t, cls, pip, pacct, sum);
