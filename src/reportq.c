@@ -351,6 +351,22 @@ static void ktab_add_h(struct ktab *kt, const uint64_t *k, uint64_t h,
 
 	if (2 * (kt->n + 1) > kt->cap)
 		ktab_resize(kt, kt->cap ? 2 * kt->cap : 1024);
+	if (kw == 1) {
+		/* the groupings with the most sums: one word to compare */
+		for (i = h & (kt->cap - 1);; i = (i + 1) & (kt->cap - 1)) {
+			sl = &kt->v[2 * i];
+			if (sl[1] == 0) {
+				sl[0] = k[0];
+				sl[1] = n;
+				kt->n++;
+				return;
+			}
+			if (sl[0] == k[0]) {
+				sl[1] += n;
+				return;
+			}
+		}
+	}
 	for (i = h & (kt->cap - 1);; i = (i + 1) & (kt->cap - 1)) {
 		sl = &kt->v[i * sw];
 		if (sl[kw] == 0) {
@@ -412,6 +428,7 @@ struct spec_state {
 	struct ktab kt;
 	uint64_t sk[STAGE][4], sh[STAGE], sn[STAGE];   /* key, hash, sum */
 	size_t ns;
+	uint64_t base[4];        /* the key of the chunk's time and class */
 	int want_ip, want_acct;
 	int keep_on;             /* sp->top: only the keys in keep */
 	struct idmap keep;
@@ -445,17 +462,19 @@ static void flush(struct spec_state *st)
 	st->ns = 0;
 }
 
-/* put: sum more for (t, cls, ip, acct) in a grouping's table, staged */
+/* put: sum more for (t, cls, ip, acct) in a grouping's table, staged; the
+ * key from st->base, which the caller made of (t, cls) */
 static void put(struct spec_state *st, int64_t t, int64_t cls, int64_t ip,
     int64_t acct, long long sum)
 {
 	struct ktab *kt = &st->kt;
+	const struct klayout *l = &kt->l;
 	uint64_t *k;
 
-	if (kt->l.packed && ((uint64_t)(ip | acct) >> KT_ID_BITS ||
-	    cls >= KT_CLS_MAX)) {
+	if (l->packed && (uint64_t)(ip | acct) >> KT_ID_BITS) {
 		flush(st);
 		ktab_widen(kt);
+		key_make(l, t, cls, 0, 0, st->base);
 	}
 	if (st->ns == STAGE)
 		flush(st);
@@ -463,8 +482,13 @@ static void put(struct spec_state *st, int64_t t, int64_t cls, int64_t ip,
 	 * slots stay where they were prefetched */
 	if (st->ns == 0 && 2 * (kt->n + STAGE + 1) > kt->cap)
 		ktab_resize(kt, kt->cap ? 2 * kt->cap : 1024);
+	/* key_make() of the chunk's base, with the ids (>= 0) put in */
 	k = st->sk[st->ns];
-	key_make(&kt->l, t, cls, ip, acct, k);
+	memcpy(k, st->base, sizeof st->base);
+	if (l->w_ip >= 0)
+		k[l->w_ip] |= (uint64_t)ip;
+	if (l->w_acct >= 0)
+		k[l->w_acct] |= (uint64_t)acct;
 	if (kt->cap * (kt->l.kw + 1) * sizeof *kt->v < STAGE_FROM) {
 		/* a table in the cache: no wait to hide */
 		ktab_add_h(kt, k, key_hash(k, kt->l.kw), (uint64_t)sum);
@@ -512,6 +536,11 @@ static int chunk_cb(void *arg, const struct countread_chunk *c)
 			t = ps->last_day;
 		}
 		cls = sp->by & REPORT_BY_CLASS ? c->cls : 0;
+		if (st->kt.l.packed && cls >= KT_CLS_MAX) {
+			flush(st);
+			ktab_widen(&st->kt);
+		}
+		key_make(&st->kt.l, t, cls, 0, 0, st->base);
 		/* entries come sorted by ip: equal keys in a row are summed
 		 * first, then added once; the tests in locals, which the
 		 * compiler cannot keep in registers across put() itself */
