@@ -541,6 +541,16 @@ static int chunk_cb(void *arg, const struct countread_chunk *c)
 			ktab_widen(&st->kt);
 		}
 		key_make(&st->kt.l, t, cls, 0, 0, st->base);
+		if (!want_ip && !want_acct && !filter && !has_ip &&
+		    !has_acct && !has_either) {
+			/* by time and class only (the table's classes): the
+			 * chunk's total */
+			for (i = 0; i < c->n; i++)
+				sum += c->v[i].n;
+			if (sum > 0)
+				put(st, t, cls, 0, 0, sum);
+			continue;
+		}
 		/* entries come sorted by ip: equal keys in a row are summed
 		 * first, then added once; the tests in locals, which the
 		 * compiler cannot keep in registers across put() itself */
