@@ -33,26 +33,8 @@ static void exec(const char *sql)
 	}
 }
 
-static void add(long long bucket, int cls, int ip, int acct, long long n)
-{
-	sqlite3_stmt *s;
-
-	sqlite3_prepare_v2(store_db(st), "INSERT INTO counts (bucket, "
-	    "class_id, ip_id, account_id, n) VALUES (?, ?, ?, ?, ?)", -1, &s,
-	    NULL);
-	sqlite3_bind_int64(s, 1, bucket);
-	sqlite3_bind_int(s, 2, cls);
-	sqlite3_bind_int(s, 3, ip);
-	sqlite3_bind_int(s, 4, acct);
-	sqlite3_bind_int64(s, 5, n);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		printf("# insert: %s\n", sqlite3_errmsg(store_db(st)));
-		exit(1);
-	}
-	sqlite3_finalize(s);
-}
-
-/* add64, name64: the same with ids past 32 bits */
+/* add64: n events of (ip id, account id) in a minute bucket of class cls,
+ * through the counts view (ids up to 64 bits) */
 static void add64(long long bucket, int cls, long long ip, long long acct,
     long long n)
 {
@@ -73,6 +55,12 @@ static void add64(long long bucket, int cls, long long ip, long long acct,
 	sqlite3_finalize(s);
 }
 
+static void add(long long bucket, int cls, int ip, int acct, long long n)
+{
+	add64(bucket, cls, ip, acct, n);
+}
+
+/* name64: a name for an id past 32 bits */
 static void name64(const char *table, const char *col, long long id,
     const char *v)
 {
