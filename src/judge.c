@@ -152,6 +152,9 @@ void judge_close(struct judge *c)
 	names_release(&c->names[0]);
 	names_release(&c->names[1]);
 	names_release(&c->nets);
+	idtab_release(&c->netof);
+	smap_release(&c->netbyname);
+	free(c->netv);
 	memset(c, 0, sizeof *c);
 }
 
@@ -447,6 +450,30 @@ const char *judge_netkey(struct judge *c, int64_t ip)
 		*slot = xstrdup(judge_network(judge_name(c, 0, ip), &net, nk, sizeof nk) ?
 		    nk : "");
 	return *slot;
+}
+
+/* judge_netid_slow: judge_netid() of an address id not looked up yet: its
+ * network's text numbered (the first address's text kept as the name) */
+uint32_t judge_netid_slow(struct judge *c, int64_t ip)
+{
+	const char *nk = judge_netkey(c, ip);
+	size_t len = strlen(nk);
+	uint32_t *slot = idtab_slot(&c->netof, ip);
+	uintptr_t v;
+
+	if (len == 0) {
+		*slot = NET_NONE;
+		return 0;
+	}
+	if ((v = (uintptr_t)smap_get(&c->netbyname, nk, len)) == 0) {
+		c->netv = judge_grow(c->netv, c->nnetv, &c->capnetv,
+		    sizeof *c->netv);
+		c->netv[c->nnetv] = nk;
+		v = ++c->nnetv;
+		smap_put(&c->netbyname, nk, len, (void *)v);
+	}
+	*slot = (uint32_t)v;
+	return (uint32_t)v;
 }
 
 /* ---- pairs ---- */

@@ -15,10 +15,12 @@
 #include "chunk.h"
 #include "diagnose.h"
 #include "evidence.h"
+#include "idtab.h"
 #include "imap.h"
 #include "knownclients.h"
 #include "netaddr.h"
 #include "sbuf.h"
+#include "smap.h"
 
 #define HOUR 3600
 #define MINUTES_MAX 4096          /* failure minutes kept per pair (rhythm) */
@@ -47,6 +49,11 @@ struct judge {
 	struct chunk_vec cv;      /* judge_pass_run()'s decoded chunk */
 	struct names names[2];    /* ips, accounts */
 	struct names nets;        /* ip id -> its network (judge_netkey()) */
+	struct idtab netof;       /* ip id -> its network's number
+	                           * (judge_netid()), NET_NONE none */
+	struct smap netbyname;    /* network text -> its number */
+	const char **netv;        /* number - 1 -> network text */
+	size_t nnetv, capnetv;
 	struct findings *out;
 	int failed;
 	int in_tx;
@@ -144,6 +151,26 @@ int judge_network(const char *ip, struct netaddr *net, char *buf,
     size_t len);
 /* judge_netkey: judge_network() of address id ip, "" if none; once per id */
 const char *judge_netkey(struct judge *c, int64_t ip);
+/* judge_netid: a number (from 1) for the network of address id ip, one per
+ * network text (judge_netkey()); 0 if none.  Looked up once per id. */
+#define NET_NONE UINT32_MAX
+uint32_t judge_netid_slow(struct judge *c, int64_t ip);
+static inline uint32_t judge_netid(struct judge *c, int64_t ip)
+{
+	uint32_t v;
+
+	if (ip <= 0)
+		return 0;
+	v = idtab_get(&c->netof, ip);
+	if (v == 0)
+		return judge_netid_slow(c, ip);
+	return v == NET_NONE ? 0 : v;
+}
+/* judge_netname: the text of network number id (judge_netid()) */
+static inline const char *judge_netname(const struct judge *c, uint32_t id)
+{
+	return c->netv[id - 1];
+}
 /* judge_known: is ip (or its network) a client of account before the
  * window?  2 the address, 1 its network, 0 neither, -1 error */
 int judge_known(struct judge *c, const char *ip, const char *account,

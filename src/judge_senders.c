@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
+#include "idtab.h"
 #include "json.h"
 #include "judge.h"
 #include "localsub.h"
@@ -13,10 +13,16 @@
 #include "xmalloc.h"
 
 struct snet {
-	char key[NETADDR_STRLEN];
-	int64_t n;
+	uint32_t id;              /* judge_netid() */
 	int known;                /* 1 known before, -1 new, 0 not looked up */
+	int64_t n;
+	const char *key;          /* its text (judge_netname()) */
 };
+
+#define NET_SCAN 8                /* a sender's networks searched in turn
+                                  * up to this many; past it, hashed */
+#define SENDER_SKIP UINT32_MAX    /* s->byid: not a sender (script_spam:
+                                   * not a person's login) */
 
 /* events per account (bounces and deferrals, limit hits) */
 struct asums {
@@ -60,15 +66,16 @@ struct sender {
 	int64_t fails, limits;    /* bounces + deferrals, sending-limit hits */
 	int64_t base, fail_base, limit_base;  /* baselines */
 	int64_t base_hours;       /* active hours before the window */
-	struct imap nets;         /* network key -> net[] */
+	struct imap nets;         /* network id -> net[] (past NET_SCAN) */
 	struct snet *net;
 	size_t nnet, capnet;
+	size_t lastnet;           /* index + 1 of the network last added to */
 	int candidate;
 	int64_t next_dom;         /* the next sender of its domain (index + 1) */
 };
 
 struct senders {
-	struct imap map;
+	struct idtab byid;        /* account id -> index + 1, SENDER_SKIP */
 	struct sender *v;
 	size_t n, cap;
 	struct smap byname;       /* lower-cased account -> index + 1 */
@@ -106,19 +113,44 @@ void judge_senders_free(struct senders *s)
 		imap_release(&s->v[i].nets);
 	}
 	free(s->v);
-	imap_release(&s->map);
+	idtab_release(&s->byid);
 	free(s);
 }
 
-static struct sender *sender_get(struct senders *s, int64_t acct, int make)
+/* sender_index: the index + 1 of the sender of account id acct, 0 if none */
+static uint32_t sender_index(struct senders *s, int64_t acct)
 {
-	uint32_t *slot = imap_find(&s->map, (uint64_t)acct, 7);
+	uint32_t v = idtab_get(&s->byid, acct);
+
+	return v == SENDER_SKIP ? 0 : v;
+}
+
+static struct sender *sender_get(struct senders *s, int64_t acct)
+{
+	uint32_t v = sender_index(s, acct);
+
+	return v ? &s->v[v - 1] : NULL;
+}
+
+/* sender_make: account id acct seen first: its sender's index + 1, or
+ * SENDER_SKIP (a local run's account that is not a person's login);
+ * noted for the account's next entries */
+static uint32_t sender_make(struct judge *c, struct senders *s, int64_t acct)
+{
+	uint32_t *slot;
 	struct sender *x;
 
-	if (*slot)
-		return &s->v[*slot - 1];
-	if (!make)
-		return NULL;
+	if (s->local) {
+		/* a local user's submissions (a login: no '@'), not cPanel's
+		 * own jobs */
+		const char *an = judge_name(c, 1, acct);
+
+		if (strchr(an, '@') != NULL || localsub_user_kind(an, strlen(an)) !=
+		    LOCALSUB_PERSON) {
+			*idtab_slot(&s->byid, acct) = SENDER_SKIP;
+			return SENDER_SKIP;
+		}
+	}
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 64;
 		s->v = xreallocarray(s->v, s->cap, sizeof *s->v);
@@ -126,9 +158,53 @@ static struct sender *sender_get(struct senders *s, int64_t acct, int make)
 	x = &s->v[s->n];
 	memset(x, 0, sizeof *x);
 	x->acct = acct;
+	slot = idtab_slot(&s->byid, acct);
 	*slot = (uint32_t)++s->n;
-	s->map.n++;
-	return x;
+	return *slot;
+}
+
+/* sender_net: x's count of network id (judge_netid()), made if new: the
+ * last one added to, or searched in turn while they are few, or hashed */
+static struct snet *sender_net(struct judge *c, struct sender *x, uint32_t id)
+{
+	uint32_t *slot = NULL;
+	size_t i;
+
+	if (x->lastnet && x->net[x->lastnet - 1].id == id)
+		return &x->net[x->lastnet - 1];
+	if (x->nnet <= NET_SCAN) {
+		for (i = 0; i < x->nnet; i++)
+			if (x->net[i].id == id) {
+				x->lastnet = i + 1;
+				return &x->net[i];
+			}
+	} else {
+		slot = imap_find(&x->nets, id, 0);
+		if (*slot) {
+			x->lastnet = *slot;
+			return &x->net[*slot - 1];
+		}
+	}
+	if (x->nnet == x->capnet) {
+		x->capnet = x->capnet ? 2 * x->capnet : 4;
+		x->net = xreallocarray(x->net, x->capnet, sizeof *x->net);
+	}
+	x->net[x->nnet].id = id;
+	x->net[x->nnet].known = 0;
+	x->net[x->nnet].n = 0;
+	x->net[x->nnet].key = judge_netname(c, id);
+	x->lastnet = ++x->nnet;
+	if (slot) {
+		*slot = (uint32_t)x->nnet;
+		x->nets.n++;
+	} else if (x->nnet > NET_SCAN) {
+		/* too many to search in turn: all of them hashed */
+		for (i = 0; i < x->nnet; i++) {
+			*imap_find(&x->nets, x->net[i].id, 0) = (uint32_t)(i + 1);
+			x->nets.n++;
+		}
+	}
+	return &x->net[x->nnet - 1];
 }
 
 static void sender_row(struct judge *c, void *arg, int64_t bucket, int64_t ip,
@@ -136,20 +212,16 @@ static void sender_row(struct judge *c, void *arg, int64_t bucket, int64_t ip,
 {
 	struct senders *s = arg;
 	struct sender *x;
-	const char *an;
+	uint32_t v;
 	int64_t h;
 
 	if (acct == 0)
 		return;
-	if (s->local) {
-		/* a local user's submissions (a login: no '@'), not cPanel's
-		 * own jobs */
-		an = judge_name(c, 1, acct);
-		if (strchr(an, '@') != NULL || localsub_user_kind(an, strlen(an)) !=
-		    LOCALSUB_PERSON)
-			return;
-	}
-	x = sender_get(s, acct, 1);
+	if ((v = idtab_get(&s->byid, acct)) == 0)
+		v = sender_make(c, s, acct);
+	if (v == SENDER_SKIP)
+		return;
+	x = &s->v[v - 1];
 	if (x->n == 0 || bucket < x->first)
 		x->first = bucket;
 	if (bucket > x->last)
@@ -166,23 +238,10 @@ static void sender_row(struct judge *c, void *arg, int64_t bucket, int64_t ip,
 	}
 	x->hour_n += n;
 	if (!s->local && ip != 0) {
-		const char *nk = judge_netkey(c, ip);
-		uint32_t *slot;
+		uint32_t id = judge_netid(c, ip);
 
-		if (nk[0] == '\0')
-			return;
-		slot = imap_find(&x->nets, hash_bytes(0, nk, strlen(nk)), 0);
-		if (*slot == 0) {
-			if (x->nnet == x->capnet) {
-				x->capnet = x->capnet ? 2 * x->capnet : 8;
-				x->net = xreallocarray(x->net, x->capnet, sizeof *x->net);
-			}
-			memset(&x->net[x->nnet], 0, sizeof x->net[x->nnet]);
-			snprintf(x->net[x->nnet].key, NETADDR_STRLEN, "%s", nk);
-			*slot = (uint32_t)++x->nnet;
-			x->nets.n++;
-		}
-		x->net[*slot - 1].n += n;
+		if (id != 0)
+			sender_net(c, x, id)->n += n;
 	}
 }
 
@@ -282,7 +341,7 @@ static void base_row(struct judge *c, void *arg, int64_t bucket, int64_t ip,
     int64_t acct, int64_t n)
 {
 	struct base *b = arg;
-	uint32_t *slot, *sx;
+	uint32_t *slot, sx;
 
 	(void)ip;
 	if (b->which == 2) {
@@ -301,10 +360,9 @@ static void base_row(struct judge *c, void *arg, int64_t bucket, int64_t ip,
 			each_named(c, b->s, acct, add_limit_base, n);
 		return;
 	}
-	sx = imap_find(&b->s->map, (uint64_t)acct, 7);
-	if (*sx == 0 || !b->s->v[*sx - 1].candidate)
+	if ((sx = sender_index(b->s, acct)) == 0 || !b->s->v[sx - 1].candidate)
 		return;
-	slot = imap_find(&b->hours, *sx, (uint64_t)(bucket - bucket % HOUR));
+	slot = imap_find(&b->hours, sx, (uint64_t)(bucket - bucket % HOUR));
 	if (*slot == 0) {
 		if (b->n == b->cap) {
 			b->cap = b->cap ? 2 * b->cap : 256;
@@ -312,7 +370,7 @@ static void base_row(struct judge *c, void *arg, int64_t bucket, int64_t ip,
 			b->who = xreallocarray(b->who, b->cap, sizeof *b->who);
 		}
 		b->count[b->n] = 0;
-		b->who[b->n] = *sx;
+		b->who[b->n] = sx;
 		*slot = (uint32_t)++b->n;
 		b->hours.n++;
 	}
@@ -387,7 +445,7 @@ void judge_senders_ready(struct judge *c, struct senders *s)
 	if (!s->local) {
 		index_names(c, s);
 		for (i = 0; i < s->fails.n; i++) {
-			struct sender *x = sender_get(s, s->fails.v[i].acct, 0);
+			struct sender *x = sender_get(s, s->fails.v[i].acct);
 
 			if (x)
 				x->fails += s->fails.v[i].n;
