@@ -66,7 +66,9 @@ struct sender {
 	int64_t fails, limits;    /* bounces + deferrals, sending-limit hits */
 	int64_t base, fail_base, limit_base;  /* baselines */
 	int64_t base_hours;       /* active hours before the window */
-	struct imap nets;         /* network id -> net[] (past NET_SCAN) */
+	uint64_t *nets;           /* past NET_SCAN: a hash of network id
+	                           * << 32 | net[] index + 1, 0 empty */
+	uint32_t capnets;         /* a power of two */
 	struct snet *net;
 	size_t nnet, capnet;
 	size_t lastnet;           /* index + 1 of the network last added to */
@@ -110,7 +112,7 @@ void judge_senders_free(struct senders *s)
 	asums_release(&s->limits);
 	for (i = 0; i < s->n; i++) {
 		free(s->v[i].net);
-		imap_release(&s->v[i].nets);
+		free(s->v[i].nets);
 	}
 	free(s->v);
 	idtab_release(&s->byid);
@@ -163,11 +165,38 @@ static uint32_t sender_make(struct judge *c, struct senders *s, int64_t acct)
 	return *slot;
 }
 
+/* nets_slot: the slot of network id in x->nets (empty if it is not
+ * there): one word a slot, the id hashed by a multiply (ids are numbers
+ * from 1, not adversarial) */
+static uint64_t *nets_slot(const struct sender *x, uint32_t id)
+{
+	uint32_t mask = x->capnets - 1;
+	uint32_t i = (uint32_t)(((uint64_t)(uint32_t)(id * 0x9e3779b1u) *
+	    x->capnets) >> 32);
+	while (x->nets[i] != 0 && (uint32_t)(x->nets[i] >> 32) != id)
+		i = (i + 1) & mask;
+	return &x->nets[i];
+}
+
+/* nets_rehash: x->nets of twice its size (at least 4 times NET_SCAN), for
+ * x->net[] as it is */
+static void nets_rehash(struct sender *x)
+{
+	size_t i;
+
+	free(x->nets);
+	x->capnets = x->capnets ? 2 * x->capnets : 4 * NET_SCAN;
+	x->nets = xcalloc(x->capnets, sizeof *x->nets);
+	for (i = 0; i < x->nnet; i++)
+		*nets_slot(x, x->net[i].id) = (uint64_t)x->net[i].id << 32 |
+		    (uint64_t)(i + 1);
+}
+
 /* sender_net: x's count of network id (judge_netid()), made if new: the
  * last one added to, or searched in turn while they are few, or hashed */
 static struct snet *sender_net(struct judge *c, struct sender *x, uint32_t id)
 {
-	uint32_t *slot = NULL;
+	uint64_t *slot = NULL;
 	size_t i;
 
 	if (x->lastnet && x->net[x->lastnet - 1].id == id)
@@ -179,10 +208,10 @@ static struct snet *sender_net(struct judge *c, struct sender *x, uint32_t id)
 				return &x->net[i];
 			}
 	} else {
-		slot = imap_find(&x->nets, id, 0);
+		slot = nets_slot(x, id);
 		if (*slot) {
-			x->lastnet = *slot;
-			return &x->net[*slot - 1];
+			x->lastnet = (uint32_t)*slot;
+			return &x->net[x->lastnet - 1];
 		}
 	}
 	if (x->nnet == x->capnet) {
@@ -194,16 +223,10 @@ static struct snet *sender_net(struct judge *c, struct sender *x, uint32_t id)
 	x->net[x->nnet].n = 0;
 	x->net[x->nnet].key = judge_netname(c, id);
 	x->lastnet = ++x->nnet;
-	if (slot) {
-		*slot = (uint32_t)x->nnet;
-		x->nets.n++;
-	} else if (x->nnet > NET_SCAN) {
-		/* too many to search in turn: all of them hashed */
-		for (i = 0; i < x->nnet; i++) {
-			*imap_find(&x->nets, x->net[i].id, 0) = (uint32_t)(i + 1);
-			x->nets.n++;
-		}
-	}
+	if (x->nnet > NET_SCAN && x->nnet * 2 > x->capnets)
+		nets_rehash(x);   /* half full at most (or past NET_SCAN) */
+	else if (slot)
+		*slot = (uint64_t)id << 32 | (uint64_t)x->nnet;
 	return &x->net[x->nnet - 1];
 }
 
