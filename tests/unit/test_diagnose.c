@@ -545,6 +545,38 @@ int main(void)
 		run(path("all.db"), ow, local, remote, NULL, "203.0.113.250");
 		is_str(has(FK_BRUTE_FORCE), "203.0.113.250|-|-|-|7",
 		    "huge ids: judged like any other");
+		/* the huge account sends 120 from 10 networks of huge address
+		 * ids (its networks past those searched in turn: hashed) */
+		diag_init(&d2);
+		s = store_open(path("all.db"), 0, &d2);
+		if (s) {
+			char sql[400];
+			int k, bad = 0;
+
+			for (k = 0; k < 10; k++) {
+				snprintf(sql, sizeof sql, "INSERT INTO ips (id, addr) "
+				    "VALUES (%lld, '198.19.%d.1'); INSERT INTO counts "
+				    "(bucket, class_id, ip_id, account_id, n) VALUES "
+				    "(%lld, (SELECT id FROM classes WHERE name = "
+				    "'msg_in_auth'), %lld, 4503599627370496, 12)",
+				    (long long)(((int64_t)1 << 50) + 1 + k), k,
+				    (long long)W + 1300 + k * 10,
+				    (long long)(((int64_t)1 << 50) + 1 + k));
+				if (sqlite3_exec(store_db(s), sql, NULL, NULL,
+				    NULL) != SQLITE_OK)
+					bad++;
+			}
+			is_int(bad, 0, "... and sends from 10 huge address ids");
+			store_close(s);
+		}
+		diag_release(&d2);
+		run(path("all.db"), ow, local, remote, "huge@example.com", NULL);
+		is_str(has(FK_COMPROMISED_ACCOUNT), "-|huge@example.com|acme|-|120",
+		    "huge ids: a compromised account from 10 new networks");
+		ok(F.n == 1 && F.v[0].evidence && strstr(F.v[0].evidence,
+		    "\"networks\": 10,") && strstr(F.v[0].evidence,
+		    "{\"network\": \"198.19.9.0/24\", \"n\": 12}"),
+		    "... its networks counted and listed");
 	}
 
 	/* an empty database */
