@@ -82,6 +82,8 @@ int judge_clients(struct judge *c, const struct pairs *p,
 			continue;
 		sbuf_init(&ev);
 		sbuf_init(&sum);
+		if (c->in->brief)
+			goto add;   /* a list shows no evidence */
 		sbuf_addf(&ev, "{\"refused\": %" PRId64 ", \"known_client\": %s",
 		    pr->n, kn == 2 ? "\"address\"" : kn == 1 ? "\"network\"" :
 		    kd ? "\"domain\"" : "false");
@@ -104,6 +106,7 @@ int judge_clients(struct judge *c, const struct pairs *p,
 			    "the address logged in as the account before" : kn == 1 ?
 			    "its network logged in as the account before" :
 			    "its network logged in for the domain before");
+add:
 		judge_add(c, k, ip, acct, owner, NULL, pr->n, pr->first, pr->last, &ev,
 		    &sum);
 		sbuf_release(&ev);
