@@ -107,7 +107,7 @@ FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz
 
 $(FUZZ_DIR)/%.o: src/%.c
 	@mkdir -p $(FUZZ_DIR)
-	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP -c -o $@ $<
 
 $(FUZZ_DIR)/embedded.o: $(BUILD)/embedded.c
 	@mkdir -p $(FUZZ_DIR)
@@ -169,3 +169,4 @@ clean:
 
 .PHONY: all deps unit test check asan demo bench install uninstall clean
 -include $(OBJS:.o=.d)
+-include $(FUZZ_OBJS:.o=.d)
