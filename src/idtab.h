@@ -1,8 +1,8 @@
 /* idtab: a 32-bit value per id (a rowid: dense, from 1), 0 for none.  Ids
  * below IDTAB_PAGES_MAX pages are found in a two-level table (pages of
  * IDTAB_PAGE values, made when first written: a window's ids without a
- * hash); the others (a damaged store's 2^62) in a hash map, as
- * judge.c's names are. */
+ * hash); the others (a damaged store's 2^62) in a hash map.  The
+ * diagnosis numbers its senders, networks and names with it. */
 #ifndef EW_IDTAB_H
 #define EW_IDTAB_H
 #include <stddef.h>

@@ -27,41 +27,19 @@ void *judge_grow(void *v, size_t n, size_t *cap, size_t size)
 
 /* ---- names ---- */
 
-/* name_slot: the slot of id in t.  Ids are rowids, dense: a two-level
- * table by id (pages of NAME_PAGE names, made when first touched) finds a
- * name without hashing, and holds only the ranges of ids the window uses.
- * An id past NAME_PAGES_MAX pages (a damaged store's 2^60 would ask for
- * petabytes of page pointers) is hashed instead. */
+/* name_slot: the slot of id's text in t (NULL until set).  Ids are
+ * rowids, dense: idtab finds them without hashing, and a damaged store's
+ * huge ids by a hash. */
 static char **name_slot(struct names *t, int64_t id)
 {
-	size_t pg, off;
-	uint32_t *slot;
+	uint32_t *ix = idtab_slot(&t->ix, id);
 
-	pg = (size_t)((uint64_t)id / NAME_PAGE);
-	off = (size_t)((uint64_t)id % NAME_PAGE);
-	if (pg >= NAME_PAGES_MAX) {
-		slot = imap_find(&t->big, (uint64_t)id, 0);
-		if (*slot == 0) {
-			t->bigv = judge_grow(t->bigv, t->nbig, &t->capbig,
-			    sizeof *t->bigv);
-			t->bigv[t->nbig] = NULL;
-			*slot = (uint32_t)++t->nbig;
-			t->big.n++;
-		}
-		return &t->bigv[*slot - 1];
+	if (*ix == 0) {
+		t->v = judge_grow(t->v, t->n, &t->cap, sizeof *t->v);
+		t->v[t->n] = NULL;
+		*ix = (uint32_t)++t->n;
 	}
-	if (pg >= t->npages) {
-		size_t n = t->npages ? t->npages : 16;
-
-		while (n <= pg)
-			n *= 2;
-		t->page = xreallocarray(t->page, n, sizeof *t->page);
-		memset(t->page + t->npages, 0, (n - t->npages) * sizeof *t->page);
-		t->npages = n;
-	}
-	if (t->page[pg] == NULL)
-		t->page[pg] = xcalloc(NAME_PAGE, sizeof *t->page[pg]);
-	return &t->page[pg][off];
+	return &t->v[*ix - 1];
 }
 
 const char *judge_name(struct judge *c, int table, int64_t id)
@@ -84,18 +62,12 @@ const char *judge_name(struct judge *c, int table, int64_t id)
 
 static void names_release(struct names *t)
 {
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < t->npages; i++) {
-		for (j = 0; t->page[i] && j < NAME_PAGE; j++)
-			free(t->page[i][j]);
-		free(t->page[i]);
-	}
-	free(t->page);
-	for (i = 0; i < t->nbig; i++)
-		free(t->bigv[i]);
-	free(t->bigv);
-	imap_release(&t->big);
+	for (i = 0; i < t->n; i++)
+		free(t->v[i]);
+	free(t->v);
+	idtab_release(&t->ix);
 	memset(t, 0, sizeof *t);
 }
 

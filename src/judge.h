@@ -26,16 +26,11 @@
 #define MINUTES_MAX 4096          /* failure minutes kept per pair (rhythm) */
 #define LIST_MAX 10               /* items of a list in the evidence */
 
-#define NAME_PAGE 1024
-#define NAME_PAGES_MAX 16384      /* ids below 2^24 paged; above (a damaged
-                                  * or an enormous store), hashed */
-
+/* a text per id, looked up once: the id's index + 1 in v (idtab.h) */
 struct names {
-	char ***page;             /* [id / NAME_PAGE][id % NAME_PAGE] */
-	size_t npages;
-	struct imap big;          /* the other ids -> bigv[] */
-	char **bigv;
-	size_t nbig, capbig;
+	struct idtab ix;
+	char **v;
+	size_t n, cap;
 };
 
 /* the diagnosis of one window: the store, the input, the findings */

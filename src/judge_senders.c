@@ -82,7 +82,7 @@ struct senders {
 	size_t n, cap;
 	struct smap byname;       /* lower-cased account -> index + 1 */
 	struct smap bydom;        /* lower-cased domain -> first index + 1 */
-	int64_t hours;            /* of the window */
+	int one_hour;             /* the window is an hour or less */
 	int local;                /* local users (script_spam) */
 	struct asums fails, limits;   /* per account, while the window is
 	                               * read (given to the senders after) */
@@ -96,7 +96,7 @@ struct senders *judge_senders_new(struct judge *c, int local)
 	s->local = local;
 	/* the busiest clock hour (what falls inside the window of the hours
 	 * at its ends): the window itself if it is an hour or less */
-	s->hours = span <= HOUR ? 1 : span / HOUR + 1;
+	s->one_hour = span <= HOUR;
 	return s;
 }
 
@@ -252,7 +252,7 @@ static void sender_row(struct judge *c, void *arg, int64_t bucket, int64_t ip,
 	x->n += n;
 	/* the busiest clock hour, as the hours go by (no array of the
 	 * window's hours per sender: 2,160 of them over 90 days) */
-	h = s->hours == 1 ? 0 : bucket - bucket % HOUR;
+	h = s->one_hour ? 0 : bucket - bucket % HOUR;
 	if (h != x->hour) {
 		if (x->hour_n > x->peak)
 			x->peak = x->hour_n;

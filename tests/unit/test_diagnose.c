@@ -156,6 +156,18 @@ static const char *has(enum finding_kind k)
 	return buf;
 }
 
+/* evidence_of: the evidence of the last finding of kind k, NULL if none */
+static const char *evidence_of(enum finding_kind k)
+{
+	const char *ev = NULL;
+	size_t i;
+
+	for (i = 0; i < F.n; i++)
+		if (F.v[i].kind == k)
+			ev = F.v[i].evidence;
+	return ev;
+}
+
 static void writefile(const char *name, const char *text)
 {
 	char path[256];
@@ -430,14 +442,11 @@ int main(void)
 	/* a window of three hours: henry's busiest one is its last */
 	{
 		const char *ev = NULL;
-		size_t i2;
 
 		BEFORE = 2 * 3600;
 		run(path("all.db"), ow, local, remote, "henry@example.com", NULL);
 		BEFORE = 0;
-		for (i2 = 0; i2 < F.n; i2++)
-			if (F.v[i2].kind == FK_COMPROMISED_ACCOUNT)
-				ev = F.v[i2].evidence;
+		ev = evidence_of(FK_COMPROMISED_ACCOUNT);
 		if (!ok(ev && strstr(ev, "\"messages\": 130, \"peak_hour\": 120,"),
 		    "3-hour window: 130 messages, 120 in the busiest hour (5 in "
 		    "each hour before it)"))
@@ -449,16 +458,13 @@ int main(void)
 	{
 		const char *ev = NULL;
 		time_t w0 = W;
-		size_t i2;
 
 		W = w0 - 72 * 3600;
 		BEFORE = 1800;
 		run(path("all.db"), ow, local, remote, "kate@example.com", NULL);
 		W = w0;
 		BEFORE = 0;
-		for (i2 = 0; i2 < F.n; i2++)
-			if (F.v[i2].kind == FK_COMPROMISED_ACCOUNT)
-				ev = F.v[i2].evidence;
+		ev = evidence_of(FK_COMPROMISED_ACCOUNT);
 		if (!ok(ev && strstr(ev, "\"messages\": 220, \"peak_hour\": 110,"),
 		    "the busiest clock hour: 110 of kate's 220 messages (not the "
 		    "220 of the window's first hour)"))
@@ -473,7 +479,6 @@ int main(void)
 		sqlite3_stmt *st;
 		char sql[512];
 		const char *ev = NULL;
-		size_t i2;
 		int64_t m = (int64_t)W + 60;
 
 		diag_init(&d2);
@@ -508,9 +513,7 @@ int main(void)
 		run(path("all.db"), ow, local, remote, "alice@example.com", NULL);
 		is_str(has(FK_STALE_PASSWORD), "192.0.2.10|alice@example.com|acme|-|5",
 		    "stale_password counts the events of both parts");
-		for (i2 = 0; i2 < F.n; i2++)
-			if (F.v[i2].kind == FK_STALE_PASSWORD)
-				ev = F.v[i2].evidence;
+		ev = evidence_of(FK_STALE_PASSWORD);
 		if (!ok(ev && strstr(ev, "\"failing_minutes\": 4,"), "... and the "
 		    "minute once: 4 failing minutes"))
 			printf("# %s\n", ev ? ev : "(none)");

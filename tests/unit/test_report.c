@@ -81,19 +81,7 @@ static void name64(const char *table, const char *col, long long id,
 
 static void name(const char *table, const char *col, int id, const char *v)
 {
-	sqlite3_stmt *s;
-	char sql[128];
-
-	snprintf(sql, sizeof sql, "INSERT INTO %s (id, %s) VALUES (?, ?)",
-	    table, col);
-	sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL);
-	sqlite3_bind_int(s, 1, id);
-	sqlite3_bind_text(s, 2, v, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		printf("# insert: %s\n", sqlite3_errmsg(store_db(st)));
-		exit(1);
-	}
-	sqlite3_finalize(s);
+	name64(table, col, id, v);
 }
 
 /* rm_db: a database file and its WAL companions */
